@@ -1,0 +1,150 @@
+import rateLimit from '@fastify/rate-limit';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Ajv from 'ajv';
+import addFormats from 'ajv-formats';
+import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import { randomUUID } from 'node:crypto';
+import { DevSuperAppLogin, HttpSuperAppLogin, type SuperAppLogin } from './adapters/super-app.js';
+import type { Config } from './config.js';
+import type { AppContext } from './context.js';
+import { Keyring } from './crypto/keyring.js';
+import type { MasterKeys } from './crypto/master-keys.js';
+import type { Db } from './db/index.js';
+import { isDatabaseUnavailable } from './db/errors.js';
+import { AppError } from './errors.js';
+import { adminRoutes } from './modules/admin/admin.routes.js';
+import { authRoutes } from './modules/auth/auth.routes.js';
+import { carrierRoutes } from './modules/carriers/carriers.routes.js';
+import { healthRoutes } from './modules/health/health.routes.js';
+import { passengerRoutes } from './modules/passengers/passengers.routes.js';
+import { prepareRideDays } from './modules/rides/rides.service.js';
+import { rideRoutes } from './modules/rides/rides.routes.js';
+import { authPlugin } from './plugins/auth.js';
+import { loggerOptions } from './logging.js';
+
+export interface AppDeps {
+  config: Config;
+  db: Db;
+  masterKeys: MasterKeys;
+  /** Defaults to the HTTP adapter (SUPERAPP_BASE_URL) or, in development only, the dev provider. */
+  superApp?: SuperAppLogin;
+  now?: () => Date;
+}
+
+export type App = FastifyInstance & { ctx: AppContext };
+
+function superAppFor(config: Config): SuperAppLogin {
+  if (config.superApp.baseUrl)
+    return new HttpSuperAppLogin({ ...config.superApp, baseUrl: config.superApp.baseUrl });
+  if (config.mode === 'production') throw new Error('SUPERAPP_BASE_URL is required in production');
+  return new DevSuperAppLogin();
+}
+
+/** Body: strict types (no coercion). Querystring, params, headers: strings coerced to the schema's types. */
+function validatorCompilers() {
+  const common = { allErrors: false, removeAdditional: false, useDefaults: true, strict: false } as const;
+  const body = addFormats(new Ajv({ ...common, coerceTypes: false }));
+  const other = addFormats(new Ajv({ ...common, coerceTypes: 'array' }));
+  return ({ schema, httpPart }: { schema: object; httpPart?: string }) =>
+    (httpPart === 'body' ? body : other).compile(schema);
+}
+
+/** Builds the ready Fastify app; never listens (main.ts does, tests inject or listen on port 0). */
+export async function buildApp(deps: AppDeps): Promise<App> {
+  const { config, db } = deps;
+  if (config.mode === 'production' && deps.superApp instanceof DevSuperAppLogin) {
+    throw new Error('the dev login provider is not allowed in production');
+  }
+  const keyring = await Keyring.load(db, deps.masterKeys);
+  const ctx: AppContext = {
+    config,
+    db,
+    keyring,
+    superApp: deps.superApp ?? superAppFor(config),
+    now: deps.now ?? (() => new Date()),
+    partitionDays: new Set(),
+  };
+
+  const app = Fastify({
+    logger: loggerOptions(config),
+    bodyLimit: config.bodyLimitBytes,
+    trustProxy: config.trustProxy,
+    genReqId: () => randomUUID(),
+    requestIdHeader: false,
+    return503OnClosing: true,
+    ajv: { customOptions: { removeAdditional: false } },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+  app.setValidatorCompiler(validatorCompilers());
+
+  app.setErrorHandler((err: FastifyError, req, reply) => {
+    const e = toAppError(err);
+    if (e.status >= 500) req.log.error({ err }, 'request failed');
+    return reply.code(e.status).send(e.toBody());
+  });
+  app.setNotFoundHandler((_req, reply) => reply.code(404).send(new AppError('route_not_found').toBody()));
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: {
+        title: 'RideTrace API',
+        version: '1.0.0',
+        description:
+          'Ride registration (one code per vehicle) and contact tracing. Errors are `{ error: { code, message } }` with ' +
+          'a stable code from @ridetrace/shared.',
+      },
+      components: {
+        securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
+      },
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+
+  await app.register(rateLimit, {
+    global: true,
+    max: config.rateLimit.perIpPerMinute,
+    timeWindow: '1 minute',
+    errorResponseBuilder: (_req, c) =>
+      new AppError('rate_limited', `Too many requests; retry in ${Math.ceil(c.ttl / 1000)} s.`),
+  });
+  await app.register(authPlugin, { secret: keyring.jwtSecret });
+
+  for (const routes of [healthRoutes, authRoutes, adminRoutes, carrierRoutes, rideRoutes, passengerRoutes]) {
+    await app.register(routes, { ctx });
+  }
+
+  await prepareRideDays(ctx);
+  await app.ready();
+  return Object.assign(app as unknown as FastifyInstance, { ctx });
+}
+
+function toAppError(err: FastifyError): AppError {
+  if (err instanceof AppError) return err;
+  if (err.validation) {
+    const where = err.validationContext ?? 'request';
+    return new AppError(
+      'validation_failed',
+      `${where}${err.message.startsWith(where) ? err.message.slice(where.length) : ` ${err.message}`}`,
+    );
+  }
+  switch (err.code) {
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return new AppError('malformed_json');
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new AppError('payload_too_large');
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return new AppError('unsupported_media_type');
+  }
+  if (err instanceof SyntaxError && err.statusCode === 400) return new AppError('malformed_json');
+  if (isDatabaseUnavailable(err)) return new AppError('service_unavailable');
+  const status = err.statusCode ?? 500;
+  if (status === 404) return new AppError('route_not_found');
+  if (status === 405) return new AppError('method_not_allowed');
+  if (status === 429) return new AppError('rate_limited');
+  if (status >= 400 && status < 500) return new AppError('validation_failed', err.message, status);
+  if (status === 503) return new AppError('service_unavailable');
+  return new AppError('internal_error');
+}

@@ -1,0 +1,174 @@
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+
+export type Mode = 'development' | 'production' | 'test';
+
+export interface Config {
+  readonly mode: Mode;
+  readonly host: string;
+  readonly port: number;
+  /** Unset: main.ts starts embedded Postgres under dataDir. */
+  readonly databaseUrl: string | undefined;
+  readonly dbPoolSize: number;
+  readonly dataDir: string;
+  /** Base of the URL printed in QR codes (`${publicBaseUrl}/C/<token>`). */
+  readonly publicBaseUrl: string;
+  /** Master keys by id (base64 32 bytes); `activeMasterKeyId` wraps new data keys. */
+  readonly masterKeys: ReadonlyMap<string, Buffer> | undefined;
+  readonly activeMasterKeyId: string | undefined;
+  readonly masterKeyFile: string | undefined;
+  readonly jwtSecret: string | undefined;
+  readonly passengerTokenTtlSeconds: number;
+  readonly clientTokenTtlSeconds: number;
+  readonly superApp: {
+    readonly baseUrl: string | undefined;
+    readonly appId: string;
+    readonly appSecret: string;
+    readonly timeoutMs: number;
+  };
+  readonly rides: {
+    /** Offline scans older than this are refused. */
+    readonly maxLateSeconds: number;
+    /** Scans received later than this after scannedAt are flagged late (offline). */
+    readonly lateAfterSeconds: number;
+    /** Client clocks may run ahead this much before scannedAt counts as future. */
+    readonly futureSkewSeconds: number;
+    /** A ride on another carrier within this many seconds of the previous one is flagged. */
+    readonly minCarrierSwitchSeconds: number;
+    readonly historyDays: number;
+  };
+  readonly consentVersion: string;
+  readonly rateLimit: {
+    readonly perIpPerMinute: number;
+    readonly perPassengerPerMinute: number;
+  };
+  readonly bodyLimitBytes: number;
+  readonly trustProxy: boolean;
+  readonly logLevel: string;
+}
+
+export class ConfigError extends Error {}
+
+type Env = Record<string, string | undefined>;
+
+function int(env: Env, name: string, def: number, min = 0, max = Number.MAX_SAFE_INTEGER): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return def;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw new ConfigError(`${name} must be an integer between ${min} and ${max}, got "${raw}"`);
+  }
+  return n;
+}
+
+/**
+ * Master keys: `RIDETRACE_MASTER_KEY` = base64 of 32 bytes (id "k1"), or
+ * `RIDETRACE_MASTER_KEYS` = "id1:base64,id2:base64" where the last one is active (key rotation).
+ */
+function parseMasterKeys(env: Env): { keys: Map<string, Buffer>; active: string } | undefined {
+  const list = env.RIDETRACE_MASTER_KEYS?.trim()
+    ? env.RIDETRACE_MASTER_KEYS.split(',').map((s) => s.trim())
+    : env.RIDETRACE_MASTER_KEY?.trim()
+      ? [`k1:${env.RIDETRACE_MASTER_KEY.trim()}`]
+      : undefined;
+  if (!list) return undefined;
+  const keys = new Map<string, Buffer>();
+  let active = '';
+  for (const item of list) {
+    const [id, b64] = item.split(':');
+    if (!id || !b64 || !/^[a-zA-Z0-9_-]{1,16}$/.test(id)) {
+      throw new ConfigError('RIDETRACE_MASTER_KEYS entries must look like "id:base64key"');
+    }
+    const key = Buffer.from(b64, 'base64');
+    if (key.length !== 32)
+      throw new ConfigError(`master key ${id} must be 32 bytes (base64), got ${key.length}`);
+    keys.set(id, key);
+    active = id;
+  }
+  return { keys, active };
+}
+
+/** Reads the environment once; the result is validated and frozen. Only this module reads process.env. */
+export function loadConfig(env: Env = process.env): Config {
+  const mode: Mode =
+    env.NODE_ENV === 'production' ? 'production' : env.NODE_ENV === 'test' ? 'test' : 'development';
+  const rootDir = env.RIDETRACE_ROOT ?? findWorkspaceRoot();
+  const dataDir = path.resolve(rootDir, env.RIDETRACE_DATA_DIR ?? '.data');
+  const port = int(env, 'PORT', 3000, 0, 65535);
+  const master = parseMasterKeys(env);
+  const masterKeyFile = env.RIDETRACE_MASTER_KEY_FILE;
+
+  if (mode === 'production') {
+    const missing: string[] = [];
+    if (!master && !masterKeyFile) missing.push('RIDETRACE_MASTER_KEY (or RIDETRACE_MASTER_KEYS / _FILE)');
+    if (!env.RIDETRACE_JWT_SECRET || env.RIDETRACE_JWT_SECRET.length < 32)
+      missing.push('RIDETRACE_JWT_SECRET (≥ 32 chars)');
+    if (!env.DATABASE_URL) missing.push('DATABASE_URL');
+    if (!env.PUBLIC_BASE_URL) missing.push('PUBLIC_BASE_URL');
+    if (!env.SUPERAPP_BASE_URL || !env.SUPERAPP_APP_ID || !env.SUPERAPP_APP_SECRET) {
+      missing.push('SUPERAPP_BASE_URL, SUPERAPP_APP_ID, SUPERAPP_APP_SECRET');
+    }
+    if (missing.length)
+      throw new ConfigError(`production mode refuses to start without: ${missing.join('; ')}`);
+  }
+  if (masterKeyFile && !existsSync(masterKeyFile)) {
+    throw new ConfigError(`RIDETRACE_MASTER_KEY_FILE ${masterKeyFile} does not exist`);
+  }
+  const publicBaseUrl = (env.PUBLIC_BASE_URL ?? `http://127.0.0.1:${port || 3000}`).replace(/\/+$/, '');
+  if (!/^https?:\/\/[^/\s]+(\/[^\s]*)?$/i.test(publicBaseUrl)) {
+    throw new ConfigError('PUBLIC_BASE_URL must be an http(s) URL');
+  }
+
+  const config: Config = {
+    mode,
+    host: env.HOST ?? (mode === 'production' ? '0.0.0.0' : '127.0.0.1'),
+    port,
+    databaseUrl: env.DATABASE_URL || undefined,
+    dbPoolSize: int(env, 'DB_POOL_SIZE', 10, 1, 200),
+    dataDir,
+    publicBaseUrl,
+    masterKeys: master?.keys,
+    activeMasterKeyId: master?.active,
+    masterKeyFile,
+    jwtSecret: env.RIDETRACE_JWT_SECRET || undefined,
+    passengerTokenTtlSeconds: int(env, 'PASSENGER_TOKEN_TTL_SECONDS', 2 * 3600, 60, 7 * 86400),
+    clientTokenTtlSeconds: int(env, 'CLIENT_TOKEN_TTL_SECONDS', 15 * 60, 60, 86400),
+    superApp: {
+      baseUrl: env.SUPERAPP_BASE_URL?.replace(/\/+$/, '') || undefined,
+      appId: env.SUPERAPP_APP_ID ?? 'dev-app',
+      appSecret: env.SUPERAPP_APP_SECRET ?? 'dev-secret',
+      timeoutMs: int(env, 'SUPERAPP_TIMEOUT_MS', 3000, 100, 60000),
+    },
+    rides: {
+      maxLateSeconds: int(env, 'RIDES_MAX_LATE_SECONDS', 24 * 3600, 60, 7 * 86400),
+      lateAfterSeconds: int(env, 'RIDES_LATE_AFTER_SECONDS', 120, 0, 86400),
+      futureSkewSeconds: int(env, 'RIDES_FUTURE_SKEW_SECONDS', 300, 0, 3600),
+      minCarrierSwitchSeconds: int(env, 'RIDES_MIN_CARRIER_SWITCH_SECONDS', 120, 0, 86400),
+      historyDays: int(env, 'RIDES_HISTORY_DAYS', 14, 1, 28),
+    },
+    consentVersion: env.CONSENT_VERSION ?? '2026-11',
+    rateLimit: {
+      perIpPerMinute: int(env, 'RATE_LIMIT_PER_IP_PER_MINUTE', 600, 1),
+      perPassengerPerMinute: int(env, 'RATE_LIMIT_PER_PASSENGER_PER_MINUTE', 30, 1),
+    },
+    bodyLimitBytes: int(env, 'BODY_LIMIT_BYTES', 16 * 1024, 1024, 10 * 1024 * 1024),
+    trustProxy: env.TRUST_PROXY === 'true',
+    logLevel: env.LOG_LEVEL ?? (mode === 'test' ? 'silent' : 'info'),
+  };
+  return Object.freeze(config);
+}
+
+/** The directory holding pnpm-workspace.yaml (so `.data/` is the same wherever a command runs from). */
+export function findWorkspaceRoot(start: string = process.cwd()): string {
+  let dir = path.resolve(start);
+  for (;;) {
+    if (existsSync(path.join(dir, 'pnpm-workspace.yaml'))) return dir;
+    const parent = path.dirname(dir);
+    if (parent === dir) return path.resolve(start);
+    dir = parent;
+  }
+}
+
+export function readKeyFile(file: string): string {
+  return readFileSync(file, 'utf8').trim();
+}

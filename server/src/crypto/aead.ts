@@ -1,0 +1,64 @@
+import {
+  createCipheriv,
+  createDecipheriv,
+  createHmac,
+  hkdfSync,
+  randomBytes,
+  timingSafeEqual,
+} from 'node:crypto';
+
+const FORMAT_V1 = 1;
+const NONCE_BYTES = 12;
+const TAG_BYTES = 16;
+
+/**
+ * AES-256-GCM with a random nonce. The associated data binds a ciphertext to its place
+ * (table/column/row), so a sealed value copied to another row or column no longer opens.
+ * Layout: format(1) | nonce(12) | ciphertext | tag(16).
+ */
+export function seal(key: Buffer, plaintext: Buffer | string, aad: string): Buffer {
+  const nonce = randomBytes(NONCE_BYTES);
+  const cipher = createCipheriv('aes-256-gcm', key, nonce);
+  cipher.setAAD(Buffer.from(aad, 'utf8'));
+  const body = Buffer.concat([cipher.update(plaintext), cipher.final()]);
+  return Buffer.concat([Buffer.of(FORMAT_V1), nonce, body, cipher.getAuthTag()]);
+}
+
+export function open(key: Buffer, sealed: Buffer, aad: string): Buffer {
+  if (sealed.length < 1 + NONCE_BYTES + TAG_BYTES || sealed[0] !== FORMAT_V1) {
+    throw new Error('sealed value has an unknown format');
+  }
+  const nonce = sealed.subarray(1, 1 + NONCE_BYTES);
+  const tag = sealed.subarray(sealed.length - TAG_BYTES);
+  const body = sealed.subarray(1 + NONCE_BYTES, sealed.length - TAG_BYTES);
+  const decipher = createDecipheriv('aes-256-gcm', key, nonce);
+  decipher.setAAD(Buffer.from(aad, 'utf8'));
+  decipher.setAuthTag(tag);
+  return Buffer.concat([decipher.update(body), decipher.final()]);
+}
+
+export function openText(key: Buffer, sealed: Buffer, aad: string): string {
+  return open(key, sealed, aad).toString('utf8');
+}
+
+export function hmac(key: Buffer, ...parts: (string | Buffer)[]): Buffer {
+  const h = createHmac('sha256', key);
+  parts.forEach((p, i) => {
+    if (i > 0) h.update(Buffer.of(0)); // separator: parts cannot run into each other
+    h.update(p);
+  });
+  return h.digest();
+}
+
+/** Derives an independent 32-byte subkey for one purpose. */
+export function deriveKey(key: Buffer, purpose: string): Buffer {
+  return Buffer.from(hkdfSync('sha256', key, Buffer.alloc(0), `ridetrace:${purpose}`, 32));
+}
+
+export function constantTimeEqual(a: Buffer, b: Buffer): boolean {
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+export function newDataKey(): Buffer {
+  return randomBytes(32);
+}

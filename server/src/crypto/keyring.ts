@@ -1,0 +1,145 @@
+import type { Db } from '../db/index.js';
+import { deriveKey, hmac, newDataKey, open, seal } from './aead.js';
+import {
+  findDayKey,
+  findSystemKeys,
+  insertDayKeyIfMissing,
+  insertSystemKeyIfMissing,
+} from './keys.repository.js';
+import type { MasterKeys } from './master-keys.js';
+
+/** System data keys, created on first start and shared by every server process through the database. */
+const SYSTEM_KEYS = ['blind-index', 'code-1', 'jwt', 'status-1'] as const;
+type SystemKeyName = (typeof SYSTEM_KEYS)[number];
+
+export interface WrappedKey {
+  masterKeyId: string;
+  wrapped: Buffer;
+}
+
+/** Per-day ride keys: `index` for the passenger blind index, `seal` for the sealed passenger id. */
+export interface DayKey {
+  day: string;
+  index: Buffer;
+  seal: Buffer;
+}
+
+export class DayKeyDestroyedError extends Error {}
+
+/**
+ * Envelope encryption: master keys (outside the database) wrap data keys (inside it). Every wrapped key
+ * records its master key id, so a new master key can be introduced and old wraps still open.
+ */
+export class Keyring {
+  private readonly dayKeys = new Map<string, Promise<DayKey>>();
+
+  private constructor(
+    private readonly master: MasterKeys,
+    private readonly system: ReadonlyMap<SystemKeyName, Buffer>,
+  ) {}
+
+  static async load(db: Db, master: MasterKeys): Promise<Keyring> {
+    const ring = new Keyring(master, new Map());
+    for (const name of SYSTEM_KEYS) {
+      const w = ring.wrap(newDataKey(), `system_keys/${name}`);
+      await insertSystemKeyIfMissing(db, name, w.masterKeyId, w.wrapped);
+    }
+    const system = new Map<SystemKeyName, Buffer>();
+    for (const row of await findSystemKeys(db)) {
+      system.set(
+        row.name as SystemKeyName,
+        ring.unwrap({ masterKeyId: row.master_key_id, wrapped: row.wrapped }, `system_keys/${row.name}`),
+      );
+    }
+    return new Keyring(master, system);
+  }
+
+  get activeMasterKeyId(): string {
+    return this.master.activeId;
+  }
+
+  wrap(dataKey: Buffer, label: string): WrappedKey {
+    const key = this.master.keys.get(this.master.activeId)!;
+    return { masterKeyId: this.master.activeId, wrapped: seal(key, dataKey, `wrap:${label}`) };
+  }
+
+  unwrap(w: WrappedKey, label: string): Buffer {
+    const key = this.master.keys.get(w.masterKeyId);
+    if (!key) throw new Error(`master key ${w.masterKeyId} is not configured`);
+    return open(key, w.wrapped, `wrap:${label}`);
+  }
+
+  private systemKey(name: SystemKeyName): Buffer {
+    const k = this.system.get(name);
+    if (!k) throw new Error(`system key ${name} missing`);
+    return k;
+  }
+
+  /** Secret for HS256 passenger and client tokens. */
+  get jwtSecret(): Buffer {
+    return deriveKey(this.systemKey('jwt'), 'jwt');
+  }
+
+  /** Code-signing keys by the key id carried in the token (1 byte). */
+  codeKey(id: number): Buffer | undefined {
+    const k = this.system.get(`code-${id}` as SystemKeyName);
+    return k ? deriveKey(k, 'code-token') : undefined;
+  }
+
+  get activeCodeKeyId(): number {
+    return 1;
+  }
+
+  statusKey(): Buffer {
+    return deriveKey(this.systemKey('status-1'), 'status-token');
+  }
+
+  /** Blind index: equal inputs give equal indexes, without the value being stored or recoverable. */
+  blindIndex(kind: 'phone' | 'id-number' | 'subject' | 'ride-request', value: string): Buffer {
+    return hmac(this.systemKey('blind-index'), kind, value);
+  }
+
+  /** The data key of one ride day, created on first use; cached per process. */
+  dayKey(db: Db, day: string): Promise<DayKey> {
+    let p = this.dayKeys.get(day);
+    if (!p) {
+      p = this.loadDayKey(db, day);
+      this.dayKeys.set(day, p);
+      p.catch(() => this.dayKeys.delete(day));
+    }
+    return p;
+  }
+
+  /** Reads an existing day key without creating it; null when it was destroyed or never existed. */
+  async existingDayKey(db: Db, day: string): Promise<DayKey | null> {
+    const cached = this.dayKeys.get(day);
+    if (cached) return cached;
+    const row = await findDayKey(db, day);
+    return row ? this.toDayKey(day, row) : null;
+  }
+
+  /** Forgets cached day keys (after a purge destroyed them). */
+  forgetDayKey(day: string): void {
+    this.dayKeys.delete(day);
+  }
+
+  private async loadDayKey(db: Db, day: string): Promise<DayKey> {
+    let row = await findDayKey(db, day);
+    if (!row) {
+      const w = this.wrap(newDataKey(), `ride_day_keys/${day}`);
+      await insertDayKeyIfMissing(db, day, w.masterKeyId, w.wrapped);
+      row = await findDayKey(db, day);
+    }
+    if (!row) throw new DayKeyDestroyedError(`day key ${day} is gone`);
+    return this.toDayKey(day, row);
+  }
+
+  private toDayKey(day: string, row: { master_key_id: string; wrapped: Buffer }): DayKey {
+    const dek = this.unwrap({ masterKeyId: row.master_key_id, wrapped: row.wrapped }, `ride_day_keys/${day}`);
+    return {
+      day,
+      index: deriveKey(dek, 'ride-passenger-index'),
+      seal: deriveKey(dek, 'ride-passenger-seal'),
+    };
+  }
+}

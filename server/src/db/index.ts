@@ -1,0 +1,33 @@
+import { Kysely, PostgresDialect } from 'kysely';
+import pg from 'pg';
+import type { Database } from './tables.js';
+
+export type Db = Kysely<Database>;
+export type { Database } from './tables.js';
+
+// Dates come back as Date, bigint counts as JS numbers (our counts stay far below 2^53).
+pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
+// `date` columns stay 'YYYY-MM-DD' strings: no time-zone shift.
+pg.types.setTypeParser(pg.types.builtins.DATE, (v) => v);
+
+export interface DbOptions {
+  connectionString: string;
+  max?: number;
+  /** Fail fast when the database is unreachable instead of hanging a request. */
+  connectionTimeoutMillis?: number;
+  statementTimeoutMillis?: number;
+}
+
+export function createDb(opts: DbOptions): Db {
+  const pool = new pg.Pool({
+    connectionString: opts.connectionString,
+    max: opts.max ?? 10,
+    connectionTimeoutMillis: opts.connectionTimeoutMillis ?? 3000,
+    idleTimeoutMillis: 30_000,
+    statement_timeout: opts.statementTimeoutMillis ?? 10_000,
+    application_name: 'ridetrace',
+  });
+  // An idle client losing its connection (database restart) must not crash the process.
+  pool.on('error', () => undefined);
+  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+}

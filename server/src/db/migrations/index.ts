@@ -1,0 +1,7 @@
+import type { Migration } from 'kysely';
+import * as m0001 from './0001_init.js';
+
+/** Every migration, in order. Listed statically so bundlers, tsx and vitest all see the same set. */
+export const migrations: Record<string, Migration> = {
+  '0001_init': m0001,
+};

@@ -1,0 +1,20 @@
+import { ERRORS, type ErrorCode } from '@ridetrace/shared';
+
+/** The one error type of the server: a stable shared code, its HTTP status, a human message. */
+export class AppError extends Error {
+  readonly status: number;
+  constructor(
+    readonly code: ErrorCode,
+    message?: string,
+    status?: number,
+  ) {
+    super(message ?? ERRORS[code].message);
+    this.status = status ?? ERRORS[code].status;
+  }
+
+  toBody() {
+    return { error: { code: this.code, message: this.message } };
+  }
+}
+
+export const appError = (code: ErrorCode, message?: string) => new AppError(code, message);

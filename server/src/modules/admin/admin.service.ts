@@ -1,0 +1,87 @@
+import {
+  ROLE_SCOPES,
+  type Client,
+  type ClientWithSecret,
+  type CreateClientBody,
+  type Operator,
+} from '@ridetrace/shared';
+import { randomBytes } from 'node:crypto';
+import { hashSecret, newSecret } from '../../crypto/secrets.js';
+import type { Db } from '../../db/index.js';
+import type { ClientRow } from '../../db/tables.js';
+import { AppError } from '../../errors.js';
+import * as repo from './admin.repository.js';
+
+export function toClient(row: ClientRow): Client {
+  return {
+    clientId: row.client_id,
+    name: row.name,
+    role: row.role,
+    scopes: row.scopes,
+    operatorId: row.operator_id,
+    createdAt: row.created_at.toISOString(),
+    disabledAt: row.disabled_at?.toISOString() ?? null,
+  };
+}
+
+function toOperator(row: { id: string; name: string; created_at: Date }): Operator {
+  return { id: row.id, name: row.name, createdAt: row.created_at.toISOString() };
+}
+
+export async function createOperator(db: Db, id: string, name: string): Promise<Operator> {
+  const row = await repo.insertOperator(db, id, name);
+  if (!row) throw new AppError('operator_exists');
+  return toOperator(row);
+}
+
+export async function listOperators(db: Db): Promise<Operator[]> {
+  return (await repo.listOperators(db)).map(toOperator);
+}
+
+/** Creates an integration client; the secret is returned once and stored only as a hash. */
+export async function createClient(db: Db, body: CreateClientBody): Promise<ClientWithSecret> {
+  const allowed = ROLE_SCOPES[body.role];
+  const scopes = body.scopes ?? [...allowed];
+  const bad = scopes.filter((s) => !allowed.includes(s));
+  if (bad.length) {
+    throw new AppError('validation_failed', `role ${body.role} may not hold scope(s): ${bad.join(', ')}`);
+  }
+  if (scopes.length === 0) throw new AppError('validation_failed', 'a client needs at least one scope');
+  const needsOperator = body.role === 'staff' || body.role === 'operator';
+  if (needsOperator && !body.operatorId) {
+    throw new AppError('validation_failed', `a ${body.role} client needs an operatorId`);
+  }
+  if (!needsOperator && body.operatorId) {
+    throw new AppError('validation_failed', `a ${body.role} client has no operatorId`);
+  }
+  if (body.operatorId && !(await repo.findOperator(db, body.operatorId)))
+    throw new AppError('operator_not_found');
+  const clientId = `${body.role}_${randomBytes(9).toString('base64url')}`;
+  const clientSecret = newSecret();
+  const row = await repo.insertClient(db, {
+    client_id: clientId,
+    name: body.name,
+    role: body.role,
+    scopes,
+    operator_id: body.operatorId ?? null,
+    secret_hash: await hashSecret(clientSecret),
+  });
+  return { ...toClient(row), clientSecret };
+}
+
+export async function listClients(db: Db): Promise<Client[]> {
+  return (await repo.listClients(db)).map(toClient);
+}
+
+export async function disableClient(db: Db, clientId: string): Promise<Client> {
+  const row = await repo.updateClient(db, clientId, { disabled_at: new Date() });
+  if (!row) throw new AppError('client_not_found');
+  return toClient(row);
+}
+
+export async function rotateClientSecret(db: Db, clientId: string): Promise<ClientWithSecret> {
+  const clientSecret = newSecret();
+  const row = await repo.updateClient(db, clientId, { secret_hash: await hashSecret(clientSecret) });
+  if (!row) throw new AppError('client_not_found');
+  return { ...toClient(row), clientSecret };
+}

@@ -1,0 +1,99 @@
+import type { Insertable, Updateable } from 'kysely';
+import type { Db } from '../../db/index.js';
+import type { CarriersTable } from '../../db/tables.js';
+
+export interface CarrierFilter {
+  operatorId?: string | undefined;
+  kind?: CarriersTable['kind'] | undefined;
+  route?: string | undefined;
+  city?: string | undefined;
+  status?: 'active' | 'retired' | undefined;
+  afterId?: number | undefined;
+  limit: number;
+}
+
+export async function insertCarrier(db: Db, row: Insertable<CarriersTable>) {
+  return db.insertInto('carriers').values(row).returningAll().executeTakeFirstOrThrow();
+}
+
+export async function findCarrier(db: Db, id: number) {
+  return db.selectFrom('carriers').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+export async function listCarriers(db: Db, f: CarrierFilter) {
+  let q = db.selectFrom('carriers').selectAll().orderBy('id').limit(f.limit);
+  if (f.operatorId) q = q.where('operator_id', '=', f.operatorId);
+  if (f.kind) q = q.where('kind', '=', f.kind);
+  if (f.route) q = q.where('route', '=', f.route);
+  if (f.city) q = q.where('city', '=', f.city);
+  if (f.status === 'active') q = q.where('retired_at', 'is', null);
+  if (f.status === 'retired') q = q.where('retired_at', 'is not', null);
+  if (f.afterId) q = q.where('id', '>', f.afterId);
+  return q.execute();
+}
+
+export async function updateCarrier(db: Db, id: number, set: Updateable<CarriersTable>) {
+  return db
+    .updateTable('carriers')
+    .set({ ...set, updated_at: new Date() })
+    .where('id', '=', id)
+    .returningAll()
+    .executeTakeFirst();
+}
+
+/** New code generation: every poster printed before stops working. */
+export async function bumpCodeGeneration(db: Db, id: number) {
+  return db
+    .updateTable('carriers')
+    .set((eb) => ({ code_generation: eb('code_generation', '+', 1), updated_at: new Date() }))
+    .where('id', '=', id)
+    .where('retired_at', 'is', null)
+    .returningAll()
+    .executeTakeFirst();
+}
+
+export async function bindStaff(db: Db, clientId: string, carrierId: number) {
+  await db
+    .insertInto('staff_carriers')
+    .values({ client_id: clientId, carrier_id: carrierId })
+    .onConflict((oc) => oc.columns(['client_id', 'carrier_id']).doNothing())
+    .execute();
+}
+
+export async function unbindStaff(db: Db, clientId: string, carrierId: number) {
+  await db
+    .deleteFrom('staff_carriers')
+    .where('client_id', '=', clientId)
+    .where('carrier_id', '=', carrierId)
+    .execute();
+}
+
+export async function listStaffOfCarrier(db: Db, carrierId: number) {
+  const rows = await db
+    .selectFrom('staff_carriers')
+    .select('client_id')
+    .where('carrier_id', '=', carrierId)
+    .orderBy('client_id')
+    .execute();
+  return rows.map((r) => r.client_id);
+}
+
+export async function isStaffBound(db: Db, clientId: string, carrierId: number): Promise<boolean> {
+  const row = await db
+    .selectFrom('staff_carriers')
+    .select('carrier_id')
+    .where('client_id', '=', clientId)
+    .where('carrier_id', '=', carrierId)
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
+export async function listCarriersOfStaff(db: Db, clientId: string) {
+  return db
+    .selectFrom('carriers')
+    .innerJoin('staff_carriers', 'staff_carriers.carrier_id', 'carriers.id')
+    .selectAll('carriers')
+    .where('staff_carriers.client_id', '=', clientId)
+    .orderBy('carriers.id')
+    .execute();
+}

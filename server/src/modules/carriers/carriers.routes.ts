@@ -1,0 +1,194 @@
+import {
+  BindStaffBodySchema,
+  CarrierCodeSchema,
+  CarrierPageSchema,
+  CarrierSchema,
+  CodeImageQuerySchema,
+  CreateCarrierBodySchema,
+  IdParamsSchema,
+  ListCarriersQuerySchema,
+  StaffBindingsSchema,
+  UpdateCarrierBodySchema,
+} from '@ridetrace/shared';
+import { Type } from '@sinclair/typebox';
+import type { FastifyRequest } from 'fastify';
+import { errorReplies, type RoutePlugin } from '../../http.js';
+import { bearer, requireScope } from '../../plugins/auth.js';
+import * as carriers from './carriers.service.js';
+
+function who(req: FastifyRequest): carriers.OperatorScope {
+  return { operatorId: req.user.role === 'admin' ? null : (req.user.op ?? '\u0000none') };
+}
+
+export const carrierRoutes: RoutePlugin = async (app, { ctx }) => {
+  const common = { tags: ['carriers'], security: bearer };
+  const operatorOnly = requireScope('carriers:write', 'admin');
+  const Params = IdParamsSchema;
+
+  app.post('/v1/carriers', {
+    onRequest: operatorOnly,
+    schema: {
+      ...common,
+      summary: 'Create a carrier (bus, taxi, metro car, ferry)',
+      body: CreateCarrierBodySchema,
+      response: { 201: CarrierSchema, ...errorReplies(400, 401, 403, 404, 409) },
+    },
+    handler: async (req, reply) =>
+      reply.code(201).send(await carriers.createCarrier(ctx, who(req), req.body)),
+  });
+
+  app.get('/v1/carriers', {
+    onRequest: operatorOnly,
+    schema: {
+      ...common,
+      summary: 'List carriers, paged, filtered by kind, route, city, status',
+      querystring: ListCarriersQuerySchema,
+      response: { 200: CarrierPageSchema, ...errorReplies(400, 401, 403) },
+    },
+    handler: async (req) => carriers.listCarriers(ctx, who(req), req.query),
+  });
+
+  app.get('/v1/carriers/:id', {
+    onRequest: operatorOnly,
+    schema: {
+      ...common,
+      summary: 'One carrier',
+      params: Params,
+      response: { 200: CarrierSchema, ...errorReplies(400, 401, 403, 404) },
+    },
+    handler: async (req) => carriers.getCarrier(ctx, who(req), req.params.id),
+  });
+
+  app.patch('/v1/carriers/:id', {
+    onRequest: operatorOnly,
+    schema: {
+      ...common,
+      summary: 'Update plate, route or city',
+      params: Params,
+      body: UpdateCarrierBodySchema,
+      response: { 200: CarrierSchema, ...errorReplies(400, 401, 403, 404, 409) },
+    },
+    handler: async (req) => carriers.updateCarrier(ctx, who(req), req.params.id, req.body),
+  });
+
+  app.post('/v1/carriers/:id/retire', {
+    onRequest: operatorOnly,
+    schema: {
+      ...common,
+      summary: 'Retire a carrier: its codes stop working; rides are kept',
+      params: Params,
+      response: { 200: CarrierSchema, ...errorReplies(400, 401, 403, 404) },
+    },
+    handler: async (req) => carriers.retireCarrier(ctx, who(req), req.params.id),
+  });
+
+  app.post('/v1/carriers/:id/code', {
+    onRequest: operatorOnly,
+    schema: {
+      ...common,
+      summary: 'Issue a new code generation (posters of older generations stop working)',
+      params: Params,
+      response: { 201: CarrierCodeSchema, ...errorReplies(400, 401, 403, 404, 409) },
+    },
+    handler: async (req, reply) =>
+      reply.code(201).send(await carriers.issueCode(ctx, who(req), req.params.id)),
+  });
+
+  app.get('/v1/carriers/:id/code', {
+    onRequest: operatorOnly,
+    schema: {
+      ...common,
+      summary: 'The current code (token and QR content URL)',
+      params: Params,
+      response: { 200: CarrierCodeSchema, ...errorReplies(400, 401, 403, 404, 409) },
+    },
+    handler: async (req) => carriers.currentCode(ctx, who(req), req.params.id),
+  });
+
+  app.get('/v1/carriers/:id/code.svg', {
+    onRequest: operatorOnly,
+    schema: {
+      ...common,
+      summary: 'The current code as an SVG QR image',
+      params: Params,
+      produces: ['image/svg+xml'],
+      response: {
+        200: Type.String({ description: 'SVG document' }),
+        ...errorReplies(400, 401, 403, 404, 409),
+      },
+    },
+    handler: async (req, reply) =>
+      reply
+        .type('image/svg+xml')
+        .header('cache-control', 'no-store')
+        .send(await carriers.codeSvg(ctx, who(req), req.params.id)),
+  });
+
+  app.get('/v1/carriers/:id/code.png', {
+    onRequest: operatorOnly,
+    schema: {
+      ...common,
+      summary: 'The current code as a PNG QR image',
+      params: Params,
+      querystring: CodeImageQuerySchema,
+      produces: ['image/png'],
+      response: {
+        200: Type.Unsafe<Buffer>({ type: 'string', format: 'binary' }),
+        ...errorReplies(400, 401, 403, 404, 409),
+      },
+    },
+    handler: async (req, reply) =>
+      reply
+        .type('image/png')
+        .header('cache-control', 'no-store')
+        .send(await carriers.codePng(ctx, who(req), req.params.id, req.query.size ?? 512)),
+  });
+
+  app.get('/v1/carriers/:id/staff', {
+    onRequest: operatorOnly,
+    schema: {
+      ...common,
+      summary: 'Staff accounts bound to the carrier',
+      params: Params,
+      response: { 200: StaffBindingsSchema, ...errorReplies(400, 401, 403, 404) },
+    },
+    handler: async (req) => carriers.listStaff(ctx, who(req), req.params.id),
+  });
+
+  app.post('/v1/carriers/:id/staff', {
+    onRequest: operatorOnly,
+    schema: {
+      ...common,
+      summary: "Bind one of the operator's staff accounts to the carrier",
+      params: Params,
+      body: BindStaffBodySchema,
+      response: { 200: StaffBindingsSchema, ...errorReplies(400, 401, 403, 404) },
+    },
+    handler: async (req) => carriers.bindStaff(ctx, who(req), req.params.id, req.body.clientId),
+  });
+
+  app.delete('/v1/carriers/:id/staff/:clientId', {
+    onRequest: operatorOnly,
+    schema: {
+      ...common,
+      summary: 'Unbind a staff account',
+      params: Type.Object(
+        { id: Params.properties.id, clientId: Type.String({ minLength: 1, maxLength: 64 }) },
+        { additionalProperties: false },
+      ),
+      response: { 200: StaffBindingsSchema, ...errorReplies(400, 401, 403, 404) },
+    },
+    handler: async (req) => carriers.unbindStaff(ctx, who(req), req.params.id, req.params.clientId),
+  });
+
+  app.get('/v1/staff/me/carriers', {
+    onRequest: requireScope('staff'),
+    schema: {
+      tags: ['staff'],
+      security: bearer,
+      summary: 'Carriers this staff account is bound to',
+      response: { 200: Type.Object({ items: Type.Array(CarrierSchema) }), ...errorReplies(401, 403) },
+    },
+    handler: async (req) => ({ items: await carriers.carriersOfStaff(ctx, req.user.sub) }),
+  });
+};

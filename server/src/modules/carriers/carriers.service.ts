@@ -1,0 +1,220 @@
+import type {
+  Carrier,
+  CarrierCode,
+  CarrierPage,
+  CreateCarrierBody,
+  ListCarriersQuery,
+  StaffBindings,
+  UpdateCarrierBody,
+} from '@ridetrace/shared';
+import QRCode from 'qrcode';
+import { signCodeToken } from '../../crypto/code-token.js';
+import type { AppContext } from '../../context.js';
+import type { CarrierRow } from '../../db/tables.js';
+import { AppError } from '../../errors.js';
+import { isUniqueViolation } from '../../db/errors.js';
+import { findClient, findOperator } from '../admin/admin.repository.js';
+import * as repo from './carriers.repository.js';
+
+/** Who is asking: admins see every operator, operators only their own. */
+export interface OperatorScope {
+  operatorId: string | null;
+}
+
+export function toCarrier(row: CarrierRow): Carrier {
+  return {
+    id: row.id,
+    operatorId: row.operator_id,
+    kind: row.kind,
+    plate: row.plate,
+    route: row.route,
+    city: row.city,
+    status: row.retired_at ? 'retired' : 'active',
+    codeGeneration: row.code_generation,
+    createdAt: row.created_at.toISOString(),
+    updatedAt: row.updated_at.toISOString(),
+    retiredAt: row.retired_at?.toISOString() ?? null,
+  };
+}
+
+/** Another operator's carrier answers 404 like a missing one: ids of other operators are not disclosed. */
+async function ownCarrier(ctx: AppContext, who: OperatorScope, id: number): Promise<CarrierRow> {
+  const row = await repo.findCarrier(ctx.db, id);
+  if (!row || (who.operatorId !== null && row.operator_id !== who.operatorId))
+    throw new AppError('carrier_not_found');
+  return row;
+}
+
+export async function createCarrier(
+  ctx: AppContext,
+  who: OperatorScope,
+  body: CreateCarrierBody,
+): Promise<Carrier> {
+  const operatorId = who.operatorId ?? body.operatorId;
+  if (!operatorId) throw new AppError('validation_failed', 'operatorId is required for admins');
+  if (who.operatorId !== null && body.operatorId !== undefined && body.operatorId !== who.operatorId) {
+    throw new AppError('forbidden', 'Operators create carriers only for their own operator.');
+  }
+  if (!(await findOperator(ctx.db, operatorId))) throw new AppError('operator_not_found');
+  try {
+    const row = await repo.insertCarrier(ctx.db, {
+      operator_id: operatorId,
+      kind: body.kind,
+      plate: body.plate.trim(),
+      route: body.route?.trim() ?? null,
+      city: body.city.trim(),
+    });
+    return toCarrier(row);
+  } catch (err) {
+    if (isUniqueViolation(err)) throw new AppError('carrier_plate_taken');
+    throw err;
+  }
+}
+
+export async function getCarrier(ctx: AppContext, who: OperatorScope, id: number): Promise<Carrier> {
+  return toCarrier(await ownCarrier(ctx, who, id));
+}
+
+export async function listCarriers(
+  ctx: AppContext,
+  who: OperatorScope,
+  q: ListCarriersQuery,
+): Promise<CarrierPage> {
+  const limit = q.limit ?? 50;
+  let afterId: number | undefined;
+  if (q.cursor !== undefined) {
+    afterId = Number(q.cursor);
+    if (!Number.isInteger(afterId) || afterId < 0)
+      throw new AppError('validation_failed', 'cursor is not valid');
+  }
+  if (who.operatorId !== null && q.operatorId !== undefined && q.operatorId !== who.operatorId) {
+    throw new AppError('forbidden', 'Operators list only their own carriers.');
+  }
+  const rows = await repo.listCarriers(ctx.db, {
+    operatorId: who.operatorId ?? q.operatorId,
+    kind: q.kind,
+    route: q.route,
+    city: q.city,
+    status: q.status,
+    afterId,
+    limit: limit + 1,
+  });
+  const page = rows.slice(0, limit);
+  return {
+    items: page.map(toCarrier),
+    nextCursor: rows.length > limit ? String(page[page.length - 1]!.id) : null,
+  };
+}
+
+export async function updateCarrier(
+  ctx: AppContext,
+  who: OperatorScope,
+  id: number,
+  body: UpdateCarrierBody,
+): Promise<Carrier> {
+  const current = await ownCarrier(ctx, who, id);
+  if (current.retired_at) throw new AppError('carrier_retired');
+  try {
+    const row = await repo.updateCarrier(ctx.db, id, {
+      ...(body.plate !== undefined ? { plate: body.plate.trim() } : {}),
+      ...(body.route !== undefined ? { route: body.route?.trim() ?? null } : {}),
+      ...(body.city !== undefined ? { city: body.city.trim() } : {}),
+    });
+    return toCarrier(row!);
+  } catch (err) {
+    if (isUniqueViolation(err)) throw new AppError('carrier_plate_taken');
+    throw err;
+  }
+}
+
+/** Retiring keeps the carrier (rides refer to it) but its codes stop working. Idempotent. */
+export async function retireCarrier(ctx: AppContext, who: OperatorScope, id: number): Promise<Carrier> {
+  const current = await ownCarrier(ctx, who, id);
+  if (current.retired_at) return toCarrier(current);
+  return toCarrier((await repo.updateCarrier(ctx.db, id, { retired_at: new Date() }))!);
+}
+
+export function codeUrl(ctx: AppContext, token: string): string {
+  return `${ctx.config.publicBaseUrl}/c/${token}`;
+}
+
+/**
+ * The QR content. Upper-case when the base URL has no path, so that the whole URL is in QR
+ * alphanumeric mode (scheme and host are case-insensitive; our `/C/` route accepts both cases).
+ */
+export function codeQrContent(ctx: AppContext, token: string): string {
+  const base = new URL(ctx.config.publicBaseUrl);
+  return base.pathname === '/' ? `${ctx.config.publicBaseUrl}/C/${token}`.toUpperCase() : codeUrl(ctx, token);
+}
+
+function toCode(ctx: AppContext, row: CarrierRow): CarrierCode {
+  const token = signCodeToken(ctx.keyring, { carrierId: row.id, generation: row.code_generation });
+  return { carrierId: row.id, generation: row.code_generation, token, url: codeQrContent(ctx, token) };
+}
+
+export async function issueCode(ctx: AppContext, who: OperatorScope, id: number): Promise<CarrierCode> {
+  const current = await ownCarrier(ctx, who, id);
+  if (current.retired_at) throw new AppError('carrier_retired');
+  const row = await repo.bumpCodeGeneration(ctx.db, id);
+  if (!row) throw new AppError('carrier_retired');
+  return toCode(ctx, row);
+}
+
+export async function currentCode(ctx: AppContext, who: OperatorScope, id: number): Promise<CarrierCode> {
+  const row = await ownCarrier(ctx, who, id);
+  if (row.retired_at) throw new AppError('carrier_retired');
+  return toCode(ctx, row);
+}
+
+const QR_OPTIONS = { errorCorrectionLevel: 'M' as const, margin: 4 };
+
+export async function codeSvg(ctx: AppContext, who: OperatorScope, id: number): Promise<string> {
+  const code = await currentCode(ctx, who, id);
+  return QRCode.toString(code.url, { ...QR_OPTIONS, type: 'svg' });
+}
+
+export async function codePng(
+  ctx: AppContext,
+  who: OperatorScope,
+  id: number,
+  size: number,
+): Promise<Buffer> {
+  const code = await currentCode(ctx, who, id);
+  return QRCode.toBuffer(code.url, { ...QR_OPTIONS, type: 'png', width: size });
+}
+
+export async function bindStaff(
+  ctx: AppContext,
+  who: OperatorScope,
+  id: number,
+  clientId: string,
+): Promise<StaffBindings> {
+  const carrier = await ownCarrier(ctx, who, id);
+  const client = await findClient(ctx.db, clientId);
+  if (!client || client.role !== 'staff' || client.operator_id !== carrier.operator_id) {
+    throw new AppError('staff_client_invalid');
+  }
+  await repo.bindStaff(ctx.db, clientId, id);
+  return { carrierId: id, staff: await repo.listStaffOfCarrier(ctx.db, id) };
+}
+
+export async function unbindStaff(
+  ctx: AppContext,
+  who: OperatorScope,
+  id: number,
+  clientId: string,
+): Promise<StaffBindings> {
+  await ownCarrier(ctx, who, id);
+  await repo.unbindStaff(ctx.db, clientId, id);
+  return { carrierId: id, staff: await repo.listStaffOfCarrier(ctx.db, id) };
+}
+
+export async function listStaff(ctx: AppContext, who: OperatorScope, id: number): Promise<StaffBindings> {
+  await ownCarrier(ctx, who, id);
+  return { carrierId: id, staff: await repo.listStaffOfCarrier(ctx.db, id) };
+}
+
+/** Carriers a staff account is bound to (for the staff mode of the mini-program). */
+export async function carriersOfStaff(ctx: AppContext, clientId: string): Promise<Carrier[]> {
+  return (await repo.listCarriersOfStaff(ctx.db, clientId)).map(toCarrier);
+}

@@ -1,0 +1,54 @@
+import type { Insertable, Updateable } from 'kysely';
+import type { Db } from '../../db/index.js';
+import type { PassengersTable } from '../../db/tables.js';
+
+export async function insertPassengerIfMissing(db: Db, row: Insertable<PassengersTable>) {
+  await db
+    .insertInto('passengers')
+    .values(row)
+    .onConflict((oc) => oc.column('subject_index').doNothing())
+    .execute();
+}
+
+export async function insertPassenger(db: Db, row: Insertable<PassengersTable>) {
+  return db.insertInto('passengers').values(row).returningAll().executeTakeFirstOrThrow();
+}
+
+export async function findPassengerBySubject(db: Db, subjectIndex: Buffer) {
+  return db.selectFrom('passengers').selectAll().where('subject_index', '=', subjectIndex).executeTakeFirst();
+}
+
+export async function findPassenger(db: Db, id: string) {
+  return db.selectFrom('passengers').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+/** Locks the passenger row for the rest of the caller's transaction. */
+export async function findPassengerForUpdate(db: Db, id: string) {
+  return db.selectFrom('passengers').selectAll().where('id', '=', id).forUpdate().executeTakeFirst();
+}
+
+/** A known person by phone or ID number blind index; app users before manual riders, oldest first. */
+export async function findPassengerByIndex(db: Db, phoneIndex: Buffer, idNumberIndex: Buffer | null) {
+  return db
+    .selectFrom('passengers')
+    .selectAll()
+    .where((eb) =>
+      idNumberIndex
+        ? eb.or([eb('phone_index', '=', phoneIndex), eb('id_number_index', '=', idNumberIndex)])
+        : eb('phone_index', '=', phoneIndex),
+    )
+    .where('dek_wrapped', 'is not', null)
+    .orderBy((eb) => eb.case().when('kind', '=', 'app').then(0).else(1).end())
+    .orderBy('created_at')
+    .limit(1)
+    .executeTakeFirst();
+}
+
+export async function updatePassenger(db: Db, id: string, set: Updateable<PassengersTable>) {
+  return db
+    .updateTable('passengers')
+    .set({ ...set, updated_at: new Date() })
+    .where('id', '=', id)
+    .returningAll()
+    .executeTakeFirstOrThrow();
+}

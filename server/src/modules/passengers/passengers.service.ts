@@ -1,0 +1,155 @@
+import {
+  isValidIdNumber,
+  type ConfirmBody,
+  type MaskedIdentity,
+  type PassengerProfile,
+  type Ride,
+} from '@ridetrace/shared';
+import { randomUUID } from 'node:crypto';
+import type { AppContext } from '../../context.js';
+import type { PassengerRow } from '../../db/tables.js';
+import { AppError } from '../../errors.js';
+import { recordRide, toRide } from '../rides/rides.service.js';
+import {
+  identityIndexes,
+  maskIdentity,
+  newPassengerKey,
+  openIdentity,
+  openPending,
+  passengerKey,
+  sealIdentity,
+  sealPending,
+} from './identity.js';
+import * as repo from './passengers.repository.js';
+
+/** A scan made before the passenger confirmed, kept sealed with their key until they do. */
+export interface PendingScan {
+  carrierId: number;
+  generation: number;
+  clientRideId: string;
+  boardedAt: string;
+  receivedAt: string;
+  source: 'scan' | 'offline';
+  late: boolean;
+}
+
+async function mustFind(ctx: AppContext, id: string): Promise<PassengerRow> {
+  const row = await repo.findPassenger(ctx.db, id);
+  if (!row || !row.dek_wrapped) throw new AppError('passenger_not_found');
+  return row;
+}
+
+function confirmedRow(ctx: AppContext, row: PassengerRow): boolean {
+  return row.name_sealed !== null && row.consent_version === ctx.config.consentVersion;
+}
+
+export async function isConfirmed(ctx: AppContext, passengerId: string): Promise<boolean> {
+  return confirmedRow(ctx, await mustFind(ctx, passengerId));
+}
+
+export async function scanPreviewIdentity(ctx: AppContext, passengerId: string): Promise<MaskedIdentity> {
+  return maskIdentity(openIdentity(ctx.keyring, await mustFind(ctx, passengerId)));
+}
+
+export async function savePendingScan(
+  ctx: AppContext,
+  passengerId: string,
+  pending: PendingScan,
+): Promise<void> {
+  const row = await mustFind(ctx, passengerId);
+  const dek = passengerKey(ctx.keyring, row)!;
+  await repo.updatePassenger(ctx.db, passengerId, { pending_sealed: sealPending(dek, passengerId, pending) });
+}
+
+export function toProfile(ctx: AppContext, row: PassengerRow): PassengerProfile {
+  const who = openIdentity(ctx.keyring, row);
+  return {
+    id: row.id,
+    confirmed: confirmedRow(ctx, row),
+    ...maskIdentity(who),
+    hasIdNumber: row.id_number_sealed !== null,
+    consentVersion: row.consent_version,
+    consentedAt: row.consented_at?.toISOString() ?? null,
+  };
+}
+
+export async function profile(ctx: AppContext, passengerId: string): Promise<PassengerProfile> {
+  return toProfile(ctx, await mustFind(ctx, passengerId));
+}
+
+/**
+ * First-time confirmation: stores the identity (sealed, with blind indexes) and the consent, and registers
+ * the scan that was waiting for it, all in one transaction.
+ */
+export async function confirm(
+  ctx: AppContext,
+  passengerId: string,
+  body: ConfirmBody,
+): Promise<{ passenger: PassengerProfile; ride: Ride | null }> {
+  if (body.consentVersion !== ctx.config.consentVersion) throw new AppError('consent_version_outdated');
+  if (body.idNumber !== undefined && !isValidIdNumber(body.idNumber)) {
+    throw new AppError('validation_failed', 'idNumber has a wrong check character');
+  }
+  return ctx.db.transaction().execute(async (tx) => {
+    const row = await repo.findPassengerForUpdate(tx, passengerId);
+    if (!row || !row.dek_wrapped) throw new AppError('passenger_not_found');
+    const dek = passengerKey(ctx.keyring, row)!;
+    const pending = openPending<PendingScan>(dek, row);
+    const now = ctx.now();
+    const updated = await repo.updatePassenger(tx, passengerId, {
+      ...sealIdentity(ctx.keyring, dek, passengerId, body),
+      consent_version: body.consentVersion,
+      consented_at: now,
+      pending_sealed: null,
+    });
+    let ride: Ride | null = null;
+    const fresh =
+      pending && now.getTime() - Date.parse(pending.receivedAt) <= ctx.config.rides.maxLateSeconds * 1000;
+    if (pending && fresh) {
+      try {
+        const result = await recordRide(ctx, tx, {
+          passengerId,
+          carrierId: pending.carrierId,
+          generation: pending.generation,
+          clientRideId: pending.clientRideId,
+          time: { boardedAt: new Date(pending.boardedAt), source: pending.source, late: pending.late },
+          receivedAt: new Date(pending.receivedAt),
+          registeredBy: null,
+        });
+        ride = toRide(result.ride);
+      } catch (err) {
+        // The code was revoked or the carrier retired while the passenger read the consent text:
+        // the identity is still confirmed, the stale scan is dropped (the client shows the error on rescan).
+        if (!(err instanceof AppError)) throw err;
+      }
+    }
+    return { passenger: toProfile(ctx, updated), ride };
+  });
+}
+
+/**
+ * The person a staff member registers: an existing passenger with the same phone or ID number
+ * (blind index match), otherwise a new manual rider whose identity is sealed like a passenger's.
+ */
+export async function findOrCreateRider(
+  ctx: AppContext,
+  who: { name: string; phone: string; idNumber?: string | undefined },
+): Promise<{ id: string; matched: boolean; identity: MaskedIdentity }> {
+  if (who.idNumber !== undefined && !isValidIdNumber(who.idNumber)) {
+    throw new AppError('validation_failed', 'idNumber has a wrong check character');
+  }
+  const idx = identityIndexes(ctx.keyring, who);
+  const existing = await repo.findPassengerByIndex(ctx.db, idx.phone_index, idx.id_number_index);
+  if (existing) {
+    return { id: existing.id, matched: true, identity: maskIdentity(openIdentity(ctx.keyring, existing)) };
+  }
+  const id = randomUUID();
+  const key = newPassengerKey(ctx.keyring, id);
+  await repo.insertPassenger(ctx.db, {
+    id,
+    kind: 'manual',
+    ...key.columns,
+    ...sealIdentity(ctx.keyring, key.dek, id, who),
+  });
+  return { id, matched: false, identity: maskIdentity(who) };
+}

@@ -1,0 +1,56 @@
+/**
+ * Stable error codes of the RideTrace API. Every error reply is `{ error: { code, message } }`;
+ * clients switch on `code`, never on `message` (which is for humans and may change).
+ */
+export const ERRORS = {
+  // Generic request problems
+  validation_failed: { status: 400, message: 'The request does not match the schema.' },
+  malformed_json: { status: 400, message: 'The request body is not valid JSON.' },
+  unsupported_media_type: { status: 415, message: 'Send the body as application/json.' },
+  payload_too_large: { status: 413, message: 'The request body is too large.' },
+  route_not_found: { status: 404, message: 'No such route.' },
+  method_not_allowed: { status: 405, message: 'This method is not allowed here.' },
+  rate_limited: { status: 429, message: 'Too many requests; retry later.' },
+  internal_error: { status: 500, message: 'Something went wrong on our side.' },
+  service_unavailable: { status: 503, message: 'The service is temporarily unavailable; retry later.' },
+  upstream_unavailable: { status: 502, message: 'An upstream service did not answer; retry later.' },
+
+  // Authentication and authorisation
+  auth_required: { status: 401, message: 'A bearer token is required.' },
+  token_invalid: { status: 401, message: 'The bearer token is invalid.' },
+  token_expired: { status: 401, message: 'The bearer token has expired.' },
+  forbidden: { status: 403, message: 'This token may not do that.' },
+  login_code_invalid: { status: 401, message: 'The super-app login code is invalid or used.' },
+  invalid_client: { status: 401, message: 'Unknown client or wrong secret.' },
+
+  // Operators, clients
+  operator_not_found: { status: 404, message: 'No such operator.' },
+  operator_exists: { status: 409, message: 'An operator with this id exists.' },
+  client_not_found: { status: 404, message: 'No such client.' },
+
+  // Carriers and codes
+  carrier_not_found: { status: 404, message: 'No such carrier.' },
+  carrier_retired: { status: 409, message: 'The carrier is retired.' },
+  carrier_plate_taken: { status: 409, message: 'The operator already has a carrier with this plate.' },
+  carrier_not_bound: { status: 403, message: 'This staff account is not bound to the carrier.' },
+  staff_client_invalid: { status: 400, message: 'The client is not a staff account of this operator.' },
+  code_malformed: { status: 400, message: 'This is not a RideTrace code.' },
+  code_forged: { status: 400, message: 'The code signature is invalid.' },
+  code_carrier_unknown: { status: 404, message: 'The code names a carrier that does not exist.' },
+  code_carrier_retired: { status: 410, message: 'The carrier of this code is retired.' },
+  code_revoked: { status: 410, message: 'This code was replaced by a newer poster.' },
+
+  // Rides and passengers
+  scan_time_in_future: { status: 400, message: 'scannedAt lies in the future.' },
+  scan_too_old: { status: 400, message: 'scannedAt is older than the accepted offline window.' },
+  client_ride_id_reused: { status: 409, message: 'This clientRideId was already used for another carrier.' },
+  consent_version_outdated: { status: 409, message: 'Consent must be given to the current consent text.' },
+  passenger_not_found: { status: 404, message: 'No such passenger.' },
+} as const satisfies Record<string, { status: number; message: string }>;
+
+export type ErrorCode = keyof typeof ERRORS;
+export const ERROR_CODES = Object.keys(ERRORS) as ErrorCode[];
+
+export interface ErrorBody {
+  error: { code: ErrorCode; message: string };
+}

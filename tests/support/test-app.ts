@@ -1,0 +1,203 @@
+import { buildApp, type App } from '@ridetrace/server/app';
+import { loadConfig, type Config } from '@ridetrace/server/config';
+import { createDb, type Db } from '@ridetrace/server/db';
+import { withDatabase } from '@ridetrace/server/db/embedded';
+import { createClient, createOperator } from '@ridetrace/server/modules/admin/admin.service';
+import type { ClientWithSecret } from '@ridetrace/shared';
+import { sql } from 'kysely';
+import { randomBytes } from 'node:crypto';
+import request from 'supertest';
+import { inject } from 'vitest';
+import { startFakeSuperApp, type FakeSuperApp } from './fake-super-app.js';
+
+/** A fresh database cloned from the migrated template: one per test file, so files run in parallel. */
+export async function createTestDatabase(): Promise<{ url: string; db: Db; drop(): Promise<void> }> {
+  const adminUrl = inject('pgAdminUrl');
+  const template = inject('templateDb');
+  const name = `${template}_f_${randomBytes(6).toString('hex')}`;
+  const admin = createDb({ connectionString: adminUrl, max: 1 });
+  await sql`create database ${sql.id(name)} template ${sql.id(template)}`.execute(admin);
+  const url = withDatabase(adminUrl, name);
+  const db = createDb({ connectionString: url, max: 8 });
+  return {
+    url,
+    db,
+    drop: async () => {
+      await db.destroy();
+      await sql`drop database if exists ${sql.id(name)} with (force)`.execute(admin);
+      await admin.destroy();
+    },
+  };
+}
+
+export interface TestApp {
+  app: App;
+  db: Db;
+  config: Config;
+  superApp: FakeSuperApp;
+  /** supertest agent on the app's server. */
+  http: () => ReturnType<typeof request>;
+  /** Moves the app's clock (ms); starts at real time. */
+  clock: { offsetMs: number };
+  close(): Promise<void>;
+}
+
+export const TEST_MASTER_KEY = randomBytes(32).toString('base64');
+
+/** buildApp on a fresh database with a fake super-app login server on 127.0.0.1. */
+export async function createTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+  const database = await createTestDatabase();
+  const superApp = await startFakeSuperApp();
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    RIDETRACE_MASTER_KEY: TEST_MASTER_KEY,
+    SUPERAPP_BASE_URL: superApp.baseUrl,
+    SUPERAPP_APP_ID: 'wx-test-app',
+    SUPERAPP_APP_SECRET: 'test-app-secret',
+    PUBLIC_BASE_URL: 'https://rt.example.cn',
+    LOG_LEVEL: 'silent',
+    ...env,
+  });
+  const clock = { offsetMs: 0 };
+  const app = await buildApp({
+    config,
+    db: database.db,
+    masterKeys: { keys: config.masterKeys!, activeId: config.activeMasterKeyId!, source: 'env' },
+    now: () => new Date(Date.now() + clock.offsetMs),
+  });
+  return {
+    app,
+    db: database.db,
+    config,
+    superApp,
+    clock,
+    http: () => request(app.server),
+    close: async () => {
+      await app.close();
+      await superApp.close();
+      await database.drop();
+    },
+  };
+}
+
+/** Logs a passenger in through the fake super-app; returns the bearer header value. */
+export async function passengerToken(t: TestApp, user: string): Promise<string> {
+  const res = await t
+    .http()
+    .post('/v1/auth/passenger')
+    .send({ loginCode: `ok:${user}` })
+    .expect(200);
+  return `Bearer ${res.body.accessToken as string}`;
+}
+
+export async function confirmedPassenger(
+  t: TestApp,
+  user: string,
+  identity: { name: string; phone: string; idNumber?: string } = { name: '张三丰', phone: '13812345678' },
+): Promise<string> {
+  const auth = await passengerToken(t, user);
+  const res = await t
+    .http()
+    .post('/v1/passengers/me/confirm')
+    .set('authorization', auth)
+    .send({ ...identity, consentVersion: t.config.consentVersion })
+    .expect(200);
+  return `Bearer ${res.body.accessToken as string}`;
+}
+
+export async function clientToken(t: TestApp, client: ClientWithSecret, scope?: string): Promise<string> {
+  const res = await t
+    .http()
+    .post('/v1/auth/token')
+    .send({
+      grantType: 'client_credentials',
+      clientId: client.clientId,
+      clientSecret: client.clientSecret,
+      ...(scope ? { scope } : {}),
+    })
+    .expect(200);
+  return `Bearer ${res.body.accessToken as string}`;
+}
+
+export interface World {
+  operatorId: string;
+  otherOperatorId: string;
+  admin: ClientWithSecret;
+  operator: ClientWithSecret;
+  otherOperator: ClientWithSecret;
+  staff: ClientWithSecret;
+  otherStaff: ClientWithSecret;
+  official: ClientWithSecret;
+  tokens: {
+    admin: string;
+    operator: string;
+    otherOperator: string;
+    staff: string;
+    otherStaff: string;
+    official: string;
+  };
+}
+
+/** Two operators, a client of every role, and their tokens. */
+export async function seedWorld(t: TestApp): Promise<World> {
+  const operatorId = 'metro-bus';
+  const otherOperatorId = 'city-taxi';
+  await createOperator(t.db, operatorId, 'Metro Bus Co.');
+  await createOperator(t.db, otherOperatorId, 'City Taxi Co.');
+  const admin = await createClient(t.db, { name: 'root', role: 'admin' });
+  const operator = await createClient(t.db, { name: 'bus ops', role: 'operator', operatorId });
+  const otherOperator = await createClient(t.db, {
+    name: 'taxi ops',
+    role: 'operator',
+    operatorId: otherOperatorId,
+  });
+  const staff = await createClient(t.db, { name: 'driver 1', role: 'staff', operatorId });
+  const otherStaff = await createClient(t.db, { name: 'driver 2', role: 'staff', operatorId });
+  const official = await createClient(t.db, { name: 'health office', role: 'official' });
+  return {
+    operatorId,
+    otherOperatorId,
+    admin,
+    operator,
+    otherOperator,
+    staff,
+    otherStaff,
+    official,
+    tokens: {
+      admin: await clientToken(t, admin),
+      operator: await clientToken(t, operator),
+      otherOperator: await clientToken(t, otherOperator),
+      staff: await clientToken(t, staff),
+      otherStaff: await clientToken(t, otherStaff),
+      official: await clientToken(t, official),
+    },
+  };
+}
+
+/** Creates a carrier as the operator and returns it with its current code URL. */
+export async function createCarrier(
+  t: TestApp,
+  operatorToken: string,
+  body: { kind: string; plate: string; route?: string; city: string } = {
+    kind: 'bus',
+    plate: '粤B12345',
+    route: '36路',
+    city: '深圳',
+  },
+) {
+  const carrier = await t
+    .http()
+    .post('/v1/carriers')
+    .set('authorization', operatorToken)
+    .send(body)
+    .expect(201);
+  const code = await t
+    .http()
+    .get(`/v1/carriers/${carrier.body.id}/code`)
+    .set('authorization', operatorToken)
+    .expect(200);
+  return {
+    carrier: carrier.body as { id: number; kind: string; plate: string },
+    code: code.body as { url: string; token: string; generation: number },
+  };
+}
