@@ -4,8 +4,9 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Ajv from 'ajv';
 import addFormats from 'ajv-formats';
-import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import { randomUUID } from 'node:crypto';
+import { HttpMessageSender, HttpSmsSender, LogOnlySender } from './adapters/notify.js';
 import { DevSuperAppLogin, HttpSuperAppLogin, type SuperAppLogin } from './adapters/super-app.js';
 import type { Config } from './config.js';
 import type { AppContext } from './context.js';
@@ -15,10 +16,15 @@ import type { Db } from './db/index.js';
 import { isDatabaseUnavailable } from './db/errors.js';
 import { AppError } from './errors.js';
 import { adminRoutes } from './modules/admin/admin.routes.js';
+import { auditRoutes } from './modules/audit/audit.routes.js';
 import { authRoutes } from './modules/auth/auth.routes.js';
+import { caseRoutes } from './modules/cases/cases.routes.js';
 import { carrierRoutes } from './modules/carriers/carriers.routes.js';
 import { healthRoutes } from './modules/health/health.routes.js';
+import { NotificationWorker, type Senders } from './modules/notifications/notification-worker.js';
+import { notificationRoutes } from './modules/notifications/notifications.routes.js';
 import { passengerRoutes } from './modules/passengers/passengers.routes.js';
+import { statusRoutes } from './modules/status/status.routes.js';
 import { prepareRideDays } from './modules/rides/rides.service.js';
 import { rideRoutes } from './modules/rides/rides.routes.js';
 import { authPlugin } from './plugins/auth.js';
@@ -31,6 +37,8 @@ export interface AppDeps {
   /** Defaults to the HTTP adapter (SUPERAPP_BASE_URL) or, in development only, the dev provider. */
   superApp?: SuperAppLogin;
   now?: () => Date;
+  /** Notification channels; default HTTP adapters from config (log-only in development without gateways). */
+  senders?: Senders;
 }
 
 export type App = FastifyInstance & { ctx: AppContext };
@@ -40,6 +48,28 @@ function superAppFor(config: Config): SuperAppLogin {
     return new HttpSuperAppLogin({ ...config.superApp, baseUrl: config.superApp.baseUrl });
   if (config.mode === 'production') throw new Error('SUPERAPP_BASE_URL is required in production');
   return new DevSuperAppLogin();
+}
+
+function sendersFor(config: Config, log: FastifyBaseLogger): Senders {
+  const { notify, superApp } = config;
+  const devLog = new LogOnlySender((m) => log.info(m));
+  return {
+    app: notify.messageBaseUrl
+      ? new HttpMessageSender({
+          baseUrl: notify.messageBaseUrl,
+          appId: superApp.appId,
+          appSecret: superApp.appSecret,
+          timeoutMs: notify.timeoutMs,
+        })
+      : devLog,
+    sms: notify.smsBaseUrl
+      ? new HttpSmsSender({
+          baseUrl: notify.smsBaseUrl,
+          apiKey: notify.smsApiKey,
+          timeoutMs: notify.timeoutMs,
+        })
+      : devLog,
+  };
 }
 
 /** Body: strict types (no coercion). Querystring, params, headers: strings coerced to the schema's types. */
@@ -65,6 +95,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     superApp: deps.superApp ?? superAppFor(config),
     now: deps.now ?? (() => new Date()),
     partitionDays: new Set(),
+    notifier: null,
   };
 
   const app = Fastify({
@@ -77,6 +108,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     ajv: { customOptions: { removeAdditional: false } },
   }).withTypeProvider<TypeBoxTypeProvider>();
   app.setValidatorCompiler(validatorCompilers());
+  // JSON only: Fastify's built-in text/plain parser would let a text body reach validation as a string.
+  app.removeContentTypeParser('text/plain');
 
   app.setErrorHandler((err: FastifyError, req, reply) => {
     const e = toAppError(err);
@@ -111,11 +144,30 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   });
   await app.register(authPlugin, { secret: keyring.jwtSecret });
 
-  for (const routes of [healthRoutes, authRoutes, adminRoutes, carrierRoutes, rideRoutes, passengerRoutes]) {
+  for (const routes of [
+    healthRoutes,
+    authRoutes,
+    adminRoutes,
+    carrierRoutes,
+    rideRoutes,
+    passengerRoutes,
+    caseRoutes,
+    notificationRoutes,
+    statusRoutes,
+    auditRoutes,
+  ]) {
     await app.register(routes, { ctx });
   }
 
   await prepareRideDays(ctx);
+  if (config.notify.workerEnabled) {
+    const worker = new NotificationWorker(ctx, deps.senders ?? sendersFor(config, app.log), (err, msg) =>
+      app.log.error({ err }, msg),
+    );
+    ctx.notifier = worker;
+    app.addHook('onReady', async () => worker.start());
+    app.addHook('onClose', async () => worker.stop());
+  }
   await app.ready();
   return Object.assign(app as unknown as FastifyInstance, { ctx });
 }

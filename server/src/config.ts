@@ -38,9 +38,32 @@ export interface Config {
     readonly historyDays: number;
   };
   readonly consentVersion: string;
+  readonly trace: {
+    /** Co-passenger window per carrier kind (seconds, either side of the case's boarding). */
+    readonly windowSeconds: Readonly<Record<'taxi' | 'metro' | 'bus' | 'ferry', number>>;
+    /** Within this gap (seconds) a contact is `close`, beyond it (inside the window) `possible`. */
+    readonly closeSeconds: Readonly<Record<'taxi' | 'metro' | 'bus' | 'ferry', number>>;
+    readonly maxWindowDays: number;
+    readonly observationDays: number;
+    readonly maxDegree1ForDegree2: number;
+  };
+  readonly notify: {
+    readonly messageBaseUrl: string | undefined;
+    readonly smsBaseUrl: string | undefined;
+    readonly smsApiKey: string;
+    readonly maxAttempts: number;
+    readonly backoffBaseMs: number;
+    readonly pollMs: number;
+    readonly concurrency: number;
+    readonly timeoutMs: number;
+    readonly workerEnabled: boolean;
+  };
+  readonly statusTokenTtlSeconds: number;
   readonly rateLimit: {
     readonly perIpPerMinute: number;
     readonly perPassengerPerMinute: number;
+    /** Per IP: passenger logins and client-credential token requests. */
+    readonly loginPerMinute: number;
   };
   readonly bodyLimitBytes: number;
   readonly trustProxy: boolean;
@@ -108,6 +131,9 @@ export function loadConfig(env: Env = process.env): Config {
     if (!env.SUPERAPP_BASE_URL || !env.SUPERAPP_APP_ID || !env.SUPERAPP_APP_SECRET) {
       missing.push('SUPERAPP_BASE_URL, SUPERAPP_APP_ID, SUPERAPP_APP_SECRET');
     }
+    if (!env.MESSAGE_BASE_URL || !env.SMS_BASE_URL || !env.SMS_API_KEY) {
+      missing.push('MESSAGE_BASE_URL, SMS_BASE_URL, SMS_API_KEY');
+    }
     if (missing.length)
       throw new ConfigError(`production mode refuses to start without: ${missing.join('; ')}`);
   }
@@ -147,9 +173,39 @@ export function loadConfig(env: Env = process.env): Config {
       historyDays: int(env, 'RIDES_HISTORY_DAYS', 14, 1, 28),
     },
     consentVersion: env.CONSENT_VERSION ?? '2026-11',
+    trace: {
+      windowSeconds: {
+        taxi: int(env, 'TRACE_TAXI_WINDOW_MINUTES', 10, 0, 1440) * 60,
+        metro: int(env, 'TRACE_METRO_WINDOW_MINUTES', 15, 0, 1440) * 60,
+        bus: int(env, 'TRACE_BUS_WINDOW_MINUTES', 30, 0, 1440) * 60,
+        ferry: int(env, 'TRACE_FERRY_WINDOW_MINUTES', 60, 0, 1440) * 60,
+      },
+      closeSeconds: {
+        taxi: int(env, 'TRACE_TAXI_CLOSE_MINUTES', 10, 0, 1440) * 60,
+        metro: int(env, 'TRACE_METRO_CLOSE_MINUTES', 5, 0, 1440) * 60,
+        bus: int(env, 'TRACE_BUS_CLOSE_MINUTES', 10, 0, 1440) * 60,
+        ferry: int(env, 'TRACE_FERRY_CLOSE_MINUTES', 30, 0, 1440) * 60,
+      },
+      maxWindowDays: int(env, 'TRACE_MAX_WINDOW_DAYS', 30, 1, 60),
+      observationDays: int(env, 'OBSERVATION_DAYS', 14, 1, 60),
+      maxDegree1ForDegree2: int(env, 'TRACE_MAX_DEGREE1_FOR_DEGREE2', 1000, 1, 100000),
+    },
+    notify: {
+      messageBaseUrl: env.MESSAGE_BASE_URL?.replace(/\/+$/, '') || undefined,
+      smsBaseUrl: env.SMS_BASE_URL?.replace(/\/+$/, '') || undefined,
+      smsApiKey: env.SMS_API_KEY ?? 'dev-sms-key',
+      maxAttempts: int(env, 'NOTIFY_MAX_ATTEMPTS', 6, 1, 50),
+      backoffBaseMs: int(env, 'NOTIFY_BACKOFF_BASE_MS', 2000, 1, 3600_000),
+      pollMs: int(env, 'NOTIFY_POLL_MS', 1000, 10, 60_000),
+      concurrency: int(env, 'NOTIFY_CONCURRENCY', 16, 1, 256),
+      timeoutMs: int(env, 'NOTIFY_TIMEOUT_MS', 5000, 100, 60_000),
+      workerEnabled: env.NOTIFY_WORKER !== 'off',
+    },
+    statusTokenTtlSeconds: int(env, 'STATUS_TOKEN_TTL_SECONDS', 60, 10, 600),
     rateLimit: {
       perIpPerMinute: int(env, 'RATE_LIMIT_PER_IP_PER_MINUTE', 600, 1),
       perPassengerPerMinute: int(env, 'RATE_LIMIT_PER_PASSENGER_PER_MINUTE', 30, 1),
+      loginPerMinute: int(env, 'RATE_LIMIT_LOGIN_PER_MINUTE', 30, 1),
     },
     bodyLimitBytes: int(env, 'BODY_LIMIT_BYTES', 16 * 1024, 1024, 10 * 1024 * 1024),
     trustProxy: env.TRUST_PROXY === 'true',

@@ -13,4 +13,6 @@ export interface AppContext {
   readonly now: () => Date;
   /** Ride days whose partition this process has made sure of. */
   readonly partitionDays: Set<string>;
+  /** The notification worker of this process, when it runs one (kicked after new notifications). */
+  notifier: { kick(): void } | null;
 }

@@ -6,21 +6,25 @@ import type { Config } from './config.js';
  * template (not path values or query strings), no client IP is logged next to ride data, and known
  * sensitive fields are redacted wherever they appear in logged objects.
  */
+const SENSITIVE = [
+  'name',
+  'phone',
+  'idNumber',
+  'loginCode',
+  'clientSecret',
+  'accessToken',
+  'token',
+  'authorization',
+  'cookie',
+];
+
+/** Sensitive keys at the top level and up to three levels deep, plus request bodies. */
 export const REDACT_PATHS = [
-  'req.headers.authorization',
-  'req.headers.cookie',
-  'headers.authorization',
-  '*.authorization',
-  '*.name',
-  '*.phone',
-  '*.idNumber',
-  '*.loginCode',
-  '*.clientSecret',
-  '*.accessToken',
-  '*.token',
-  '*.code',
   'body',
   '*.body',
+  'req.headers.authorization',
+  'req.headers.cookie',
+  ...SENSITIVE.flatMap((k) => [k, `*.${k}`, `*.*.${k}`, `*.*.*.${k}`]),
 ];
 
 export function loggerOptions(config: Config): FastifyServerOptions['logger'] {

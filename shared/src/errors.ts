@@ -46,6 +46,23 @@ export const ERRORS = {
   client_ride_id_reused: { status: 409, message: 'This clientRideId was already used for another carrier.' },
   consent_version_outdated: { status: 409, message: 'Consent must be given to the current consent text.' },
   passenger_not_found: { status: 404, message: 'No such passenger.' },
+
+  // Cases, tracing, status
+  case_not_found: { status: 404, message: 'No such case.' },
+  case_subject_unknown: { status: 404, message: 'No registered person matches the case subject.' },
+  case_window_invalid: {
+    status: 400,
+    message: 'The infectious window is invalid (order, ≤ 30 days, not in the future).',
+  },
+  case_closed: { status: 409, message: 'The case is closed.' },
+  too_many_contacts: {
+    status: 422,
+    message: 'Too many degree-1 contacts for a degree-2 trace; narrow the window.',
+  },
+  reveal_not_allowed: { status: 403, message: 'Unmasked data needs the trace:reveal scope.' },
+  status_token_malformed: { status: 400, message: 'This is not a status token.' },
+  status_token_forged: { status: 400, message: 'The status token signature is invalid.' },
+  status_token_expired: { status: 400, message: 'The status token has expired; ask for a fresh one.' },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type ErrorCode = keyof typeof ERRORS;

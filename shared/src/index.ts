@@ -7,3 +7,4 @@ export * from './schemas/auth.js';
 export * from './schemas/carriers.js';
 export * from './schemas/rides.js';
 export * from './schemas/admin.js';
+export * from './schemas/cases.js';

@@ -1,3 +1,5 @@
+import { normalizePhone } from './identity.js';
+
 /**
  * Masking for display. A masked value shows just enough for its owner to recognise it:
  * 张三丰 → 张*丰, 张三 → 张*, 13812345678 → 138****5678, ID numbers keep the first and last 4.
@@ -19,7 +21,7 @@ export function maskName(name: string): string {
 }
 
 export function maskPhone(phone: string): string {
-  const digits = phone.replace(/[^\d+]/g, '');
+  const digits = normalizePhone(phone).replace(/[^\d+]/g, '');
   if (digits.length <= 4) return '*'.repeat(digits.length);
   if (digits.length < 8) return `${digits.slice(0, 1)}${'*'.repeat(digits.length - 3)}${digits.slice(-2)}`;
   return `${digits.slice(0, 3)}${'*'.repeat(digits.length - 7)}${digits.slice(-4)}`;

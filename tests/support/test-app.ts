@@ -56,6 +56,9 @@ export async function createTestApp(env: Record<string, string> = {}): Promise<T
     SUPERAPP_APP_SECRET: 'test-app-secret',
     PUBLIC_BASE_URL: 'https://rt.example.cn',
     LOG_LEVEL: 'silent',
+    // Tests log many passengers in from one IP; the rate-limit tests set their own limits.
+    RATE_LIMIT_LOGIN_PER_MINUTE: '1000',
+    NOTIFY_POLL_MS: '50',
     ...env,
   });
   const clock = { offsetMs: 0 };

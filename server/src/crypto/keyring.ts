@@ -9,7 +9,7 @@ import {
 import type { MasterKeys } from './master-keys.js';
 
 /** System data keys, created on first start and shared by every server process through the database. */
-const SYSTEM_KEYS = ['blind-index', 'code-1', 'jwt', 'status-1'] as const;
+const SYSTEM_KEYS = ['blind-index', 'code-1', 'jwt', 'status-1', 'cases-1'] as const;
 type SystemKeyName = (typeof SYSTEM_KEYS)[number];
 
 export interface WrappedKey {
@@ -92,6 +92,11 @@ export class Keyring {
 
   statusKey(): Buffer {
     return deriveKey(this.systemKey('status-1'), 'status-token');
+  }
+
+  /** Seals case fields that may hold health data (the reason). */
+  caseKey(): Buffer {
+    return deriveKey(this.systemKey('cases-1'), 'case-fields');
   }
 
   /** Blind index: equal inputs give equal indexes, without the value being stored or recoverable. */

@@ -68,6 +68,7 @@ export interface PassengersTable {
   consent_version: string | null;
   consented_at: Date | null;
   pending_sealed: Buffer | null;
+  openid_sealed: Buffer | null;
   created_at: CreatedAt;
   updated_at: Timestamp;
 }
@@ -93,6 +94,64 @@ export interface RideRequestsTable {
   created_at: CreatedAt;
 }
 
+export interface CasesTable {
+  id: string;
+  case_number: string;
+  status: 'open' | 'closed';
+  infectious_from: Date;
+  infectious_to: Date;
+  reason_sealed: Buffer;
+  opened_by: string;
+  opened_at: CreatedAt;
+  closed_by: string | null;
+  closed_at: Date | null;
+}
+
+export interface CaseSubjectsTable {
+  case_id: string;
+  passenger_id: string;
+}
+
+export interface ExposureMarksTable {
+  case_id: string;
+  passenger_id: string;
+  level: 'close' | 'possible';
+  carrier_id: number;
+  boarded_at: Date;
+  observe_until: Date;
+  created_at: CreatedAt;
+  cleared_at: Date | null;
+  cleared_by: string | null;
+}
+
+export interface NotificationsTable {
+  id: string;
+  case_id: string;
+  passenger_id: string;
+  channel: 'app' | 'sms';
+  state: 'queued' | 'sending' | 'sent' | 'failed';
+  attempts: Generated<number>;
+  last_error: string | null;
+  next_attempt_at: Timestamp;
+  locked_until: Date | null;
+  created_at: CreatedAt;
+  updated_at: Timestamp;
+  sent_at: Date | null;
+}
+
+export interface AuditLogTable {
+  seq: ColumnType<number, number, never>;
+  at: ColumnType<Date, Date, never>;
+  actor: string;
+  action: string;
+  case_id: string | null;
+  people: number;
+  request_id: string | null;
+  detail: string | null;
+  prev_hash: string;
+  hash: string;
+}
+
 export interface Database {
   operators: OperatorsTable;
   clients: ClientsTable;
@@ -103,6 +162,11 @@ export interface Database {
   passengers: PassengersTable;
   rides: RidesTable;
   ride_requests: RideRequestsTable;
+  cases: CasesTable;
+  case_subjects: CaseSubjectsTable;
+  exposure_marks: ExposureMarksTable;
+  notifications: NotificationsTable;
+  audit_log: AuditLogTable;
 }
 
 export type CarrierRow = Selectable<CarriersTable>;
@@ -111,3 +175,114 @@ export type CarrierUpdate = Updateable<CarriersTable>;
 export type PassengerRow = Selectable<PassengersTable>;
 export type ClientRow = Selectable<ClientsTable>;
 export type RideRow = Selectable<RidesTable>;
+
+/**
+ * Every column of every table, checked both ways: the compiler checks this list against the interfaces
+ * above, and tables.test.ts checks it against the migrated database.
+ */
+export const TABLE_COLUMNS = {
+  operators: ['id', 'name', 'created_at'],
+  clients: ['client_id', 'name', 'role', 'scopes', 'operator_id', 'secret_hash', 'created_at', 'disabled_at'],
+  carriers: [
+    'id',
+    'operator_id',
+    'kind',
+    'plate',
+    'route',
+    'city',
+    'code_generation',
+    'created_at',
+    'updated_at',
+    'retired_at',
+  ],
+  staff_carriers: ['client_id', 'carrier_id', 'created_at'],
+  system_keys: ['name', 'master_key_id', 'wrapped', 'created_at'],
+  ride_day_keys: ['day', 'master_key_id', 'wrapped', 'created_at'],
+  passengers: [
+    'id',
+    'kind',
+    'subject_index',
+    'dek_master_key_id',
+    'dek_wrapped',
+    'name_sealed',
+    'phone_sealed',
+    'id_number_sealed',
+    'phone_index',
+    'id_number_index',
+    'consent_version',
+    'consented_at',
+    'pending_sealed',
+    'openid_sealed',
+    'created_at',
+    'updated_at',
+  ],
+  rides: [
+    'id',
+    'carrier_id',
+    'boarded_at',
+    'passenger_key',
+    'passenger_sealed',
+    'source',
+    'late',
+    'flagged',
+    'received_at',
+    'registered_by',
+  ],
+  ride_requests: ['request_key', 'ride_id', 'carrier_id', 'boarded_at', 'created_at'],
+  cases: [
+    'id',
+    'case_number',
+    'status',
+    'infectious_from',
+    'infectious_to',
+    'reason_sealed',
+    'opened_by',
+    'opened_at',
+    'closed_by',
+    'closed_at',
+  ],
+  case_subjects: ['case_id', 'passenger_id'],
+  exposure_marks: [
+    'case_id',
+    'passenger_id',
+    'level',
+    'carrier_id',
+    'boarded_at',
+    'observe_until',
+    'created_at',
+    'cleared_at',
+    'cleared_by',
+  ],
+  notifications: [
+    'id',
+    'case_id',
+    'passenger_id',
+    'channel',
+    'state',
+    'attempts',
+    'last_error',
+    'next_attempt_at',
+    'locked_until',
+    'created_at',
+    'updated_at',
+    'sent_at',
+  ],
+  audit_log: [
+    'seq',
+    'at',
+    'actor',
+    'action',
+    'case_id',
+    'people',
+    'request_id',
+    'detail',
+    'prev_hash',
+    'hash',
+  ],
+} as const satisfies { [T in keyof Database]: readonly (keyof Database[T] & string)[] };
+
+type Missing = {
+  [T in keyof Database]: Exclude<keyof Database[T], (typeof TABLE_COLUMNS)[T][number]>;
+}[keyof Database];
+/** Fails to compile when an interface column is missing from TABLE_COLUMNS. */
+export const TABLE_COLUMNS_COMPLETE: [Missing] extends [never] ? true : Missing = true;

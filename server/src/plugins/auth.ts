@@ -31,7 +31,7 @@ export const authPlugin = fp(
     await app.register(fastifyJwt, {
       secret: opts.secret,
       sign: { algorithm: 'HS256', iss: ISSUER },
-      verify: { algorithms: ['HS256'], allowedIss: ISSUER },
+      verify: { algorithms: ['HS256'], allowedIss: ISSUER, requiredClaims: ['iss', 'sub', 'iat', 'exp'] },
     });
   },
   { name: 'auth' },

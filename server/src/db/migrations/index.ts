@@ -1,7 +1,9 @@
 import type { Migration } from 'kysely';
 import * as m0001 from './0001_init.js';
+import * as m0002 from './0002_tracing.js';
 
 /** Every migration, in order. Listed statically so bundlers, tsx and vitest all see the same set. */
 export const migrations: Record<string, Migration> = {
   '0001_init': m0001,
+  '0002_tracing': m0002,
 };

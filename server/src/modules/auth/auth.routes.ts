@@ -15,7 +15,7 @@ export const authRoutes: RoutePlugin = async (app, { ctx }) => {
       body: PassengerLoginBodySchema,
       response: { 200: PassengerTokenSchema, ...errorReplies(400, 401, 429, 502) },
     },
-    config: { rateLimit: { max: 20, timeWindow: '1 minute' } },
+    config: { rateLimit: { max: ctx.config.rateLimit.loginPerMinute, timeWindow: '1 minute' } },
     handler: async (req) => {
       const passenger = await passengerForLogin(ctx, req.body.loginCode);
       const ttl = ctx.config.passengerTokenTtlSeconds;
@@ -40,7 +40,7 @@ export const authRoutes: RoutePlugin = async (app, { ctx }) => {
       body: ClientTokenBodySchema,
       response: { 200: ClientTokenSchema, ...errorReplies(400, 401, 403, 429) },
     },
-    config: { rateLimit: { max: 30, timeWindow: '1 minute' } },
+    config: { rateLimit: { max: ctx.config.rateLimit.loginPerMinute, timeWindow: '1 minute' } },
     handler: async (req) => clientToken(app, ctx, req.body),
   });
 };

@@ -8,6 +8,7 @@ import type { TokenClaims } from '../../plugins/auth.js';
 import { findClient } from '../admin/admin.repository.js';
 import * as passengers from '../passengers/passengers.repository.js';
 import { newPassengerKey } from '../passengers/identity.js';
+import { rememberOpenId } from '../passengers/passengers.service.js';
 
 // Compared against when the client id is unknown, so both failures take the same time.
 const dummyHash = hashSecret('dummy-secret-for-constant-time');
@@ -29,6 +30,7 @@ export async function passengerForLogin(ctx: AppContext, loginCode: string) {
     row = await passengers.findPassengerBySubject(ctx.db, subject);
     if (!row) throw new Error('passenger vanished after insert');
   }
+  await rememberOpenId(ctx, row, openId);
   return {
     id: row.id,
     confirmed: row.name_sealed !== null && row.consent_version === ctx.config.consentVersion,

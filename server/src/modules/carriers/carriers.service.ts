@@ -12,6 +12,7 @@ import { signCodeToken } from '../../crypto/code-token.js';
 import type { AppContext } from '../../context.js';
 import type { CarrierRow } from '../../db/tables.js';
 import { AppError } from '../../errors.js';
+import { parseCursor } from '../../paging.js';
 import { isUniqueViolation } from '../../db/errors.js';
 import { findClient, findOperator } from '../admin/admin.repository.js';
 import * as repo from './carriers.repository.js';
@@ -81,12 +82,7 @@ export async function listCarriers(
   q: ListCarriersQuery,
 ): Promise<CarrierPage> {
   const limit = q.limit ?? 50;
-  let afterId: number | undefined;
-  if (q.cursor !== undefined) {
-    afterId = Number(q.cursor);
-    if (!Number.isInteger(afterId) || afterId < 0)
-      throw new AppError('validation_failed', 'cursor is not valid');
-  }
+  const afterId = parseCursor(q.cursor);
   if (who.operatorId !== null && q.operatorId !== undefined && q.operatorId !== who.operatorId) {
     throw new AppError('forbidden', 'Operators list only their own carriers.');
   }

@@ -74,3 +74,13 @@ export function openPending<T>(dek: Buffer, row: PassengerRow): T | null {
   if (!row.pending_sealed) return null;
   return JSON.parse(openText(dek, row.pending_sealed, aad(row.id, 'pending'))) as T;
 }
+
+export function sealOpenId(dek: Buffer, passengerId: string, openId: string): Buffer {
+  return seal(dek, openId, aad(passengerId, 'openid'));
+}
+
+export function openOpenId(keyring: Keyring, row: PassengerRow): string | null {
+  const dek = passengerKey(keyring, row);
+  if (!dek || !row.openid_sealed) return null;
+  return openText(dek, row.openid_sealed, aad(row.id, 'openid'));
+}

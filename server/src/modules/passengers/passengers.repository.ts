@@ -52,3 +52,25 @@ export async function updatePassenger(db: Db, id: string, set: Updateable<Passen
     .returningAll()
     .executeTakeFirstOrThrow();
 }
+
+export async function findPassengersByIds(db: Db, ids: string[]) {
+  if (ids.length === 0) return [];
+  return db.selectFrom('passengers').selectAll().where('id', 'in', ids).execute();
+}
+
+/** Every live passenger with the phone or ID number blind index. */
+export async function findPassengersByIndex(db: Db, phoneIndex: Buffer | null, idNumberIndex: Buffer | null) {
+  if (!phoneIndex && !idNumberIndex) return [];
+  return db
+    .selectFrom('passengers')
+    .selectAll()
+    .where((eb) =>
+      eb.or([
+        ...(phoneIndex ? [eb('phone_index', '=', phoneIndex)] : []),
+        ...(idNumberIndex ? [eb('id_number_index', '=', idNumberIndex)] : []),
+      ]),
+    )
+    .where('dek_wrapped', 'is not', null)
+    .orderBy('created_at')
+    .execute();
+}

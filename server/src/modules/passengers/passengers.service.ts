@@ -15,9 +15,11 @@ import {
   maskIdentity,
   newPassengerKey,
   openIdentity,
+  openOpenId,
   openPending,
   passengerKey,
   sealIdentity,
+  sealOpenId,
   sealPending,
 } from './identity.js';
 import * as repo from './passengers.repository.js';
@@ -152,4 +154,45 @@ export async function findOrCreateRider(
     ...sealIdentity(ctx.keyring, key.dek, id, who),
   });
   return { id, matched: false, identity: maskIdentity(who) };
+}
+
+export async function findPassengersByIds(ctx: AppContext, ids: string[]): Promise<PassengerRow[]> {
+  return repo.findPassengersByIds(ctx.db, ids);
+}
+
+/** Every registration of the person a case names (app user and manual rider may both exist). */
+export async function findSubjectPassengers(
+  ctx: AppContext,
+  subject: { phone?: string; idNumber?: string; passengerId?: string },
+): Promise<PassengerRow[]> {
+  if (subject.passengerId) {
+    const row = await repo.findPassenger(ctx.db, subject.passengerId);
+    if (!row || !row.dek_wrapped) return [];
+    const same = await repo.findPassengersByIndex(ctx.db, row.phone_index, row.id_number_index);
+    return [row, ...same.filter((r) => r.id !== row.id)];
+  }
+  const idx = identityIndexes(ctx.keyring, {
+    name: '',
+    phone: subject.phone ?? '',
+    idNumber: subject.idNumber,
+  });
+  return repo.findPassengersByIndex(ctx.db, subject.phone ? idx.phone_index : null, idx.id_number_index);
+}
+
+/** Where to reach a person: super-app user id and phone, decrypted for the notification sender only. */
+export async function contactAddress(
+  ctx: AppContext,
+  passengerId: string,
+): Promise<{ openId: string | null; phone: string | null }> {
+  const row = await repo.findPassenger(ctx.db, passengerId);
+  if (!row) return { openId: null, phone: null };
+  return { openId: openOpenId(ctx.keyring, row), phone: openIdentity(ctx.keyring, row)?.phone ?? null };
+}
+
+/** Keeps the super-app user id (sealed) so the person can get super-app messages. */
+export async function rememberOpenId(ctx: AppContext, row: PassengerRow, openId: string): Promise<void> {
+  if (row.openid_sealed) return;
+  const dek = passengerKey(ctx.keyring, row);
+  if (!dek) return;
+  await repo.updatePassenger(ctx.db, row.id, { openid_sealed: sealOpenId(dek, row.id, openId) });
 }

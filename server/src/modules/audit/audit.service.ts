@@ -1,0 +1,132 @@
+import type { AuditAction, AuditEntry } from '@ridetrace/shared';
+import { createHash } from 'node:crypto';
+import type { Db } from '../../db/index.js';
+import type { AuditLogTable } from '../../db/tables.js';
+import type { Selectable } from 'kysely';
+import { parseCursor } from '../../paging.js';
+import * as repo from './audit.repository.js';
+
+export const GENESIS_HASH = '0'.repeat(64);
+
+export interface AuditInput {
+  actor: string;
+  action: AuditAction;
+  caseId: string | null;
+  people: number;
+  requestId: string | null;
+  detail?: string | null;
+}
+
+interface Hashable {
+  seq: number;
+  at: Date;
+  actor: string;
+  action: string;
+  case_id: string | null;
+  people: number;
+  request_id: string | null;
+  detail: string | null;
+  prev_hash: string;
+}
+
+/** The entry hash covers every field and the previous hash; JSON keeps field boundaries unambiguous. */
+export function entryHash(e: Hashable): string {
+  const canonical = JSON.stringify([
+    e.seq,
+    e.at.toISOString(),
+    e.actor,
+    e.action,
+    e.case_id,
+    e.people,
+    e.request_id,
+    e.detail,
+    e.prev_hash,
+  ]);
+  return createHash('sha256').update(canonical).digest('hex');
+}
+
+/**
+ * Appends one entry to the hash chain inside the caller's transaction, so the audited action and its entry
+ * commit together. Appends are serialised by a transaction-scoped advisory lock.
+ */
+export async function appendAudit(tx: Db, input: AuditInput): Promise<void> {
+  await repo.lockChain(tx);
+  const last = await repo.lastEntry(tx);
+  const entry: Hashable = {
+    seq: (last?.seq ?? 0) + 1,
+    at: new Date(),
+    actor: input.actor,
+    action: input.action,
+    case_id: input.caseId,
+    people: input.people,
+    request_id: input.requestId,
+    detail: input.detail ?? null,
+    prev_hash: last?.hash ?? GENESIS_HASH,
+  };
+  await repo.insertEntry(tx, { ...entry, hash: entryHash(entry) });
+}
+
+function toEntry(row: Selectable<AuditLogTable>): AuditEntry {
+  return {
+    seq: row.seq,
+    at: row.at.toISOString(),
+    actor: row.actor,
+    action: row.action,
+    caseId: row.case_id,
+    people: row.people,
+    requestId: row.request_id,
+    detail: row.detail,
+    prevHash: row.prev_hash,
+    hash: row.hash,
+  };
+}
+
+export async function listAudit(
+  db: Db,
+  q: { caseId?: string | undefined; cursor?: string | undefined; limit?: number | undefined },
+) {
+  const limit = q.limit ?? 50;
+  const afterSeq = parseCursor(q.cursor, Number.MAX_SAFE_INTEGER);
+  const rows = await repo.listEntries(db, {
+    caseId: q.caseId,
+    ...(afterSeq !== undefined ? { afterSeq } : {}),
+    limit: limit + 1,
+  });
+  const page = rows.slice(0, limit);
+  return {
+    items: page.map(toEntry),
+    nextCursor: rows.length > limit ? String(page[page.length - 1]!.seq) : null,
+  };
+}
+
+export interface VerifyReport {
+  ok: boolean;
+  entries: number;
+  /** The first entry whose hash or link does not match. */
+  firstBroken: { seq: number; reason: 'hash' | 'link' | 'sequence' } | null;
+}
+
+/** Recomputes the whole chain in order, in batches. */
+export async function verifyAuditChain(db: Db): Promise<VerifyReport> {
+  let prevHash = GENESIS_HASH;
+  let expectedSeq = 1;
+  let count = 0;
+  let after = 0;
+  for (;;) {
+    const rows = await repo.listEntries(db, { afterSeq: after, limit: 5000 });
+    if (rows.length === 0) break;
+    for (const row of rows) {
+      count++;
+      if (row.seq !== expectedSeq)
+        return { ok: false, entries: count, firstBroken: { seq: row.seq, reason: 'sequence' } };
+      if (row.prev_hash !== prevHash)
+        return { ok: false, entries: count, firstBroken: { seq: row.seq, reason: 'link' } };
+      if (entryHash(row) !== row.hash)
+        return { ok: false, entries: count, firstBroken: { seq: row.seq, reason: 'hash' } };
+      prevHash = row.hash;
+      expectedSeq++;
+      after = row.seq;
+    }
+  }
+  return { ok: true, entries: count, firstBroken: null };
+}

@@ -1,0 +1,99 @@
+import { sql, type Insertable } from 'kysely';
+import type { Db } from '../../db/index.js';
+import type { CasesTable } from '../../db/tables.js';
+
+export async function insertCase(db: Db, row: Insertable<CasesTable>, subjectIds: string[]) {
+  const c = await db.insertInto('cases').values(row).returningAll().executeTakeFirstOrThrow();
+  await db
+    .insertInto('case_subjects')
+    .values(subjectIds.map((passenger_id) => ({ case_id: c.id, passenger_id })))
+    .execute();
+  return c;
+}
+
+export async function findCase(db: Db, id: string) {
+  return db.selectFrom('cases').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+export async function findCaseSubjects(db: Db, caseId: string): Promise<string[]> {
+  const rows = await db
+    .selectFrom('case_subjects')
+    .select('passenger_id')
+    .where('case_id', '=', caseId)
+    .execute();
+  return rows.map((r) => r.passenger_id);
+}
+
+export async function listCases(
+  db: Db,
+  f: { status?: 'open' | 'closed' | undefined; offset: number; limit: number },
+) {
+  let q = db
+    .selectFrom('cases')
+    .selectAll()
+    .orderBy('opened_at', 'desc')
+    .orderBy('id')
+    .offset(f.offset)
+    .limit(f.limit);
+  if (f.status) q = q.where('status', '=', f.status);
+  return q.execute();
+}
+
+export async function closeCase(db: Db, id: string, by: string, at: Date) {
+  return db
+    .updateTable('cases')
+    .set({ status: 'closed', closed_by: by, closed_at: at })
+    .where('id', '=', id)
+    .where('status', '=', 'open')
+    .returningAll()
+    .executeTakeFirst();
+}
+
+export interface ContactRow {
+  case_ride_id: string;
+  carrier_id: number;
+  case_boarded_at: Date;
+  case_passenger_key: Buffer;
+  kind: 'bus' | 'taxi' | 'metro' | 'ferry';
+  plate: string;
+  route: string | null;
+  city: string;
+  ride_id: string | null;
+  boarded_at: Date | null;
+  passenger_sealed: Buffer | null;
+}
+
+/**
+ * The rides of the given blind indexes in [from, to], each with the co-passenger rides on the same carrier whose
+ * boarding lies within that kind's window of it (inclusive). Index-driven: (passenger_key, boarded_at) finds the
+ * case's rides; the primary key (carrier_id, boarded_at, id) finds the co-passengers. A case ride without
+ * co-passengers appears once with null ride columns.
+ */
+export async function findContacts(
+  db: Db,
+  keys: Buffer[],
+  from: Date,
+  to: Date,
+  windowSeconds: Record<'taxi' | 'metro' | 'bus' | 'ferry', number>,
+): Promise<ContactRow[]> {
+  if (keys.length === 0) return [];
+  const r = await sql<ContactRow>`
+    with cr as (
+      select r.id, r.carrier_id, r.boarded_at, r.passenger_key, c.kind, c.plate, c.route, c.city,
+        make_interval(secs => case c.kind
+          when 'taxi' then ${windowSeconds.taxi}::int when 'metro' then ${windowSeconds.metro}::int
+          when 'bus' then ${windowSeconds.bus}::int else ${windowSeconds.ferry}::int end) as w
+      from rides r join carriers c on c.id = r.carrier_id
+      where r.passenger_key = any(${keys}::bytea[]) and r.boarded_at >= ${from} and r.boarded_at <= ${to}
+    )
+    select cr.id as case_ride_id, cr.carrier_id, cr.boarded_at as case_boarded_at, cr.passenger_key as case_passenger_key,
+      cr.kind, cr.plate, cr.route, cr.city, o.id as ride_id, o.boarded_at, o.passenger_sealed
+    from cr left join lateral (
+      select o.id, o.boarded_at, o.passenger_sealed from rides o
+      where o.carrier_id = cr.carrier_id
+        and o.boarded_at >= cr.boarded_at - cr.w and o.boarded_at <= cr.boarded_at + cr.w
+        and o.passenger_key <> all(${keys}::bytea[])
+    ) o on true
+    order by cr.boarded_at, o.boarded_at`.execute(db);
+  return r.rows;
+}

@@ -1,0 +1,105 @@
+import {
+  CaseIdParamsSchema,
+  CasePageSchema,
+  CaseSchema,
+  CloseCaseBodySchema,
+  CreateCaseBodySchema,
+  ExposurePageSchema,
+  ExposuresQuerySchema,
+  ListCasesQuerySchema,
+} from '@ridetrace/shared';
+import { Type } from '@sinclair/typebox';
+import type { FastifyRequest } from 'fastify';
+import { errorReplies, type RoutePlugin } from '../../http.js';
+import { bearer, requireScope, scopesOf } from '../../plugins/auth.js';
+import * as cases from './cases.service.js';
+
+/** The acting official: unmasked data only with trace:reveal. */
+export function official(req: FastifyRequest): cases.Official {
+  return { id: req.user.sub, reveal: scopesOf(req).has('trace:reveal'), requestId: req.id };
+}
+
+export const caseRoutes: RoutePlugin = async (app, { ctx }) => {
+  const common = { tags: ['cases'], security: bearer };
+  const traceRead = requireScope('trace:read');
+
+  app.post('/v1/cases', {
+    onRequest: traceRead,
+    schema: {
+      ...common,
+      summary:
+        'Open a case: subject by phone, ID number or passenger id, infectious window, case number, reason',
+      body: CreateCaseBodySchema,
+      response: { 201: CaseSchema, ...errorReplies(400, 401, 403, 404) },
+    },
+    handler: async (req, reply) => reply.code(201).send(await cases.openCase(ctx, official(req), req.body)),
+  });
+
+  app.get('/v1/cases', {
+    onRequest: traceRead,
+    schema: {
+      ...common,
+      summary: 'List cases (newest first), e.g. status=open',
+      querystring: ListCasesQuerySchema,
+      response: { 200: CasePageSchema, ...errorReplies(400, 401, 403) },
+    },
+    handler: async (req) => cases.listCases(ctx, official(req), req.query),
+  });
+
+  app.get('/v1/cases/:id', {
+    onRequest: traceRead,
+    schema: {
+      ...common,
+      summary: 'One case',
+      params: CaseIdParamsSchema,
+      response: { 200: CaseSchema, ...errorReplies(400, 401, 403, 404) },
+    },
+    handler: async (req) => cases.getCase(ctx, official(req), req.params.id),
+  });
+
+  app.post('/v1/cases/:id/close', {
+    onRequest: traceRead,
+    schema: {
+      ...common,
+      summary: 'Close a case (the subject is no longer red)',
+      params: CaseIdParamsSchema,
+      body: Type.Optional(CloseCaseBodySchema),
+      response: { 200: CaseSchema, ...errorReplies(400, 401, 403, 404, 409) },
+    },
+    handler: async (req) => cases.closeCase(ctx, official(req), req.params.id, req.body?.reason),
+  });
+
+  app.get('/v1/cases/:id/exposures', {
+    onRequest: traceRead,
+    schema: {
+      ...common,
+      summary:
+        'Co-passengers of the case (degree 1, or 1 and 2), paged; masked unless the token holds trace:reveal',
+      params: CaseIdParamsSchema,
+      querystring: ExposuresQuerySchema,
+      response: { 200: ExposurePageSchema, ...errorReplies(400, 401, 403, 404, 422) },
+    },
+    handler: async (req) => cases.exposurePage(ctx, official(req), req.params.id, req.query),
+  });
+
+  app.get('/v1/cases/:id/exposures.csv', {
+    onRequest: traceRead,
+    schema: {
+      ...common,
+      summary: 'The exposures as CSV (UTF-8 with BOM, formula-injection safe); same masking and audit',
+      params: CaseIdParamsSchema,
+      querystring: Type.Object(
+        { degree: ExposuresQuerySchema.properties.degree },
+        { additionalProperties: false },
+      ),
+      produces: ['text/csv'],
+      response: { 200: Type.String(), ...errorReplies(400, 401, 403, 404, 422) },
+    },
+    handler: async (req, reply) =>
+      reply
+        .type('text/csv; charset=utf-8')
+        .header('content-disposition', `attachment; filename="case-${req.params.id}-exposures.csv"`)
+        .header('cache-control', 'no-store')
+        .send(await cases.exportCsv(ctx, official(req), req.params.id, req.query.degree ?? 1)),
+  });
+};

@@ -1,0 +1,267 @@
+import {
+  maskName,
+  maskPhone,
+  type Case,
+  type CreateCaseBody,
+  type Exposure,
+  type ExposurePage,
+} from '@ridetrace/shared';
+import { randomUUID } from 'node:crypto';
+import { openText, seal } from '../../crypto/aead.js';
+import type { AppContext } from '../../context.js';
+import type { Db } from '../../db/index.js';
+import type { CasesTable } from '../../db/tables.js';
+import type { Selectable } from 'kysely';
+import { AppError } from '../../errors.js';
+import { parseCursor } from '../../paging.js';
+import { appendAudit } from '../audit/audit.service.js';
+import { findPassengersByIds, findSubjectPassengers } from '../passengers/passengers.service.js';
+import { openIdentity } from '../passengers/identity.js';
+import * as repo from './cases.repository.js';
+import { toCsv } from './csv.js';
+import { traceExposures, type TracedPerson } from './trace.js';
+
+/** Who acts, for authorisation and the audit entry. */
+export interface Official {
+  id: string;
+  reveal: boolean;
+  requestId: string;
+}
+
+type CaseRow = Selectable<CasesTable>;
+
+function reasonKey(ctx: AppContext): Buffer {
+  return ctx.keyring.caseKey();
+}
+
+async function toCase(ctx: AppContext, row: CaseRow, reveal: boolean): Promise<Case> {
+  const subjects = await findPassengersByIds(ctx, await repo.findCaseSubjects(ctx.db, row.id));
+  const who = subjects.map((s) => openIdentity(ctx.keyring, s)).find((i) => i !== null) ?? null;
+  return {
+    id: row.id,
+    caseNumber: row.case_number,
+    status: row.status,
+    infectiousFrom: row.infectious_from.toISOString(),
+    infectiousTo: row.infectious_to.toISOString(),
+    reason: openText(reasonKey(ctx), row.reason_sealed, `cases/reason/${row.id}`),
+    subject: {
+      name: who ? (reveal ? who.name : maskName(who.name)) : null,
+      phone: who ? (reveal ? who.phone : maskPhone(who.phone)) : null,
+      passengers: subjects.length,
+    },
+    openedBy: row.opened_by,
+    openedAt: row.opened_at.toISOString(),
+    closedAt: row.closed_at?.toISOString() ?? null,
+  };
+}
+
+async function mustFindCase(db: Db, id: string): Promise<CaseRow> {
+  const row = await repo.findCase(db, id);
+  if (!row) throw new AppError('case_not_found');
+  return row;
+}
+
+export async function openCase(ctx: AppContext, who: Official, body: CreateCaseBody): Promise<Case> {
+  const from = new Date(body.infectiousFrom);
+  const to = new Date(body.infectiousTo);
+  const now = ctx.now();
+  const maxMs = ctx.config.trace.maxWindowDays * 86_400_000;
+  if (!(from <= to) || to.getTime() - from.getTime() > maxMs || to.getTime() > now.getTime() + 60_000) {
+    throw new AppError('case_window_invalid');
+  }
+  const subjects = await findSubjectPassengers(ctx, body.subject);
+  if (subjects.length === 0) throw new AppError('case_subject_unknown');
+  const id = randomUUID();
+  const row = await ctx.db.transaction().execute(async (tx) => {
+    const c = await repo.insertCase(
+      tx,
+      {
+        id,
+        case_number: body.caseNumber,
+        status: 'open',
+        infectious_from: from,
+        infectious_to: to,
+        reason_sealed: seal(reasonKey(ctx), body.reason, `cases/reason/${id}`),
+        opened_by: who.id,
+      },
+      subjects.map((s) => s.id),
+    );
+    await appendAudit(tx, {
+      actor: who.id,
+      action: 'case.open',
+      caseId: id,
+      people: 1,
+      requestId: who.requestId,
+      detail: body.caseNumber,
+    });
+    return c;
+  });
+  return toCase(ctx, row, who.reveal);
+}
+
+export async function getCase(ctx: AppContext, who: Official, id: string): Promise<Case> {
+  return toCase(ctx, await mustFindCase(ctx.db, id), who.reveal);
+}
+
+export async function listCases(
+  ctx: AppContext,
+  who: Official,
+  q: { status?: 'open' | 'closed' | undefined; limit?: number | undefined; cursor?: string | undefined },
+) {
+  const limit = q.limit ?? 50;
+  const offset = parseCursor(q.cursor) ?? 0;
+  const rows = await repo.listCases(ctx.db, { status: q.status, offset, limit: limit + 1 });
+  const page = rows.slice(0, limit);
+  return {
+    items: await Promise.all(page.map((r) => toCase(ctx, r, who.reveal))),
+    nextCursor: rows.length > limit ? String(offset + limit) : null,
+  };
+}
+
+export async function closeCase(ctx: AppContext, who: Official, id: string, reason?: string): Promise<Case> {
+  const row = await ctx.db.transaction().execute(async (tx) => {
+    const current = await mustFindCase(tx, id);
+    if (current.status === 'closed') throw new AppError('case_closed');
+    const closed = await repo.closeCase(tx, id, who.id, ctx.now());
+    if (!closed) throw new AppError('case_closed');
+    await appendAudit(tx, {
+      actor: who.id,
+      action: 'case.close',
+      caseId: id,
+      people: 1,
+      requestId: who.requestId,
+      detail: reason ?? null,
+    });
+    return closed;
+  });
+  return toCase(ctx, row, who.reveal);
+}
+
+/** The exposures of a case (all pages), for the API page, the CSV export and notification. */
+export async function caseExposures(ctx: AppContext, caseId: string, degree: 1 | 2) {
+  const c = await mustFindCase(ctx.db, caseId);
+  const subjects = await repo.findCaseSubjects(ctx.db, caseId);
+  const result = await traceExposures(ctx, subjects, c.infectious_from, c.infectious_to, degree);
+  return { case: c, ...result };
+}
+
+/** One exposed person as the API shows it; identity decrypted here, for returned rows only. */
+export function toExposure(ctx: AppContext, p: TracedPerson, reveal: boolean): Exposure {
+  const who = openIdentity(ctx.keyring, p.row);
+  return {
+    personId: p.personId,
+    name: who ? (reveal ? who.name : maskName(who.name)) : null,
+    phone: who ? (reveal ? who.phone : maskPhone(who.phone)) : null,
+    idNumber: who?.idNumber && reveal ? who.idNumber : null,
+    registration: p.row.kind,
+    level: p.level,
+    degree: p.degree,
+    firstContactAt: p.firstContactAt.toISOString(),
+    contacts: p.contacts.map((c) => ({
+      carrier: c.carrier,
+      caseBoardedAt: c.caseBoardedAt.toISOString(),
+      contactBoardedAt: c.contactBoardedAt.toISOString(),
+      gapMinutes: c.gapMinutes,
+      level: c.level,
+      degree: c.degree,
+      via: c.via,
+    })),
+  };
+}
+
+export async function exposurePage(
+  ctx: AppContext,
+  who: Official,
+  caseId: string,
+  q: { degree?: 1 | 2 | undefined; limit?: number | undefined; cursor?: string | undefined },
+): Promise<ExposurePage> {
+  const degree = q.degree ?? 1;
+  const limit = q.limit ?? 50;
+  const offset = parseCursor(q.cursor) ?? 0;
+  const traced = await caseExposures(ctx, caseId, degree);
+  const page = traced.persons.slice(offset, offset + limit);
+  const items = page.map((p) => toExposure(ctx, p, who.reveal));
+  await ctx.db.transaction().execute(async (tx) => {
+    await appendAudit(tx, {
+      actor: who.id,
+      action: who.reveal ? 'exposures.reveal' : 'exposures.read',
+      caseId,
+      people: items.length,
+      requestId: who.requestId,
+      detail: `degree=${degree} offset=${offset} total=${traced.persons.length}`,
+    });
+  });
+  return {
+    caseId,
+    degree,
+    revealed: who.reveal,
+    caseRides: traced.caseRides,
+    total: traced.persons.length,
+    items,
+    nextCursor: offset + limit < traced.persons.length ? String(offset + limit) : null,
+  };
+}
+
+const CSV_HEADER = [
+  'person_id',
+  'name',
+  'phone',
+  'id_number',
+  'registration',
+  'person_level',
+  'degree',
+  'via',
+  'carrier_kind',
+  'plate',
+  'route',
+  'city',
+  'case_boarded_at',
+  'contact_boarded_at',
+  'gap_minutes',
+  'contact_level',
+];
+
+/** All exposures of a case as CSV, one line per contact; same masking, reveal rule and audit as the API. */
+export async function exportCsv(
+  ctx: AppContext,
+  who: Official,
+  caseId: string,
+  degree: 1 | 2,
+): Promise<string> {
+  const traced = await caseExposures(ctx, caseId, degree);
+  const rows: (string | number | null)[][] = [];
+  for (const p of traced.persons) {
+    const e = toExposure(ctx, p, who.reveal);
+    for (const c of e.contacts) {
+      rows.push([
+        e.personId,
+        e.name,
+        e.phone,
+        e.idNumber,
+        e.registration,
+        e.level,
+        c.degree,
+        c.via,
+        c.carrier.kind,
+        c.carrier.plate,
+        c.carrier.route,
+        c.carrier.city,
+        c.caseBoardedAt,
+        c.contactBoardedAt,
+        c.gapMinutes,
+        c.level,
+      ]);
+    }
+  }
+  await ctx.db.transaction().execute(async (tx) => {
+    await appendAudit(tx, {
+      actor: who.id,
+      action: 'exposures.export',
+      caseId,
+      people: traced.persons.length,
+      requestId: who.requestId,
+      detail: `degree=${degree} revealed=${who.reveal}`,
+    });
+  });
+  return toCsv(CSV_HEADER, rows);
+}

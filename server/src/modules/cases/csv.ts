@@ -1,0 +1,18 @@
+/**
+ * CSV for spreadsheet users: UTF-8 with BOM, RFC 4180 quoting, and neutralised formulas. A cell starting with
+ * `=`, `+`, `-`, `@`, tab or carriage return is prefixed with an apostrophe, so a spreadsheet shows it as text
+ * instead of evaluating it (the 2021 luca health-office export incident: `=HYPERLINK(...)`, `=cmd|' /C calc'!A0`).
+ */
+const FORMULA_START = /^[=+\-@\t\r]/;
+
+export function csvCell(value: string | number | null | undefined): string {
+  if (value === null || value === undefined) return '';
+  if (typeof value === 'number') return String(value);
+  const safe = FORMULA_START.test(value) ? `'${value}` : value;
+  return /[",\r\n]/.test(safe) || safe !== safe.trim() ? `"${safe.replaceAll('"', '""')}"` : safe;
+}
+
+export function toCsv(header: string[], rows: (string | number | null)[][]): string {
+  const lines = [header, ...rows].map((r) => r.map(csvCell).join(','));
+  return `\uFEFF${lines.join('\r\n')}\r\n`;
+}

@@ -1,0 +1,207 @@
+import type { CarrierKind, ExposureLevel } from '@ridetrace/shared';
+import { hmac, open } from '../../crypto/aead.js';
+import type { DayKey } from '../../crypto/keyring.js';
+import type { AppContext } from '../../context.js';
+import type { PassengerRow } from '../../db/tables.js';
+import { AppError } from '../../errors.js';
+import { findPassengersByIds } from '../passengers/passengers.service.js';
+import { dayOf, daysBetween } from '../rides/ride-time.js';
+import { findContacts, type ContactRow } from './cases.repository.js';
+
+/**
+ * The overlap rule, defined once:
+ *   a ride R of person P is an exposure to a ride C of the case when R and C are on the same carrier and
+ *   |R.boardedAt − C.boardedAt| ≤ window(kind of the carrier)   (inclusive; defaults taxi 10, metro 15, bus 30,
+ *   ferry 60 minutes). C ranges over the case's rides with infectiousFrom ≤ C.boardedAt ≤ infectiousTo.
+ *   The contact is `close` when the gap ≤ close(kind) (defaults taxi 10, metro 5, bus 10, ferry 30 minutes),
+ *   otherwise `possible`; a person is `close` when any of their contacts is.
+ * Degree 2: the same rule applied to the rides of every degree-1 `close` person from their first contact with the
+ * case to the end of the observation period (capped at now).
+ */
+export function contactLevel(ctx: AppContext, kind: CarrierKind, gapSeconds: number): ExposureLevel {
+  return gapSeconds <= ctx.config.trace.closeSeconds[kind] ? 'close' : 'possible';
+}
+
+export interface TracedContact {
+  caseRideId: string;
+  rideId: string;
+  carrier: { id: number; kind: CarrierKind; plate: string; route: string | null; city: string };
+  caseBoardedAt: Date;
+  contactBoardedAt: Date;
+  gapMinutes: number;
+  level: ExposureLevel;
+  degree: 1 | 2;
+  via: string | null;
+}
+
+export interface TracedPerson {
+  personId: string;
+  /** Every passenger registration merged into this person (same phone or ID number). */
+  passengerIds: string[];
+  row: PassengerRow;
+  level: ExposureLevel;
+  degree: 1 | 2;
+  firstContactAt: Date;
+  contacts: TracedContact[];
+}
+
+export interface TraceResult {
+  caseRides: number;
+  persons: TracedPerson[];
+}
+
+/** Day keys of one trace, loaded once each; null for days already destroyed by retention. */
+class DayKeyCache {
+  private readonly keys = new Map<string, Promise<DayKey | null>>();
+  constructor(private readonly ctx: AppContext) {}
+  get(day: string): Promise<DayKey | null> {
+    let k = this.keys.get(day);
+    if (!k) {
+      k = this.ctx.keyring.existingDayKey(this.ctx.db, day);
+      this.keys.set(day, k);
+    }
+    return k;
+  }
+}
+
+/** Blind indexes of the given people on every day of [from, to], mapped back to the person. */
+async function keysOf(
+  cache: DayKeyCache,
+  people: string[],
+  from: Date,
+  to: Date,
+): Promise<Map<string, string>> {
+  const keys = new Map<string, string>();
+  for (const day of daysBetween(from, to)) {
+    const k = await cache.get(day);
+    if (!k) continue;
+    for (const p of people) keys.set(hmac(k.index, p).toString('hex'), p);
+  }
+  return keys;
+}
+
+async function contactsOf(
+  ctx: AppContext,
+  cache: DayKeyCache,
+  keyOwners: Map<string, string>,
+  from: Date,
+  to: Date,
+  degree: 1 | 2,
+  exclude: ReadonlySet<string>,
+): Promise<{ caseRides: number; byPassenger: Map<string, TracedContact[]> }> {
+  const rows = await findContacts(
+    ctx.db,
+    [...keyOwners.keys()].map((h) => Buffer.from(h, 'hex')),
+    from,
+    to,
+    ctx.config.trace.windowSeconds,
+  );
+  const caseRides = new Set<string>();
+  const byPassenger = new Map<string, TracedContact[]>();
+  for (const row of rows) {
+    caseRides.add(row.case_ride_id);
+    const pid = await openPassenger(cache, row);
+    if (!pid || exclude.has(pid)) continue;
+    const gapSeconds = Math.abs(row.boarded_at!.getTime() - row.case_boarded_at.getTime()) / 1000;
+    const contact: TracedContact = {
+      caseRideId: row.case_ride_id,
+      rideId: row.ride_id!,
+      carrier: { id: row.carrier_id, kind: row.kind, plate: row.plate, route: row.route, city: row.city },
+      caseBoardedAt: row.case_boarded_at,
+      contactBoardedAt: row.boarded_at!,
+      gapMinutes: Math.round((gapSeconds / 60) * 100) / 100,
+      level: contactLevel(ctx, row.kind, gapSeconds),
+      degree,
+      via: degree === 2 ? (keyOwners.get(row.case_passenger_key.toString('hex')) ?? null) : null,
+    };
+    const list = byPassenger.get(pid) ?? [];
+    list.push(contact);
+    byPassenger.set(pid, list);
+  }
+  return { caseRides: caseRides.size, byPassenger };
+}
+
+/** Decrypts the passenger id of a co-passenger ride; null when there is none or its day key is destroyed. */
+async function openPassenger(cache: DayKeyCache, row: ContactRow): Promise<string | null> {
+  if (!row.ride_id || !row.boarded_at || !row.passenger_sealed) return null;
+  const key = await cache.get(dayOf(row.boarded_at));
+  if (!key) return null;
+  return open(key.seal, row.passenger_sealed, `rides/passenger/${row.ride_id}`).toString('utf8');
+}
+
+/** Merges registrations of one person (same phone or ID number blind index) into one entry. */
+function mergePersons(found: Map<string, TracedContact[]>, rows: PassengerRow[]): TracedPerson[] {
+  const byIndex = new Map<string, TracedPerson>();
+  const persons: TracedPerson[] = [];
+  const sorted = [...rows].sort((a, b) => (a.kind === b.kind ? 0 : a.kind === 'app' ? -1 : 1));
+  for (const row of sorted) {
+    const contacts = found.get(row.id) ?? [];
+    const idx = [row.phone_index, row.id_number_index]
+      .filter((b): b is Buffer => b !== null)
+      .map((b) => b.toString('hex'));
+    const existing = idx.map((i) => byIndex.get(i)).find((p) => p !== undefined);
+    if (existing) {
+      existing.passengerIds.push(row.id);
+      existing.contacts.push(...contacts);
+      continue;
+    }
+    const person: TracedPerson = {
+      personId: row.id,
+      passengerIds: [row.id],
+      row,
+      level: 'possible',
+      degree: 2,
+      firstContactAt: new Date(8.64e15),
+      contacts: [...contacts],
+    };
+    for (const i of idx) byIndex.set(i, person);
+    persons.push(person);
+  }
+  for (const p of persons) {
+    p.contacts.sort((a, b) => a.contactBoardedAt.getTime() - b.contactBoardedAt.getTime());
+    p.level = p.contacts.some((c) => c.level === 'close') ? 'close' : 'possible';
+    p.degree = p.contacts.some((c) => c.degree === 1) ? 1 : 2;
+    p.firstContactAt = p.contacts[0]!.contactBoardedAt;
+  }
+  return persons;
+}
+
+/** Co-passengers of the case subjects in the window, degree 1 or 1 + 2, ordered by degree, level, first contact. */
+export async function traceExposures(
+  ctx: AppContext,
+  subjectIds: string[],
+  from: Date,
+  to: Date,
+  degree: 1 | 2,
+): Promise<TraceResult> {
+  const cache = new DayKeyCache(ctx);
+  const subjects = new Set(subjectIds);
+  const d1 = await contactsOf(ctx, cache, await keysOf(cache, subjectIds, from, to), from, to, 1, subjects);
+  const found = new Map(d1.byPassenger);
+
+  if (degree === 2) {
+    const close = [...d1.byPassenger.entries()].filter(([, cs]) => cs.some((c) => c.level === 'close'));
+    if (close.length > ctx.config.trace.maxDegree1ForDegree2) throw new AppError('too_many_contacts');
+    if (close.length > 0) {
+      const start = new Date(
+        Math.min(...close.map(([, cs]) => Math.min(...cs.map((c) => c.contactBoardedAt.getTime())))),
+      );
+      const end = new Date(
+        Math.min(ctx.now().getTime(), to.getTime() + ctx.config.trace.observationDays * 86_400_000),
+      );
+      const ids = close.map(([pid]) => pid);
+      const exclude = new Set([...subjects, ...d1.byPassenger.keys()]);
+      const d2 = await contactsOf(ctx, cache, await keysOf(cache, ids, start, end), start, end, 2, exclude);
+      for (const [pid, cs] of d2.byPassenger) found.set(pid, cs);
+    }
+  }
+
+  const rows = await findPassengersByIds(ctx, [...found.keys()]);
+  const persons = mergePersons(found, rows).sort(
+    (a, b) =>
+      a.degree - b.degree ||
+      (a.level === b.level ? 0 : a.level === 'close' ? -1 : 1) ||
+      a.firstContactAt.getTime() - b.firstContactAt.getTime(),
+  );
+  return { caseRides: d1.caseRides, persons };
+}

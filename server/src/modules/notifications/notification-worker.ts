@@ -1,0 +1,117 @@
+import {
+  DeliveryError,
+  type ExposureMessage,
+  type MessageSender,
+  type SmsSender,
+} from '../../adapters/notify.js';
+import type { AppContext } from '../../context.js';
+import type { NotificationsTable } from '../../db/tables.js';
+import { contactAddress } from '../passengers/passengers.service.js';
+import * as repo from './notifications.repository.js';
+
+export interface Senders {
+  app: MessageSender;
+  sms: SmsSender;
+}
+
+const LEASE_SECONDS = 60;
+
+/**
+ * Delivers queued notifications from the outbox table. Several processes may run one: rows are claimed with
+ * FOR UPDATE SKIP LOCKED under a lease, so a crashed sender's rows are picked up again after the lease.
+ * Retries back off exponentially (base × 2^(attempt−1), ± 20 % jitter); after the last attempt a super-app
+ * message falls back to SMS, and a failed SMS ends in `failed`.
+ */
+export class NotificationWorker {
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<void> | null = null;
+  private again = false;
+  private stopped = false;
+
+  constructor(
+    private readonly ctx: AppContext,
+    private readonly senders: Senders,
+    private readonly log: (err: unknown, msg: string) => void,
+  ) {}
+
+  start(): void {
+    this.stopped = false;
+    this.timer = setInterval(() => this.kick(), this.ctx.config.notify.pollMs);
+    this.timer.unref();
+    this.kick();
+  }
+
+  /** Runs a delivery round now (or right after the current one). */
+  kick(): void {
+    if (this.stopped) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = this.drain()
+      .then(() => undefined)
+      .catch((err: unknown) => this.log(err, 'notification round failed'))
+      .finally(() => {
+        this.running = null;
+        if (this.again && !this.stopped) {
+          this.again = false;
+          this.kick();
+        }
+      });
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    await this.running;
+  }
+
+  /** Delivers until nothing is due; returns the number of rows handled. */
+  async drain(): Promise<number> {
+    let total = 0;
+    for (;;) {
+      if (this.stopped) return total;
+      const batch = await repo.claimDue(this.ctx.db, this.ctx.config.notify.concurrency, LEASE_SECONDS);
+      if (batch.length === 0) return total;
+      await Promise.all(batch.map((n) => this.deliver(n)));
+      total += batch.length;
+    }
+  }
+
+  private async deliver(n: NotificationsTable & { attempts: number }): Promise<void> {
+    const { db } = this.ctx;
+    try {
+      const [address, mark] = await Promise.all([
+        contactAddress(this.ctx, n.passenger_id),
+        repo.findMark(db, n.case_id, n.passenger_id),
+      ]);
+      if (!mark) throw new DeliveryError('no exposure mark', false);
+      const msg: ExposureMessage = {
+        plate: mark.plate,
+        kind: mark.kind,
+        route: mark.route,
+        boardedAt: mark.boarded_at,
+        observeUntil: mark.observe_until,
+      };
+      if (n.channel === 'app') {
+        if (!address.openId) throw new DeliveryError('no super-app user id', false);
+        await this.senders.app.send(address.openId, msg);
+      } else {
+        if (!address.phone) throw new DeliveryError('no phone number', false);
+        await this.senders.sms.send(address.phone, msg);
+      }
+      await repo.markSent(db, n.id);
+    } catch (err) {
+      const e = err instanceof DeliveryError ? err : new DeliveryError((err as Error).message, true);
+      const { maxAttempts, backoffBaseMs } = this.ctx.config.notify;
+      if (e.retryable && n.attempts < maxAttempts) {
+        const delay = backoffBaseMs * 2 ** (n.attempts - 1) * (0.8 + Math.random() * 0.4);
+        await repo.markRetry(db, n.id, e.message, delay);
+      } else if (n.channel === 'app') {
+        await repo.markFallback(db, n.id, 'sms', `app: ${e.message}`);
+      } else {
+        await repo.markFailed(db, n.id, e.message);
+      }
+    }
+  }
+}

@@ -1,0 +1,248 @@
+import { buildApp } from '@ridetrace/server/app';
+import { createDb } from '@ridetrace/server/db';
+import { ERROR_CODES } from '@ridetrace/shared';
+import { randomUUID } from 'node:crypto';
+import request, { type Response } from 'supertest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  confirmedPassenger,
+  createCarrier,
+  createTestApp,
+  createTestDatabase,
+  seedWorld,
+  type TestApp,
+} from '../support/test-app.js';
+
+/** Every API error: the status, and a body of exactly { error: { code, message } } with a stable code. */
+function expectError(res: Response, status: number, code: string) {
+  expect({ status: res.status, body: res.body as unknown }).toMatchObject({
+    status,
+    body: { error: { code } },
+  });
+  expect(Object.keys(res.body as object)).toEqual(['error']);
+  expect(Object.keys(res.body.error as object).sort()).toEqual(['code', 'message']);
+  expect(ERROR_CODES).toContain(res.body.error.code);
+  expect(typeof res.body.error.message).toBe('string');
+  expect(res.headers['content-type']).toMatch(/^application\/json/);
+}
+
+let t: TestApp;
+beforeAll(async () => {
+  t = await createTestApp();
+});
+afterAll(() => t?.close());
+
+describe('health and readiness', () => {
+  it('GET /health → 200 {status: ok}', async () => {
+    const res = await t.http().get('/health');
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ status: 'ok' });
+  });
+
+  it('GET /ready → 200 {ready: true} while the database answers', async () => {
+    const res = await t.http().get('/ready');
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ ready: true });
+  });
+
+  it('GET /ready → 503 {ready: false} once the database is gone, while /health stays 200', async () => {
+    // An app on its own pool, which is then closed: every query of the app fails.
+    const database = await createTestDatabase();
+    const db = createDb({ connectionString: database.url, max: 2 });
+    const app = await buildApp({
+      config: t.config,
+      db,
+      masterKeys: { keys: t.config.masterKeys!, activeId: t.config.activeMasterKeyId!, source: 'env' },
+    });
+    try {
+      await request(app.server).get('/ready').expect(200);
+      await db.destroy();
+      const res = await request(app.server).get('/ready');
+      expect(res.status).toBe(503);
+      expect(res.body).toMatchObject({ ready: false });
+      expect((await request(app.server).get('/health')).status).toBe(200);
+    } finally {
+      await app.close();
+      await database.drop();
+    }
+  });
+});
+
+describe('error replies', () => {
+  it('unknown route → 404 route_not_found', async () => {
+    expectError(await t.http().get('/v1/nope'), 404, 'route_not_found');
+    expectError(await t.http().post('/v1/nope').send({}), 404, 'route_not_found');
+    expectError(await t.http().get('/'), 404, 'route_not_found');
+  });
+
+  it('malformed JSON body → 400 malformed_json', async () => {
+    const res = await t
+      .http()
+      .post('/v1/auth/passenger')
+      .set('content-type', 'application/json')
+      .send('{"loginCode": "ok:a"');
+    expectError(res, 400, 'malformed_json');
+  });
+
+  it('empty JSON body → 400 (malformed_json or validation_failed)', async () => {
+    const res = await t.http().post('/v1/auth/passenger').set('content-type', 'application/json').send('');
+    expect(res.status).toBe(400);
+    expect(['malformed_json', 'validation_failed']).toContain(res.body.error.code);
+    expectError(res, 400, res.body.error.code as string);
+  });
+
+  it('a text/plain body → 415 unsupported_media_type', async () => {
+    const res = await t.http().post('/v1/auth/passenger').set('content-type', 'text/plain').send('ok:alice');
+    expectError(res, 415, 'unsupported_media_type');
+  });
+
+  it('a form-encoded body → 415 unsupported_media_type', async () => {
+    const res = await t.http().post('/v1/auth/passenger').type('form').send({ loginCode: 'ok:alice' });
+    expectError(res, 415, 'unsupported_media_type');
+  });
+
+  it('a body over 16 KiB → 413 payload_too_large', async () => {
+    const res = await t
+      .http()
+      .post('/v1/auth/passenger')
+      .send({ loginCode: 'x'.repeat(17 * 1024) });
+    expectError(res, 413, 'payload_too_large');
+  });
+
+  it('a body just under 16 KiB reaches validation (400 validation_failed, loginCode too long)', async () => {
+    const res = await t
+      .http()
+      .post('/v1/auth/passenger')
+      .send({ loginCode: 'x'.repeat(15 * 1024) });
+    expectError(res, 400, 'validation_failed');
+  });
+
+  it('an unknown field → 400 validation_failed (not silently stripped)', async () => {
+    const before = t.superApp.calls.length;
+    const res = await t.http().post('/v1/auth/passenger').send({ loginCode: 'ok:alice', admin: true });
+    expectError(res, 400, 'validation_failed');
+    expect(t.superApp.calls.length).toBe(before);
+  });
+
+  it('a wrong body type is not coerced → 400 validation_failed', async () => {
+    expectError(
+      await t.http().post('/v1/auth/passenger').send({ loginCode: 12345 }),
+      400,
+      'validation_failed',
+    );
+    expectError(await t.http().post('/v1/auth/passenger').send([]), 400, 'validation_failed');
+  });
+
+  it('protected routes without or with a bad token → 401', async () => {
+    expectError(await t.http().get('/v1/passengers/me'), 401, 'auth_required');
+    expectError(
+      await t.http().get('/v1/passengers/me').set('authorization', 'Bearer garbage'),
+      401,
+      'token_invalid',
+    );
+    expectError(
+      await t.http().get('/v1/carriers').set('authorization', 'Basic Zm9vOmJhcg=='),
+      401,
+      'auth_required',
+    );
+  });
+});
+
+describe('OpenAPI and docs', () => {
+  it('GET /docs/json → an OpenAPI 3 document of the API', async () => {
+    const res = await t.http().get('/docs/json');
+    expect(res.status).toBe(200);
+    const doc = res.body as {
+      openapi: string;
+      paths: Record<string, Record<string, { security?: unknown[] }>>;
+      components: { securitySchemes: Record<string, unknown> };
+    };
+    expect(doc.openapi).toMatch(/^3\./);
+    expect(Object.keys(doc.paths)).toEqual(
+      expect.arrayContaining([
+        '/v1/rides',
+        '/v1/carriers',
+        '/v1/passengers/me/confirm',
+        '/v1/carriers/{id}/code.png',
+        '/v1/auth/passenger',
+        '/v1/auth/token',
+      ]),
+    );
+    expect(doc.components.securitySchemes.bearerAuth).toMatchObject({ type: 'http', scheme: 'bearer' });
+    expect(doc.paths['/v1/rides']!.post!.security).toEqual([{ bearerAuth: [] }]);
+    // The poster landing page is not part of the API.
+    expect(Object.keys(doc.paths).some((p) => p.startsWith('/C/') || p.startsWith('/c/'))).toBe(false);
+  });
+
+  it('GET /docs → the HTML docs page (directly or by redirect)', async () => {
+    const res = await t.http().get('/docs').redirects(3);
+    expect(res.status).toBe(200);
+    expect(res.headers['content-type']).toMatch(/text\/html/);
+    expect(res.text).toMatch(/<html/i);
+  });
+});
+
+describe('GET /v1/consent', () => {
+  it('returns the current version and the text in Chinese and English', async () => {
+    const res = await t.http().get('/v1/consent');
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({
+      version: t.config.consentVersion,
+      text: { 'zh-CN': expect.any(String), en: expect.any(String) },
+    });
+    expect(res.body.text['zh-CN'].length).toBeGreaterThan(20);
+    expect(res.body.text.en.length).toBeGreaterThan(20);
+  });
+});
+
+describe('rate limit per IP', () => {
+  let limited: TestApp;
+  beforeAll(async () => {
+    limited = await createTestApp({ RATE_LIMIT_PER_IP_PER_MINUTE: '5' });
+  });
+  afterAll(() => limited?.close());
+
+  it('the 6th request in a minute → 429 rate_limited with retry-after', async () => {
+    for (let i = 0; i < 5; i++) await limited.http().get('/v1/consent').expect(200);
+    const res = await limited.http().get('/v1/consent');
+    expectError(res, 429, 'rate_limited');
+    expect(res.headers['retry-after']).toMatch(/^\d+$/);
+    expect(Number(res.headers['retry-after'])).toBeGreaterThan(0);
+  });
+
+  it('health and readiness probes are not limited', async () => {
+    for (let i = 0; i < 8; i++) {
+      await limited.http().get('/health').expect(200);
+      await limited.http().get('/ready').expect(200);
+    }
+  });
+});
+
+describe('rate limit per passenger on scans', () => {
+  let limited: TestApp;
+  let code: { url: string; token: string };
+  beforeAll(async () => {
+    limited = await createTestApp({ RATE_LIMIT_PER_PASSENGER_PER_MINUTE: '3' });
+    const w = await seedWorld(limited);
+    ({ code } = await createCarrier(limited, w.tokens.operator));
+  });
+  afterAll(() => limited?.close());
+
+  const scan = (auth: string) =>
+    limited
+      .http()
+      .post('/v1/rides')
+      .set('authorization', auth)
+      .send({ code: code.url, clientRideId: randomUUID() });
+
+  it("a passenger's 4th scan in a minute → 429 rate_limited; another passenger is still served", async () => {
+    const alice = await confirmedPassenger(limited, 'alice');
+    for (let i = 0; i < 3; i++) expect((await scan(alice)).status).toBe(201);
+    const res = await scan(alice);
+    expectError(res, 429, 'rate_limited');
+    expect(res.headers['retry-after']).toMatch(/^\d+$/);
+
+    const bob = await confirmedPassenger(limited, 'bob');
+    expect((await scan(bob)).status).toBe(201);
+  });
+});

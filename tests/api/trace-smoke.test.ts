@@ -1,0 +1,123 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { startFakeGateway, type FakeGateway } from '../support/fake-notify.js';
+import {
+  confirmedPassenger,
+  createCarrier,
+  createTestApp,
+  seedWorld,
+  type TestApp,
+  type World,
+} from '../support/test-app.js';
+
+let t: TestApp;
+let w: World;
+let sms: FakeGateway;
+let msg: FakeGateway;
+beforeAll(async () => {
+  sms = await startFakeGateway('sms');
+  msg = await startFakeGateway('message', { failFirst: 1 });
+  t = await createTestApp({
+    SMS_BASE_URL: sms.baseUrl,
+    MESSAGE_BASE_URL: msg.baseUrl,
+    NOTIFY_BACKOFF_BASE_MS: '20',
+    NOTIFY_POLL_MS: '50',
+  });
+  w = await seedWorld(t);
+});
+afterAll(async () => {
+  await t?.close();
+  await sms?.close();
+  await msg?.close();
+});
+
+it('case → exposures → notify → yellow; audit chain intact', async () => {
+  const { code } = await createCarrier(t, w.tokens.operator);
+  const caseAuth = await confirmedPassenger(t, 'case', { name: '王小明', phone: '13900000001' });
+  const contactAuth = await confirmedPassenger(t, 'contact', { name: '李四', phone: '13900000002' });
+  const strangerAuth = await confirmedPassenger(t, 'stranger', { name: '赵六', phone: '13900000003' });
+  await t
+    .http()
+    .post('/v1/rides')
+    .set('authorization', caseAuth)
+    .send({ code: code.url, clientRideId: randomUUID() })
+    .expect(201);
+  await t
+    .http()
+    .post('/v1/rides')
+    .set('authorization', contactAuth)
+    .send({ code: code.url, clientRideId: randomUUID() })
+    .expect(201);
+  const longAgo = new Date(Date.now() - 3 * 3600_000).toISOString();
+  await t
+    .http()
+    .post('/v1/rides')
+    .set('authorization', strangerAuth)
+    .send({ code: code.url, clientRideId: randomUUID(), scannedAt: longAgo })
+    .expect(201);
+
+  const now = Date.now();
+  const c = await t
+    .http()
+    .post('/v1/cases')
+    .set('authorization', w.tokens.official)
+    .send({
+      subject: { phone: '13900000001' },
+      infectiousFrom: new Date(now - 86400_000).toISOString(),
+      infectiousTo: new Date(now).toISOString(),
+      caseNumber: 'C-1',
+      reason: 'positive test',
+    });
+  expect(c.status).toBe(201);
+  const ex = await t.http().get(`/v1/cases/${c.body.id}/exposures`).set('authorization', w.tokens.official);
+  expect(ex.status).toBe(200);
+  expect(ex.body.total).toBe(1);
+  expect(ex.body.items[0]).toMatchObject({ name: '李四', phone: '13900000002', level: 'close', degree: 1 });
+
+  const csv = await t
+    .http()
+    .get(`/v1/cases/${c.body.id}/exposures.csv`)
+    .set('authorization', w.tokens.official);
+  expect(csv.status).toBe(200);
+  expect(csv.text.startsWith('\uFEFF')).toBe(true);
+
+  const n = await t
+    .http()
+    .post(`/v1/cases/${c.body.id}/notify`)
+    .set('authorization', w.tokens.official)
+    .expect(200);
+  expect(n.body).toMatchObject({ exposed: 1, queued: 1 });
+  const again = await t
+    .http()
+    .post(`/v1/cases/${c.body.id}/notify`)
+    .set('authorization', w.tokens.official)
+    .expect(200);
+  expect(again.body.queued).toBe(0);
+  for (let i = 0; i < 100; i++) {
+    const s = await t
+      .http()
+      .get(`/v1/cases/${c.body.id}/notifications`)
+      .set('authorization', w.tokens.official);
+    if (s.body.summary.sent === 1) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  expect(msg.received).toHaveLength(1);
+  const st = await t.http().get('/v1/passengers/me/status').set('authorization', contactAuth).expect(200);
+  expect(st.body.colour).toBe('yellow');
+  const red = await t.http().get('/v1/passengers/me/status').set('authorization', caseAuth).expect(200);
+  expect(red.body.colour).toBe('red');
+  const inbox = await t
+    .http()
+    .get('/v1/passengers/me/notifications')
+    .set('authorization', contactAuth)
+    .expect(200);
+  expect(inbox.body.items).toHaveLength(1);
+  const audit = await t.http().get('/v1/audit').set('authorization', w.tokens.admin).expect(200);
+  expect(audit.body.items.map((e: { action: string }) => e.action)).toEqual([
+    'case.open',
+    'exposures.reveal',
+    'exposures.export',
+    'case.notify',
+    'case.notify',
+  ]);
+});
