@@ -15,6 +15,7 @@ import type { MasterKeys } from './crypto/master-keys.js';
 import type { Db } from './db/index.js';
 import { isDatabaseUnavailable } from './db/errors.js';
 import { AppError } from './errors.js';
+import { OPTIONAL_BODY } from './http.js';
 import { adminRoutes } from './modules/admin/admin.routes.js';
 import { auditRoutes } from './modules/audit/audit.routes.js';
 import { authRoutes } from './modules/auth/auth.routes.js';
@@ -60,6 +61,7 @@ function sendersFor(config: Config, log: FastifyBaseLogger): Senders {
           appId: superApp.appId,
           appSecret: superApp.appSecret,
           timeoutMs: notify.timeoutMs,
+          timeZone: config.displayTimeZone,
         })
       : devLog,
     sms: notify.smsBaseUrl
@@ -67,6 +69,7 @@ function sendersFor(config: Config, log: FastifyBaseLogger): Senders {
           baseUrl: notify.smsBaseUrl,
           apiKey: notify.smsApiKey,
           timeoutMs: notify.timeoutMs,
+          timeZone: config.displayTimeZone,
         })
       : devLog,
   };
@@ -77,8 +80,16 @@ function validatorCompilers() {
   const common = { allErrors: false, removeAdditional: false, useDefaults: true, strict: false } as const;
   const body = addFormats(new Ajv({ ...common, coerceTypes: false }));
   const other = addFormats(new Ajv({ ...common, coerceTypes: 'array' }));
-  return ({ schema, httpPart }: { schema: object; httpPart?: string }) =>
-    (httpPart === 'body' ? body : other).compile(schema);
+  return ({ schema, httpPart }: { schema: object; httpPart?: string }) => {
+    if (httpPart !== 'body') return other.compile(schema);
+    const validate = body.compile(schema);
+    if (!(OPTIONAL_BODY in schema)) return validate;
+    return Object.assign((data: unknown) => data === undefined || validate(data), {
+      get errors() {
+        return validate.errors;
+      },
+    });
+  };
 }
 
 /** Builds the ready Fastify app; never listens (main.ts does, tests inject or listen on port 0). */

@@ -59,6 +59,8 @@ export interface Config {
     readonly workerEnabled: boolean;
   };
   readonly statusTokenTtlSeconds: number;
+  /** Time zone of times shown to people (notification texts); storage and ride days stay UTC. */
+  readonly displayTimeZone: string;
   readonly rateLimit: {
     readonly perIpPerMinute: number;
     readonly perPassengerPerMinute: number;
@@ -109,6 +111,15 @@ function parseMasterKeys(env: Env): { keys: Map<string, Buffer>; active: string 
     active = id;
   }
   return { keys, active };
+}
+
+function timeZone(tz: string): string {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: tz });
+  } catch {
+    throw new ConfigError(`TIME_ZONE "${tz}" is not a known IANA time zone`);
+  }
+  return tz;
 }
 
 /** Reads the environment once; the result is validated and frozen. Only this module reads process.env. */
@@ -202,6 +213,7 @@ export function loadConfig(env: Env = process.env): Config {
       workerEnabled: env.NOTIFY_WORKER !== 'off',
     },
     statusTokenTtlSeconds: int(env, 'STATUS_TOKEN_TTL_SECONDS', 60, 10, 600),
+    displayTimeZone: timeZone(env.TIME_ZONE ?? 'Asia/Shanghai'),
     rateLimit: {
       perIpPerMinute: int(env, 'RATE_LIMIT_PER_IP_PER_MINUTE', 600, 1),
       perPassengerPerMinute: int(env, 'RATE_LIMIT_PER_PASSENGER_PER_MINUTE', 30, 1),

@@ -9,3 +9,9 @@ export type RoutePlugin = FastifyPluginAsyncTypebox<{ ctx: AppContext }>;
 export function errorReplies<S extends number>(...statuses: S[]): Record<S, typeof ErrorBodySchema> {
   return Object.fromEntries(statuses.map((s) => [s, ErrorBodySchema])) as Record<S, typeof ErrorBodySchema>;
 }
+
+/** Marks a body schema as optional: a request without a body passes; a body, when sent, must match. */
+export function optionalBody<T extends object>(schema: T): T {
+  return { ...schema, [OPTIONAL_BODY]: true };
+}
+export const OPTIONAL_BODY = 'x-optional-body';

@@ -59,7 +59,6 @@ export const ERRORS = {
     status: 422,
     message: 'Too many degree-1 contacts for a degree-2 trace; narrow the window.',
   },
-  reveal_not_allowed: { status: 403, message: 'Unmasked data needs the trace:reveal scope.' },
   status_token_malformed: { status: 400, message: 'This is not a status token.' },
   status_token_forged: { status: 400, message: 'The status token signature is invalid.' },
   status_token_expired: { status: 400, message: 'The status token has expired; ask for a fresh one.' },

@@ -43,12 +43,35 @@ async function post(
   }
 }
 
-const day = (d: Date) => d.toISOString().slice(0, 16).replace('T', ' ');
+/** "2026-11-21 08:30" and "2026-12-05" in the people's time zone. */
+export function localTime(d: Date, timeZone: string): { minute: string; date: string } {
+  const parts = Object.fromEntries(
+    new Intl.DateTimeFormat('en-CA', {
+      timeZone,
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      hourCycle: 'h23',
+    })
+      .formatToParts(d)
+      .map((p) => [p.type, p.value]),
+  ) as Record<string, string>;
+  const date = `${parts.year}-${parts.month}-${parts.day}`;
+  return { minute: `${date} ${parts.hour}:${parts.minute}`, date };
+}
 
 /** Super-app subscribe message API: POST {base}/cgi-bin/message/subscribe/send → { errcode: 0 }. */
 export class HttpMessageSender implements MessageSender {
   constructor(
-    private readonly opts: { baseUrl: string; appId: string; appSecret: string; timeoutMs: number },
+    private readonly opts: {
+      baseUrl: string;
+      appId: string;
+      appSecret: string;
+      timeoutMs: number;
+      timeZone: string;
+    },
   ) {}
 
   async send(openId: string, msg: ExposureMessage): Promise<void> {
@@ -60,9 +83,9 @@ export class HttpMessageSender implements MessageSender {
         template_id: 'ridetrace_exposure',
         page: 'pages/inbox/index',
         data: {
-          time: { value: day(msg.boardedAt) },
+          time: { value: localTime(msg.boardedAt, this.opts.timeZone).minute },
           vehicle: { value: `${msg.plate}${msg.route ? ` ${msg.route}` : ''}` },
-          until: { value: msg.observeUntil.toISOString().slice(0, 10) },
+          until: { value: localTime(msg.observeUntil, this.opts.timeZone).date },
         },
       },
       { 'x-app-secret': this.opts.appSecret },
@@ -79,7 +102,9 @@ export class HttpMessageSender implements MessageSender {
 
 /** SMS gateway: POST {base}/sms/send with a bearer API key → 2xx. */
 export class HttpSmsSender implements SmsSender {
-  constructor(private readonly opts: { baseUrl: string; apiKey: string; timeoutMs: number }) {}
+  constructor(
+    private readonly opts: { baseUrl: string; apiKey: string; timeoutMs: number; timeZone: string },
+  ) {}
 
   async send(phone: string, msg: ExposureMessage): Promise<void> {
     const res = await post(
@@ -88,9 +113,9 @@ export class HttpSmsSender implements SmsSender {
         phone,
         template: 'ridetrace_exposure',
         params: {
-          time: day(msg.boardedAt),
+          time: localTime(msg.boardedAt, this.opts.timeZone).minute,
           vehicle: msg.plate,
-          until: msg.observeUntil.toISOString().slice(0, 10),
+          until: localTime(msg.observeUntil, this.opts.timeZone).date,
         },
       },
       { authorization: `Bearer ${this.opts.apiKey}` },

@@ -100,9 +100,6 @@ export type Exposure = Static<typeof ExposureSchema>;
 export const ExposuresQuerySchema = Type.Object(
   {
     degree: Type.Optional(Type.Union([Type.Literal(1), Type.Literal(2)], { default: 1 })),
-    reveal: Type.Optional(
-      Type.Boolean({ default: false, description: 'unmasked data; needs trace:reveal; audited' }),
-    ),
     ...PageQuery,
   },
   Strict,

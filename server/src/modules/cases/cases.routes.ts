@@ -10,7 +10,7 @@ import {
 } from '@ridetrace/shared';
 import { Type } from '@sinclair/typebox';
 import type { FastifyRequest } from 'fastify';
-import { errorReplies, type RoutePlugin } from '../../http.js';
+import { errorReplies, optionalBody, type RoutePlugin } from '../../http.js';
 import { bearer, requireScope, scopesOf } from '../../plugins/auth.js';
 import * as cases from './cases.service.js';
 
@@ -63,7 +63,7 @@ export const caseRoutes: RoutePlugin = async (app, { ctx }) => {
       ...common,
       summary: 'Close a case (the subject is no longer red)',
       params: CaseIdParamsSchema,
-      body: Type.Optional(CloseCaseBodySchema),
+      body: optionalBody(CloseCaseBodySchema),
       response: { 200: CaseSchema, ...errorReplies(400, 401, 403, 404, 409) },
     },
     handler: async (req) => cases.closeCase(ctx, official(req), req.params.id, req.body?.reason),

@@ -99,6 +99,10 @@ export async function openCase(ctx: AppContext, who: Official, body: CreateCaseB
   return toCase(ctx, row, who.reveal);
 }
 
+export async function assertCaseExists(ctx: AppContext, id: string): Promise<void> {
+  await mustFindCase(ctx.db, id);
+}
+
 export async function getCase(ctx: AppContext, who: Official, id: string): Promise<Case> {
   return toCase(ctx, await mustFindCase(ctx.db, id), who.reveal);
 }

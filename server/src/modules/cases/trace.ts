@@ -4,7 +4,7 @@ import type { DayKey } from '../../crypto/keyring.js';
 import type { AppContext } from '../../context.js';
 import type { PassengerRow } from '../../db/tables.js';
 import { AppError } from '../../errors.js';
-import { findPassengersByIds } from '../passengers/passengers.service.js';
+import { findPassengersByIds, findRegistrationsSharingIndexes } from '../passengers/passengers.service.js';
 import { dayOf, daysBetween } from '../rides/ride-time.js';
 import { findContacts, type ContactRow } from './cases.repository.js';
 
@@ -157,13 +157,14 @@ function mergePersons(found: Map<string, TracedContact[]>, rows: PassengerRow[])
     for (const i of idx) byIndex.set(i, person);
     persons.push(person);
   }
-  for (const p of persons) {
+  const withContacts = persons.filter((p) => p.contacts.length > 0);
+  for (const p of withContacts) {
     p.contacts.sort((a, b) => a.contactBoardedAt.getTime() - b.contactBoardedAt.getTime());
     p.level = p.contacts.some((c) => c.level === 'close') ? 'close' : 'possible';
     p.degree = p.contacts.some((c) => c.degree === 1) ? 1 : 2;
     p.firstContactAt = p.contacts[0]!.contactBoardedAt;
   }
-  return persons;
+  return withContacts;
 }
 
 /** Co-passengers of the case subjects in the window, degree 1 or 1 + 2, ordered by degree, level, first contact. */
@@ -197,7 +198,9 @@ export async function traceExposures(
   }
 
   const rows = await findPassengersByIds(ctx, [...found.keys()]);
-  const persons = mergePersons(found, rows).sort(
+  // Registrations of the same people that had no contact themselves (an app user who rode as a manual rider).
+  const related = (await findRegistrationsSharingIndexes(ctx, rows)).filter((r) => !subjects.has(r.id));
+  const persons = mergePersons(found, [...rows, ...related]).sort(
     (a, b) =>
       a.degree - b.degree ||
       (a.level === b.level ? 0 : a.level === 'close' ? -1 : 1) ||

@@ -5,7 +5,7 @@ import type { NotificationsTable } from '../../db/tables.js';
 import type { Selectable } from 'kysely';
 import { AppError } from '../../errors.js';
 import { appendAudit } from '../audit/audit.service.js';
-import { caseExposures, type Official } from '../cases/cases.service.js';
+import { assertCaseExists, caseExposures, type Official } from '../cases/cases.service.js';
 import * as repo from './notifications.repository.js';
 
 export const ADVICE = {
@@ -81,6 +81,7 @@ export async function notifyCase(ctx: AppContext, who: Official, caseId: string)
 }
 
 export async function caseNotifications(ctx: AppContext, caseId: string): Promise<CaseNotifications> {
+  await assertCaseExists(ctx, caseId);
   const rows = await repo.listCaseNotifications(ctx.db, caseId);
   const summary: Record<string, number> = { queued: 0, sending: 0, sent: 0, failed: 0 };
   for (const r of rows) summary[r.state] = (summary[r.state] ?? 0) + 1;

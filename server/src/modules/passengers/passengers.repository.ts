@@ -58,16 +58,16 @@ export async function findPassengersByIds(db: Db, ids: string[]) {
   return db.selectFrom('passengers').selectAll().where('id', 'in', ids).execute();
 }
 
-/** Every live passenger with the phone or ID number blind index. */
-export async function findPassengersByIndex(db: Db, phoneIndex: Buffer | null, idNumberIndex: Buffer | null) {
-  if (!phoneIndex && !idNumberIndex) return [];
+/** Every live passenger with any of the phone or ID number blind indexes. */
+export async function findPassengersByIndex(db: Db, phoneIndexes: Buffer[], idNumberIndexes: Buffer[]) {
+  if (phoneIndexes.length === 0 && idNumberIndexes.length === 0) return [];
   return db
     .selectFrom('passengers')
     .selectAll()
     .where((eb) =>
       eb.or([
-        ...(phoneIndex ? [eb('phone_index', '=', phoneIndex)] : []),
-        ...(idNumberIndex ? [eb('id_number_index', '=', idNumberIndex)] : []),
+        ...(phoneIndexes.length ? [eb('phone_index', 'in', phoneIndexes)] : []),
+        ...(idNumberIndexes.length ? [eb('id_number_index', 'in', idNumberIndexes)] : []),
       ]),
     )
     .where('dek_wrapped', 'is not', null)

@@ -156,27 +156,52 @@ export async function findOrCreateRider(
   return { id, matched: false, identity: maskIdentity(who) };
 }
 
+/** Other registrations sharing a phone or ID number blind index with the given ones. */
+export async function findRegistrationsSharingIndexes(
+  ctx: AppContext,
+  rows: PassengerRow[],
+): Promise<PassengerRow[]> {
+  const phones = rows.map((r) => r.phone_index).filter((b): b is Buffer => b !== null);
+  const ids = rows.map((r) => r.id_number_index).filter((b): b is Buffer => b !== null);
+  const known = new Set(rows.map((r) => r.id));
+  return (await repo.findPassengersByIndex(ctx.db, phones, ids)).filter((r) => !known.has(r.id));
+}
+
 export async function findPassengersByIds(ctx: AppContext, ids: string[]): Promise<PassengerRow[]> {
   return repo.findPassengersByIds(ctx.db, ids);
 }
 
-/** Every registration of the person a case names (app user and manual rider may both exist). */
+/**
+ * Every registration of the person a case names: the app user and manual riders may each carry the phone, the ID
+ * number or both, so registrations sharing either with a match belong to the same person too.
+ */
 export async function findSubjectPassengers(
   ctx: AppContext,
   subject: { phone?: string; idNumber?: string; passengerId?: string },
 ): Promise<PassengerRow[]> {
+  let found: PassengerRow[];
   if (subject.passengerId) {
     const row = await repo.findPassenger(ctx.db, subject.passengerId);
-    if (!row || !row.dek_wrapped) return [];
-    const same = await repo.findPassengersByIndex(ctx.db, row.phone_index, row.id_number_index);
-    return [row, ...same.filter((r) => r.id !== row.id)];
+    found = row && row.dek_wrapped ? [row] : [];
+  } else {
+    const idx = identityIndexes(ctx.keyring, {
+      name: '',
+      phone: subject.phone ?? '',
+      idNumber: subject.idNumber,
+    });
+    found = await repo.findPassengersByIndex(
+      ctx.db,
+      subject.phone ? [idx.phone_index] : [],
+      idx.id_number_index ? [idx.id_number_index] : [],
+    );
   }
-  const idx = identityIndexes(ctx.keyring, {
-    name: '',
-    phone: subject.phone ?? '',
-    idNumber: subject.idNumber,
-  });
-  return repo.findPassengersByIndex(ctx.db, subject.phone ? idx.phone_index : null, idx.id_number_index);
+  // Follow shared phone / ID number indexes until no new registration turns up (a handful at most).
+  for (let round = 0; round < 4 && found.length > 0; round++) {
+    const added = await findRegistrationsSharingIndexes(ctx, found);
+    if (added.length === 0) break;
+    found = [...found, ...added];
+  }
+  return found;
 }
 
 /** Where to reach a person: super-app user id and phone, decrypted for the notification sender only. */
