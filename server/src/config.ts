@@ -69,6 +69,8 @@ export interface Config {
   };
   readonly bodyLimitBytes: number;
   readonly trustProxy: boolean;
+  /** Browser origins allowed to call the API (the h5 build of the mini-program). */
+  readonly corsOrigins: readonly string[];
   readonly logLevel: string;
 }
 
@@ -221,6 +223,10 @@ export function loadConfig(env: Env = process.env): Config {
     },
     bodyLimitBytes: int(env, 'BODY_LIMIT_BYTES', 16 * 1024, 1024, 10 * 1024 * 1024),
     trustProxy: env.TRUST_PROXY === 'true',
+    corsOrigins: (env.CORS_ORIGINS ?? (mode === 'production' ? '' : 'http://127.0.0.1:10086,http://localhost:10086'))
+      .split(',')
+      .map((o) => o.trim().replace(/\/+$/, ''))
+      .filter(Boolean),
     logLevel: env.LOG_LEVEL ?? (mode === 'test' ? 'silent' : 'info'),
   };
   return Object.freeze(config);
