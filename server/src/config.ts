@@ -223,7 +223,9 @@ export function loadConfig(env: Env = process.env): Config {
     },
     bodyLimitBytes: int(env, 'BODY_LIMIT_BYTES', 16 * 1024, 1024, 10 * 1024 * 1024),
     trustProxy: env.TRUST_PROXY === 'true',
-    corsOrigins: (env.CORS_ORIGINS ?? (mode === 'production' ? '' : 'http://127.0.0.1:10086,http://localhost:10086'))
+    corsOrigins: (
+      env.CORS_ORIGINS ?? (mode === 'production' ? '' : 'http://127.0.0.1:10086,http://localhost:10086')
+    )
       .split(',')
       .map((o) => o.trim().replace(/\/+$/, ''))
       .filter(Boolean),
