@@ -1,5 +1,12 @@
 import js from '@eslint/js';
+import { createRequire } from 'node:module';
+import path from 'node:path';
 import tseslint from 'typescript-eslint';
+
+// The mini-program owns its React lint plugin (miniapp/package.json): resolve it from there.
+const reactHooks = createRequire(path.join(import.meta.dirname, 'miniapp', 'package.json'))(
+  'eslint-plugin-react-hooks',
+);
 
 export default tseslint.config(
   {
@@ -9,13 +16,13 @@ export default tseslint.config(
       '.data/**',
       'coverage/**',
       'test-artifacts/**',
-      'miniapp/**',
+      'miniapp/.swc/**',
     ],
   },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
-    files: ['**/*.ts'],
+    files: ['**/*.ts', '**/*.tsx'],
     languageOptions: {
       parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
     },
@@ -29,12 +36,42 @@ export default tseslint.config(
     },
   },
   {
+    // The mini-program: React hooks rules; only types may come from @ridetrace/shared (mini-programs forbid the
+    // runtime code generation its validators use). Tests may import runtime values from it.
+    files: ['miniapp/**/*.{ts,tsx}'],
+    plugins: { 'react-hooks': reactHooks },
+    rules: {
+      ...reactHooks.configs.recommended.rules,
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            {
+              name: '@ridetrace/shared',
+              allowTypeImports: true,
+              message: 'The mini-program may import only types from @ridetrace/shared (import type).',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['miniapp/**/*.test.{ts,tsx}'],
+    rules: { '@typescript-eslint/no-restricted-imports': 'off' },
+  },
+  {
+    // CommonJS build config read by Taro's babel.
+    files: ['miniapp/babel.config.js'],
+    languageOptions: { sourceType: 'commonjs', globals: { module: 'writable' } },
+  },
+  {
     // Migrations are frozen in time and must not depend on today's table types (Kysely's convention).
     files: ['server/src/db/migrations/**', 'server/src/db/migrate.ts'],
     rules: { '@typescript-eslint/no-explicit-any': 'off' },
   },
   {
-    files: ['*.config.ts', '*.config.js', 'eslint.config.js'],
+    files: ['*.config.ts', '*.config.js', 'eslint.config.js', 'miniapp/babel.config.js'],
     languageOptions: { parserOptions: { projectService: false, project: null } },
     ...tseslint.configs.disableTypeChecked,
   },

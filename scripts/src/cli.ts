@@ -1,129 +1,22 @@
-import { migrateToLatest } from '@ridetrace/server/db/migrate';
-import {
-  createClient,
-  createOperator,
-  listClients,
-  listOperators,
-} from '@ridetrace/server/modules/admin/admin.service';
-import { ROLES, type CreateClientBody } from '@ridetrace/shared';
-import { Command, InvalidArgumentError } from 'commander';
-import { withDatabase } from './db.js';
+import { Command } from 'commander';
+import { registerAdminCommands } from './commands/admin.js';
+import { registerCarrierCommands } from './commands/carriers-import.js';
+import { registerPosterCommands } from './commands/posters.js';
+import { registerExportCommands } from './commands/export.js';
+import { registerLifecycleCommands } from './commands/lifecycle.js';
+import { registerSeedCommands } from './commands/seed.js';
 
+/** `pnpm cli <command>`: RideTrace integration CLI. Each command group lives in commands/. */
 const program = new Command()
   .name('pnpm cli')
   .description('RideTrace integration CLI (works on DATABASE_URL or the embedded dev database)')
   .showHelpAfterError();
 
-program
-  .command('db:migrate')
-  .description('apply pending database migrations')
-  .action(() =>
-    withDatabase(async (db) => {
-      const applied = await migrateToLatest(db);
-      console.log(applied.length ? `applied: ${applied.join(', ')}` : 'database is up to date');
-    }),
-  );
-
-program
-  .command('admin:bootstrap')
-  .description(
-    'create the first admin client (refuses when an admin exists unless --force); prints its secret once',
-  )
-  .option('--name <name>', 'client name', 'first admin')
-  .option('--force', 'create another admin even if one exists', false)
-  .action((opts: { name: string; force: boolean }) =>
-    withDatabase(async (db) => {
-      await migrateToLatest(db);
-      const admins = (await listClients(db)).filter((c) => c.role === 'admin' && !c.disabledAt);
-      if (admins.length > 0 && !opts.force) {
-        throw new Error(`an admin client exists (${admins[0]!.clientId}); use --force to create another`);
-      }
-      const c = await createClient(db, { name: opts.name, role: 'admin' });
-      printClient(c);
-    }),
-  );
-
-program
-  .command('operators:create')
-  .description('create an operator (transport company)')
-  .argument('<id>', 'operator id: lower-case letters, digits, hyphens')
-  .argument('<name>', 'display name')
-  .action((id: string, name: string) =>
-    withDatabase(async (db) => {
-      if (!/^[a-z0-9][a-z0-9-]{1,39}$/.test(id))
-        throw new InvalidArgumentError('operator id must match ^[a-z0-9][a-z0-9-]{1,39}$');
-      const op = await createOperator(db, id, name);
-      console.log(`operator ${op.id} created`);
-    }),
-  );
-
-program
-  .command('operators:list')
-  .description('list operators')
-  .action(() =>
-    withDatabase(async (db) => {
-      for (const op of await listOperators(db)) console.log(`${op.id}\t${op.name}`);
-    }),
-  );
-
-const roleArg = (v: string) => {
-  if (!ROLES.includes(v as never) || v === 'passenger') {
-    throw new InvalidArgumentError(
-      `role must be one of ${ROLES.filter((r) => r !== 'passenger').join(', ')}`,
-    );
-  }
-  return v as CreateClientBody['role'];
-};
-
-program
-  .command('clients:create')
-  .description('create an integration client (staff, operator, official, admin); prints its secret once')
-  .requiredOption('--role <role>', 'staff | operator | official | admin', roleArg)
-  .requiredOption('--name <name>', 'client name')
-  .option('--operator <id>', 'operator of a staff or operator client')
-  .option(
-    '--scopes <list>',
-    'comma-separated subset of the role scopes (e.g. trace:read for an official without reveal)',
-  )
-  .action((opts: { role: CreateClientBody['role']; name: string; operator?: string; scopes?: string }) =>
-    withDatabase(async (db) => {
-      const c = await createClient(db, {
-        role: opts.role,
-        name: opts.name,
-        ...(opts.operator ? { operatorId: opts.operator } : {}),
-        ...(opts.scopes
-          ? { scopes: opts.scopes.split(',').map((s) => s.trim()) as CreateClientBody['scopes'] }
-          : {}),
-      });
-      printClient(c);
-    }),
-  );
-
-program
-  .command('clients:list')
-  .description('list integration clients (never their secrets)')
-  .action(() =>
-    withDatabase(async (db) => {
-      for (const c of await listClients(db)) {
-        console.log(
-          [
-            c.clientId,
-            c.role,
-            c.operatorId ?? '-',
-            c.scopes.join(' '),
-            c.disabledAt ? 'disabled' : 'active',
-            c.name,
-          ].join('\t'),
-        );
-      }
-    }),
-  );
-
-function printClient(c: { clientId: string; clientSecret: string; role: string; scopes: string[] }) {
-  console.log(`clientId:     ${c.clientId}`);
-  console.log(`clientSecret: ${c.clientSecret}`);
-  console.log(`role:         ${c.role} (${c.scopes.join(' ')})`);
-  console.log('The secret is shown only now; store it in the integration’s secret store.');
-}
+registerAdminCommands(program);
+registerCarrierCommands(program);
+registerPosterCommands(program);
+registerLifecycleCommands(program);
+registerExportCommands(program);
+registerSeedCommands(program);
 
 await program.parseAsync(process.argv);

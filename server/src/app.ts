@@ -1,11 +1,18 @@
 import cors from '@fastify/cors';
 import rateLimit from '@fastify/rate-limit';
+import underPressure from '@fastify/under-pressure';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Ajv from 'ajv';
 import addFormats from 'ajv-formats';
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+} from 'fastify';
 import { randomUUID } from 'node:crypto';
 import { HttpMessageSender, HttpSmsSender, LogOnlySender } from './adapters/notify.js';
 import { DevSuperAppLogin, HttpSuperAppLogin, type SuperAppLogin } from './adapters/super-app.js';
@@ -13,20 +20,23 @@ import type { Config } from './config.js';
 import type { AppContext } from './context.js';
 import { Keyring } from './crypto/keyring.js';
 import type { MasterKeys } from './crypto/master-keys.js';
-import type { Db } from './db/index.js';
+import { poolOf, type Db } from './db/index.js';
 import { isDatabaseUnavailable } from './db/errors.js';
 import { AppError } from './errors.js';
 import { OPTIONAL_BODY } from './http.js';
 import { adminRoutes } from './modules/admin/admin.routes.js';
 import { auditRoutes } from './modules/audit/audit.routes.js';
 import { authRoutes } from './modules/auth/auth.routes.js';
+import { benchRoutes } from './modules/bench/bench.routes.js';
 import { caseRoutes } from './modules/cases/cases.routes.js';
 import { carrierRoutes } from './modules/carriers/carriers.routes.js';
 import { healthRoutes } from './modules/health/health.routes.js';
 import { NotificationWorker, type Senders } from './modules/notifications/notification-worker.js';
 import { notificationRoutes } from './modules/notifications/notifications.routes.js';
 import { passengerRoutes } from './modules/passengers/passengers.routes.js';
+import { privacyRoutes } from './modules/privacy/privacy.routes.js';
 import { statusRoutes } from './modules/status/status.routes.js';
+import { RideBatcher } from './modules/rides/ride-batcher.js';
 import { prepareRideDays } from './modules/rides/rides.service.js';
 import { rideRoutes } from './modules/rides/rides.routes.js';
 import { authPlugin } from './plugins/auth.js';
@@ -107,6 +117,10 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     superApp: deps.superApp ?? superAppFor(config),
     now: deps.now ?? (() => new Date()),
     partitionDays: new Set(),
+    rideBatcher: new RideBatcher(db, {
+      maxBatch: config.rides.batchMax,
+      maxInFlight: config.rides.batchInFlight,
+    }),
     notifier: null,
   };
 
@@ -147,6 +161,26 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
+  // Load shedding: under overload, answer 503 overloaded + Retry-After at once instead of queueing until every
+  // request times out; accepted requests keep their latency. /health stays up for liveness probes.
+  const shed = async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
+    if (req.url === '/health') return;
+    reply.header('retry-after', '1');
+    throw new AppError('overloaded');
+  };
+  if (config.shedding.maxEventLoopDelayMs > 0) {
+    await app.register(underPressure, {
+      maxEventLoopDelay: config.shedding.maxEventLoopDelayMs,
+      sampleInterval: 50,
+      pressureHandler: shed,
+    });
+  }
+  const pool = poolOf(db);
+  if (pool && config.shedding.maxDbWaiting > 0) {
+    app.addHook('onRequest', async (req, reply) => {
+      if (pool.waitingCount > config.shedding.maxDbWaiting) await shed(req, reply);
+    });
+  }
   await app.register(cors, {
     origin: config.corsOrigins.length ? [...config.corsOrigins] : false,
     methods: ['GET', 'POST', 'PATCH', 'DELETE'],
@@ -173,9 +207,12 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     notificationRoutes,
     statusRoutes,
     auditRoutes,
+    privacyRoutes,
   ]) {
     await app.register(routes, { ctx });
   }
+
+  if (config.benchRoutes) await app.register(benchRoutes, { ctx });
 
   await prepareRideDays(ctx);
   if (config.notify.workerEnabled) {

@@ -36,6 +36,11 @@ export interface Config {
     /** A ride on another carrier within this many seconds of the previous one is flagged. */
     readonly minCarrierSwitchSeconds: number;
     readonly historyDays: number;
+    /** Ride days older than this are crypto-shredded and dropped by the daily purge. */
+    readonly retentionDays: number;
+    /** Group commit: rides per INSERT, and INSERTs running at once (the rest queue for the next batch). */
+    readonly batchMax: number;
+    readonly batchInFlight: number;
   };
   readonly consentVersion: string;
   readonly trace: {
@@ -68,6 +73,10 @@ export interface Config {
     readonly loginPerMinute: number;
   };
   readonly bodyLimitBytes: number;
+  /** Load shedding: 503 overloaded when the event loop lags this much, or this many queries wait for a connection. */
+  readonly shedding: { readonly maxEventLoopDelayMs: number; readonly maxDbWaiting: number };
+  /** Benchmark baselines (/v1/bench/*): never in production. */
+  readonly benchRoutes: boolean;
   readonly trustProxy: boolean;
   /** Browser origins allowed to call the API (the h5 build of the mini-program). */
   readonly corsOrigins: readonly string[];
@@ -158,6 +167,11 @@ export function loadConfig(env: Env = process.env): Config {
     throw new ConfigError('PUBLIC_BASE_URL must be an http(s) URL');
   }
 
+  const retentionDays = int(env, 'RETENTION_DAYS', 28, 2, 3650);
+  if (retentionDays * 86400 < int(env, 'RIDES_MAX_LATE_SECONDS', 24 * 3600, 60, 7 * 86400) + 86400) {
+    throw new ConfigError('RETENTION_DAYS must exceed the offline window (RIDES_MAX_LATE_SECONDS) by a day');
+  }
+
   const config: Config = {
     mode,
     host: env.HOST ?? (mode === 'production' ? '0.0.0.0' : '127.0.0.1'),
@@ -184,6 +198,9 @@ export function loadConfig(env: Env = process.env): Config {
       futureSkewSeconds: int(env, 'RIDES_FUTURE_SKEW_SECONDS', 300, 0, 3600),
       minCarrierSwitchSeconds: int(env, 'RIDES_MIN_CARRIER_SWITCH_SECONDS', 120, 0, 86400),
       historyDays: int(env, 'RIDES_HISTORY_DAYS', 14, 1, 28),
+      retentionDays,
+      batchMax: int(env, 'RIDES_BATCH_MAX', 200, 1, 5000),
+      batchInFlight: int(env, 'RIDES_BATCH_IN_FLIGHT', 4, 1, 100),
     },
     consentVersion: env.CONSENT_VERSION ?? '2026-11',
     trace: {
@@ -222,6 +239,11 @@ export function loadConfig(env: Env = process.env): Config {
       loginPerMinute: int(env, 'RATE_LIMIT_LOGIN_PER_MINUTE', 30, 1),
     },
     bodyLimitBytes: int(env, 'BODY_LIMIT_BYTES', 16 * 1024, 1024, 10 * 1024 * 1024),
+    shedding: {
+      maxEventLoopDelayMs: int(env, 'SHED_MAX_EVENT_LOOP_DELAY_MS', 200, 0, 60_000),
+      maxDbWaiting: int(env, 'SHED_MAX_DB_WAITING', 500, 0, 1_000_000),
+    },
+    benchRoutes: env.BENCH_ROUTES === 'on' && mode !== 'production',
     trustProxy: env.TRUST_PROXY === 'true',
     corsOrigins: (
       env.CORS_ORIGINS ?? (mode === 'production' ? '' : 'http://127.0.0.1:10086,http://localhost:10086')

@@ -5,6 +5,7 @@ import { resolveMasterKeys } from './crypto/master-keys.js';
 import { migrateToLatest } from './db/migrate.js';
 import { openDatabase } from './db/open.js';
 import { loggerOptions } from './logging.js';
+import { purgeExpired } from './modules/retention/retention.service.js';
 import { prepareRideDays } from './modules/rides/rides.service.js';
 
 /** Process entry: config → database (embedded unless DATABASE_URL) → migrations → listen; closes gracefully. */
@@ -26,11 +27,21 @@ async function main(): Promise<void> {
   if (applied.length) log.info({ applied }, 'migrations applied');
 
   const app = await buildApp({ config, db: database.db, masterKeys });
-  const maintenance = setInterval(() => {
-    prepareRideDays(app.ctx).catch((err: unknown) =>
-      app.log.error({ err }, 'preparing ride partitions failed'),
-    );
-  }, 3600_000);
+  // Hourly: partitions and day keys ahead; retention purge (a no-op unless a day expired; one process at a time).
+  const maintain = async () => {
+    await prepareRideDays(app.ctx);
+    const report = await purgeExpired(app.ctx);
+    app.ctx.keyring.forgetDaysBefore(report.before);
+    if (report.days.length > 0) {
+      const { rows, keyIds, durationMs } = report;
+      app.log.info({ days: report.days.length, rows, keyIds, durationMs }, 'retention purge');
+    }
+  };
+  const runMaintenance = () => {
+    maintain().catch((err: unknown) => app.log.error({ err }, 'maintenance failed'));
+  };
+  runMaintenance();
+  const maintenance = setInterval(runMaintenance, 3600_000);
   maintenance.unref();
 
   let closing = false;

@@ -13,6 +13,7 @@ export const ERRORS = {
   rate_limited: { status: 429, message: 'Too many requests; retry later.' },
   internal_error: { status: 500, message: 'Something went wrong on our side.' },
   service_unavailable: { status: 503, message: 'The service is temporarily unavailable; retry later.' },
+  overloaded: { status: 503, message: 'The server is overloaded; retry after the Retry-After delay.' },
   upstream_unavailable: { status: 502, message: 'An upstream service did not answer; retry later.' },
 
   // Authentication and authorisation

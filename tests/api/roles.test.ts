@@ -260,6 +260,9 @@ const ROUTES: RouteSpec[] = [
   { route: 'POST /v1/status/verify', allow: STAFF, body: () => ({ token: 'not-a-status-token' }) },
   { route: 'POST /v1/status/clear', allow: OFFICIAL, body: () => ({}) },
   { route: 'GET /v1/audit', allow: ADMIN },
+  { route: 'GET /v1/passengers/me/export', allow: PASSENGER },
+  // Last: it deletes the passenger the other rows use.
+  { route: 'DELETE /v1/passengers/me', allow: PASSENGER },
 ];
 
 type Expect = 'allowed' | 'auth_required' | 'token_invalid' | 'token_expired' | 'forbidden';

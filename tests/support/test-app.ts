@@ -33,6 +33,8 @@ export async function createTestDatabase(): Promise<{ url: string; db: Db; drop(
 export interface TestApp {
   app: App;
   db: Db;
+  /** Connection string of this test's database (for CLI child processes: DATABASE_URL). */
+  url: string;
   config: Config;
   superApp: FakeSuperApp;
   /** supertest agent on the app's server. */
@@ -59,6 +61,8 @@ export async function createTestApp(env: Record<string, string> = {}): Promise<T
     // Tests log many passengers in from one IP; the rate-limit tests set their own limits.
     RATE_LIMIT_LOGIN_PER_MINUTE: '1000',
     NOTIFY_POLL_MS: '50',
+    // A busy CI machine lags; only the load-shedding tests turn event-loop shedding on.
+    SHED_MAX_EVENT_LOOP_DELAY_MS: '0',
     ...env,
   });
   const clock = { offsetMs: 0 };
@@ -71,6 +75,7 @@ export async function createTestApp(env: Record<string, string> = {}): Promise<T
   return {
     app,
     db: database.db,
+    url: database.url,
     config,
     superApp,
     clock,
@@ -80,6 +85,18 @@ export async function createTestApp(env: Record<string, string> = {}): Promise<T
       await superApp.close();
       await database.drop();
     },
+  };
+}
+
+/** Environment for running a CLI as a child process against this test app's database and keys. */
+export function cliEnv(t: TestApp): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    NODE_ENV: 'test',
+    DATABASE_URL: t.url,
+    RIDETRACE_MASTER_KEY: TEST_MASTER_KEY,
+    PUBLIC_BASE_URL: t.config.publicBaseUrl,
+    LOG_LEVEL: 'silent',
   };
 }
 

@@ -58,6 +58,15 @@ export class Keyring {
     return this.master.activeId;
   }
 
+  get masterKeyIds(): string[] {
+    return [...this.master.keys.keys()];
+  }
+
+  /** The same data key, wrapped under the active master key (key rotation). */
+  rewrap(w: WrappedKey, label: string): WrappedKey {
+    return this.wrap(this.unwrap(w, label), label);
+  }
+
   wrap(dataKey: Buffer, label: string): WrappedKey {
     const key = this.master.keys.get(this.master.activeId)!;
     return { masterKeyId: this.master.activeId, wrapped: seal(key, dataKey, `wrap:${label}`) };
@@ -126,6 +135,11 @@ export class Keyring {
   /** Forgets cached day keys (after a purge destroyed them). */
   forgetDayKey(day: string): void {
     this.dayKeys.delete(day);
+  }
+
+  /** Forgets every cached key of a day before `day` (another process may have purged them). */
+  forgetDaysBefore(day: string): void {
+    for (const d of this.dayKeys.keys()) if (d < day) this.dayKeys.delete(d);
   }
 
   private async loadDayKey(db: Db, day: string): Promise<DayKey> {

@@ -18,6 +18,13 @@ export interface DbOptions {
   statementTimeoutMillis?: number;
 }
 
+const pools = new WeakMap<Db, pg.Pool>();
+
+/** The pg pool behind a Db created here (for load shedding on its wait queue). */
+export function poolOf(db: Db): pg.Pool | undefined {
+  return pools.get(db);
+}
+
 export function createDb(opts: DbOptions): Db {
   const pool = new pg.Pool({
     connectionString: opts.connectionString,
@@ -31,5 +38,7 @@ export function createDb(opts: DbOptions): Db {
   });
   // An idle client losing its connection (database restart) must not crash the process.
   pool.on('error', () => undefined);
-  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  pools.set(db, pool);
+  return db;
 }

@@ -69,6 +69,7 @@ export interface PassengersTable {
   consented_at: Date | null;
   pending_sealed: Buffer | null;
   openid_sealed: Buffer | null;
+  deleted_at: Date | null;
   created_at: CreatedAt;
   updated_at: Timestamp;
 }
@@ -213,6 +214,7 @@ export const TABLE_COLUMNS = {
     'consented_at',
     'pending_sealed',
     'openid_sealed',
+    'deleted_at',
     'created_at',
     'updated_at',
   ],

@@ -1,7 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { CarrierKindSchema } from './carriers.js';
 import { DateTime, Page, PageQuery, Strict } from './common.js';
-import { IdNumber, Phone } from './rides.js';
+import { IdNumber, Phone, RideSchema } from './rides.js';
 
 export const CaseSubjectSchema = Type.Union([
   Type.Object({ phone: Phone }, Strict),
@@ -112,6 +112,9 @@ export const ExposurePageSchema = Type.Object({
   revealed: Type.Boolean(),
   caseRides: Type.Integer({ description: 'rides of the case in the window' }),
   total: Type.Integer({ description: 'exposed persons over all pages' }),
+  unlinkable: Type.Integer({
+    description: 'exposed rides of people who deleted their account (counted, not listed)',
+  }),
   items: Type.Array(ExposureSchema),
   nextCursor: Type.Union([Type.String(), Type.Null()]),
 });
@@ -266,3 +269,23 @@ export const AuditQuerySchema = Type.Object(
 );
 export type AuditQuery = Static<typeof AuditQuerySchema>;
 export const AuditPageSchema = Page(AuditEntrySchema);
+
+export const PassengerExportSchema = Type.Object({
+  generatedAt: DateTime(),
+  passenger: Type.Object({
+    id: Type.String(),
+    registration: Type.Union([Type.Literal('app'), Type.Literal('manual')]),
+    name: Type.Union([Type.String(), Type.Null()]),
+    phone: Type.Union([Type.String(), Type.Null()]),
+    idNumber: Type.Union([Type.String(), Type.Null()]),
+    superAppLinked: Type.Boolean(),
+    consentVersion: Type.Union([Type.String(), Type.Null()]),
+    consentedAt: Type.Union([DateTime(), Type.Null()]),
+    createdAt: DateTime(),
+  }),
+  rides: Type.Array(RideSchema, { description: 'every retained ride' }),
+  status: HealthStatusSchema,
+  notifications: Type.Array(MyNotificationSchema),
+  retentionDays: Type.Integer({ description: 'rides older than this are destroyed' }),
+});
+export type PassengerExport = Static<typeof PassengerExportSchema>;

@@ -201,6 +201,7 @@ export async function exposurePage(
     revealed: who.reveal,
     caseRides: traced.caseRides,
     total: traced.persons.length,
+    unlinkable: traced.unlinkable,
     items,
     nextCursor: offset + limit < traced.persons.length ? String(offset + limit) : null,
   };

@@ -48,6 +48,8 @@ export interface TracedPerson {
 export interface TraceResult {
   caseRides: number;
   persons: TracedPerson[];
+  /** Exposed registrations whose owner deleted their account: counted, never listed. */
+  unlinkable: number;
 }
 
 /** Day keys of one trace, loaded once each; null for days already destroyed by retention. */
@@ -200,11 +202,13 @@ export async function traceExposures(
   const rows = await findPassengersByIds(ctx, [...found.keys()]);
   // Registrations of the same people that had no contact themselves (an app user who rode as a manual rider).
   const related = (await findRegistrationsSharingIndexes(ctx, rows)).filter((r) => !subjects.has(r.id));
-  const persons = mergePersons(found, [...rows, ...related]).sort(
+  const live = [...rows, ...related].filter((r) => r.deleted_at === null);
+  const unlinkable = rows.filter((r) => r.deleted_at !== null).length;
+  const persons = mergePersons(found, live).sort(
     (a, b) =>
       a.degree - b.degree ||
       (a.level === b.level ? 0 : a.level === 'close' ? -1 : 1) ||
       a.firstContactAt.getTime() - b.firstContactAt.getTime(),
   );
-  return { caseRides: d1.caseRides, persons };
+  return { caseRides: d1.caseRides, persons, unlinkable };
 }

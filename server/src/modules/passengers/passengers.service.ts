@@ -37,7 +37,7 @@ export interface PendingScan {
 
 async function mustFind(ctx: AppContext, id: string): Promise<PassengerRow> {
   const row = await repo.findPassenger(ctx.db, id);
-  if (!row || !row.dek_wrapped) throw new AppError('passenger_not_found');
+  if (!row || !row.dek_wrapped || row.deleted_at) throw new AppError('passenger_not_found');
   return row;
 }
 
@@ -220,4 +220,48 @@ export async function rememberOpenId(ctx: AppContext, row: PassengerRow, openId:
   const dek = passengerKey(ctx.keyring, row);
   if (!dek) return;
   await repo.updatePassenger(ctx.db, row.id, { openid_sealed: sealOpenId(dek, row.id, openId) });
+}
+
+/**
+ * Account deletion: the passenger's data key and every sealed or indexed field go, consent is withdrawn, and the
+ * super-app link is cut (a later login starts a new pseudonym). The pseudonymous id stays as a tombstone, so rides
+ * stay countable, but nothing links them to a person any more.
+ */
+export async function deleteAccount(ctx: AppContext, passengerId: string): Promise<void> {
+  await ctx.db.transaction().execute(async (tx) => {
+    const row = await repo.findPassengerForUpdate(tx, passengerId);
+    if (!row || row.deleted_at) throw new AppError('passenger_not_found');
+    await repo.updatePassenger(tx, passengerId, {
+      subject_index: null,
+      dek_master_key_id: null,
+      dek_wrapped: null,
+      name_sealed: null,
+      phone_sealed: null,
+      id_number_sealed: null,
+      phone_index: null,
+      id_number_index: null,
+      openid_sealed: null,
+      pending_sealed: null,
+      consent_version: null,
+      consented_at: null,
+      deleted_at: ctx.now(),
+    });
+  });
+}
+
+/** Everything held about the passenger, decrypted for them alone (right of access). */
+export async function identityForExport(ctx: AppContext, passengerId: string) {
+  const row = await mustFind(ctx, passengerId);
+  const who = openIdentity(ctx.keyring, row);
+  return {
+    id: row.id,
+    registration: row.kind,
+    name: who?.name ?? null,
+    phone: who?.phone ?? null,
+    idNumber: who?.idNumber ?? null,
+    superAppLinked: row.openid_sealed !== null,
+    consentVersion: row.consent_version,
+    consentedAt: row.consented_at?.toISOString() ?? null,
+    createdAt: row.created_at.toISOString(),
+  };
 }

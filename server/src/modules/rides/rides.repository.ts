@@ -33,62 +33,79 @@ export interface InsertedRide {
 }
 
 /**
- * One statement, one transaction: checks the carrier and code generation, claims the idempotency key,
- * inserts the ride, and flags it when the same passenger rode another carrier within the window.
- * Returns no row when the carrier check fails or the request key was already used; the caller finds out which.
+ * One statement, one transaction, for one ride or a batch of concurrent ones (group commit): checks each
+ * carrier and code generation, claims each idempotency key, inserts the rides, and flags a ride when the same
+ * passenger rode another carrier within the window. Rides missing from the result failed the carrier check or
+ * found their request key already used; the caller finds out which. Request keys must be unique in a batch.
  */
-export async function insertRide(db: Db, r: NewRide): Promise<InsertedRide | undefined> {
-  const window = `${r.switchWindowSeconds} seconds`;
+export async function insertRides(db: Db, rides: NewRide[]): Promise<InsertedRide[]> {
+  if (rides.length === 0) return [];
+  const col = <T>(f: (r: NewRide) => T) => rides.map(f);
+  const owners = rides.flatMap((r) => r.neighbourKeys.map(() => r.id));
+  const neighbours = rides.flatMap((r) => r.neighbourKeys);
   const result = await sql<InsertedRide>`
-    with c as (
-      select id, kind, plate, route, city from carriers
-      where id = ${r.carrierId} and retired_at is null
-        and (${r.generation}::int is null or code_generation = ${r.generation}::int)
+    with input as (
+      select * from unnest(
+        ${col((r) => r.id)}::uuid[], ${col((r) => r.carrierId)}::int[], ${col((r) => r.generation)}::int[],
+        ${col((r) => r.boardedAt)}::timestamptz[], ${col((r) => r.passengerKey)}::bytea[],
+        ${col((r) => r.passengerSealed)}::bytea[], ${col((r) => r.source)}::text[], ${col((r) => r.late)}::bool[],
+        ${col((r) => r.receivedAt)}::timestamptz[], ${col((r) => r.registeredBy)}::text[],
+        ${col((r) => r.requestKey)}::bytea[], ${col((r) => r.switchWindowSeconds)}::int[]
+      ) as t(id, carrier_id, generation, boarded_at, passenger_key, passenger_sealed, source, late, received_at,
+             registered_by, request_key, switch_window)
+    ), valid as (
+      select i.*, c.kind, c.plate, c.route, c.city
+      from input i join carriers c on c.id = i.carrier_id
+      where c.retired_at is null and (i.generation is null or c.code_generation = i.generation)
     ), req as (
       insert into ride_requests (request_key, ride_id, carrier_id, boarded_at)
-      select ${r.requestKey}, ${r.id}::uuid, c.id, ${r.boardedAt}::timestamptz from c
+      select request_key, id, carrier_id, boarded_at from valid
       on conflict (request_key) do nothing
       returning ride_id
     ), ins as (
       insert into rides (id, carrier_id, boarded_at, passenger_key, passenger_sealed, source, late, flagged, received_at, registered_by)
-      select ${r.id}::uuid, c.id, ${r.boardedAt}::timestamptz, ${r.passengerKey}, ${r.passengerSealed}, ${r.source}, ${r.late},
+      select v.id, v.carrier_id, v.boarded_at, v.passenger_key, v.passenger_sealed, v.source, v.late,
         exists (
-          select 1 from rides p
-          where p.passenger_key = any(${r.neighbourKeys}::bytea[])
-            and p.boarded_at between ${r.boardedAt}::timestamptz - ${window}::interval
-                                 and ${r.boardedAt}::timestamptz + ${window}::interval
-            and p.carrier_id <> c.id
+          select 1 from unnest(${owners}::uuid[], ${neighbours}::bytea[]) as n(owner, key)
+          join rides p on p.passenger_key = n.key
+          where n.owner = v.id
+            and p.boarded_at between v.boarded_at - make_interval(secs => v.switch_window)
+                                 and v.boarded_at + make_interval(secs => v.switch_window)
+            and p.carrier_id <> v.carrier_id
         ),
-        ${r.receivedAt}::timestamptz, ${r.registeredBy}
-      from c cross join req
+        v.received_at, v.registered_by
+      from valid v join req on req.ride_id = v.id
       returning id, carrier_id, boarded_at, received_at, source, late, flagged
     )
-    select ins.*, c.kind, c.plate, c.route, c.city from ins cross join c
+    select ins.*, v.kind, v.plate, v.route, v.city from ins join valid v on v.id = ins.id
   `.execute(db);
-  return result.rows[0];
+  return result.rows;
 }
 
 export async function findRideRequest(db: Db, requestKey: Buffer) {
   return db.selectFrom('ride_requests').selectAll().where('request_key', '=', requestKey).executeTakeFirst();
 }
 
+/** The columns of InsertedRide: a ride with its carrier. */
+const RIDE_WITH_CARRIER = [
+  'rides.id',
+  'rides.carrier_id',
+  'rides.boarded_at',
+  'rides.received_at',
+  'rides.source',
+  'rides.late',
+  'rides.flagged',
+  'carriers.kind',
+  'carriers.plate',
+  'carriers.route',
+  'carriers.city',
+] as const;
+
 export async function findRideWithCarrier(db: Db, id: string, carrierId: number, boardedAt: Date) {
   return db
     .selectFrom('rides')
     .innerJoin('carriers', 'carriers.id', 'rides.carrier_id')
-    .select([
-      'rides.id',
-      'rides.carrier_id',
-      'rides.boarded_at',
-      'rides.received_at',
-      'rides.source',
-      'rides.late',
-      'rides.flagged',
-      'carriers.kind',
-      'carriers.plate',
-      'carriers.route',
-      'carriers.city',
-    ])
+    .select(RIDE_WITH_CARRIER)
     .where('rides.carrier_id', '=', carrierId)
     .where('rides.boarded_at', '=', boardedAt)
     .where('rides.id', '=', id)
@@ -101,19 +118,7 @@ export async function findRidesByPassengerKeys(db: Db, keys: Buffer[], since: Da
   return db
     .selectFrom('rides')
     .innerJoin('carriers', 'carriers.id', 'rides.carrier_id')
-    .select([
-      'rides.id',
-      'rides.carrier_id',
-      'rides.boarded_at',
-      'rides.received_at',
-      'rides.source',
-      'rides.late',
-      'rides.flagged',
-      'carriers.kind',
-      'carriers.plate',
-      'carriers.route',
-      'carriers.city',
-    ])
+    .select(RIDE_WITH_CARRIER)
     .where('rides.passenger_key', 'in', keys)
     .where('rides.boarded_at', '>=', since)
     .orderBy('rides.boarded_at', 'desc')

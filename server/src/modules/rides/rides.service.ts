@@ -78,7 +78,12 @@ export type RecordResult =
  * Records one ride, idempotently per (passenger, clientRideId). The passenger appears in the row only as
  * the day's blind index and sealed with the day's key.
  */
-export async function recordRide(ctx: AppContext, db: Db, r: RecordRide): Promise<RecordResult> {
+export async function recordRide(
+  ctx: AppContext,
+  db: Db,
+  r: RecordRide,
+  opts: { groupCommit?: boolean } = {},
+): Promise<RecordResult> {
   const { boardedAt } = r.time;
   const day = dayOf(boardedAt);
   const dayKey = await ctx.keyring.dayKey(ctx.db, day);
@@ -109,15 +114,20 @@ export async function recordRide(ctx: AppContext, db: Db, r: RecordRide): Promis
     switchWindowSeconds: ctx.config.rides.minCarrierSwitchSeconds,
   };
   await ensurePartition(ctx, day);
+  // Outside a transaction, concurrent scans share one INSERT (group commit); inside one, write directly.
+  const write = (): Promise<repo.InsertedRide | undefined> =>
+    db === ctx.db && opts.groupCommit !== false
+      ? ctx.rideBatcher.insert(row)
+      : repo.insertRides(db, [row]).then((rows) => rows[0]);
   let inserted: repo.InsertedRide | undefined;
   try {
-    inserted = await repo.insertRide(db, row);
+    inserted = await write();
   } catch (err) {
     // A purge dropped the partition after we cached it: forget and retry once (outside transactions).
     if (!isNoPartition(err) || db !== ctx.db) throw err;
     ctx.partitionDays.delete(day);
     await ensurePartition(ctx, day);
-    inserted = await repo.insertRide(db, row);
+    inserted = await write();
   }
   if (inserted) return { created: true, ride: inserted };
 
@@ -153,6 +163,7 @@ export async function scan(
   ctx: AppContext,
   passenger: { id: string; consentVersion: string | undefined },
   body: ScanBody,
+  opts: { groupCommit?: boolean } = {},
 ): Promise<ScanOutcome> {
   const code = verifyScannedCode(ctx, body.code);
   const receivedAt = ctx.now();
@@ -190,15 +201,20 @@ export async function scan(
       },
     };
   }
-  const result = await recordRide(ctx, ctx.db, {
-    passengerId: passenger.id,
-    carrierId: code.carrierId,
-    generation: code.generation,
-    clientRideId: body.clientRideId,
-    time,
-    receivedAt,
-    registeredBy: null,
-  });
+  const result = await recordRide(
+    ctx,
+    ctx.db,
+    {
+      passengerId: passenger.id,
+      carrierId: code.carrierId,
+      generation: code.generation,
+      clientRideId: body.clientRideId,
+      time,
+      receivedAt,
+      registeredBy: null,
+    },
+    opts,
+  );
   return { status: result.created ? 201 : 200, body: { result: 'registered', ride: toRide(result.ride) } };
 }
 

@@ -1,0 +1,57 @@
+import { Text, View } from '@tarojs/components';
+import type { MyNotification } from '@ridetrace/shared';
+import { ErrorNotice } from '../../components/ErrorNotice';
+import { usePageTitle } from '../../hooks/usePageTitle';
+import { useRemote } from '../../hooks/useRemote';
+import { api } from '../../services/api';
+import { formatDate, formatDateTime } from '../../services/format';
+import { useLang } from '../../services/i18n-core';
+import { useT } from '../../services/messages';
+
+/** Exposure notifications: which ride, how close, and what to do. */
+export default function InboxPage() {
+  usePageTitle('inbox.title');
+  const t = useT();
+  const lang = useLang();
+  const [inbox, reload] = useRemote(async () => {
+    const { data } = await api<{ items: MyNotification[] }>({
+      method: 'GET',
+      path: '/v1/passengers/me/notifications',
+    });
+    return data.items;
+  });
+
+  return (
+    <View className="page inbox">
+      <Text className="title">{t('inbox.title')}</Text>
+      {inbox.state === 'loading' && <Text className="loading">{t('common.loading')}</Text>}
+      {inbox.state === 'error' && <ErrorNotice error={inbox.error} onRetry={reload} />}
+      {inbox.state === 'ok' && inbox.data.length === 0 && <Text className="empty">{t('inbox.empty')}</Text>}
+      {inbox.state === 'ok' &&
+        inbox.data.map((n) => (
+          <View key={n.id} className={`card inbox__item inbox__item--${n.exposure.level}`} role="article">
+            <View className="row">
+              <Text className="subtitle">{t('inbox.exposure')}</Text>
+              <Text className="row__label">{formatDate(n.createdAt)}</Text>
+            </View>
+            <Text
+              className={`notice notice--${n.exposure.level === 'close' ? 'error' : 'warn'} notice__text`}
+            >
+              {t(`inbox.level.${n.exposure.level}`)}
+            </Text>
+            <Text className="hint">
+              {t('inbox.ride', {
+                kind: t(`kind.${n.exposure.carrier.kind}`),
+                plate: n.exposure.carrier.plate,
+                route: n.exposure.carrier.route ?? '',
+                time: formatDateTime(n.exposure.boardedAt),
+              })}
+            </Text>
+            <Text className="field__label">{t('inbox.todo')}</Text>
+            <Text className="consent">{n.advice[lang]}</Text>
+            <Text className="hint">{t('inbox.observeUntil', { d: formatDateTime(n.observeUntil) })}</Text>
+          </View>
+        ))}
+    </View>
+  );
+}

@@ -1,0 +1,58 @@
+import { act, render, screen } from '@testing-library/react';
+import { describe, expect, it, vi } from 'vitest';
+import { errorBody, fakeApi, flush, ride, taro } from '../../../test/harness';
+import PassPage from './index';
+
+const green = { colour: 'green', reason: 'none', since: null, validUntil: null };
+
+describe('pass page', () => {
+  it('shows plate, route, boarding time and the status colour', async () => {
+    taro.storage.set('rt.lastRide', ride());
+    fakeApi({ 'GET /v1/passengers/me/status': { status: 200, body: green } });
+    render(<PassPage />);
+    expect(screen.getByText('粤B12345')).toBeTruthy();
+    expect(screen.getByText('36路')).toBeTruthy();
+    expect(screen.getByText('公交 · 深圳')).toBeTruthy();
+    expect(screen.getByText(/^2026-11-22 \d\d:05$/)).toBeTruthy();
+    expect((await screen.findByRole('status', { name: '健康状态: 绿码' })).className).toContain(
+      'colour--green',
+    );
+  });
+
+  it('runs a live clock with seconds next to a moving bar', async () => {
+    vi.useFakeTimers({ now: new Date(2026, 10, 22, 8, 30, 15) });
+    taro.storage.set('rt.lastRide', ride({ late: true, source: 'offline' }));
+    fakeApi({ 'GET /v1/passengers/me/status': { status: 200, body: { ...green, colour: 'yellow' } } });
+    const { container } = render(<PassPage />);
+    expect(screen.getByText('08:30:15')).toBeTruthy();
+    await act(() => vi.advanceTimersByTimeAsync(2000));
+    expect(screen.getByText('08:30:17')).toBeTruthy();
+    expect(container.querySelector('.pass__runner')).toBeTruthy();
+    expect(screen.getByLabelText('实时时钟，用于区分截图')).toBeTruthy();
+    expect(screen.getByText('离线补登')).toBeTruthy();
+    expect(screen.getByText('黄码')).toBeTruthy();
+  });
+
+  it('shows a status error with retry and keeps the pass', async () => {
+    taro.storage.set('rt.lastRide', ride());
+    let calls = 0;
+    fakeApi({
+      'GET /v1/passengers/me/status': () =>
+        ++calls === 1
+          ? { status: 503, body: errorBody('service_unavailable') }
+          : { status: 200, body: green },
+    });
+    render(<PassPage />);
+    expect((await screen.findByRole('alert')).textContent).toContain('服务暂时不可用');
+    expect(screen.getByText('粤B12345')).toBeTruthy();
+    act(() => screen.getByRole('button', { name: '重试' }).click());
+    await flush();
+    expect(await screen.findByText('绿码')).toBeTruthy();
+  });
+
+  it('without a ride, points back to scanning', () => {
+    fakeApi({ 'GET /v1/passengers/me/status': { status: 200, body: green } });
+    render(<PassPage />);
+    expect(screen.getByText('还没有乘车记录，请先扫码登记。')).toBeTruthy();
+  });
+});

@@ -1,0 +1,94 @@
+import { Button, Text, View } from '@tarojs/components';
+import Taro from '@tarojs/taro';
+import { useEffect, useState } from 'react';
+import type { HealthStatus } from '@ridetrace/shared';
+import { ErrorNotice } from '../../components/ErrorNotice';
+import { StatusBadge } from '../../components/StatusBadge';
+import { usePageTitle } from '../../hooks/usePageTitle';
+import { useRemote } from '../../hooks/useRemote';
+import { api } from '../../services/api';
+import { formatDate, formatDateTime, formatHms } from '../../services/format';
+import { useT } from '../../services/messages';
+import { readStore } from '../../services/storage';
+import './index.scss';
+
+/**
+ * The ride pass shown to staff after registration. The clock with seconds and the moving bar tell a live screen
+ * from a screenshot.
+ */
+export default function PassPage() {
+  usePageTitle('pass.title');
+  const t = useT();
+  const [ride] = useState(() => readStore('rt.lastRide'));
+  const [now, setNow] = useState(() => new Date());
+  const [status, reloadStatus] = useRemote(async () => {
+    const { data } = await api<HealthStatus>({ method: 'GET', path: '/v1/passengers/me/status' });
+    return data;
+  });
+
+  useEffect(() => {
+    const timer = setInterval(() => setNow(new Date()), 1000);
+    return () => clearInterval(timer);
+  }, []);
+
+  const home = () => void Taro.reLaunch({ url: '/pages/scan/index' });
+
+  if (!ride) {
+    return (
+      <View className="page">
+        <Text className="empty">{t('pass.none')}</Text>
+        <Button className="btn" onClick={home}>
+          {t('common.home')}
+        </Button>
+      </View>
+    );
+  }
+
+  return (
+    <View className="page pass">
+      <View className="card pass__card" id="ride-pass">
+        <Text className="pass__kind">
+          {t(`kind.${ride.carrier.kind}`)} · {ride.carrier.city}
+        </Text>
+        <Text className="pass__plate" aria-label={`${t('pass.plate')} ${ride.carrier.plate}`}>
+          {ride.carrier.plate}
+        </Text>
+        {ride.carrier.route && (
+          <View className="row">
+            <Text className="row__label">{t('pass.route')}</Text>
+            <Text className="row__value">{ride.carrier.route}</Text>
+          </View>
+        )}
+        <View className="row">
+          <Text className="row__label">{t('pass.boardedAt')}</Text>
+          <Text className="row__value" id="pass-boarded">
+            {formatDateTime(ride.boardedAt)}
+          </Text>
+        </View>
+        {ride.late && <Text className="hint">{t('pass.late')}</Text>}
+
+        <View className="pass__live" aria-label={t('pass.liveLabel')}>
+          <Text className="pass__date">{formatDate(now)}</Text>
+          <Text className="pass__clock" id="pass-clock" aria-live="off">
+            {formatHms(now)}
+          </Text>
+          <View className="pass__track" aria-hidden="true">
+            <View className="pass__runner" />
+          </View>
+          <Text className="hint">{t('pass.live')}</Text>
+        </View>
+      </View>
+
+      <View className="card">
+        <Text className="subtitle">{t('pass.status')}</Text>
+        {status.state === 'loading' && <Text className="loading">{t('common.loading')}</Text>}
+        {status.state === 'ok' && <StatusBadge colour={status.data.colour} id="pass-status" />}
+        {status.state === 'error' && <ErrorNotice error={status.error} onRetry={reloadStatus} />}
+      </View>
+
+      <Button className="btn btn--secondary" onClick={home} aria-label={t('common.home')}>
+        {t('common.home')}
+      </Button>
+    </View>
+  );
+}

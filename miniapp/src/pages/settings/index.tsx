@@ -1,0 +1,133 @@
+import { Button, Text, View } from '@tarojs/components';
+import { useState } from 'react';
+import type { Consent } from '@ridetrace/shared';
+import { ErrorNotice } from '../../components/ErrorNotice';
+import { usePageTitle } from '../../hooks/usePageTitle';
+import { useRemote } from '../../hooks/useRemote';
+import { api, clearPassengerToken } from '../../services/api';
+import { toApiError, type ApiError } from '../../services/api-error';
+import { LANGS, setLang, useLang, type Lang } from '../../services/i18n-core';
+import { useT } from '../../services/messages';
+import { removeStore } from '../../services/storage';
+
+const LANG_NAMES: Record<Lang, string> = { 'zh-CN': '中文', en: 'English' };
+
+type Deletion = 'idle' | 'confirming' | 'deleting' | 'deleted' | 'unavailable';
+
+/** Language, the consent text, and deleting one's data. */
+export default function SettingsPage() {
+  usePageTitle('settings.title');
+  const t = useT();
+  const lang = useLang();
+  const [consent, reloadConsent] = useRemote(async () => {
+    const { data } = await api<Consent>({ method: 'GET', path: '/v1/consent', auth: 'none' });
+    return data;
+  });
+  const [deletion, setDeletion] = useState<Deletion>('idle');
+  const [error, setError] = useState<ApiError | null>(null);
+
+  const deleteData = async () => {
+    setDeletion('deleting');
+    setError(null);
+    try {
+      await api<unknown>({ method: 'DELETE', path: '/v1/passengers/me' });
+      for (const key of [
+        'rt.identity',
+        'rt.lastRide',
+        'rt.pendingPreview',
+        'rt.queue',
+        'rt.queueReport',
+        'rt.loginCode',
+      ] as const)
+        removeStore(key);
+      clearPassengerToken();
+      setDeletion('deleted');
+    } catch (err) {
+      const e = toApiError(err);
+      // The server's deletion endpoint comes in a later release: until then the route does not exist.
+      if (e.code === 'route_not_found') setDeletion('unavailable');
+      else {
+        setError(e);
+        setDeletion('idle');
+      }
+    }
+  };
+
+  return (
+    <View className="page settings">
+      <Text className="title">{t('settings.title')}</Text>
+
+      <View className="card" role="group" aria-label={t('settings.language')}>
+        <Text className="subtitle">{t('settings.language')}</Text>
+        {LANGS.map((l) => (
+          <Button
+            key={l}
+            className={`btn ${l === lang ? '' : 'btn--secondary'}`}
+            aria-pressed={l === lang}
+            aria-label={LANG_NAMES[l]}
+            onClick={() => setLang(l)}
+          >
+            {LANG_NAMES[l]}
+          </Button>
+        ))}
+      </View>
+
+      <View className="card" id="settings-consent">
+        <Text className="subtitle">{t('settings.consent')}</Text>
+        {consent.state === 'loading' && <Text className="loading">{t('common.loading')}</Text>}
+        {consent.state === 'error' && <ErrorNotice error={consent.error} onRetry={reloadConsent} />}
+        {consent.state === 'ok' && (
+          <View>
+            <Text className="consent">{consent.data.text[lang]}</Text>
+            <Text className="hint">{t('confirm.consentVersion', { v: consent.data.version })}</Text>
+          </View>
+        )}
+      </View>
+
+      <View className="card" id="settings-delete">
+        <Text className="subtitle">{t('settings.delete')}</Text>
+        <Text className="hint">{t('settings.deleteHint')}</Text>
+        {error && <ErrorNotice error={error} />}
+        {deletion === 'unavailable' && (
+          <View className="notice notice--warn" role="alert">
+            <Text className="notice__text">{t('settings.deleteUnavailable')}</Text>
+          </View>
+        )}
+        {deletion === 'deleted' && (
+          <View className="notice notice--info" role="status">
+            <Text className="notice__text">{t('settings.deleted')}</Text>
+          </View>
+        )}
+        {(deletion === 'idle' || deletion === 'unavailable') && (
+          <Button
+            className="btn btn--danger"
+            onClick={() => setDeletion('confirming')}
+            aria-label={t('settings.delete')}
+          >
+            {t('settings.delete')}
+          </Button>
+        )}
+        {(deletion === 'confirming' || deletion === 'deleting') && (
+          <View>
+            <Button
+              className="btn btn--danger"
+              disabled={deletion === 'deleting'}
+              onClick={() => void deleteData()}
+              aria-label={t('settings.deleteConfirm')}
+            >
+              {deletion === 'deleting' ? t('settings.deleting') : t('settings.deleteConfirm')}
+            </Button>
+            <Button
+              className="btn btn--secondary"
+              disabled={deletion === 'deleting'}
+              onClick={() => setDeletion('idle')}
+              aria-label={t('common.cancel')}
+            >
+              {t('common.cancel')}
+            </Button>
+          </View>
+        )}
+      </View>
+    </View>
+  );
+}

@@ -1,0 +1,40 @@
+import { errorMessage, type AppErrorCode } from './error-messages';
+
+/** A failed API call: a server error code from `{ error: { code } }` or a client-side code (no network, …). */
+export class ApiError extends Error {
+  constructor(
+    readonly code: AppErrorCode,
+    /** HTTP status; 0 when no reply arrived. */
+    readonly status: number,
+    /** The server's English message, for logs only: users read `userMessage()`. */
+    readonly serverMessage?: string,
+  ) {
+    super(`${code}${serverMessage ? `: ${serverMessage}` : ''}`);
+    this.name = 'ApiError';
+  }
+
+  /** No reply at all: the request may be retried with the same idempotency key. */
+  get isNetwork(): boolean {
+    return this.code === 'network_error';
+  }
+
+  /** The server is busy or down: worth retrying later, unchanged. */
+  get isTransient(): boolean {
+    return (
+      this.isNetwork ||
+      this.code === 'rate_limited' ||
+      this.code === 'service_unavailable' ||
+      this.code === 'overloaded' ||
+      this.code === 'upstream_unavailable' ||
+      this.code === 'internal_error'
+    );
+  }
+
+  userMessage(): string {
+    return errorMessage(this.code);
+  }
+}
+
+export function toApiError(err: unknown): ApiError {
+  return err instanceof ApiError ? err : new ApiError('unknown_error', 0, String(err));
+}

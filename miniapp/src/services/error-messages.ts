@@ -1,0 +1,165 @@
+import type { ErrorCode } from '@ridetrace/shared';
+import { getLang, type Bilingual, type Lang } from './i18n-core';
+
+/** Errors that arise in the client, not on the server. */
+export type ClientErrorCode = 'network_error' | 'login_unavailable' | 'bad_response' | 'unknown_error';
+export type AppErrorCode = ErrorCode | ClientErrorCode;
+
+/**
+ * What the passenger or staff member reads for every server error code (`ERRORS` in shared/src/errors.ts).
+ * `satisfies Record<ErrorCode, …>`: a code added on the server and missing here fails the typecheck.
+ */
+export const SERVER_ERROR_MESSAGES = {
+  validation_failed: {
+    'zh-CN': '填写的信息格式不正确，请检查后重试。',
+    en: 'Some input is not valid; please check it.',
+  },
+  malformed_json: {
+    'zh-CN': '请求格式错误，请更新小程序后重试。',
+    en: 'The request was malformed; please update the app.',
+  },
+  unsupported_media_type: {
+    'zh-CN': '请求格式错误，请更新小程序后重试。',
+    en: 'The request was malformed; please update the app.',
+  },
+  payload_too_large: { 'zh-CN': '提交的内容过长。', en: 'What you sent is too long.' },
+  route_not_found: { 'zh-CN': '该功能暂不可用。', en: 'This feature is not available.' },
+  method_not_allowed: { 'zh-CN': '该功能暂不可用。', en: 'This feature is not available.' },
+  rate_limited: {
+    'zh-CN': '操作太频繁，请稍等一分钟再试。',
+    en: 'Too many attempts. Please wait a minute and try again.',
+  },
+  internal_error: {
+    'zh-CN': '服务器出错了，请稍后重试。',
+    en: 'Something went wrong on our side; please retry later.',
+  },
+  service_unavailable: {
+    'zh-CN': '服务暂时不可用，请稍后重试。',
+    en: 'The service is temporarily unavailable; please retry shortly.',
+  },
+  overloaded: {
+    'zh-CN': '当前使用人数过多，请稍后几秒再试。',
+    en: 'The service is very busy; please try again in a few seconds.',
+  },
+  upstream_unavailable: {
+    'zh-CN': '登录服务暂时无响应，请稍后重试。',
+    en: 'The sign-in service did not answer; please retry shortly.',
+  },
+
+  auth_required: { 'zh-CN': '请先登录。', en: 'Please sign in first.' },
+  token_invalid: {
+    'zh-CN': '登录状态无效，请重新进入。',
+    en: 'Your session is not valid; please reopen the app.',
+  },
+  token_expired: { 'zh-CN': '登录已过期，请重新进入。', en: 'Your session expired; please reopen the app.' },
+  forbidden: { 'zh-CN': '当前账号无权进行此操作。', en: 'This account may not do that.' },
+  login_code_invalid: {
+    'zh-CN': '登录失败（登录凭证无效或已使用），请重试。',
+    en: 'Sign-in failed (the login code is invalid or used); please retry.',
+  },
+  invalid_client: { 'zh-CN': '账号或密钥错误。', en: 'Wrong account or secret.' },
+
+  operator_not_found: { 'zh-CN': '运营单位不存在。', en: 'No such operator.' },
+  operator_exists: { 'zh-CN': '运营单位已存在。', en: 'This operator already exists.' },
+  client_not_found: { 'zh-CN': '账号不存在。', en: 'No such account.' },
+
+  carrier_not_found: { 'zh-CN': '车辆不存在。', en: 'No such vehicle.' },
+  carrier_retired: { 'zh-CN': '该车辆已停用。', en: 'This vehicle is retired.' },
+  carrier_plate_taken: { 'zh-CN': '该车牌已登记。', en: 'This plate is already registered.' },
+  carrier_not_bound: {
+    'zh-CN': '您的账号未绑定这辆车，不能为其登记。',
+    en: 'Your account is not bound to this vehicle.',
+  },
+  staff_client_invalid: {
+    'zh-CN': '该账号不是本单位的工作人员。',
+    en: 'This is not a staff account of the operator.',
+  },
+  code_malformed: {
+    'zh-CN': '这不是乘车登记码，请扫描车内张贴的乘车码。',
+    en: 'This is not a ride code. Scan the code posted inside the vehicle.',
+  },
+  code_forged: {
+    'zh-CN': '乘车码校验失败，可能是伪造的二维码，请告知司乘人员。',
+    en: 'The ride code failed its check and may be fake; please tell the staff.',
+  },
+  code_carrier_unknown: {
+    'zh-CN': '乘车码对应的车辆不存在，请告知司乘人员。',
+    en: 'The ride code names an unknown vehicle; please tell the staff.',
+  },
+  code_carrier_retired: {
+    'zh-CN': '该车辆已停用，乘车码失效，请告知司乘人员。',
+    en: 'This vehicle is retired and its code no longer works; please tell the staff.',
+  },
+  code_revoked: {
+    'zh-CN': '此乘车码已作废（已更换新码），请扫描车内最新张贴的乘车码。',
+    en: 'This ride code was revoked (replaced by a newer poster). Scan the newest code in the vehicle.',
+  },
+
+  scan_time_in_future: {
+    'zh-CN': '手机时间不准确，请校准时间后重新扫码。',
+    en: "Your phone's clock is wrong; set the time and scan again.",
+  },
+  scan_too_old: {
+    'zh-CN': '离线保存的扫码已超过 24 小时，无法补登。',
+    en: 'The saved scan is older than 24 hours and can no longer be registered.',
+  },
+  client_ride_id_reused: {
+    'zh-CN': '登记编号冲突，请重新扫码。',
+    en: 'Registration number conflict; please scan again.',
+  },
+  consent_version_outdated: {
+    'zh-CN': '告知内容已更新，请阅读新版本后再确认。',
+    en: 'The consent text has changed; please read the new version and confirm again.',
+  },
+  passenger_not_found: {
+    'zh-CN': '未找到您的登记信息，请重新扫码。',
+    en: 'Your registration was not found; scan again.',
+  },
+
+  case_not_found: { 'zh-CN': '病例不存在。', en: 'No such case.' },
+  case_subject_unknown: {
+    'zh-CN': '未找到与病例匹配的登记人员。',
+    en: 'No registered person matches the case.',
+  },
+  case_window_invalid: { 'zh-CN': '传染期时间段无效。', en: 'The infectious window is invalid.' },
+  case_closed: { 'zh-CN': '病例已结案。', en: 'The case is closed.' },
+  too_many_contacts: { 'zh-CN': '接触者过多，请缩小时间范围。', en: 'Too many contacts; narrow the window.' },
+  status_token_malformed: {
+    'zh-CN': '这不是健康码，请扫描乘客“健康状态”页上的二维码。',
+    en: "This is not a health code. Scan the QR on the passenger's Health status page.",
+  },
+  status_token_forged: {
+    'zh-CN': '健康码校验失败，可能是伪造的。',
+    en: 'The health code failed its check and may be fake.',
+  },
+  status_token_expired: {
+    'zh-CN': '健康码已过期（可能是截图），请乘客打开实时页面。',
+    en: 'The health code has expired (maybe a screenshot); ask for the live screen.',
+  },
+} as const satisfies Record<ErrorCode, Bilingual>;
+
+export const CLIENT_ERROR_MESSAGES = {
+  network_error: {
+    'zh-CN': '网络不可用，请检查网络后重试。',
+    en: 'No network connection. Check your network and try again.',
+  },
+  login_unavailable: {
+    'zh-CN': '无法登录：请在超级应用内打开本小程序。',
+    en: 'Cannot sign in: open this mini-program inside the super-app.',
+  },
+  bad_response: {
+    'zh-CN': '服务器返回了无法识别的内容，请稍后重试。',
+    en: 'The server sent an unexpected reply; retry later.',
+  },
+  unknown_error: { 'zh-CN': '出错了，请重试。', en: 'Something went wrong; please try again.' },
+} as const satisfies Record<ClientErrorCode, Bilingual>;
+
+const ALL: Record<AppErrorCode, Bilingual> = { ...SERVER_ERROR_MESSAGES, ...CLIENT_ERROR_MESSAGES };
+
+export function isKnownErrorCode(code: unknown): code is AppErrorCode {
+  return typeof code === 'string' && Object.prototype.hasOwnProperty.call(ALL, code);
+}
+
+export function errorMessage(code: AppErrorCode, lang: Lang = getLang()): string {
+  return ALL[code][lang];
+}

@@ -1,0 +1,205 @@
+import Taro from '@tarojs/taro';
+import type {
+  ConfirmBody,
+  ConfirmResult,
+  Ride,
+  ScanConfirmationRequired,
+  ScanPreview,
+  ScanRegistered,
+} from '@ridetrace/shared';
+import { api, setPassengerToken } from './api';
+import { ApiError, toApiError } from './api-error';
+import { readStore, removeStore, writeStore, type QueuedScan, type QueueReport } from './storage';
+import { uuidV4 } from './uuid';
+
+export type ScanOutcome =
+  | { kind: 'registered'; ride: Ride }
+  | { kind: 'confirm'; preview: ScanPreview }
+  | { kind: 'queued'; item: QueuedScan };
+
+/**
+ * The content handed to the scan page: WeChat passes a scanned URL as `q` (URL-encoded), our own links as `code`.
+ * Returns null when neither is there.
+ */
+export function scannedCodeFromParams(params: Record<string, string | undefined>): string | null {
+  const raw = params.q ?? params.code;
+  if (!raw) return null;
+  let s = raw.trim();
+  if (/%[0-9a-f]{2}/i.test(s)) {
+    try {
+      s = decodeURIComponent(s);
+    } catch {
+      /* keep as is: the server will say code_malformed */
+    }
+  }
+  return s || null;
+}
+
+/** Same shape check as `extractCodeToken` in shared/ (copied: the mini-program imports no runtime code from there). */
+export function looksLikeRideCode(scanned: string): boolean {
+  return /(?:^|\/c\/)[a-z2-7]{32}\/?(?:[?#].*)?$/i.test(scanned.trim());
+}
+
+async function postRide(item: QueuedScan, withScanTime: boolean): Promise<ScanOutcome> {
+  const { data } = await api<ScanRegistered | ScanConfirmationRequired>({
+    method: 'POST',
+    path: '/v1/rides',
+    data: {
+      code: item.code,
+      clientRideId: item.clientRideId,
+      ...(withScanTime ? { scannedAt: item.scannedAt } : {}),
+    },
+  });
+  if (data.result === 'registered') {
+    writeStore('rt.lastRide', data.ride);
+    return { kind: 'registered', ride: data.ride };
+  }
+  writeStore('rt.pendingPreview', data.preview);
+  return { kind: 'confirm', preview: data.preview };
+}
+
+/**
+ * Registers a scan now. Without network the scan is queued (same clientRideId and the scan time) and sent later
+ * by `flushQueue`; every other error is thrown for the page to show.
+ */
+export async function submitScan(code: string): Promise<ScanOutcome> {
+  if (!looksLikeRideCode(code)) throw new ApiError('code_malformed', 0);
+  const item: QueuedScan = { code, clientRideId: uuidV4(), scannedAt: new Date().toISOString() };
+  try {
+    // Sent at once: the server's clock is the boarding time (a wrong phone clock cannot hurt).
+    const outcome = await postRide(item, false);
+    if (queuedScans().length > 0) void flushQueue();
+    return outcome;
+  } catch (err) {
+    const e = toApiError(err);
+    if (!e.isNetwork) throw e;
+    return { kind: 'queued', item: enqueue(item) };
+  }
+}
+
+// ---- offline queue ----------------------------------------------------------------------------------------
+
+const queueListeners = new Set<() => void>();
+
+function notifyQueue(): void {
+  for (const l of queueListeners) l();
+}
+
+export function subscribeQueue(listener: () => void): () => void {
+  queueListeners.add(listener);
+  return () => queueListeners.delete(listener);
+}
+
+export function queuedScans(): QueuedScan[] {
+  return readStore('rt.queue') ?? [];
+}
+
+/** A second scan of the same poster within 5 minutes while offline is the same ride (double tap, reopening). */
+const DUPLICATE_WINDOW_MS = 5 * 60_000;
+
+function enqueue(item: QueuedScan): QueuedScan {
+  const queue = queuedScans();
+  const same = queue.find(
+    (q) => q.code === item.code && Date.parse(item.scannedAt) - Date.parse(q.scannedAt) < DUPLICATE_WINDOW_MS,
+  );
+  if (same) return same;
+  writeStore('rt.queue', [...queue, item]);
+  notifyQueue();
+  return item;
+}
+
+function dequeue(clientRideId: string): void {
+  writeStore(
+    'rt.queue',
+    queuedScans().filter((q) => q.clientRideId !== clientRideId),
+  );
+}
+
+export function queueReport(): QueueReport | null {
+  return readStore('rt.queueReport');
+}
+
+export function clearQueueReport(): void {
+  removeStore('rt.queueReport');
+  notifyQueue();
+}
+
+function report(update: (r: QueueReport) => void): void {
+  const r = queueReport() ?? { delivered: [], failed: [] };
+  update(r);
+  writeStore('rt.queueReport', r);
+}
+
+let flushing: Promise<void> | null = null;
+
+/**
+ * Sends queued scans, oldest first, each with its own clientRideId and scannedAt, so a retry after a lost
+ * reply returns the ride already registered (200) and never creates a second one. One flush at a time.
+ * Stops at the first network or transient server error (kept for the next try); drops a scan the server refuses.
+ */
+export function flushQueue(): Promise<void> {
+  if (flushing) return flushing;
+  const run = async () => {
+    for (const item of queuedScans()) {
+      try {
+        const outcome = await postRide(item, true);
+        dequeue(item.clientRideId);
+        if (outcome.kind === 'registered') report((r) => r.delivered.push(outcome.ride));
+      } catch (err) {
+        const e = toApiError(err);
+        if (e.isTransient) break;
+        dequeue(item.clientRideId);
+        report((r) => r.failed.push({ code: item.code, clientRideId: item.clientRideId, error: e.code }));
+      }
+    }
+  };
+  // Cleared in a later microtask, never before the assignment (an empty queue finishes synchronously).
+  flushing = run().finally(() => {
+    flushing = null;
+    notifyQueue();
+  });
+  return flushing;
+}
+
+let watching = false;
+
+/** Retries the queue now (app launch) and whenever the network comes back. */
+export function startQueueWatcher(): void {
+  void flushQueue();
+  if (watching) return;
+  watching = true;
+  Taro.onNetworkStatusChange((res) => {
+    if (res.isConnected) void flushQueue();
+  });
+  // h5: Taro's network events need navigator.connection 'change'; the browser's 'online' event is surer.
+  if (process.env.TARO_ENV === 'h5' && typeof window !== 'undefined') {
+    window.addEventListener('online', () => void flushQueue());
+  }
+}
+
+/** Test hook: forget the watcher so a test can start it again. */
+export function resetQueueWatcherForTests(): void {
+  watching = false;
+  flushing = null;
+}
+
+// ---- confirmation ------------------------------------------------------------------------------------------
+
+export function pendingPreview(): ScanPreview | null {
+  return readStore('rt.pendingPreview');
+}
+
+/** First-time confirmation: stores the renewed token and registers the held scan (ride may be null). */
+export async function confirmIdentity(body: ConfirmBody): Promise<ConfirmResult> {
+  const { data } = await api<ConfirmResult>({
+    method: 'POST',
+    path: '/v1/passengers/me/confirm',
+    data: body,
+  });
+  setPassengerToken(data.accessToken, data.expiresIn);
+  writeStore('rt.identity', { name: body.name, phone: body.phone });
+  removeStore('rt.pendingPreview');
+  if (data.ride) writeStore('rt.lastRide', data.ride);
+  notifyQueue();
+  return data;
+}

@@ -1,0 +1,39 @@
+import type { AppContext } from '@ridetrace/server/context';
+import { loadConfig } from '@ridetrace/server/config';
+import { Keyring, resolveMasterKeys } from '@ridetrace/server/crypto';
+import { migrateToLatest } from '@ridetrace/server/db/migrate';
+import { openDatabase } from '@ridetrace/server/db/open';
+import { DevSuperAppLogin } from '@ridetrace/server/adapters/super-app';
+import { RideBatcher } from '@ridetrace/server/modules/rides/ride-batcher';
+
+/**
+ * The server's context for scripts that work on the database directly (import, posters, purge, keys):
+ * same config, same keys, no HTTP. Prints the error and sets a non-zero exit code on failure.
+ */
+export async function withContext(fn: (ctx: AppContext) => Promise<void>): Promise<void> {
+  const config = loadConfig();
+  const database = await openDatabase(config, (m) => console.error(m));
+  try {
+    await migrateToLatest(database.db);
+    const masterKeys = resolveMasterKeys(config, (m) => console.error(m));
+    const ctx: AppContext = {
+      config,
+      db: database.db,
+      keyring: await Keyring.load(database.db, masterKeys),
+      superApp: new DevSuperAppLogin(),
+      now: () => new Date(),
+      partitionDays: new Set(),
+      rideBatcher: new RideBatcher(database.db, {
+        maxBatch: config.rides.batchMax,
+        maxInFlight: config.rides.batchInFlight,
+      }),
+      notifier: null,
+    };
+    await fn(ctx);
+  } catch (err) {
+    console.error(`error: ${(err as Error).message}`);
+    process.exitCode = 1;
+  } finally {
+    await database.close();
+  }
+}

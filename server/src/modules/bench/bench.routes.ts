@@ -1,0 +1,65 @@
+import { ScanBodySchema, ScanConfirmationRequiredSchema, ScanRegisteredSchema } from '@ridetrace/shared';
+import { randomUUID } from 'node:crypto';
+import { hmac, seal } from '../../crypto/aead.js';
+import { errorReplies, type RoutePlugin } from '../../http.js';
+import { requireScope } from '../../plugins/auth.js';
+import { boardingTime } from '../rides/ride-time.js';
+import { scan, verifyScannedCode } from '../rides/rides.service.js';
+
+/**
+ * Baselines for `pnpm bench`, only with BENCH_ROUTES=on outside production, hidden from the API docs:
+ * - nodb: the scan route's work without the database (JWT, schema, code check, day key, encryption);
+ * - insert1: the full scan with one INSERT per request (no group commit), the naive design.
+ */
+export const benchRoutes: RoutePlugin = async (app, { ctx }) => {
+  const schema = {
+    hide: true,
+    body: ScanBodySchema,
+    response: {
+      201: ScanRegisteredSchema,
+      200: ScanRegisteredSchema,
+      202: ScanConfirmationRequiredSchema,
+      ...errorReplies(400, 401, 403, 404, 409, 410),
+    },
+  };
+
+  app.post('/v1/bench/nodb', {
+    onRequest: requireScope('passenger'),
+    schema,
+    config: { rateLimit: false },
+    handler: async (req, reply) => {
+      const code = verifyScannedCode(ctx, req.body.code);
+      const now = ctx.now();
+      const time = boardingTime(ctx.config.rides, now, req.body.scannedAt);
+      const day = time.boardedAt.toISOString().slice(0, 10);
+      const key = await ctx.keyring.dayKey(ctx.db, day);
+      const id = randomUUID();
+      hmac(key.index, req.user.sub);
+      seal(key.seal, req.user.sub, `rides/passenger/${id}`);
+      ctx.keyring.blindIndex('ride-request', `${req.user.sub}:${req.body.clientRideId}`);
+      return reply.code(201).send({
+        result: 'registered' as const,
+        ride: {
+          id,
+          carrier: { id: code.carrierId, kind: 'bus' as const, plate: '-', route: null, city: '-' },
+          boardedAt: time.boardedAt.toISOString(),
+          receivedAt: now.toISOString(),
+          source: time.source,
+          late: time.late,
+        },
+      });
+    },
+  });
+
+  app.post('/v1/bench/insert1', {
+    onRequest: requireScope('passenger'),
+    schema,
+    config: { rateLimit: false },
+    handler: async (req, reply) => {
+      const outcome = await scan(ctx, { id: req.user.sub, consentVersion: req.user.cv }, req.body, {
+        groupCommit: false,
+      });
+      return reply.code(outcome.status).send(outcome.body);
+    },
+  });
+};

@@ -1,0 +1,34 @@
+import { PassengerExportSchema } from '@ridetrace/shared';
+import { Type } from '@sinclair/typebox';
+import { errorReplies, type RoutePlugin } from '../../http.js';
+import { bearer, requireScope } from '../../plugins/auth.js';
+import { deleteAccount, exportMyData } from './privacy.service.js';
+
+export const privacyRoutes: RoutePlugin = async (app, { ctx }) => {
+  const common = { tags: ['passengers'], security: bearer };
+
+  app.get('/v1/passengers/me/export', {
+    onRequest: requireScope('passenger'),
+    schema: {
+      ...common,
+      summary: 'Everything held about me, decrypted for me alone',
+      response: { 200: PassengerExportSchema, ...errorReplies(401, 403, 404) },
+    },
+    handler: async (req, reply) =>
+      reply.header('cache-control', 'no-store').send(await exportMyData(ctx, req.user.sub)),
+  });
+
+  app.delete('/v1/passengers/me', {
+    onRequest: requireScope('passenger'),
+    schema: {
+      ...common,
+      summary:
+        'Delete my account: my key is destroyed, consent withdrawn; my rides can no longer be linked to me',
+      response: { 204: Type.Null(), ...errorReplies(401, 403, 404) },
+    },
+    handler: async (req, reply) => {
+      await deleteAccount(ctx, req.user.sub);
+      return reply.code(204).send(null);
+    },
+  });
+};

@@ -1,0 +1,22 @@
+import type { PassengerExport } from '@ridetrace/shared';
+import type { AppContext } from '../../context.js';
+import { myNotifications } from '../notifications/notifications.service.js';
+import { deleteAccount, identityForExport } from '../passengers/passengers.service.js';
+import { ridesOfPassenger } from '../rides/rides.service.js';
+import { statusOf } from '../status/status.service.js';
+
+/** Right of access: everything held about the passenger, decrypted for them alone. */
+export async function exportMyData(ctx: AppContext, passengerId: string): Promise<PassengerExport> {
+  const passenger = await identityForExport(ctx, passengerId);
+  const retentionDays = ctx.config.rides.retentionDays;
+  return {
+    generatedAt: ctx.now().toISOString(),
+    passenger,
+    rides: await ridesOfPassenger(ctx, passengerId, retentionDays),
+    status: await statusOf(ctx, passengerId),
+    notifications: await myNotifications(ctx, passengerId),
+    retentionDays,
+  };
+}
+
+export { deleteAccount };

@@ -1,0 +1,110 @@
+import { RideBatcher } from '@ridetrace/server/modules/rides/ride-batcher';
+import type { NewRide } from '@ridetrace/server/modules/rides/rides.repository';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import {
+  confirmedPassenger,
+  createCarrier,
+  createTestApp,
+  seedWorld,
+  type TestApp,
+  type World,
+} from '../support/test-app.js';
+
+let t: TestApp;
+let w: World;
+beforeAll(async () => {
+  // One batch in flight at a time, so concurrent scans must share INSERTs.
+  t = await createTestApp({ RIDES_BATCH_IN_FLIGHT: '1', RATE_LIMIT_PER_PASSENGER_PER_MINUTE: '1000' });
+  w = await seedWorld(t);
+});
+afterAll(() => t?.close());
+
+it('concurrent scans share INSERT statements, and every 201 ride is committed', async () => {
+  const { code } = await createCarrier(t, w.tokens.operator);
+  const tokens = await Promise.all(Array.from({ length: 10 }, (_, i) => confirmedPassenger(t, `gc${i}`)));
+  const before = { ...t.app.ctx.rideBatcher.stats };
+  const results = await Promise.all(
+    Array.from({ length: 60 }, (_, i) =>
+      t
+        .http()
+        .post('/v1/rides')
+        .set('authorization', tokens[i % 10]!)
+        .send({ code: code.url, clientRideId: randomUUID() }),
+    ),
+  );
+  expect(results.map((r) => r.status)).toEqual(Array(60).fill(201));
+  const batches = t.app.ctx.rideBatcher.stats.batches - before.batches;
+  const rides = t.app.ctx.rideBatcher.stats.rides - before.rides;
+  expect(rides).toBe(60);
+  expect(batches).toBeLessThan(60);
+  const ids = results.map((r) => r.body.ride.id as string);
+  const stored = await t.db.selectFrom('rides').select('id').where('id', 'in', ids).execute();
+  expect(stored).toHaveLength(60);
+});
+
+it('a failing ride in a batch fails alone; the others of its batch are written', async () => {
+  const { carrier } = await createCarrier(t, w.tokens.operator, {
+    kind: 'taxi',
+    plate: '粤B-GC001',
+    city: '深圳',
+  });
+  const batcher = new RideBatcher(t.db, { maxBatch: 10, maxInFlight: 1 });
+  const ride = (over: Partial<NewRide> = {}): NewRide => ({
+    id: randomUUID(),
+    carrierId: carrier.id,
+    generation: null,
+    boardedAt: new Date(),
+    passengerKey: randomBytes(32),
+    passengerSealed: randomBytes(40),
+    source: 'scan',
+    late: false,
+    receivedAt: new Date(),
+    registeredBy: null,
+    requestKey: randomBytes(32),
+    neighbourKeys: [],
+    switchWindowSeconds: 120,
+    ...over,
+  });
+  // Hold the only slot so the next three are queued into one batch.
+  const first = batcher.insert(ride());
+  const good1 = batcher.insert(ride());
+  const bad = batcher.insert(ride({ source: 'bogus' as NewRide['source'] })); // violates the check constraint
+  const good2 = batcher.insert(ride());
+  const [r0, r1, r2, r3] = await Promise.allSettled([first, good1, bad, good2]);
+  expect(r0.status).toBe('fulfilled');
+  expect(r1).toMatchObject({ status: 'fulfilled', value: { carrier_id: carrier.id } });
+  expect(r2.status).toBe('rejected');
+  expect(String((r2 as PromiseRejectedResult).reason)).toMatch(/check constraint/);
+  expect(r3).toMatchObject({ status: 'fulfilled', value: { carrier_id: carrier.id } });
+  expect(batcher.stats.batches).toBe(2);
+});
+
+it('two rides with one request key in the same moment give one ride', async () => {
+  const { carrier } = await createCarrier(t, w.tokens.operator, {
+    kind: 'taxi',
+    plate: '粤B-GC002',
+    city: '深圳',
+  });
+  const batcher = new RideBatcher(t.db, { maxBatch: 10, maxInFlight: 1 });
+  const requestKey = randomBytes(32);
+  const base = {
+    carrierId: carrier.id,
+    generation: null,
+    boardedAt: new Date(),
+    passengerKey: randomBytes(32),
+    passengerSealed: randomBytes(40),
+    source: 'scan' as const,
+    late: false,
+    receivedAt: new Date(),
+    registeredBy: null,
+    requestKey,
+    neighbourKeys: [],
+    switchWindowSeconds: 120,
+  };
+  const [a, b] = await Promise.all([
+    batcher.insert({ ...base, id: randomUUID() }),
+    batcher.insert({ ...base, id: randomUUID() }),
+  ]);
+  expect([a, b].filter((x) => x !== undefined)).toHaveLength(1);
+});

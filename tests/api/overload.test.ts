@@ -1,0 +1,145 @@
+import { poolOf } from '@ridetrace/server/db';
+import { sql } from 'kysely';
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  confirmedPassenger,
+  createCarrier,
+  createTestApp,
+  seedWorld,
+  type TestApp,
+  type World,
+} from '../support/test-app.js';
+
+describe('load shedding on a saturated connection pool', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp({
+      DB_POOL_SIZE: '1',
+      SHED_MAX_DB_WAITING: '2',
+      SHED_MAX_EVENT_LOOP_DELAY_MS: '0',
+    });
+  });
+  afterAll(() => t?.close());
+
+  it('answers 503 overloaded with Retry-After instead of queueing, never 500; the rest are served', async () => {
+    const auth = await confirmedPassenger(t, 'busy');
+    // Hold every connection of the pool, so requests queue for one.
+    const size = poolOf(t.db)!.options.max;
+    const hold = Promise.all(Array.from({ length: size }, () => sql`select pg_sleep(0.7)`.execute(t.db)));
+    await new Promise((r) => setTimeout(r, 50));
+    const replies = [];
+    for (let i = 0; i < 8; i++) {
+      replies.push(
+        t
+          .http()
+          .get('/v1/passengers/me')
+          .set('authorization', auth)
+          .then((r) => r),
+      );
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    await hold;
+    const done = await Promise.all(replies);
+    const statuses = done.map((r) => r.status);
+    expect(statuses.every((s) => s === 200 || s === 503)).toBe(true);
+    expect(statuses.filter((s) => s === 200).length).toBeGreaterThan(0);
+    const shed = done.filter((r) => r.status === 503);
+    expect(shed.length).toBeGreaterThan(0);
+    for (const r of shed) {
+      expect(r.body.error.code).toBe('overloaded');
+      expect(r.headers['retry-after']).toBe('1');
+    }
+    // Once the burst is over, everything is served again.
+    await t.http().get('/v1/passengers/me').set('authorization', auth).expect(200);
+  });
+});
+
+describe('load shedding on event-loop lag', () => {
+  let t: TestApp;
+  let w: World;
+  beforeAll(async () => {
+    t = await createTestApp({ SHED_MAX_EVENT_LOOP_DELAY_MS: '100' });
+    w = await seedWorld(t);
+  });
+  afterAll(() => t?.close());
+
+  it('sheds with 503 overloaded while the loop lags, keeps /health up, and recovers', async () => {
+    const { code } = await createCarrier(t, w.tokens.operator);
+    const auth = await confirmedPassenger(t, 'laggy');
+    // Keep the event loop saturated like a CPU-bound server: block 150 ms out of every 160 ms.
+    const lag = setInterval(() => {
+      const end = Date.now() + 150;
+      while (Date.now() < end) {
+        // busy
+      }
+    }, 10);
+    let shed;
+    try {
+      await new Promise((r) => setTimeout(r, 400));
+      shed = await t
+        .http()
+        .post('/v1/rides')
+        .set('authorization', auth)
+        .send({ code: code.url, clientRideId: randomUUID() });
+    } finally {
+      clearInterval(lag);
+    }
+    expect(shed.status).toBe(503);
+    expect(shed.body.error.code).toBe('overloaded');
+    expect(shed.headers['retry-after']).toBe('1');
+    await t.http().get('/health').expect(200);
+    let status = 503;
+    for (let i = 0; i < 40 && status === 503; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      status = (
+        await t
+          .http()
+          .post('/v1/rides')
+          .set('authorization', auth)
+          .send({ code: code.url, clientRideId: randomUUID() })
+      ).status;
+    }
+    expect(status).toBe(201);
+  });
+});
+
+describe('benchmark baselines', () => {
+  it('exist only with BENCH_ROUTES=on', async () => {
+    const off = await createTestApp();
+    const w = await seedWorld(off);
+    const auth = await confirmedPassenger(off, 'nb');
+    const { code } = await createCarrier(off, w.tokens.operator);
+    const r = await off
+      .http()
+      .post('/v1/bench/nodb')
+      .set('authorization', auth)
+      .send({ code: code.url, clientRideId: randomUUID() });
+    expect(r.status).toBe(404);
+    await off.close();
+
+    const on = await createTestApp({ BENCH_ROUTES: 'on' });
+    const w2 = await seedWorld(on);
+    const auth2 = await confirmedPassenger(on, 'nb');
+    const c2 = await createCarrier(on, w2.tokens.operator);
+    const nodb = await on
+      .http()
+      .post('/v1/bench/nodb')
+      .set('authorization', auth2)
+      .send({ code: c2.code.url, clientRideId: randomUUID() });
+    expect(nodb.status).toBe(201);
+    expect(
+      await on.db.selectFrom('rides').select('id').where('id', '=', nodb.body.ride.id).executeTakeFirst(),
+    ).toBeUndefined();
+    const one = await on
+      .http()
+      .post('/v1/bench/insert1')
+      .set('authorization', auth2)
+      .send({ code: c2.code.url, clientRideId: randomUUID() });
+    expect(one.status).toBe(201);
+    expect(
+      await on.db.selectFrom('rides').select('id').where('id', '=', one.body.ride.id).executeTakeFirst(),
+    ).toBeDefined();
+    await on.close();
+  });
+});

@@ -1,0 +1,6 @@
+import path from 'node:path';
+
+export const ROOT = path.resolve(import.meta.dirname, '../../..');
+export const MINIAPP = path.join(ROOT, 'miniapp');
+/** Screenshots of the e2e run (gitignored). */
+export const ARTIFACTS = path.join(ROOT, 'test-artifacts', 'e2e');
