@@ -1,7 +1,7 @@
 import type { AppContext } from '@ridetrace/server/context';
 import { loadConfig } from '@ridetrace/server/config';
 import { Keyring, resolveMasterKeys } from '@ridetrace/server/crypto';
-import { migrateToLatest } from '@ridetrace/server/db/migrate';
+import { migrateDatabase } from '@ridetrace/server/db/migrate';
 import { openDatabase } from '@ridetrace/server/db/open';
 import { DevSuperAppLogin } from '@ridetrace/server/adapters/super-app';
 import { RideBatcher } from '@ridetrace/server/modules/rides/ride-batcher';
@@ -14,7 +14,7 @@ export async function withContext(fn: (ctx: AppContext) => Promise<void>): Promi
   const config = loadConfig();
   const database = await openDatabase(config, (m) => console.error(m));
   try {
-    await migrateToLatest(database.db);
+    await migrateDatabase(database.url);
     const masterKeys = resolveMasterKeys(config, (m) => console.error(m));
     const ctx: AppContext = {
       config,

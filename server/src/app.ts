@@ -21,7 +21,7 @@ import type { AppContext } from './context.js';
 import { Keyring } from './crypto/keyring.js';
 import type { MasterKeys } from './crypto/master-keys.js';
 import { poolOf, type Db } from './db/index.js';
-import { isDatabaseUnavailable } from './db/errors.js';
+import { isDatabaseUnavailable, isUnstorableText } from './db/errors.js';
 import { AppError } from './errors.js';
 import { OPTIONAL_BODY } from './http.js';
 import { adminRoutes } from './modules/admin/admin.routes.js';
@@ -131,6 +131,11 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     genReqId: () => randomUUID(),
     requestIdHeader: false,
     return503OnClosing: true,
+    // Errors Fastify raises before routing (bad %-encoding, over-long path parameters) use our error body too.
+    frameworkErrors: (err, _req, reply: FastifyReply) => {
+      const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 400;
+      void reply.code(status).send(new AppError('validation_failed', err.message, status).toBody());
+    },
     ajv: { customOptions: { removeAdditional: false } },
   }).withTypeProvider<TypeBoxTypeProvider>();
   app.setValidatorCompiler(validatorCompilers());
@@ -186,6 +191,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     methods: ['GET', 'POST', 'PATCH', 'DELETE'],
     allowedHeaders: ['authorization', 'content-type'],
     maxAge: 600,
+    // A malformed preflight is answered like any request, not with a plain-text 400.
+    strictPreflight: false,
   });
   await app.register(rateLimit, {
     global: true,
@@ -247,6 +254,9 @@ function toAppError(err: FastifyError): AppError {
   }
   if (err instanceof SyntaxError && err.statusCode === 400) return new AppError('malformed_json');
   if (isDatabaseUnavailable(err)) return new AppError('service_unavailable');
+  // Text Postgres cannot store (NUL, invalid UTF-8): bad input, not a server fault.
+  if (isUnstorableText(err))
+    return new AppError('validation_failed', 'A text field holds characters that cannot be stored.');
   const status = err.statusCode ?? 500;
   if (status === 404) return new AppError('route_not_found');
   if (status === 405) return new AppError('method_not_allowed');

@@ -2,7 +2,7 @@ import pino from 'pino';
 import { buildApp } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
 import { resolveMasterKeys } from './crypto/master-keys.js';
-import { migrateToLatest } from './db/migrate.js';
+import { migrateDatabase } from './db/migrate.js';
 import { openDatabase } from './db/open.js';
 import { loggerOptions } from './logging.js';
 import { purgeExpired } from './modules/retention/retention.service.js';
@@ -23,7 +23,7 @@ async function main(): Promise<void> {
   const log = pino(loggerOptions(config) as pino.LoggerOptions);
   const masterKeys = resolveMasterKeys(config, (m) => log.warn(m));
   const database = await openDatabase(config, (m) => log.info(m));
-  const applied = await migrateToLatest(database.db);
+  const applied = await migrateDatabase(database.url);
   if (applied.length) log.info({ applied }, 'migrations applied');
 
   const app = await buildApp({ config, db: database.db, masterKeys });

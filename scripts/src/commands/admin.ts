@@ -1,4 +1,4 @@
-import { migrateToLatest } from '@ridetrace/server/db/migrate';
+import { migrateDatabase } from '@ridetrace/server/db/migrate';
 import {
   createClient,
   createOperator,
@@ -33,10 +33,13 @@ export function registerAdminCommands(program: Command): void {
     .command('migrate')
     .description('apply pending database migrations')
     .action(() =>
-      withDatabase(async (db) => {
-        const applied = await migrateToLatest(db);
-        console.log(applied.length ? `applied: ${applied.join(', ')}` : 'database is up to date');
-      }),
+      withDatabase(
+        async (_db, url) => {
+          const applied = await migrateDatabase(url);
+          console.log(applied.length ? `applied: ${applied.join(', ')}` : 'database is up to date');
+        },
+        { migrate: false },
+      ),
     );
 
   program

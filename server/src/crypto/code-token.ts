@@ -77,6 +77,8 @@ export function verifyCodeToken(keyring: Keyring, token: string): VerifyResult {
   }
   const carrierId = payload.readUInt32BE(2);
   const generation = payload.readUInt16BE(6);
-  if (carrierId === 0 || generation === 0) return { ok: false, error: 'code_forged' };
+  // Carrier ids are Postgres integers: a larger id was never issued.
+  if (carrierId === 0 || carrierId > 0x7fffffff || generation === 0)
+    return { ok: false, error: 'code_forged' };
   return { ok: true, carrierId, generation };
 }

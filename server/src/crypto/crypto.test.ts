@@ -185,12 +185,18 @@ describe('carrier code tokens', () => {
     for (const claims of [
       { carrierId: 1, generation: 1 },
       { carrierId: 123456, generation: 7 },
-      { carrierId: 0xffffffff, generation: 0xffff },
+      { carrierId: 0x7fffffff, generation: 0xffff },
     ]) {
       const token = signCodeToken(ring, claims);
       expect(token).toMatch(/^[A-Z2-7]{32}$/);
       expect(verifyCodeToken(ring, token)).toEqual({ ok: true, ...claims });
     }
+  });
+
+  it('refuses carrier ids beyond a Postgres integer (never issued) as code_forged', async () => {
+    const ring = await loadKeyring();
+    const token = signCodeToken(ring, { carrierId: 0x80000000, generation: 1 });
+    expect(verifyCodeToken(ring, token)).toEqual({ ok: false, error: 'code_forged' });
   });
 
   it('is deterministic for the same keyring and claims, and differs per generation', async () => {

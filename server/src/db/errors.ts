@@ -6,6 +6,8 @@ export function pgCode(err: unknown): string | undefined {
 }
 
 export const isUniqueViolation = (err: unknown) => pgCode(err) === '23505';
+/** NUL bytes or characters the database encoding cannot hold. */
+export const isUnstorableText = (err: unknown) => ['22021', '22P05'].includes(pgCode(err) ?? '');
 /** Insert into a partitioned table with no partition for the row. */
 export const isNoPartition = (err: unknown) =>
   pgCode(err) === '23514' && /no partition of relation/.test(String((err as Error).message));
@@ -15,7 +17,7 @@ export function isDatabaseUnavailable(err: unknown): boolean {
   const code = pgCode(err);
   if (code && /^(08|57P0[123]|53300)/.test(code)) return true;
   const msg = String((err as Error)?.message ?? '');
-  return /ECONNREFUSED|ECONNRESET|Connection terminated|timeout exceeded when trying to connect|connect ETIMEDOUT|the database system is (starting up|shutting down)/i.test(
+  return /ECONNREFUSED|ECONNRESET|Connection terminated|timeout exceeded when trying to connect|connect ETIMEDOUT|Query read timeout|Client was closed|the database system is (starting up|shutting down)/i.test(
     msg,
   );
 }

@@ -16,6 +16,8 @@ export interface DbOptions {
   /** Fail fast when the database is unreachable instead of hanging a request. */
   connectionTimeoutMillis?: number;
   statementTimeoutMillis?: number;
+  /** Client-side bound: a hung or partitioned database cannot hold a request longer than this. */
+  queryTimeoutMillis?: number;
 }
 
 const pools = new WeakMap<Db, pg.Pool>();
@@ -31,13 +33,18 @@ export function createDb(opts: DbOptions): Db {
     max: opts.max ?? 10,
     connectionTimeoutMillis: opts.connectionTimeoutMillis ?? 3000,
     idleTimeoutMillis: 30_000,
-    statement_timeout: opts.statementTimeoutMillis ?? 10_000,
+    statement_timeout: opts.statementTimeoutMillis ?? 3_000,
+    // 0 disables both (migrations, bulk loads).
+    query_timeout: opts.queryTimeoutMillis ?? (opts.statementTimeoutMillis === 0 ? 0 : 3_500),
+    keepAlive: true,
     application_name: 'ridetrace',
     // Every query here is a short, index-driven OLTP query: parallel workers only add start-up time (≈ 15 ms).
     options: '-c max_parallel_workers_per_gather=0',
   });
-  // An idle client losing its connection (database restart) must not crash the process.
+  // A client losing its connection (database restart) must not crash the process: idle clients report on the
+  // pool, checked-out ones on themselves; the failing query already rejects with the error.
   pool.on('error', () => undefined);
+  pool.on('connect', (client) => client.on('error', () => undefined));
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   pools.set(db, pool);
   return db;

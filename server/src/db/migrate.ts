@@ -1,4 +1,5 @@
 import { Migrator, type Kysely } from 'kysely';
+import { createDb } from './index.js';
 import { migrations } from './migrations/index.js';
 
 /** Runs every pending migration; throws with the failing migration's name. */
@@ -20,4 +21,14 @@ export async function migrateToLatest(db: Kysely<any>): Promise<string[]> {
     );
   }
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}
+
+/** Migrates the database at `url` on a connection of its own, without the app's statement timeouts. */
+export async function migrateDatabase(url: string): Promise<string[]> {
+  const db = createDb({ connectionString: url, max: 1, statementTimeoutMillis: 0 });
+  try {
+    return await migrateToLatest(db);
+  } finally {
+    await db.destroy();
+  }
 }

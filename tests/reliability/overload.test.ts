@@ -1,0 +1,187 @@
+import { createDb } from '@ridetrace/server/db';
+import autocannon from 'autocannon';
+import { randomUUID } from 'node:crypto';
+import { afterAll, describe, expect, it } from 'vitest';
+import {
+  Cleanup,
+  createDatabase,
+  fmt,
+  percentile,
+  prepareWorld,
+  ridesPresent,
+  scan,
+  startPostgres,
+  startServer,
+  type World,
+} from './support/harness.js';
+
+/**
+ * Overload at twice the capacity, with event-loop load shedding on (SHED_MAX_EVENT_LOOP_DELAY_MS=100, as a
+ * production setting would be). First a closed-loop run measures capacity (registered scans per second); then an
+ * open-loop run offers twice that. Expected: some requests are shed with 503 overloaded + Retry-After, no other
+ * 5xx, no acknowledged ride lost, and the accepted requests keep a bounded latency. Speed is printed, not asserted
+ * (apart from a generous bound on the accepted requests' p99).
+ */
+
+const PASSENGERS = 40;
+const CAPACITY_SECONDS = 6;
+const OVERLOAD_SECONDS = 12;
+/** Generous: the point is that shedding keeps accepted requests out of an unbounded queue. */
+const ACCEPTED_P99_BOUND_MS = 2000;
+
+interface LoadResult {
+  seconds: number;
+  sent: number;
+  /** Ride ids of the 201 replies. */
+  rides: string[];
+  /** Latencies by status. */
+  latency: Map<number, number[]>;
+  /** `status code` → count, for replies other than 201. */
+  errors: Map<string, number>;
+  /** 503 replies without `Retry-After`. */
+  noRetryAfter: number;
+  /** Connection errors and timeouts (no reply at all). */
+  failed: number;
+  timeouts: number;
+}
+
+/** Scans with fresh clientRideIds, round-robin over the passengers; `rate` makes the run open-loop. */
+async function load(
+  url: string,
+  world: World,
+  opts: { connections: number; seconds: number; rate?: number },
+): Promise<LoadResult> {
+  let next = 0;
+  const rides: string[] = [];
+  const latency = new Map<number, number[]>();
+  const errors = new Map<string, number>();
+  let noRetryAfter = 0;
+  const options: autocannon.Options = {
+    url,
+    connections: opts.connections,
+    duration: opts.seconds,
+    timeout: 10,
+    ...(opts.rate ? { overallRate: opts.rate } : {}),
+    requests: [
+      {
+        method: 'POST',
+        path: '/v1/rides',
+        setupRequest: (req) => ({
+          ...req,
+          headers: {
+            'content-type': 'application/json',
+            authorization: `Bearer ${world.passengers[next++ % world.passengers.length]!}`,
+          },
+          body: JSON.stringify({ code: world.code, clientRideId: randomUUID() }),
+        }),
+        onResponse: (status, body, _context, headers) => {
+          const parsed = JSON.parse(body) as { ride?: { id: string }; error?: { code: string } };
+          if (status === 201 && parsed.ride) {
+            rides.push(parsed.ride.id);
+            return;
+          }
+          const key = `${status} ${parsed.error?.code ?? ''}`;
+          errors.set(key, (errors.get(key) ?? 0) + 1);
+          if (status === 503 && !(headers as Record<string, string | undefined>)['retry-after'])
+            noRetryAfter++;
+        },
+      },
+    ],
+  };
+  const result = await new Promise<autocannon.Result>((resolve, reject) => {
+    const instance = autocannon(options, (err: unknown, res) => (err ? reject(err as Error) : resolve(res)));
+    instance.on('response', (_client, status, _bytes, ms) => {
+      const list = latency.get(status) ?? [];
+      list.push(ms);
+      latency.set(status, list);
+    });
+  });
+  return {
+    seconds: opts.seconds,
+    sent: result.requests.sent,
+    rides,
+    latency,
+    errors,
+    noRetryAfter,
+    failed: result.errors,
+    timeouts: result.timeouts,
+  };
+}
+
+function describeLoad(name: string, r: LoadResult): string {
+  const parts = [...r.latency.entries()]
+    .sort(([a], [b]) => a - b)
+    .map(
+      ([status, ms]) =>
+        `${status}: ${ms.length} (${(ms.length / r.seconds).toFixed(0)}/s, p50 ${fmt(percentile(ms, 50))}, ` +
+        `p99 ${fmt(percentile(ms, 99))}, max ${fmt(Math.max(...ms))})`,
+    );
+  return (
+    `${name}: ${r.sent} sent in ${r.seconds} s (${(r.sent / r.seconds).toFixed(0)}/s); ${parts.join('; ')}; ` +
+    `errors ${JSON.stringify(Object.fromEntries(r.errors))}; no reply ${r.failed} (timeouts ${r.timeouts})`
+  );
+}
+
+const cleanup = new Cleanup();
+afterAll(() => cleanup.run());
+
+describe('overload at twice the capacity, event-loop shedding on', () => {
+  it('sheds with 503 overloaded + Retry-After, no other 5xx, loses no acknowledged ride, keeps accepted latency bounded', async () => {
+    const pg = await startPostgres();
+    cleanup.add(() => pg.destroy());
+    const dbUrl = await createDatabase(pg.pg, 'rt_overload');
+    const server = await startServer({ DATABASE_URL: dbUrl, SHED_MAX_EVENT_LOOP_DELAY_MS: '100' });
+    cleanup.add(() => server.kill('SIGKILL'));
+    const db = createDb({ connectionString: dbUrl, max: 2 });
+    cleanup.add(() => db.destroy());
+    const world = await prepareWorld(db, server.url, PASSENGERS);
+
+    // Warm-up (JIT, connection pool), then capacity: closed loop, enough connections to keep the server busy.
+    await load(server.url, world, { connections: 8, seconds: 2 });
+    const measured = await load(server.url, world, { connections: 16, seconds: CAPACITY_SECONDS });
+    console.log(describeLoad('capacity run', measured));
+    const capacity = measured.rides.length / CAPACITY_SECONDS;
+    expect(capacity).toBeGreaterThan(0);
+
+    // Twice that, open loop: requests keep coming whatever the latency (many connections, a fixed overall rate).
+    const offered = Math.round(2 * capacity);
+    const over = await load(server.url, world, {
+      connections: Math.min(1000, Math.max(200, Math.round(offered / 2))),
+      seconds: OVERLOAD_SECONDS,
+      rate: offered,
+    });
+    console.log(`capacity ${capacity.toFixed(0)} scans/s; offering ${offered}/s`);
+    console.log(describeLoad('overload run', over));
+    const accepted = over.latency.get(201) ?? [];
+    console.log(
+      `accepted ${accepted.length} (${(accepted.length / OVERLOAD_SECONDS).toFixed(0)}/s = ` +
+        `${((accepted.length / OVERLOAD_SECONDS / capacity) * 100).toFixed(0)} % of capacity), ` +
+        `p99 ${fmt(percentile(accepted, 99))}; shed ${over.errors.get('503 overloaded') ?? 0}`,
+    );
+
+    // Shedding happened, the way the contract says: 503 overloaded with Retry-After.
+    expect(over.errors.get('503 overloaded') ?? 0).toBeGreaterThan(0);
+    expect(over.noRetryAfter).toBe(0);
+    // Nothing else went wrong: every reply is 201 or 503 overloaded, and every request got a reply.
+    expect([...over.errors.keys()].filter((k) => k !== '503 overloaded')).toEqual([]);
+    expect([...over.latency.keys()].filter((s) => s !== 201 && s !== 503)).toEqual([]);
+    expect({ failed: over.failed, timeouts: over.timeouts }).toEqual({ failed: 0, timeouts: 0 });
+    // The accepted requests were served, and kept a bounded latency.
+    expect(accepted.length).toBeGreaterThan(0);
+    expect(percentile(accepted, 99)).toBeLessThan(ACCEPTED_P99_BOUND_MS);
+
+    // No acknowledged ride lost (capacity and overload runs).
+    const acked = [...measured.rides, ...over.rides];
+    const present = await ridesPresent(db, acked);
+    expect(acked.filter((id) => !present.has(id))).toEqual([]);
+
+    // Once the burst is over the server serves normally again.
+    let after;
+    for (let i = 0; i < 50; i++) {
+      after = await scan(server.url, world.passengers[0]!, world.code, randomUUID());
+      if (after.status === 201) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(after?.status).toBe(201);
+  });
+});
