@@ -21,7 +21,7 @@ import type { AppContext } from './context.js';
 import { Keyring } from './crypto/keyring.js';
 import type { MasterKeys } from './crypto/master-keys.js';
 import { poolOf, type Db } from './db/index.js';
-import { isDatabaseUnavailable, isUnstorableText } from './db/errors.js';
+import { isDatabaseUnavailable, isQueryTimeout, isUnstorableText } from './db/errors.js';
 import { AppError } from './errors.js';
 import { OPTIONAL_BODY } from './http.js';
 import { adminRoutes } from './modules/admin/admin.routes.js';
@@ -253,6 +253,12 @@ function toAppError(err: FastifyError): AppError {
       return new AppError('unsupported_media_type');
   }
   if (err instanceof SyntaxError && err.statusCode === 400) return new AppError('malformed_json');
+  if (isQueryTimeout(err)) {
+    return new AppError(
+      'service_unavailable',
+      'The query took too long; narrow it (e.g. degree 1, a shorter window) or retry.',
+    );
+  }
   if (isDatabaseUnavailable(err)) return new AppError('service_unavailable');
   // Text Postgres cannot store (NUL, invalid UTF-8): bad input, not a server fault.
   if (isUnstorableText(err))

@@ -6,6 +6,9 @@ export function pgCode(err: unknown): string | undefined {
 }
 
 export const isUniqueViolation = (err: unknown) => pgCode(err) === '23505';
+/** A statement cancelled by statement_timeout or the client-side query timeout. */
+export const isQueryTimeout = (err: unknown) =>
+  pgCode(err) === '57014' || /Query read timeout/.test(String((err as Error)?.message ?? ''));
 /** NUL bytes or characters the database encoding cannot hold. */
 export const isUnstorableText = (err: unknown) => ['22021', '22P05'].includes(pgCode(err) ?? '');
 /** Insert into a partitioned table with no partition for the row. */

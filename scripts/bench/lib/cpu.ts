@@ -1,0 +1,112 @@
+import { readdirSync, readFileSync } from 'node:fs';
+
+/**
+ * CPU time of the parties of a run, from /proc: the server child, the Postgres cluster (postmaster and its
+ * backends), this process (the load generator) and the whole machine, so a figure comes with who used the cores,
+ * and with how much of them went to processes outside the benchmark (another job on a shared machine).
+ */
+const TICK = 100; // USER_HZ on Linux
+
+function procTimes(pid: number): { ppid: number; ticks: number } | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // fields after "(comm)": state(0) ppid(1) ... utime(11) stime(12) cutime(13) cstime(14); the c-times hold
+    // children already reaped (Postgres backends that have exited count towards the postmaster).
+    return { ppid: Number(f[1]), ticks: Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]) };
+  } catch {
+    return null;
+  }
+}
+
+function allProcs(): Map<number, { ppid: number; ticks: number }> {
+  const out = new Map<number, { ppid: number; ticks: number }>();
+  let names: string[] = [];
+  try {
+    names = readdirSync('/proc');
+  } catch {
+    return out; // not Linux: no CPU shares
+  }
+  for (const name of names) {
+    if (!/^\d+$/.test(name)) continue;
+    const t = procTimes(Number(name));
+    if (t) out.set(Number(name), t);
+  }
+  return out;
+}
+
+function machineTicks(): { busy: number; total: number } {
+  let stat = 'cpu 0';
+  try {
+    stat = readFileSync('/proc/stat', 'utf8');
+  } catch {
+    // not Linux
+  }
+  const line = stat.split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+  const idle = (line[3] ?? 0) + (line[4] ?? 0);
+  const total = line.reduce((a, b) => a + b, 0);
+  return { busy: total - idle, total };
+}
+
+export interface CpuSnapshot {
+  at: number;
+  server: number;
+  postgres: number;
+  runner: number;
+  machineBusy: number;
+}
+
+export interface CpuShare {
+  /** Cores used on average over the interval. */
+  server: number;
+  postgres: number;
+  runner: number;
+  other: number;
+  machine: number;
+}
+
+export class CpuMeter {
+  constructor(private readonly serverPid: () => number | undefined) {}
+
+  snapshot(): CpuSnapshot {
+    const procs = allProcs();
+    const postmasters = [...procs.entries()]
+      .filter(([pid, p]) => p.ppid === process.pid && pid !== this.serverPid())
+      .map(([pid]) => pid);
+    let postgres = 0;
+    for (const [pid, p] of procs) {
+      if (postmasters.includes(pid) || postmasters.includes(p.ppid)) postgres += p.ticks;
+    }
+    const server = this.serverPid();
+    return {
+      at: performance.now(),
+      server: server ? (procs.get(server)?.ticks ?? 0) : 0,
+      postgres,
+      runner: procs.get(process.pid)?.ticks ?? 0,
+      machineBusy: machineTicks().busy,
+    };
+  }
+
+  static share(a: CpuSnapshot, b: CpuSnapshot): CpuShare {
+    const s = (b.at - a.at) / 1000;
+    const cores = (ticks: number) => Math.round((ticks / TICK / s) * 100) / 100;
+    const server = cores(b.server - a.server);
+    const postgres = cores(b.postgres - a.postgres);
+    const runner = cores(b.runner - a.runner);
+    const machine = cores(b.machineBusy - a.machineBusy);
+    return {
+      server,
+      postgres,
+      runner,
+      other: Math.max(0, Math.round((machine - server - postgres - runner) * 100) / 100),
+      machine,
+    };
+  }
+
+  static describe(c: CpuShare): string {
+    return (
+      `cores used: server ${c.server}, postgres ${c.postgres}, load generator ${c.runner}` +
+      `${c.other >= 0.1 ? `, OTHER PROCESSES ${c.other}` : ''}`
+    );
+  }
+}

@@ -1,0 +1,128 @@
+/** What the loader's main thread and its workers share. Plain data: it crosses postMessage. */
+
+export type CarrierKind = 'bus' | 'taxi' | 'metro' | 'ferry';
+
+export interface LoadPlan {
+  databaseUrl: string;
+  /** RIDETRACE_MASTER_KEYS form: `id:base64,…`, the active key last. */
+  masterKey: string;
+  seed: number;
+  consentVersion: string;
+  /** 16 bytes per passenger (uuid), shared by every worker. */
+  passengerIds: SharedArrayBuffer;
+  passengers: number;
+  /** Carriers with a few riders per hour, and the crowded set with `crowdedPerHour` riders in every service hour. */
+  normalCarriers: number[];
+  crowdedCarriers: number[];
+  crowdedPerHour: number;
+  crowdedHours: readonly number[];
+  /** 'server': the server's aead.seal per ride; 'batch': its byte-compatible bulk variant (batch-seal.ts). */
+  seal: 'server' | 'batch';
+  /** Rides per loaded ride sample kept for the benchmark's cases, per day and set. */
+  samplesPerDay: number;
+}
+
+export interface PassengerJob {
+  type: 'passengers';
+  id: number;
+  from: number;
+  to: number;
+}
+
+export interface DayJob {
+  type: 'day';
+  id: number;
+  day: string;
+  dayIndex: number;
+  /** Rides on the normal carriers that day (the crowded set comes on top). */
+  normalRides: number;
+  /** 'new': create the day's table in the COPY transaction (COPY FREEZE), indexes come later; 'existing': COPY
+   *  into the attached partition with its indexes. */
+  target: 'new' | 'existing';
+  table: string;
+  from: string;
+  to: string;
+}
+
+export type LoadJob = PassengerJob | DayJob;
+
+export interface RideSample {
+  passengerIndex: number;
+  carrierId: number;
+  boardedAtMs: number;
+}
+
+export interface JobDone {
+  type: 'done';
+  id: number;
+  rows: number;
+  ms: number;
+  normal: RideSample[];
+  crowded: RideSample[];
+}
+
+export type WorkerMessage = { type: 'ready' } | JobDone | { type: 'error'; message: string };
+
+/** Deterministic pseudo-random numbers (mulberry32): the same seed gives the same city. */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Canonical text of the uuid stored at `index`. */
+export function uuidAt(ids: Uint8Array, index: number): string {
+  const h = Buffer.from(ids.buffer, ids.byteOffset + index * 16, 16).toString('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}
+
+const SURNAMES = [
+  '王',
+  '李',
+  '张',
+  '刘',
+  '陈',
+  '杨',
+  '黄',
+  '赵',
+  '吴',
+  '周',
+  '徐',
+  '孙',
+  '马',
+  '朱',
+  '胡',
+  '郭',
+];
+const GIVEN = [
+  '伟',
+  '芳',
+  '娜',
+  '秀英',
+  '敏',
+  '静',
+  '丽',
+  '强',
+  '磊',
+  '军',
+  '洋',
+  '勇',
+  '艳',
+  '杰',
+  '娟',
+  '涛',
+];
+
+/** The loaded person number `i`: a name, a unique mobile number and the dev login that reaches them. */
+export function loadedPerson(i: number): { name: string; phone: string; login: string } {
+  return {
+    name: SURNAMES[i % SURNAMES.length]! + GIVEN[Math.floor(i / SURNAMES.length) % GIVEN.length]!,
+    phone: String(13_900_000_000 + i),
+    login: `dev:load-${i}`,
+  };
+}

@@ -1,0 +1,331 @@
+import type { AppContext } from '@ridetrace/server/context';
+import { createOperator } from '@ridetrace/server/modules/admin/admin.service';
+import {
+  ensureRidePartition,
+  listRidePartitions,
+  partitionName,
+} from '@ridetrace/server/modules/rides/rides.repository';
+import { sql } from 'kysely';
+import { randomBytes } from 'node:crypto';
+import { Worker } from 'node:worker_threads';
+import {
+  prng,
+  uuidAt,
+  type CarrierKind,
+  type DayJob,
+  type JobDone,
+  type LoadJob,
+  type LoadPlan,
+  type RideSample,
+  type WorkerMessage,
+} from './load-plan.js';
+
+export interface LoadOptions {
+  rides: number;
+  passengers: number;
+  carriers: number;
+  days: number;
+  /** Riders per carrier-hour in the crowded set. */
+  crowdedPerHour: number;
+  /** Share of all rides that ride in the crowded set (sets how many crowded carriers there are). */
+  crowdedShare: number;
+  /** Parallel COPY streams (worker threads, one connection each). */
+  streams: number;
+  /** 'after': new day tables get their indexes after the COPY and are then attached; 'live': COPY into
+   *  partitions made by ensureRidePartition, indexes maintained row by row. */
+  indexes: 'after' | 'live';
+  /** How ride passenger ids are sealed: see LoadPlan.seal. */
+  seal: 'server' | 'batch';
+  seed: number;
+  log?: (m: string) => void;
+}
+
+export interface LoadResult {
+  rides: number;
+  passengers: number;
+  carriers: number;
+  crowdedCarriers: number[];
+  days: string[];
+  /** Wall-clock phases (ms); they overlap (passengers load while rides load), `totalMs` is what counts. */
+  timings: { setupMs: number; copyMs: number; indexMs: number; analyzeMs: number; totalMs: number };
+  samples: { normal: RideSample[]; crowded: RideSample[] };
+  passengerId(i: number): string;
+}
+
+const DAY_MS = 86_400_000;
+
+/** The city of a given size: 10 rides per passenger over 30 days, 2,000 rides per carrier. */
+export function defaultLoadOptions(rides: number): LoadOptions {
+  return {
+    rides,
+    passengers: Math.max(10_000, Math.round(rides / 10)),
+    carriers: Math.max(200, Math.round(rides / 2000)),
+    days: 30,
+    crowdedPerHour: 100,
+    crowdedShare: 0.1,
+    streams: 2,
+    indexes: 'after',
+    seal: 'batch',
+    seed: 1,
+  };
+}
+
+export function describeLoad(r: { rides: number; passengers: number; carriers: number; days: string[] }) {
+  return `${r.rides} rides, ${r.passengers} passengers, ${r.carriers} carriers, ${r.days.length} days`;
+}
+
+const CROWDED_HOURS = Array.from({ length: 16 }, (_, i) => 7 + i);
+
+function utcDay(ms: number): string {
+  return new Date(ms).toISOString().slice(0, 10);
+}
+
+/** Spread `total` over `parts` integers that sum to it. */
+function spread(total: number, parts: number): number[] {
+  const base = Math.floor(total / parts);
+  return Array.from({ length: parts }, (_, i) => base + (i < total - base * parts ? 1 : 0));
+}
+
+async function createCarriers(ctx: AppContext, o: LoadOptions, crowdedCount: number) {
+  const operator = `bench-load-${o.seed}`;
+  await createOperator(ctx.db, operator, 'Bench load operator').catch(() => undefined);
+  const rnd = prng(o.seed);
+  const kinds: [CarrierKind, number][] = [
+    ['bus', 0.6],
+    ['taxi', 0.2],
+    ['metro', 0.15],
+    ['ferry', 0.05],
+  ];
+  const kindOf = () => {
+    let x = rnd();
+    for (const [k, share] of kinds) if ((x -= share) < 0) return k;
+    return 'bus';
+  };
+  const rows = Array.from({ length: o.carriers }, (_, i) => {
+    const crowded = i < crowdedCount;
+    const kind: CarrierKind = crowded ? 'bus' : kindOf();
+    return {
+      operator_id: operator,
+      kind,
+      plate: crowded ? `CROWD${i}` : `${kind.toUpperCase()}${o.seed}-${i}`,
+      route: kind === 'bus' ? `${1 + (i % 300)}路` : kind === 'metro' ? `${1 + (i % 12)}号线` : null,
+      city: '深圳',
+    };
+  });
+  const ids: number[] = [];
+  for (let i = 0; i < rows.length; i += 1000) {
+    const r = await ctx.db
+      .insertInto('carriers')
+      .values(rows.slice(i, i + 1000))
+      .returning('id')
+      .execute();
+    ids.push(...r.map((x) => x.id));
+  }
+  return { crowded: ids.slice(0, crowdedCount), normal: ids.slice(crowdedCount) };
+}
+
+/** A small pool of loader workers fed from one job queue. */
+function runWorkers(
+  plan: LoadPlan,
+  jobs: LoadJob[],
+  streams: number,
+  onDone: (job: LoadJob, done: JobDone) => void,
+): Promise<void> {
+  const api = import.meta.resolve('tsx/esm/api');
+  const target = new URL('./load-worker.ts', import.meta.url).href;
+  // Worker threads do not inherit tsx's module hooks on Node 20: register them in the worker first.
+  const boot = `import(${JSON.stringify(api)}).then((m) => { m.register(); return import(${JSON.stringify(target)}); })`;
+  const queue = [...jobs];
+  const byId = new Map(jobs.map((j) => [j.id, j]));
+  return new Promise((resolve, reject) => {
+    let live = Math.min(streams, jobs.length);
+    let failed = false;
+    if (live === 0) return resolve();
+    for (let i = 0; i < live; i++) {
+      const w = new Worker(boot, { eval: true, workerData: plan });
+      const next = () => {
+        const job = queue.shift();
+        if (job && !failed) w.postMessage(job);
+        else {
+          w.postMessage({ type: 'exit' });
+          if (--live === 0 && !failed) resolve();
+        }
+      };
+      w.on('message', (m: WorkerMessage) => {
+        if (m.type === 'error') {
+          failed = true;
+          reject(new Error(`loader worker: ${m.message}`));
+          void w.terminate();
+          return;
+        }
+        if (m.type === 'done') onDone(byId.get(m.id)!, m);
+        next();
+      });
+      w.on('error', (err) => {
+        failed = true;
+        reject(err);
+      });
+    }
+  });
+}
+
+/**
+ * Loads a city: carriers (a crowded set among them), passengers with sealed identities, and `rides` encrypted
+ * rides over the `days` UTC days before today, exactly as the server writes them (blind index and sealed
+ * passenger id with the day's keys). Returns ride samples to open cases on.
+ */
+export async function loadCity(ctx: AppContext, o: LoadOptions): Promise<LoadResult> {
+  const log = o.log ?? (() => undefined);
+  const t0 = performance.now();
+  const crowdedPerDay = o.crowdedPerHour * CROWDED_HOURS.length;
+  const crowdedCount = Math.max(1, Math.round((o.rides * o.crowdedShare) / (crowdedPerDay * o.days)));
+  const normalTotal = o.rides - crowdedCount * crowdedPerDay * o.days;
+  if (normalTotal < 0) throw new Error('too few rides for the crowded set');
+  const carriers = await createCarriers(ctx, o, crowdedCount);
+
+  const today = Math.floor(Date.now() / DAY_MS) * DAY_MS;
+  const days = Array.from({ length: o.days }, (_, i) => utcDay(today - (o.days - i) * DAY_MS));
+  for (const day of days) await ctx.keyring.dayKey(ctx.db, day);
+  const existing = new Set(await listRidePartitions(ctx.db));
+  const target = (day: string) =>
+    o.indexes === 'live' || existing.has(partitionName(day)) ? 'existing' : 'new';
+  for (const day of days) if (target(day) === 'existing') await ensureRidePartition(ctx.db, day);
+
+  const idBytes = new SharedArrayBuffer(o.passengers * 16);
+  const ids = new Uint8Array(idBytes);
+  ids.set(randomBytes(o.passengers * 16));
+  for (let i = 0; i < o.passengers; i++) {
+    ids[i * 16 + 6] = (ids[i * 16 + 6]! & 0x0f) | 0x40; // uuid v4 like randomUUID()
+    ids[i * 16 + 8] = (ids[i * 16 + 8]! & 0x3f) | 0x80;
+  }
+  const plan: LoadPlan = {
+    databaseUrl: '',
+    masterKey: '',
+    seed: o.seed,
+    consentVersion: ctx.config.consentVersion,
+    passengerIds: idBytes,
+    passengers: o.passengers,
+    normalCarriers: carriers.normal,
+    crowdedCarriers: carriers.crowded,
+    crowdedPerHour: o.crowdedPerHour,
+    crowdedHours: CROWDED_HOURS,
+    seal: o.seal,
+    samplesPerDay: 100,
+  };
+
+  // Jobs: one per ride day, passengers in chunks, interleaved so crypto-heavy and COPY-heavy work overlap.
+  const dayJobs: DayJob[] = spread(normalTotal, o.days).map((normalRides, i) => {
+    const day = days[i]!;
+    return {
+      type: 'day',
+      id: i,
+      day,
+      dayIndex: i,
+      normalRides,
+      target: target(day),
+      table: partitionName(day),
+      from: `${day} 00:00:00+00`,
+      to: `${utcDay(Date.parse(`${day}T00:00:00Z`) + DAY_MS)} 00:00:00+00`,
+    };
+  });
+  const chunk = Math.max(10_000, Math.ceil(o.passengers / o.days));
+  const passengerJobs: LoadJob[] = [];
+  for (let from = 0; from < o.passengers; from += chunk) {
+    passengerJobs.push({
+      type: 'passengers',
+      id: 10_000 + from / chunk,
+      from,
+      to: Math.min(o.passengers, from + chunk),
+    });
+  }
+  const jobs: LoadJob[] = [];
+  for (let i = 0; i < Math.max(dayJobs.length, passengerJobs.length); i++) {
+    if (dayJobs[i]) jobs.push(dayJobs[i]!);
+    if (passengerJobs[i]) jobs.push(passengerJobs[i]!);
+  }
+  const setupMs = performance.now() - t0;
+
+  // Indexes of new day tables are built (then the table attached) on the main thread's connection while the
+  // workers go on encrypting and copying the next days.
+  let indexMs = 0;
+  let indexChain: Promise<void> = Promise.resolve();
+  const indexDay = async (job: DayJob) => {
+    const s = performance.now();
+    const t = job.table;
+    await sql
+      .raw(`alter table ${t} add constraint ${t}_pkey primary key (carrier_id, boarded_at, id)`)
+      .execute(ctx.db);
+    await sql
+      .raw(`create index ${t}_passenger_key_boarded_at_idx on ${t} (passenger_key, boarded_at)`)
+      .execute(ctx.db);
+    await sql
+      .raw(`alter table rides attach partition ${t} for values from ('${job.from}') to ('${job.to}')`)
+      .execute(ctx.db);
+    await sql.raw(`alter table ${t} drop constraint ${t}_range`).execute(ctx.db);
+    indexMs += performance.now() - s;
+  };
+
+  const samples = { normal: [] as RideSample[], crowded: [] as RideSample[] };
+  let rides = 0;
+  let passengers = 0;
+  const tc = performance.now();
+  let indexError: unknown = null;
+  await runWorkers(
+    { ...plan, databaseUrl: ctxUrl(ctx), masterKey: masterKeyOf(ctx) },
+    jobs,
+    o.streams,
+    (job, done) => {
+      if (job.type === 'passengers') {
+        passengers += done.rows;
+        return;
+      }
+      rides += done.rows;
+      samples.normal.push(...done.normal);
+      samples.crowded.push(...done.crowded);
+      log(`  day ${job.day}: ${done.rows} rides in ${Math.round(done.ms)} ms`);
+      if (job.target === 'new') {
+        indexChain = indexChain.then(() =>
+          indexDay(job).catch((err: unknown) => {
+            indexError ??= err;
+          }),
+        );
+      }
+    },
+  );
+  const copyMs = performance.now() - tc;
+  await indexChain;
+  if (indexError) throw indexError;
+  const ta = performance.now();
+  // VACUUM, not only ANALYZE: sets the visibility map of partitions filled without FREEZE and resets the insert
+  // counters, so autovacuum does not start on every fresh partition right after the load (a partition being
+  // vacuumed makes DROP wait, which would distort the purge figure).
+  await sql`vacuum (analyze) rides`.execute(ctx.db);
+  await sql`analyze passengers`.execute(ctx.db);
+  await sql`analyze carriers`.execute(ctx.db);
+  const analyzeMs = performance.now() - ta;
+  return {
+    rides,
+    passengers,
+    carriers: o.carriers,
+    crowdedCarriers: carriers.crowded,
+    days,
+    timings: { setupMs, copyMs, indexMs, analyzeMs, totalMs: performance.now() - t0 },
+    samples,
+    passengerId: (i) => uuidAt(ids, i),
+  };
+}
+
+/** Connection string and master key the workers need: taken from the context's own config. */
+function ctxUrl(ctx: AppContext): string {
+  if (!ctx.config.databaseUrl) throw new Error('the loader needs DATABASE_URL in the context config');
+  return ctx.config.databaseUrl;
+}
+
+/** RIDETRACE_MASTER_KEYS form of the context's master keys (the active one last). */
+function masterKeyOf(ctx: AppContext): string {
+  const { masterKeys, activeMasterKeyId } = ctx.config;
+  if (!masterKeys || !activeMasterKeyId)
+    throw new Error('the loader needs the master keys in the context config');
+  const ids = [...masterKeys.keys()].filter((id) => id !== activeMasterKeyId).concat(activeMasterKeyId);
+  return ids.map((id) => `${id}:${masterKeys.get(id)!.toString('base64')}`).join(',');
+}

@@ -1,0 +1,69 @@
+import { startEmbeddedPostgres, type RunningPostgres } from '@ridetrace/server/db/embedded';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+
+/**
+ * Postgres settings of the benchmark cluster. Durability is real (fsync and synchronous_commit on, as in
+ * production); the rest is ordinary sizing for a 24 GiB machine and a bulk load (fewer checkpoints, more memory
+ * for index builds).
+ */
+export const BENCH_PG_SETTINGS: Record<string, string> = {
+  fsync: 'on',
+  synchronous_commit: 'on',
+  full_page_writes: 'on',
+  shared_buffers: '2GB',
+  max_wal_size: '8GB',
+  checkpoint_timeout: '15min',
+  maintenance_work_mem: '512MB',
+  max_parallel_maintenance_workers: '1',
+  wal_compression: 'off',
+};
+
+export interface BenchPostgres {
+  pg: RunningPostgres;
+  /** Connection string of the `ridetrace` database. */
+  url: string;
+  stop(): Promise<void>;
+}
+
+/** A fresh embedded Postgres in a temp dir (deleted on stop) with a `ridetrace` database. */
+export async function startBenchPostgres(log: (m: string) => void = () => undefined): Promise<BenchPostgres> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'ridetrace-bench-'));
+  chmodSync(dir, 0o755); // as root, Postgres runs as user postgres and must enter it
+  const running = await startEmbeddedPostgres({ dir, persistent: false, settings: BENCH_PG_SETTINGS, log });
+  const admin = new pg.Client({ connectionString: running.url });
+  await admin.connect();
+  try {
+    await admin.query('create database ridetrace');
+  } finally {
+    await admin.end();
+  }
+  return {
+    pg: running,
+    url: running.urlFor('ridetrace'),
+    stop: async () => {
+      await running.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Server version and the settings that matter for the figures. */
+export async function describePostgres(url: string): Promise<Record<string, string>> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    const names = ['server_version', ...Object.keys(BENCH_PG_SETTINGS), 'wal_level', 'max_connections'];
+    const r = await c.query<{ name: string; setting: string; unit: string | null }>(
+      'select name, setting, unit from pg_settings where name = any($1)',
+      [names],
+    );
+    const out: Record<string, string> = {};
+    for (const row of r.rows) out[row.name] = row.unit ? `${row.setting} ${row.unit}` : row.setting;
+    return out;
+  } finally {
+    await c.end();
+  }
+}

@@ -1,0 +1,602 @@
+import { RideTraceClient } from '@ridetrace/sdk';
+import { createClient } from '@ridetrace/server/modules/admin/admin.service';
+import {
+  insertMarks,
+  insertNotifications,
+} from '@ridetrace/server/modules/notifications/notifications.repository';
+import { purgeRides } from '@ridetrace/server/modules/retention/retention.service';
+import { Command } from 'commander';
+import { sql } from 'kysely';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { benchContext, type BenchContext } from './lib/context.js';
+import { CpuMeter, type CpuShare } from './lib/cpu.js';
+import { startFakeSms, type FakeSms } from './lib/fake-sms.js';
+import { postLoad, type LoadRun } from './lib/http-load.js';
+import { defaultLoadOptions, describeLoad, loadCity, type LoadResult } from './lib/loader.js';
+import type { RideSample } from './lib/load-plan.js';
+import { describePostgres, startBenchPostgres, type BenchPostgres } from './lib/postgres.js';
+import { fmtMs, percentile, Report } from './lib/report.js';
+import { startServer, type ServerChild } from './lib/server.js';
+
+/**
+ * `pnpm bench [--quick]`: the RideTrace benchmark suite. A fresh embedded Postgres (fsync and synchronous_commit
+ * on), the server as a child process, load from this process (autocannon, 50 connections), then a COPY-loaded city
+ * for tracing, purging and notification figures. Prints one JSON line per figure and a table at the end.
+ */
+
+interface Sizes {
+  scanSeconds: number;
+  warmSeconds: number;
+  connections: number;
+  scanPassengers: number;
+  scanCarriers: number;
+  rides: number;
+  cases: number;
+  degree2CrowdedCases: number;
+  notifications: number;
+}
+
+const FULL: Sizes = {
+  scanSeconds: 10,
+  warmSeconds: 3,
+  connections: 50,
+  scanPassengers: 1000,
+  scanCarriers: 20,
+  rides: 10_000_000,
+  cases: 200,
+  degree2CrowdedCases: 50,
+  notifications: 10_000,
+};
+
+const QUICK: Sizes = {
+  scanSeconds: 3,
+  warmSeconds: 1,
+  connections: 50,
+  scanPassengers: 200,
+  scanCarriers: 10,
+  // 400k rather than 200k: one crowded bus (100 riders an hour) is then ≈ 12 % of the rides, as in the full city.
+  rides: 400_000,
+  cases: 200,
+  degree2CrowdedCases: 10,
+  notifications: 10_000,
+};
+
+const PHASES = ['scan', 'load', 'trace', 'purge', 'notify'] as const;
+type Phase = (typeof PHASES)[number];
+
+const log = (m: string) => console.error(m);
+let serverPid: number | undefined;
+const meter = new CpuMeter(() => serverPid);
+/** Who used the cores during each measured step (logged, and written with --json). */
+const cpuLog: Record<string, CpuShare> = {};
+async function metered<T>(label: string, fn: () => Promise<T>): Promise<T> {
+  const a = meter.snapshot();
+  const r = await fn();
+  const share = CpuMeter.share(a, meter.snapshot());
+  cpuLog[label] = share;
+  log(`  [${label}] ${CpuMeter.describe(share)}`);
+  return r;
+}
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Runs `fn` over `items` with at most `limit` at once. */
+async function pool<T, R>(items: T[], limit: number, fn: (item: T, i: number) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array<R>(items.length);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(limit, items.length) }, async () => {
+      while (next < items.length) {
+        const i = next++;
+        out[i] = await fn(items[i]!, i);
+      }
+    }),
+  );
+  return out;
+}
+
+function machine() {
+  let cpuinfo = '';
+  try {
+    cpuinfo = readFileSync('/proc/cpuinfo', 'utf8');
+  } catch {
+    // not Linux
+  }
+  const cpu = /model name\s*:\s*(.+)/.exec(cpuinfo)?.[1]?.trim() ?? os.cpus()[0]?.model ?? 'unknown';
+  return {
+    nproc: os.availableParallelism(),
+    memoryGiB: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
+    cpu,
+    node: process.version,
+    platform: `${os.platform()} ${os.release()}`,
+  };
+}
+
+interface World {
+  admin: RideTraceClient;
+  official: { clientId: string; clientSecret: string };
+  operator: RideTraceClient;
+  codes: string[];
+  tokens: string[];
+}
+
+/** Through the API: an operator with carriers and their codes, confirmed passengers with tokens, an official. */
+async function prepareWorld(ctx: BenchContext['ctx'], server: ServerChild, s: Sizes): Promise<World> {
+  const adminCreds = await createClient(ctx.db, { name: 'bench admin', role: 'admin' });
+  const admin = new RideTraceClient({ baseUrl: server.url });
+  await admin.loginClient(adminCreds.clientId, adminCreds.clientSecret);
+  await admin.createOperator('bench-bus', 'Bench Bus Co.');
+  const opCreds = await admin.createClient({ name: 'bench ops', role: 'operator', operatorId: 'bench-bus' });
+  const official = await admin.createClient({ name: 'bench health office', role: 'official' });
+  const operator = new RideTraceClient({ baseUrl: server.url });
+  await operator.loginClient(opCreds.clientId, opCreds.clientSecret);
+  const codes = await pool(
+    Array.from({ length: s.scanCarriers }, (_, i) => i),
+    4,
+    async (i) => {
+      const c = await operator.createCarrier({
+        kind: 'bus',
+        plate: `粤B${String(10000 + i)}`,
+        route: '36路',
+        city: '深圳',
+      });
+      return (await operator.currentCode(c.id)).url;
+    },
+  );
+  const consentVersion = ctx.config.consentVersion;
+  const tokens = await pool(
+    Array.from({ length: s.scanPassengers }, (_, i) => i),
+    16,
+    async (i) => {
+      const p = new RideTraceClient({ baseUrl: server.url });
+      await p.loginPassenger(`dev:bench-${i}`);
+      await p.confirm({ name: '测试乘客', phone: String(13_800_000_000 + i), consentVersion });
+      return p.accessToken!;
+    },
+  );
+  return { admin, official, operator, codes, tokens };
+}
+
+/** Rides written since `since` and the transactions (distinct xmin) that wrote them: the group-commit batches. */
+async function batchesSince(ctx: BenchContext['ctx'], since: Date) {
+  const r = await sql<{ rides: number; batches: number }>`
+    select count(*)::int as rides, count(distinct xmin::text)::int as batches
+    from rides where boarded_at >= ${since}`.execute(ctx.db);
+  return r.rows[0]!;
+}
+
+async function scanPhase(
+  ctx: BenchContext['ctx'],
+  server: ServerChild,
+  world: World,
+  s: Sizes,
+  report: Report,
+) {
+  let carrier = 0;
+  const body = () => ({ code: world.codes[carrier++ % world.codes.length]!, clientRideId: randomUUID() });
+  const run = async (path: string, label: string): Promise<LoadRun & { rides: number; batches: number }> => {
+    log(`${label}: warm-up ${s.warmSeconds} s, then ${s.scanSeconds} s at ${s.connections} connections`);
+    await postLoad({
+      url: server.url,
+      path,
+      connections: s.connections,
+      seconds: s.warmSeconds,
+      tokens: world.tokens,
+      body,
+    });
+    await sleep(300);
+    const since = new Date();
+    const r = await metered(label.split(' ')[0]!, () =>
+      postLoad({
+        url: server.url,
+        path,
+        connections: s.connections,
+        seconds: s.scanSeconds,
+        tokens: world.tokens,
+        body,
+      }),
+    );
+    const b = path === '/v1/bench/nodb' ? { rides: 0, batches: 0 } : await batchesSince(ctx, since);
+    const bad = r.non2xx + r.errors + r.timeouts;
+    log(
+      `  ${Math.round(r.rps)} req/s, p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms, ${r.ok} ok` +
+        `${bad ? `, ${r.non2xx} non-2xx ${JSON.stringify(r.statusCodes)}, ${r.errors} errors, ${r.timeouts} timeouts` : ''}` +
+        (b.batches ? `, ${b.rides} rides in ${b.batches} transactions` : ''),
+    );
+    return { ...r, ...b };
+  };
+  const nodb = await run('/v1/bench/nodb', 'nodb baseline (JWT, schema, code check, crypto; no database)');
+  const insert1 = await run('/v1/bench/insert1', 'insert1 baseline (full scan, one INSERT per request)');
+  const scan = await run('/v1/rides', 'scan (POST /v1/rides, group commit)');
+  const errors = (r: LoadRun) =>
+    r.non2xx + r.errors + r.timeouts
+      ? `${r.non2xx} non-2xx, ${r.errors} errors, ${r.timeouts} timeouts`
+      : undefined;
+  report.add({ name: 'scan.rps', value: Math.round(scan.rps), unit: 'req/s', note: errors(scan) });
+  report.add({ name: 'scan.p99_ms', value: scan.p99, unit: 'ms', target: '≤ 25', ok: scan.p99 <= 25 });
+  report.add({ name: 'scan.p50_ms', value: scan.p50, unit: 'ms' });
+  report.add({ name: 'baseline.nodb.rps', value: Math.round(nodb.rps), unit: 'req/s', note: errors(nodb) });
+  report.add({
+    name: 'baseline.insert1.rps',
+    value: Math.round(insert1.rps),
+    unit: 'req/s',
+    note: errors(insert1) ?? `p99 ${insert1.p99.toFixed(1)} ms`,
+  });
+  const vsNodb = scan.rps / nodb.rps;
+  const vsInsert1 = scan.rps / insert1.rps;
+  report.add({ name: 'scan.vs_nodb', value: vsNodb, unit: 'ratio', target: '≥ 0.8', ok: vsNodb >= 0.8 });
+  report.add({ name: 'scan.vs_insert1', value: vsInsert1, unit: 'ratio', target: '≥ 2', ok: vsInsert1 >= 2 });
+  report.add({
+    name: 'scan.batch_mean',
+    value: scan.batches ? scan.rides / scan.batches : 0,
+    unit: 'rides/commit',
+    note: `${scan.rides} rides in ${scan.batches} transactions (distinct xmin)`,
+  });
+}
+
+async function tracePhase(
+  server: ServerChild,
+  world: World,
+  city: LoadResult,
+  s: Sizes,
+  report: Report,
+): Promise<void> {
+  const official = new RideTraceClient({ baseUrl: server.url, timeoutMs: 120_000 });
+  await official.loginClient(world.official.clientId, world.official.clientSecret);
+  const now = Date.now();
+  const rnd = (() => {
+    let x = 42;
+    return () => (x = (x * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+  })();
+  const pickCases = (from: RideSample[], n: number) => {
+    const pool = [...from];
+    const out: RideSample[] = [];
+    while (out.length < n && pool.length) out.push(pool.splice(Math.floor(rnd() * pool.length), 1)[0]!);
+    return out;
+  };
+  /** A case on the passenger of a sampled ride, infectious 36 h either side of it (capped at now). */
+  const openCases = (samples: RideSample[], label: string) =>
+    pool(samples, 8, async (r, i) => {
+      const c = await official.openCase({
+        subject: { passengerId: city.passengerId(r.passengerIndex) },
+        infectiousFrom: new Date(r.boardedAtMs - 36 * 3_600_000).toISOString(),
+        infectiousTo: new Date(Math.min(now, r.boardedAtMs + 36 * 3_600_000)).toISOString(),
+        caseNumber: `BENCH-${label}-${i}`,
+        reason: 'benchmark',
+      });
+      return c.id;
+    });
+  const normal = await openCases(pickCases(city.samples.normal, s.cases + 20), 'N');
+  const crowded = await openCases(pickCases(city.samples.crowded, s.cases + 20), 'C');
+  log(`opened ${normal.length + crowded.length} cases`);
+
+  const measure = async (ids: string[], degree: 1 | 2) => {
+    const ms: number[] = [];
+    let total = 0;
+    let failed = 0;
+    for (const id of ids) {
+      const t = performance.now();
+      try {
+        const page = await official.exposures(id, { degree });
+        total += page.total;
+      } catch (err) {
+        // A failed trace (timeout, statement timeout) counts with the time it took.
+        failed++;
+        if (failed === 1)
+          log(`  exposures of case ${id} (degree ${degree}) failed: ${(err as Error).message}`);
+      }
+      ms.push(performance.now() - t);
+    }
+    return {
+      p50: percentile(ms, 50),
+      p99: percentile(ms, 99),
+      max: Math.max(...ms),
+      meanExposed: total / Math.max(1, ids.length - failed),
+      failed,
+    };
+  };
+  // Warm-up on cases that are not measured (connections, JIT); the measured cases are each read once.
+  await measure(normal.slice(s.cases), 1);
+  await measure(crowded.slice(s.cases), 1);
+  const d1 = await metered('trace', () => measure(normal.slice(0, s.cases), 1));
+  log(
+    `  degree 1: p50 ${d1.p50.toFixed(1)} ms, p99 ${d1.p99.toFixed(1)} ms, ${d1.meanExposed.toFixed(1)} exposed per case`,
+  );
+  const cr = await measure(crowded.slice(0, s.cases), 1);
+  log(
+    `  crowded: p50 ${cr.p50.toFixed(1)} ms, p99 ${cr.p99.toFixed(1)} ms, ${cr.meanExposed.toFixed(1)} exposed per case`,
+  );
+  const d2 = await measure(normal.slice(0, s.cases), 2);
+  log(
+    `  degree 2: p50 ${d2.p50.toFixed(1)} ms, p99 ${d2.p99.toFixed(1)} ms, ${d2.meanExposed.toFixed(1)} exposed per case`,
+  );
+  const cd2 = await measure(crowded.slice(0, s.degree2CrowdedCases), 2);
+  log(
+    `  crowded degree 2: p50 ${cd2.p50.toFixed(1)} ms, p99 ${cd2.p99.toFixed(1)} ms, ${cd2.meanExposed.toFixed(1)} exposed`,
+  );
+  const exposed = (x: { meanExposed: number; failed: number }, n: number) =>
+    `${n} cases, ${x.meanExposed.toFixed(1)} exposed per case${x.failed ? `, ${x.failed} FAILED (counted with their time)` : ''}`;
+  report.add({ name: 'trace.p50_ms', value: d1.p50, unit: 'ms', note: exposed(d1, s.cases) });
+  report.add({
+    name: 'trace.p99_ms',
+    value: d1.p99,
+    unit: 'ms',
+    target: '≤ 10',
+    ok: d1.p99 <= 10 && d1.failed === 0,
+  });
+  report.add({ name: 'trace.crowded.p50_ms', value: cr.p50, unit: 'ms', note: exposed(cr, s.cases) });
+  report.add({
+    name: 'trace.crowded.p99_ms',
+    value: cr.p99,
+    unit: 'ms',
+    target: '≤ 100',
+    ok: cr.p99 <= 100 && cr.failed === 0,
+  });
+  report.add({ name: 'trace.degree2.p50_ms', value: d2.p50, unit: 'ms', note: exposed(d2, s.cases) });
+  report.add({
+    name: 'trace.degree2.p99_ms',
+    value: d2.p99,
+    unit: 'ms',
+    target: '≤ 500',
+    ok: d2.p99 <= 500 && d2.failed === 0,
+  });
+  report.add({
+    name: 'trace.crowded_degree2.p99_ms',
+    value: cd2.p99,
+    unit: 'ms',
+    note: `no target; ${exposed(cd2, s.degree2CrowdedCases)}`,
+  });
+}
+
+/** Waits (up to `maxMs`) until no autovacuum worker runs in this database; returns how long it waited. */
+async function autovacuumIdle(ctx: BenchContext['ctx'], maxMs: number): Promise<number> {
+  const start = performance.now();
+  while (performance.now() - start < maxMs) {
+    const r = await sql<{ n: number; what: string | null }>`
+      select count(*)::int as n, string_agg(query, '; ') as what from pg_stat_activity
+      where backend_type = 'autovacuum worker' and datname = current_database()`.execute(ctx.db);
+    if (r.rows[0]!.n === 0) break;
+    log(`  waiting for autovacuum: ${r.rows[0]!.what ?? ''}`);
+    await sleep(2000);
+  }
+  return performance.now() - start;
+}
+
+async function purgePhase(ctx: BenchContext['ctx'], city: LoadResult, report: Report): Promise<void> {
+  // In production the purged day is weeks old and long vacuumed; a fresh load may still have autovacuum running
+  // on it, which DROP TABLE would wait for (deadlock_timeout, then autovacuum gives way).
+  const waited = await autovacuumIdle(ctx, 120_000);
+  const before = city.days[1]!;
+  const dry = await purgeRides(ctx, { before, dryRun: true, actor: 'system:bench' });
+  log(`  dry run (finds and counts the day, changes nothing): ${dry.durationMs} ms`);
+  const t = performance.now();
+  const r = await purgeRides(ctx, { before, dryRun: false, actor: 'system:bench' });
+  const ms = performance.now() - t;
+  log(`purged ${r.days.map((d) => `${d.day} (${d.rows} rides)`).join(', ')} in ${fmtMs(ms)}`);
+  report.add({
+    name: 'purge.day_ms',
+    value: ms,
+    unit: 'ms',
+    target: '≤ 1000',
+    ok: ms <= 1000 && r.ran,
+    note: `${r.rows} rides, ${r.days.length} day(s), report ${r.durationMs} ms${waited > 100 ? `, after ${fmtMs(waited)} waiting for autovacuum` : ''}`,
+  });
+}
+
+async function notifyPhase(
+  ctx: BenchContext['ctx'],
+  server: ServerChild,
+  world: World,
+  city: LoadResult,
+  sms: FakeSms,
+  s: Sizes,
+  report: Report,
+): Promise<void> {
+  const official = new RideTraceClient({ baseUrl: server.url });
+  await official.loginClient(world.official.clientId, world.official.clientSecret);
+  const now = Date.now();
+  const subject = city.passengerId(city.passengers - 1);
+  const c = await official.openCase({
+    subject: { passengerId: subject },
+    infectiousFrom: new Date(now - 3 * 86_400_000).toISOString(),
+    infectiousTo: new Date(now).toISOString(),
+    caseNumber: 'BENCH-NOTIFY',
+    reason: 'benchmark',
+  });
+  const n = Math.min(s.notifications, city.passengers - 1);
+  const people = Array.from({ length: n }, (_, i) => city.passengerId(i));
+  const carrierId = city.crowdedCarriers[0]!;
+  const observeUntil = new Date(now + 14 * 86_400_000);
+  const before = sms.received;
+  // What POST /v1/cases/:id/notify commits for 10k exposed people: marks and outbox rows in one transaction.
+  await ctx.db.transaction().execute(async (tx) => {
+    for (let i = 0; i < n; i += 2000) {
+      const chunk = people.slice(i, i + 2000);
+      await insertMarks(
+        tx,
+        chunk.map((passenger_id) => ({
+          case_id: c.id,
+          passenger_id,
+          level: 'close' as const,
+          carrier_id: carrierId,
+          boarded_at: new Date(now - 86_400_000),
+          observe_until: observeUntil,
+        })),
+      );
+      await insertNotifications(
+        tx,
+        chunk.map((passenger_id) => ({
+          id: randomUUID(),
+          case_id: c.id,
+          passenger_id,
+          channel: 'sms' as const,
+          state: 'queued' as const,
+        })),
+      );
+    }
+  });
+  const queued = performance.now();
+  log(`queued ${n} SMS notifications; waiting for the server's worker to deliver them`);
+  await metered('notify', () => sms.waitFor(before + n, 300_000));
+  const seconds = (sms.lastAt - queued) / 1000;
+  const perSecond: number[] = [];
+  for (const t of sms.times.slice(before)) {
+    const i = Math.floor((t - queued) / 1000);
+    perSecond[i] = (perSecond[i] ?? 0) + 1;
+  }
+  log(`  SMS per second: ${Array.from(perSecond, (x) => x ?? 0).join(' ')}`);
+  const sent = await ctx.db
+    .selectFrom('notifications')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('case_id', '=', c.id)
+    .where('state', '=', 'sent')
+    .executeTakeFirstOrThrow();
+  report.add({
+    name: `notify.${n >= 1000 ? `${n / 1000}k` : n}_s`,
+    value: seconds,
+    unit: 's',
+    target: n === 10_000 ? '≤ 30' : undefined,
+    ok: n === 10_000 ? seconds <= 30 : undefined,
+    note: `${Math.round(n / seconds)} SMS/s, ${sent.n} marked sent at the last delivery`,
+  });
+}
+
+async function main(): Promise<void> {
+  const program = new Command()
+    .name('pnpm bench')
+    .description('RideTrace benchmark suite (fresh embedded Postgres, server child process, autocannon)')
+    .option('--quick', 'small sizes (CI, ≈ 1–2 minutes)', false)
+    .option('--only <phases>', `comma-separated subset of ${PHASES.join(',')}`)
+    .option('--rides <n>', 'rides to load (default 10M, quick 400k)', (v) => Number(v))
+    .option('--server-env <KEY=VALUE...>', 'extra environment of the server child (e.g. RIDES_BATCH_MAX=500)')
+    .option('--server-node-arg <arg...>', 'extra node flags of the server child (e.g. --cpu-prof)')
+    .option('--json <file>', 'also write the figures, machine and settings to this file')
+    .showHelpAfterError();
+  program.parse();
+  const a = program.opts<{
+    quick: boolean;
+    only?: string;
+    rides?: number;
+    serverEnv?: string[];
+    serverNodeArg?: string[];
+    json?: string;
+  }>();
+  const s: Sizes = { ...(a.quick ? QUICK : FULL), ...(a.rides ? { rides: a.rides } : {}) };
+  const only = new Set<Phase>(a.only ? (a.only.split(',') as Phase[]) : PHASES);
+  for (const p of only) if (!PHASES.includes(p)) throw new Error(`unknown phase ${p}`);
+  // Tracing, purging and notifying need the loaded city.
+  if (only.has('trace') || only.has('purge') || only.has('notify')) only.add('load');
+
+  const started = performance.now();
+  const m = machine();
+  const loadavgAtStart = os.loadavg()[0]!;
+  if (loadavgAtStart > 0.5)
+    log(`note: load average ${loadavgAtStart.toFixed(2)} before the start: other processes use the cores`);
+  log(
+    `RideTrace benchmark (${a.quick ? 'quick' : 'full'}): ${m.nproc} cores, ${m.memoryGiB} GiB, ${m.cpu}, Node ${m.node}`,
+  );
+  const report = new Report();
+  let pg: BenchPostgres | undefined;
+  let server: ServerChild | undefined;
+  let sms: FakeSms | undefined;
+  let bench: BenchContext | undefined;
+  try {
+    pg = await startBenchPostgres(log);
+    const pgInfo = await describePostgres(pg.url);
+    log(
+      `Postgres ${pgInfo.server_version} (embedded, fresh): fsync ${pgInfo.fsync}, synchronous_commit ${pgInfo.synchronous_commit}`,
+    );
+    const masterKey = randomBytes(32).toString('base64');
+    bench = await benchContext(pg.url, masterKey, { migrate: true });
+    sms = await startFakeSms();
+    const huge = '1000000000';
+    const serverEnv: Record<string, string> = {
+      NODE_ENV: 'development',
+      DATABASE_URL: pg.url,
+      RIDETRACE_MASTER_KEY: masterKey,
+      BENCH_ROUTES: 'on',
+      RATE_LIMIT_PER_IP_PER_MINUTE: huge,
+      RATE_LIMIT_PER_PASSENGER_PER_MINUTE: huge,
+      RATE_LIMIT_LOGIN_PER_MINUTE: huge,
+      LOG_LEVEL: 'warn',
+      SHED_MAX_EVENT_LOOP_DELAY_MS: '0',
+      SMS_BASE_URL: sms.baseUrl,
+      NOTIFY_POLL_MS: '200',
+      // The loaded city spans 30 days: no retention purge of it while the benchmark runs.
+      RETENTION_DAYS: '3650',
+    };
+    for (const kv of a.serverEnv ?? []) {
+      const i = kv.indexOf('=');
+      if (i < 1) throw new Error(`--server-env wants KEY=VALUE, got ${kv}`);
+      serverEnv[kv.slice(0, i)] = kv.slice(i + 1);
+    }
+    server = await startServer(serverEnv, log, a.serverNodeArg ?? []);
+    serverPid = server.pid;
+    log(`server child pid ${server.pid} on ${server.url}`);
+    const world = await prepareWorld(bench.ctx, server, s);
+    log(`prepared ${world.codes.length} carriers, ${world.tokens.length} confirmed passengers with tokens`);
+
+    if (only.has('scan')) await scanPhase(bench.ctx, server, world, s, report);
+
+    let city: LoadResult | undefined;
+    if (only.has('load')) {
+      const opts = { ...defaultLoadOptions(s.rides), log: () => undefined };
+      log(
+        `loading ${s.rides} rides (${opts.passengers} passengers, ${opts.carriers} carriers, ${opts.days} days) with COPY`,
+      );
+      city = await metered('load', () => loadCity(bench!.ctx, opts));
+      const t = city.timings;
+      log(
+        `  ${describeLoad(city)} in ${fmtMs(t.totalMs)} (copy ${fmtMs(t.copyMs)}, index+attach ${fmtMs(t.indexMs)}, analyze ${fmtMs(t.analyzeMs)})`,
+      );
+      const label = s.rides >= 1e6 ? `${s.rides / 1e6}m` : `${s.rides / 1e3}k`;
+      const full = s.rides === 10_000_000;
+      report.add({
+        name: `load.${label}_s`,
+        value: t.totalMs / 1000,
+        unit: 's',
+        target: full ? '≤ 180' : undefined,
+        ok: full ? t.totalMs <= 180_000 : undefined,
+        note: describeLoad(city),
+      });
+      // Contention-independent cost: core-seconds of the loader and Postgres (an idle machine needs ≥ half of it
+      // in wall time on 2 cores).
+      const c = cpuLog.load!;
+      report.add({
+        name: 'load.cpu_core_s',
+        value: ((c.runner + c.postgres) * t.totalMs) / 1000,
+        unit: 'core-s',
+        note: `loader ${c.runner} + postgres ${c.postgres} cores on average; other processes ${c.other}`,
+      });
+    }
+    if (city && only.has('trace')) await tracePhase(server, world, city, s, report);
+    if (city && only.has('purge')) await purgePhase(bench.ctx, city, report);
+    if (city && only.has('notify')) await notifyPhase(bench.ctx, server, world, city, sms, s, report);
+
+    console.log('');
+    console.log(report.table());
+    const missed = report.figures.filter((f) => f.ok === false).map((f) => f.name);
+    console.log(
+      `\n${a.quick ? 'quick' : 'full'} run in ${fmtMs(performance.now() - started)} on ${m.nproc} cores, ` +
+        `${m.memoryGiB} GiB, ${m.cpu}, Node ${m.node}, Postgres ${pgInfo.server_version}` +
+        (missed.length ? `\ntargets missed: ${missed.join(', ')}` : '\nall targets met'),
+    );
+    if (a.json) {
+      writeFileSync(
+        a.json,
+        `${JSON.stringify({ mode: a.quick ? 'quick' : 'full', at: new Date().toISOString(), machine: m, postgres: pgInfo, sizes: s, serverEnv: { ...serverEnv, RIDETRACE_MASTER_KEY: '(random)', DATABASE_URL: '(embedded)' }, figures: report.figures, cpu: cpuLog, loadavgAtStart }, null, 2)}\n`,
+      );
+    }
+  } finally {
+    await server?.stop().catch(() => undefined);
+    await sms?.close().catch(() => undefined);
+    await bench?.close().catch(() => undefined);
+    await pg?.stop().catch(() => undefined);
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});
