@@ -200,7 +200,7 @@ export function loadConfig(env: Env = process.env): Config {
       historyDays: int(env, 'RIDES_HISTORY_DAYS', 14, 1, 28),
       retentionDays,
       batchMax: int(env, 'RIDES_BATCH_MAX', 200, 1, 5000),
-      batchInFlight: int(env, 'RIDES_BATCH_IN_FLIGHT', 1, 1, 100),
+      batchInFlight: int(env, 'RIDES_BATCH_IN_FLIGHT', 4, 1, 100),
     },
     consentVersion: env.CONSENT_VERSION ?? '2026-11',
     trace: {
