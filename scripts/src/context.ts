@@ -26,6 +26,7 @@ export async function withContext(fn: (ctx: AppContext) => Promise<void>): Promi
       rideBatcher: new RideBatcher(database.db, {
         maxBatch: config.rides.batchMax,
         maxInFlight: config.rides.batchInFlight,
+        maxQueueMs: config.rides.batchQueueMs,
       }),
       notifier: null,
     };

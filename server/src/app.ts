@@ -120,6 +120,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     rideBatcher: new RideBatcher(db, {
       maxBatch: config.rides.batchMax,
       maxInFlight: config.rides.batchInFlight,
+      maxQueueMs: config.rides.batchQueueMs,
     }),
     notifier: null,
   };
@@ -144,7 +145,11 @@ export async function buildApp(deps: AppDeps): Promise<App> {
 
   app.setErrorHandler((err: FastifyError, req, reply) => {
     const e = toAppError(err);
-    if (e.status >= 500) req.log.error({ err }, 'request failed');
+    if (e.status === 503) {
+      // The database is down or stuck: clients retry (scans with the same clientRideId).
+      if (!reply.hasHeader('retry-after')) reply.header('retry-after', '1');
+      req.log.warn({ err }, 'request refused: service unavailable');
+    } else if (e.status >= 500) req.log.error({ err }, 'request failed');
     return reply.code(e.status).send(e.toBody());
   });
   app.setNotFoundHandler((_req, reply) => reply.code(404).send(new AppError('route_not_found').toBody()));

@@ -41,6 +41,8 @@ export interface Config {
     /** Group commit: rides per INSERT, and INSERTs running at once (the rest queue for the next batch). */
     readonly batchMax: number;
     readonly batchInFlight: number;
+    /** A scan queued this long without its batch starting is refused with 503 (the database is stuck). */
+    readonly batchQueueMs: number;
   };
   readonly consentVersion: string;
   readonly trace: {
@@ -200,7 +202,8 @@ export function loadConfig(env: Env = process.env): Config {
       historyDays: int(env, 'RIDES_HISTORY_DAYS', 14, 1, 28),
       retentionDays,
       batchMax: int(env, 'RIDES_BATCH_MAX', 200, 1, 5000),
-      batchInFlight: int(env, 'RIDES_BATCH_IN_FLIGHT', 4, 1, 100),
+      batchInFlight: int(env, 'RIDES_BATCH_IN_FLIGHT', 1, 1, 100),
+      batchQueueMs: int(env, 'RIDES_BATCH_QUEUE_MS', 1000, 10, 60_000),
     },
     consentVersion: env.CONSENT_VERSION ?? '2026-11',
     trace: {

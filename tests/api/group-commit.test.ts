@@ -1,5 +1,6 @@
 import { RideBatcher } from '@ridetrace/server/modules/rides/ride-batcher';
 import type { NewRide } from '@ridetrace/server/modules/rides/rides.repository';
+import { sql } from 'kysely';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import {
@@ -49,7 +50,7 @@ it('a failing ride in a batch fails alone; the others of its batch are written',
     plate: '粤B-GC001',
     city: '深圳',
   });
-  const batcher = new RideBatcher(t.db, { maxBatch: 10, maxInFlight: 1 });
+  const batcher = new RideBatcher(t.db, { maxBatch: 10, maxInFlight: 1, maxQueueMs: 10_000 });
   const ride = (over: Partial<NewRide> = {}): NewRide => ({
     id: randomUUID(),
     carrierId: carrier.id,
@@ -86,7 +87,7 @@ it('two rides with one request key in the same moment give one ride', async () =
     plate: '粤B-GC002',
     city: '深圳',
   });
-  const batcher = new RideBatcher(t.db, { maxBatch: 10, maxInFlight: 1 });
+  const batcher = new RideBatcher(t.db, { maxBatch: 10, maxInFlight: 1, maxQueueMs: 10_000 });
   const requestKey = randomBytes(32);
   const base = {
     carrierId: carrier.id,
@@ -107,4 +108,62 @@ it('two rides with one request key in the same moment give one ride', async () =
     batcher.insert({ ...base, id: randomUUID() }),
   ]);
   expect([a, b].filter((x) => x !== undefined)).toHaveLength(1);
+});
+
+it('rides queued behind a stuck batch are refused with 503 after the queue bound, and never written', async () => {
+  const { carrier } = await createCarrier(t, w.tokens.operator, {
+    kind: 'taxi',
+    plate: '粤B-GC003',
+    city: '深圳',
+  });
+  const batcher = new RideBatcher(t.db, { maxBatch: 10, maxInFlight: 1, maxQueueMs: 200 });
+  const ride = (): NewRide => ({
+    id: randomUUID(),
+    carrierId: carrier.id,
+    generation: null,
+    boardedAt: new Date(),
+    passengerKey: randomBytes(32),
+    passengerSealed: randomBytes(40),
+    source: 'scan',
+    late: false,
+    receivedAt: new Date(),
+    registeredBy: null,
+    requestKey: randomBytes(32),
+    neighbourKeys: [],
+    switchWindowSeconds: 120,
+  });
+  let release!: () => void;
+  let locked!: () => void;
+  const isLocked = new Promise<void>((r) => (locked = r));
+  // Another transaction holds ride_requests, so the first batch hangs like on a stuck database.
+  const holder = t.db.transaction().execute(async (trx) => {
+    await sql`lock table ride_requests in access exclusive mode`.execute(trx);
+    locked();
+    await new Promise<void>((r) => (release = r));
+  });
+  await isLocked;
+  const stuck = ride();
+  const queued = [ride(), ride(), ride()];
+  const first = batcher.insert(stuck);
+  const waiting = queued.map((r) => batcher.insert(r));
+  const refused = await Promise.allSettled(waiting);
+  for (const r of refused) {
+    expect(r.status).toBe('rejected');
+    expect((r as PromiseRejectedResult).reason).toMatchObject({ code: 'service_unavailable', status: 503 });
+  }
+  expect(batcher.stats.expired).toBe(3);
+  release();
+  await holder;
+  await expect(first).resolves.toMatchObject({ id: stuck.id });
+  const written = await t.db
+    .selectFrom('rides')
+    .select('id')
+    .where(
+      'id',
+      'in',
+      [stuck, ...queued].map((r) => r.id),
+    )
+    .execute();
+  expect(written.map((r) => r.id)).toEqual([stuck.id]);
+  expect(batcher.stats.batches).toBe(1);
 });

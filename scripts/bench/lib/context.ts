@@ -50,6 +50,7 @@ export async function benchContext(
     rideBatcher: new RideBatcher(db, {
       maxBatch: config.rides.batchMax,
       maxInFlight: config.rides.batchInFlight,
+      maxQueueMs: config.rides.batchQueueMs,
     }),
     notifier: null,
   };

@@ -80,6 +80,14 @@ describe('seal / open (AES-256-GCM)', () => {
     expect(a.includes(Buffer.from('secret value'))).toBe(false);
   });
 
+  it('takes a distinct nonce for every value, across refills of the nonce pool', () => {
+    const values = Array.from({ length: 10_000 }, (_, i) => seal(key, `v${i}`, `aad${i}`));
+    const nonces = new Set(values.map((v) => v.subarray(1, 13).toString('hex')));
+    expect(nonces.size).toBe(values.length);
+    // Values sealed before a refill still open: each kept its own copy of the nonce.
+    values.forEach((v, i) => expect(openText(key, v, `aad${i}`)).toBe(`v${i}`));
+  });
+
   it('refuses another associated data (a value moved to another row or column)', () => {
     const sealed = seal(key, 'hello', 'passengers/name/p1');
     expect(() => open(key, sealed, 'passengers/name/p2')).toThrow();

@@ -1,34 +1,54 @@
 import type { Db } from '../../db/index.js';
+import { isDatabaseUnavailable, isQueryTimeout } from '../../db/errors.js';
+import { AppError } from '../../errors.js';
 import { insertRides, type InsertedRide, type NewRide } from './rides.repository.js';
 
 interface Waiter {
   ride: NewRide;
+  /** When the ride stops waiting for a batch (ms since epoch). */
+  deadline: number;
   resolve: (r: InsertedRide | undefined) => void;
   reject: (err: unknown) => void;
+}
+
+export interface RideBatcherOptions {
+  /** Rides per INSERT statement. */
+  maxBatch: number;
+  /** INSERT statements running at once; the rest of the rides queue for the next batch. */
+  maxInFlight: number;
+  /**
+   * How long a ride may wait in the queue for a batch to start. Normally a ride waits for at most one running
+   * batch (about a millisecond); a longer wait means the database is stuck, and the scan is answered 503 at
+   * once (the client retries with the same clientRideId) instead of queueing behind it.
+   */
+  maxQueueMs: number;
+  onBatch?: (size: number) => void;
 }
 
 /**
  * Group commit for scans. Concurrent rides are written by one multi-row INSERT statement (one transaction, one
  * WAL flush) instead of one each. No artificial wait: a ride is written at once when fewer than `maxInFlight`
- * batches are running; otherwise it joins the next batch, which starts as soon as a running one commits (so the
- * wait is bounded by one batch's commit, about a millisecond). Every caller is answered only after its own
- * batch has committed. When a batch fails, its rides are retried one by one, so one bad ride fails alone.
+ * batches are running; otherwise it joins the next batch, which starts as soon as a running one commits. A ride
+ * still queued after `maxQueueMs` is refused with 503 and never written. Every caller is answered only after
+ * its own batch has committed. When a batch fails on its data, its rides are retried one by one, so one bad
+ * ride fails alone; when it fails because the database is unreachable or too slow, all of them fail at once.
  */
 export class RideBatcher {
   private queue: Waiter[] = [];
   private inFlight = 0;
+  private sweepTimer: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly db: Db,
-    private readonly opts: { maxBatch: number; maxInFlight: number; onBatch?: (size: number) => void },
+    private readonly opts: RideBatcherOptions,
   ) {}
 
-  /** Batches written and rides in them, since start (for benchmarks and monitoring). */
-  readonly stats = { batches: 0, rides: 0 };
+  /** Batches written, rides in them, and rides refused after waiting too long, since start. */
+  readonly stats = { batches: 0, rides: 0, expired: 0 };
 
   insert(ride: NewRide): Promise<InsertedRide | undefined> {
     return new Promise((resolve, reject) => {
-      this.queue.push({ ride, resolve, reject });
+      this.queue.push({ ride, deadline: Date.now() + this.opts.maxQueueMs, resolve, reject });
       this.pump();
     });
   }
@@ -42,6 +62,38 @@ export class RideBatcher {
         this.pump();
       });
     }
+    this.scheduleSweep();
+  }
+
+  /** Arms one timer for the oldest queued ride (the queue keeps arrival order). */
+  private scheduleSweep(): void {
+    if (this.sweepTimer || this.queue.length === 0) return;
+    const wait = Math.max(0, this.queue[0]!.deadline - Date.now());
+    this.sweepTimer = setTimeout(() => {
+      this.sweepTimer = null;
+      this.expire();
+      this.scheduleSweep();
+    }, wait);
+    this.sweepTimer.unref();
+  }
+
+  private expire(): void {
+    const now = Date.now();
+    const keep: Waiter[] = [];
+    for (const w of this.queue) {
+      if (w.deadline > now) {
+        keep.push(w);
+        continue;
+      }
+      this.stats.expired++;
+      w.reject(
+        new AppError(
+          'service_unavailable',
+          'The database is not keeping up; the ride was not registered. Retry with the same clientRideId.',
+        ),
+      );
+    }
+    this.queue = keep;
   }
 
   /** Up to maxBatch waiters with distinct request keys (a duplicate waits for the next batch). */
@@ -74,8 +126,9 @@ export class RideBatcher {
       const byId = new Map(rows.map((r) => [r.id, r]));
       for (const w of batch) w.resolve(byId.get(w.ride.id));
     } catch (err) {
-      if (batch.length === 1) {
-        batch[0]!.reject(err);
+      // Nothing of the batch was written. Retrying row by row only helps when a row's data was at fault.
+      if (batch.length === 1 || isDatabaseUnavailable(err) || isQueryTimeout(err)) {
+        for (const w of batch) w.reject(err);
         return;
       }
       await Promise.all(

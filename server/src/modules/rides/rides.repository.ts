@@ -43,6 +43,10 @@ export async function insertRides(db: Db, rides: NewRide[]): Promise<InsertedRid
   const col = <T>(f: (r: NewRide) => T) => rides.map(f);
   const owners = rides.flatMap((r) => r.neighbourKeys.map(() => r.id));
   const neighbours = rides.flatMap((r) => r.neighbourKeys);
+  // Constant bounds of the carrier-switch lookup: with them Postgres prunes the ride partitions at plan time
+  // (otherwise it plans the lookup over every day's partition: 1.3–1.6 ms per statement with 34 of them).
+  const lo = new Date(Math.min(...rides.map((r) => r.boardedAt.getTime() - r.switchWindowSeconds * 1000)));
+  const hi = new Date(Math.max(...rides.map((r) => r.boardedAt.getTime() + r.switchWindowSeconds * 1000)));
   const result = await sql<InsertedRide>`
     with input as (
       select * from unnest(
@@ -71,6 +75,7 @@ export async function insertRides(db: Db, rides: NewRide[]): Promise<InsertedRid
           where n.owner = v.id
             and p.boarded_at between v.boarded_at - make_interval(secs => v.switch_window)
                                  and v.boarded_at + make_interval(secs => v.switch_window)
+            and p.boarded_at between ${lo}::timestamptz and ${hi}::timestamptz
             and p.carrier_id <> v.carrier_id
         ),
         v.received_at, v.registered_by

@@ -92,9 +92,10 @@ export async function recordRide(
     new Date(boardedAt.getTime() - windowMs),
     new Date(boardedAt.getTime() + windowMs),
   );
+  const passengerKey = hmac(dayKey.index, r.passengerId);
   const neighbourKeys = await Promise.all(
     neighbourDays.map(async (d) =>
-      hmac((d === day ? dayKey : await ctx.keyring.dayKey(ctx.db, d)).index, r.passengerId),
+      d === day ? passengerKey : hmac((await ctx.keyring.dayKey(ctx.db, d)).index, r.passengerId),
     ),
   );
   const id = randomUUID();
@@ -103,7 +104,7 @@ export async function recordRide(
     carrierId: r.carrierId,
     generation: r.generation,
     boardedAt,
-    passengerKey: hmac(dayKey.index, r.passengerId),
+    passengerKey,
     passengerSealed: seal(dayKey.seal, r.passengerId, `rides/passenger/${id}`),
     source: r.time.source,
     late: r.time.late,
