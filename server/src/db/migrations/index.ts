@@ -2,10 +2,12 @@ import type { Migration } from 'kysely';
 import * as m0001 from './0001_init.js';
 import * as m0002 from './0002_tracing.js';
 import * as m0003 from './0003_lifecycle.js';
+import * as m0004 from './0004_notifications_claim.js';
 
 /** Every migration, in order. Listed statically so bundlers, tsx and vitest all see the same set. */
 export const migrations: Record<string, Migration> = {
   '0001_init': m0001,
   '0002_tracing': m0002,
   '0003_lifecycle': m0003,
+  '0004_notifications_claim': m0004,
 };

@@ -5,8 +5,8 @@ import {
   type SmsSender,
 } from '../../adapters/notify.js';
 import type { AppContext } from '../../context.js';
-import type { NotificationsTable } from '../../db/tables.js';
-import { contactAddress } from '../passengers/passengers.service.js';
+import type { NotificationsTable, PassengerRow } from '../../db/tables.js';
+import { contactAddress, findPassengersByIds } from '../passengers/passengers.service.js';
 import * as repo from './notifications.repository.js';
 
 export interface Senders {
@@ -15,6 +15,17 @@ export interface Senders {
 }
 
 const LEASE_SECONDS = 60;
+
+type Claimed = NotificationsTable & { attempts: number };
+type Mark = Awaited<ReturnType<typeof repo.findMarksOf>>[number];
+
+/** What a batch needs to compose its messages: read with two queries for the batch, not two per message. */
+interface BatchDetails {
+  passengers: Map<string, PassengerRow>;
+  marks: Map<string, Mark>;
+}
+
+const markKey = (caseId: string, passengerId: string) => `${caseId}/${passengerId}`;
 
 /**
  * Delivers queued notifications from the outbox table. Several processes may run one: rows are claimed with
@@ -60,10 +71,12 @@ export class NotificationWorker {
       });
   }
 
+  /** Waits for the current round, then closes the senders' idle connections (a restart reopens them). */
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     await this.running;
+    await Promise.all([this.senders.app.close?.(), this.senders.sms.close?.()]);
   }
 
   /** Delivers until nothing is due; returns the number of rows handled. */
@@ -73,18 +86,31 @@ export class NotificationWorker {
       if (this.stopped) return total;
       const batch = await repo.claimDue(this.ctx.db, this.ctx.config.notify.concurrency, LEASE_SECONDS);
       if (batch.length === 0) return total;
-      await Promise.all(batch.map((n) => this.deliver(n)));
+      const details = this.loadDetails(batch);
+      // A failed read fails each row of the batch in deliver(), as a retryable error.
+      details.catch(() => undefined);
+      await Promise.all(batch.map((n) => this.deliver(n, details)));
       total += batch.length;
     }
   }
 
-  private async deliver(n: NotificationsTable & { attempts: number }): Promise<void> {
+  private async loadDetails(batch: Claimed[]): Promise<BatchDetails> {
+    const [passengers, marks] = await Promise.all([
+      findPassengersByIds(this.ctx, [...new Set(batch.map((n) => n.passenger_id))]),
+      repo.findMarksOf(this.ctx.db, batch),
+    ]);
+    return {
+      passengers: new Map(passengers.map((p) => [p.id, p])),
+      marks: new Map(marks.map((m) => [markKey(m.case_id, m.passenger_id), m])),
+    };
+  }
+
+  private async deliver(n: Claimed, details: Promise<BatchDetails>): Promise<void> {
     const { db } = this.ctx;
     try {
-      const [address, mark] = await Promise.all([
-        contactAddress(this.ctx, n.passenger_id),
-        repo.findMark(db, n.case_id, n.passenger_id),
-      ]);
+      const { passengers, marks } = await details;
+      const address = contactAddress(this.ctx, passengers.get(n.passenger_id), n.channel);
+      const mark = marks.get(markKey(n.case_id, n.passenger_id));
       if (!mark) throw new DeliveryError('no exposure mark', false);
       const msg: ExposureMessage = {
         plate: mark.plate,
@@ -94,11 +120,11 @@ export class NotificationWorker {
         observeUntil: mark.observe_until,
       };
       if (n.channel === 'app') {
-        if (!address.openId) throw new DeliveryError('no super-app user id', false);
-        await this.senders.app.send(address.openId, msg);
+        if (!address) throw new DeliveryError('no super-app user id', false);
+        await this.senders.app.send(address, msg);
       } else {
-        if (!address.phone) throw new DeliveryError('no phone number', false);
-        await this.senders.sms.send(address.phone, msg);
+        if (!address) throw new DeliveryError('no phone number', false);
+        await this.senders.sms.send(address, msg);
       }
       await repo.markSent(db, n.id);
     } catch (err) {

@@ -79,8 +79,11 @@ export function sealOpenId(dek: Buffer, passengerId: string, openId: string): Bu
   return seal(dek, openId, aad(passengerId, 'openid'));
 }
 
-export function openOpenId(keyring: Keyring, row: PassengerRow): string | null {
+/** Only what a notification channel needs (super-app user id or phone), with one unwrap of the passenger key. */
+export function openContact(keyring: Keyring, row: PassengerRow, channel: 'app' | 'sms'): string | null {
+  const sealed = channel === 'app' ? row.openid_sealed : row.phone_sealed;
+  if (!sealed) return null;
   const dek = passengerKey(keyring, row);
-  if (!dek || !row.openid_sealed) return null;
-  return openText(dek, row.openid_sealed, aad(row.id, 'openid'));
+  if (!dek) return null;
+  return openText(dek, sealed, aad(row.id, channel === 'app' ? 'openid' : 'phone'));
 }

@@ -14,8 +14,8 @@ import {
   identityIndexes,
   maskIdentity,
   newPassengerKey,
+  openContact,
   openIdentity,
-  openOpenId,
   openPending,
   passengerKey,
   sealIdentity,
@@ -204,14 +204,17 @@ export async function findSubjectPassengers(
   return found;
 }
 
-/** Where to reach a person: super-app user id and phone, decrypted for the notification sender only. */
-export async function contactAddress(
+/**
+ * Where to reach a person on one channel (super-app user id or phone), decrypted for the notification sender only;
+ * null when the person has none (or was deleted). The worker reads the rows of a whole batch at once
+ * (`findPassengersByIds`).
+ */
+export function contactAddress(
   ctx: AppContext,
-  passengerId: string,
-): Promise<{ openId: string | null; phone: string | null }> {
-  const row = await repo.findPassenger(ctx.db, passengerId);
-  if (!row) return { openId: null, phone: null };
-  return { openId: openOpenId(ctx.keyring, row), phone: openIdentity(ctx.keyring, row)?.phone ?? null };
+  row: PassengerRow | undefined,
+  channel: 'app' | 'sms',
+): string | null {
+  return row ? openContact(ctx.keyring, row, channel) : null;
 }
 
 /** Keeps the super-app user id (sealed) so the person can get super-app messages. */
