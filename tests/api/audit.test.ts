@@ -3,11 +3,10 @@ import { createClient } from '@ridetrace/server/modules/admin/admin.service';
 import { verifyAuditChain } from '@ridetrace/server/modules/audit/audit.service';
 import type { ClientWithSecret } from '@ridetrace/shared';
 import { sql, type RawBuilder } from 'kysely';
-import { execFile } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
-import type { Response } from 'supertest';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { expectError } from '../support/flows.js';
+import { runPnpm, type Run } from '../support/run-cli.js';
 import {
   clientToken,
   confirmedPassenger,
@@ -19,13 +18,8 @@ import {
 } from '../support/test-app.js';
 
 const MIN = 60_000;
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const GENESIS = '0'.repeat(64);
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-
-function expectError(res: Response, status: number, code: string) {
-  expect({ status: res.status, code: res.body?.error?.code }).toEqual({ status, code });
-}
 
 interface Entry {
   seq: number;
@@ -57,18 +51,8 @@ function recompute(e: Entry): string {
 }
 
 /** `pnpm audit:verify` against the test database; resolves with the exit code and output. */
-function runAuditVerify(databaseUrl: string): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      'pnpm',
-      ['audit:verify'],
-      { cwd: ROOT, env: { ...process.env, DATABASE_URL: databaseUrl }, timeout: 60_000 },
-      (err, stdout, stderr) => {
-        const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
-        resolve({ code, stdout: String(stdout), stderr: String(stderr) });
-      },
-    );
-  });
+function runAuditVerify(databaseUrl: string): Promise<Run> {
+  return runPnpm(['audit:verify'], { ...process.env, DATABASE_URL: databaseUrl });
 }
 
 let t: TestApp;

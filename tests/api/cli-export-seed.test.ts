@@ -2,26 +2,22 @@ import { DevSuperAppLogin } from '@ridetrace/server/adapters/super-app';
 import { createClient } from '@ridetrace/server/modules/admin/admin.service';
 import type { ClientWithSecret } from '@ridetrace/shared';
 import { sql } from 'kysely';
-import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedDemo } from '../../scripts/src/commands/seed.js';
+import { seedCaseWithContact } from '../support/flows.js';
+import { runCli, type Run } from '../support/run-cli.js';
 import {
   cliEnv,
   clientToken,
-  confirmedPassenger,
-  createCarrier,
   createTestApp,
   seedWorld,
   type TestApp,
   type World,
 } from '../support/test-app.js';
 
-const ROOT = '/work/main';
 const DAY = 86_400_000;
-
-type Run = { code: number; stdout: string; stderr: string };
 
 let t: TestApp;
 let w: World;
@@ -36,17 +32,7 @@ function exportCli(client: ClientWithSecret, args: string[]): Promise<Run> {
     RIDETRACE_CLIENT_ID: client.clientId,
     RIDETRACE_CLIENT_SECRET: client.clientSecret,
   };
-  return new Promise((resolve) => {
-    execFile(
-      'pnpm',
-      ['-s', 'cli', 'export', 'case', ...args, '--api', api],
-      { cwd: ROOT, env, timeout: 60_000 },
-      (err, stdout, stderr) => {
-        const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
-        resolve({ code, stdout: String(stdout), stderr: String(stderr) });
-      },
-    );
-  });
+  return runCli(['export', 'case', ...args, '--api', api], env);
 }
 
 async function auditCount(actor: string, action: string): Promise<number> {
@@ -65,31 +51,12 @@ beforeAll(async () => {
   api = `http://127.0.0.1:${(t.app.server.address() as AddressInfo).port}`;
   reader = await createClient(t.db, { name: 'reader', role: 'official', scopes: ['trace:read'] });
 
-  const { code } = await createCarrier(t, w.tokens.operator);
-  const caseAuth = await confirmedPassenger(t, 'cli-case', { name: '王小明', phone: '13900000051' });
-  const contactAuth = await confirmedPassenger(t, 'cli-contact', { name: '李四', phone: '13900000052' });
-  for (const auth of [caseAuth, contactAuth]) {
-    await t
-      .http()
-      .post('/v1/rides')
-      .set('authorization', auth)
-      .send({ code: code.url, clientRideId: randomUUID() })
-      .expect(201);
-  }
-  const now = Date.now();
-  const c = await t
-    .http()
-    .post('/v1/cases')
-    .set('authorization', w.tokens.official)
-    .send({
-      subject: { phone: '13900000051' },
-      infectiousFrom: new Date(now - DAY).toISOString(),
-      infectiousTo: new Date(now).toISOString(),
-      caseNumber: 'CLI-1',
-      reason: 'cli export test',
-    })
-    .expect(201);
-  caseId = c.body.id;
+  ({ caseId } = await seedCaseWithContact(t, w, {
+    subject: { user: 'cli-case', name: '王小明', phone: '13900000051' },
+    contact: { user: 'cli-contact', name: '李四', phone: '13900000052' },
+    caseNumber: 'CLI-1',
+    reason: 'cli export test',
+  }));
 });
 afterAll(async () => {
   await t?.close();

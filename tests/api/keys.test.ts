@@ -1,77 +1,40 @@
-import { buildApp } from '@ridetrace/server/app';
-import { loadConfig } from '@ridetrace/server/config';
 import { keyStatus, rewrapAll } from '@ridetrace/server/crypto';
 import { maskName, maskPhone } from '@ridetrace/shared';
-import { execFile } from 'node:child_process';
-import { randomBytes, randomUUID } from 'node:crypto';
-import request from 'supertest';
+import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeSuperApp, type FakeSuperApp } from '../support/fake-super-app.js';
+import { scanRide, seedCaseWithContact } from '../support/flows.js';
+import { runCli } from '../support/run-cli.js';
 import {
+  buildTestApp,
   cliEnv,
   confirmedPassenger,
-  createCarrier,
   createTestDatabase,
   seedWorld,
   type TestApp,
+  type TestDatabase,
   type World,
 } from '../support/test-app.js';
 
-const ROOT = '/work/main';
-const DAY = 86_400_000;
 const KEY1 = randomBytes(32).toString('base64');
 const KEY2 = randomBytes(32).toString('base64');
 const K1 = `k1:${KEY1}`;
 const K1K2 = `k1:${KEY1},k2:${KEY2}`;
 const K2 = `k2:${KEY2}`;
 
-let database: Awaited<ReturnType<typeof createTestDatabase>>;
+let database: TestDatabase;
 let superApp: FakeSuperApp;
 const apps: TestApp[] = [];
 
 /** Like createTestApp, but on the shared database with the given RIDETRACE_MASTER_KEYS. */
 async function appWith(masterKeys: string): Promise<TestApp> {
-  const config = loadConfig({
-    NODE_ENV: 'test',
+  const t = await buildTestApp(database, superApp, {
+    RIDETRACE_MASTER_KEY: '',
     RIDETRACE_MASTER_KEYS: masterKeys,
-    SUPERAPP_BASE_URL: superApp.baseUrl,
-    SUPERAPP_APP_ID: 'wx-test-app',
-    SUPERAPP_APP_SECRET: 'test-app-secret',
-    PUBLIC_BASE_URL: 'https://rt.example.cn',
-    LOG_LEVEL: 'silent',
-    RATE_LIMIT_LOGIN_PER_MINUTE: '1000',
     NOTIFY_WORKER: 'off',
-    // Not a load test: no load shedding while parallel test files and CLI child processes share the CPU.
-    SHED_MAX_EVENT_LOOP_DELAY_MS: '0',
   });
-  const clock = { offsetMs: 0 };
-  const app = await buildApp({
-    config,
-    db: database.db,
-    masterKeys: { keys: config.masterKeys!, activeId: config.activeMasterKeyId!, source: 'env' },
-    now: () => new Date(Date.now() + clock.offsetMs),
-  });
-  const t: TestApp = {
-    app,
-    db: database.db,
-    url: database.url,
-    config,
-    superApp,
-    clock,
-    http: () => request(app.server),
-    close: () => app.close(),
-  };
   apps.push(t);
   return t;
-}
-
-function runCli(env: NodeJS.ProcessEnv, args: string[]) {
-  return new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-    execFile('pnpm', ['-s', 'cli', ...args], { cwd: ROOT, env, timeout: 60_000 }, (err, stdout, stderr) => {
-      const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
-      resolve({ code, stdout: String(stdout), stderr: String(stderr) });
-    });
-  });
 }
 
 let a: TestApp;
@@ -87,36 +50,13 @@ beforeAll(async () => {
   superApp = await startFakeSuperApp();
   a = await appWith(K1);
   w = await seedWorld(a);
-  ({ code } = await createCarrier(a, w.tokens.operator));
-  aliceAuth = await confirmedPassenger(a, 'keys-alice', { name: '王小明', phone: '13900000021' });
-  bobAuth = await confirmedPassenger(a, 'keys-bob', { name: '李四', phone: '13900000022' });
-  const r1 = await a
-    .http()
-    .post('/v1/rides')
-    .set('authorization', aliceAuth)
-    .send({ code: code.url, clientRideId: randomUUID() })
-    .expect(201);
-  aliceRideId = r1.body.ride.id;
-  await a
-    .http()
-    .post('/v1/rides')
-    .set('authorization', bobAuth)
-    .send({ code: code.url, clientRideId: randomUUID() })
-    .expect(201);
-  const now = Date.now();
-  const c = await a
-    .http()
-    .post('/v1/cases')
-    .set('authorization', w.tokens.official)
-    .send({
-      subject: { phone: '13900000021' },
-      infectiousFrom: new Date(now - DAY).toISOString(),
-      infectiousTo: new Date(now).toISOString(),
-      caseNumber: 'KEYS-1',
-      reason: 'key rotation test',
-    })
-    .expect(201);
-  caseId = c.body.id;
+  const seeded = await seedCaseWithContact(a, w, {
+    subject: { user: 'keys-alice', name: '王小明', phone: '13900000021' },
+    contact: { user: 'keys-bob', name: '李四', phone: '13900000022' },
+    caseNumber: 'KEYS-1',
+    reason: 'key rotation test',
+  });
+  ({ code, caseId, subjectAuth: aliceAuth, contactAuth: bobAuth, subjectRideId: aliceRideId } = seeded);
 });
 
 afterAll(async () => {
@@ -178,7 +118,7 @@ describe('master key rotation', () => {
       RIDETRACE_MASTER_KEY: '',
       RIDETRACE_MASTER_KEYS: K1K2,
     };
-    const out = await runCli(env, ['keys', 'status']);
+    const out = await runCli(['keys', 'status'], env);
     expect(out.code).toBe(0);
     expect(out.stdout).toContain('active master key: k2 (configured: k1, k2)');
     expect(out.stdout).toContain('system_keys: k1=5');
@@ -212,12 +152,7 @@ describe('master key rotation', () => {
     await expectEverythingReadable(b);
     // The poster printed before the rotation still scans (its signing key was only rewrapped).
     const carol = await confirmedPassenger(b, 'keys-carol', { name: '赵六', phone: '13900000023' });
-    await b
-      .http()
-      .post('/v1/rides')
-      .set('authorization', carol)
-      .send({ code: code.url, clientRideId: randomUUID() })
-      .expect(201);
+    await scanRide(b, carol, code.url);
     // New passengers get keys under k2.
     const s2 = await keyStatus(database.db, b.app.ctx.keyring);
     expect(s2.wrapped.passengers).toEqual({ k2: 3 });
@@ -226,12 +161,7 @@ describe('master key rotation', () => {
   it('an app with only k2 reads everything', async () => {
     const c = await appWith(K2);
     await expectEverythingReadable(c, 2);
-    await c
-      .http()
-      .post('/v1/rides')
-      .set('authorization', bobAuth)
-      .send({ code: code.url, clientRideId: randomUUID() })
-      .expect(201);
+    await scanRide(c, bobAuth, code.url);
   });
 
   it('an app with only k1 fails to start after the rewrap', async () => {

@@ -1,8 +1,8 @@
 import { isValidIdNumber } from '@ridetrace/shared';
 import { sql } from 'kysely';
 import { randomUUID } from 'node:crypto';
-import type { Response } from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expectError, withCheckChar } from '../support/flows.js';
 import {
   confirmedPassenger,
   createCarrier,
@@ -11,17 +11,6 @@ import {
   type TestApp,
   type World,
 } from '../support/test-app.js';
-
-/** GB 11643-1999: appends the check character to 17 digits. */
-function withCheckChar(first17: string): string {
-  const weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
-  const sum = Array.from(first17).reduce((s, d, i) => s + Number(d) * weights[i]!, 0);
-  return `${first17}${'10X98765432'[sum % 11]}`;
-}
-
-function expectError(res: Response, status: number, code: string) {
-  expect({ status: res.status, code: res.body?.error?.code }).toEqual({ status, code });
-}
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;

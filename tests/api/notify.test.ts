@@ -1,37 +1,25 @@
 import { createClient } from '@ridetrace/server/modules/admin/admin.service';
 import { sql } from 'kysely';
 import { randomUUID } from 'node:crypto';
-import type { Response } from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFakeGateway, type FakeGateway } from '../support/fake-notify.js';
+import type { FakeGateway } from '../support/fake-notify.js';
 import {
-  clientToken,
-  confirmedPassenger,
-  createCarrier,
-  createTestApp,
-  seedWorld,
-  type TestApp,
-  type World,
-} from '../support/test-app.js';
+  createNotifyTestApp,
+  createStaffedCarrier,
+  expectError,
+  notifyCase,
+  openCase,
+  passengerIdOf,
+  registerManualRide,
+  scanRide,
+  seedPersonRegisteredTwice,
+  waitFor,
+} from '../support/flows.js';
+import { clientToken, confirmedPassenger, type TestApp, type World } from '../support/test-app.js';
 
 const MIN = 60_000;
 const DAY = 86_400_000;
 const SMS_API_KEY = 'sms-key-for-notify-tests';
-
-function expectError(res: Response, status: number, code: string) {
-  expect({ status: res.status, code: res.body?.error?.code }).toEqual({ status, code });
-}
-
-/** Polls `read` every 50 ms until `done` holds (at most ~10 s); returns the last value read. */
-async function waitFor<T>(read: () => Promise<T>, done: (v: T) => boolean, timeoutMs = 10_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  let v = await read();
-  while (!done(v) && Date.now() < end) {
-    await new Promise((r) => setTimeout(r, 50));
-    v = await read();
-  }
-  return v;
-}
 
 interface NotificationItem {
   id: string;
@@ -88,33 +76,21 @@ async function scenario(
 ): Promise<Scenario> {
   const k = ++counter;
   const plate = `粤B${String(k).padStart(5, '0')}`;
-  const { carrier, code } = await createCarrier(t, w.tokens.operator, {
+  const { carrier, code } = await createStaffedCarrier(t, w, {
     kind: 'bus',
     plate,
     route: '36路',
     city: '深圳',
   });
-  await t
-    .http()
-    .post(`/v1/carriers/${carrier.id}/staff`)
-    .set('authorization', w.tokens.operator)
-    .send({ clientId: w.staff.clientId })
-    .expect(200);
   const now = Date.now();
   const ago = (minutes: number) => new Date(now - minutes * MIN).toISOString();
 
   const appUser = async (user: string, name: string, boardedAt: string): Promise<Person> => {
     const phone = nextPhone();
     const auth = await confirmedPassenger(t, user, { name, phone });
-    const ride = await t
-      .http()
-      .post('/v1/rides')
-      .set('authorization', auth)
-      .send({ code: code.url, clientRideId: randomUUID(), scannedAt: boardedAt })
-      .expect(201);
-    expect(ride.body.ride.boardedAt).toBe(boardedAt);
-    const me = await t.http().get('/v1/passengers/me').set('authorization', auth).expect(200);
-    return { name, phone, personId: me.body.id as string, boardedAt, user, auth };
+    const ride = await scanRide(t, auth, code.url, boardedAt);
+    expect(ride.boardedAt).toBe(boardedAt);
+    return { name, phone, personId: await passengerIdOf(t, auth), boardedAt, user, auth };
   };
 
   const subject = await appUser(`n${k}-case`, '王大明', ago(20));
@@ -127,13 +103,8 @@ async function scenario(
     const name = RIDER_NAMES[i % RIDER_NAMES.length]!;
     const phone = nextPhone();
     const boardedAt = ago(m);
-    const res = await t
-      .http()
-      .post(`/v1/carriers/${carrier.id}/manual-rides`)
-      .set('authorization', w.tokens.staff)
-      .send({ name, phone, boardedAt });
-    expect(res.status).toBe(201);
-    expect(res.body.rider.matched).toBe(false);
+    const res = await registerManualRide(t, w, carrier.id, { name, phone, boardedAt });
+    expect(res.rider.matched).toBe(false);
     riders.push({ name, phone, personId: '', boardedAt });
   }
   const stranger = await appUser(`n${k}-stranger`, '钱多多', ago(180));
@@ -141,17 +112,13 @@ async function scenario(
   const caseNumber = `C-${k}`;
   const reason = `positive PCR ${k}`;
   const infectiousTo = ago(1);
-  const c = await t
-    .http()
-    .post('/v1/cases')
-    .set('authorization', w.tokens.official)
-    .send({
-      subject: { phone: subject.phone },
-      infectiousFrom: ago(24 * 60),
-      infectiousTo,
-      caseNumber,
-      reason,
-    });
+  const c = await openCase(t, w.tokens.official, {
+    subject: { phone: subject.phone },
+    infectiousFrom: ago(24 * 60),
+    infectiousTo,
+    caseNumber,
+    reason,
+  });
   expect(c.status).toBe(201);
 
   // Manual riders have no token: their person ids come from the (revealed) exposure list.
@@ -180,9 +147,6 @@ async function scenario(
   };
 }
 
-const notify = (t: TestApp, token: string, caseId: string) =>
-  t.http().post(`/v1/cases/${caseId}/notify`).set('authorization', token);
-
 async function caseNotifications(t: TestApp, w: World, caseId: string): Promise<CaseNotifications> {
   const res = await t.http().get(`/v1/cases/${caseId}/notifications`).set('authorization', w.tokens.official);
   expect(res.status).toBe(200);
@@ -207,25 +171,15 @@ describe('notify with working gateways', () => {
   let msg: FakeGateway;
   let sms: FakeGateway;
   beforeAll(async () => {
-    msg = await startFakeGateway('message');
-    sms = await startFakeGateway('sms');
-    t = await createTestApp({
-      MESSAGE_BASE_URL: msg.baseUrl,
-      SMS_BASE_URL: sms.baseUrl,
-      SMS_API_KEY,
-      NOTIFY_BACKOFF_BASE_MS: '20',
-    });
-    w = await seedWorld(t);
+    ({ t, w, msg, sms } = await createNotifyTestApp({ SMS_API_KEY, NOTIFY_BACKOFF_BASE_MS: '20' }));
   });
   afterAll(async () => {
     await t?.close();
-    await msg?.close();
-    await sms?.close();
   });
 
   it('queues exactly one notification per exposed person; a repeat call queues none', async () => {
     const s = await scenario(t, w, { apps: [15, 45], riders: [18] });
-    const first = await notify(t, w.tokens.official, s.caseId);
+    const first = await notifyCase(t, w.tokens.official, s.caseId);
     expect(first.status).toBe(200);
     expect(first.body).toEqual({ caseId: s.caseId, exposed: 3, queued: 3, alreadyQueued: 0 });
 
@@ -240,7 +194,7 @@ describe('notify with working gateways', () => {
     expect(channelOf.has(s.subject.personId)).toBe(false);
     expect(channelOf.has(s.stranger.personId)).toBe(false);
 
-    const again = await notify(t, w.tokens.official, s.caseId);
+    const again = await notifyCase(t, w.tokens.official, s.caseId);
     expect(again.status).toBe(200);
     expect(again.body).toEqual({ caseId: s.caseId, exposed: 3, queued: 0, alreadyQueued: 3 });
     const after = await notificationRows(t, s.caseId);
@@ -251,8 +205,8 @@ describe('notify with working gateways', () => {
   it('two concurrent notify calls still give one notification per person', async () => {
     const s = await scenario(t, w, { apps: [12, 25], riders: [16] });
     const [a, b] = await Promise.all([
-      notify(t, w.tokens.official, s.caseId),
-      notify(t, w.tokens.official, s.caseId),
+      notifyCase(t, w.tokens.official, s.caseId),
+      notifyCase(t, w.tokens.official, s.caseId),
     ]);
     expect([a.status, b.status]).toEqual([200, 200]);
     expect(a.body.exposed).toBe(3);
@@ -270,65 +224,27 @@ describe('notify with working gateways', () => {
 
   it('a person registered twice (manual rider, later app user with the same phone) is notified once', async () => {
     const k = ++counter;
-    const { carrier, code } = await createCarrier(t, w.tokens.operator, {
-      kind: 'taxi',
-      plate: `粤B${String(k).padStart(5, '0')}`,
-      city: '深圳',
+    const { caseId, manual, appAuth } = await seedPersonRegisteredTwice(t, w, {
+      carrier: { kind: 'taxi', plate: `粤B${String(k).padStart(5, '0')}`, city: '深圳' },
+      subject: { user: `twice${k}-case`, name: '王大明', phone: nextPhone() },
+      person: { user: `twice${k}-app`, name: '吴用', phone: nextPhone() },
+      manualMinutesAgo: 19,
+      appRideMinutesAgo: 18,
+      caseNumber: `C-${k}`,
+      reason: 'positive',
     });
-    await t
-      .http()
-      .post(`/v1/carriers/${carrier.id}/staff`)
-      .set('authorization', w.tokens.operator)
-      .send({ clientId: w.staff.clientId })
-      .expect(200);
-    const now = Date.now();
-    const ago = (m: number) => new Date(now - m * MIN).toISOString();
-    const casePhone = nextPhone();
-    const caseAuth = await confirmedPassenger(t, `twice${k}-case`, { name: '王大明', phone: casePhone });
-    await t
-      .http()
-      .post('/v1/rides')
-      .set('authorization', caseAuth)
-      .send({ code: code.url, clientRideId: randomUUID(), scannedAt: ago(20) })
-      .expect(201);
-    const phone = nextPhone();
-    const manual = await t
-      .http()
-      .post(`/v1/carriers/${carrier.id}/manual-rides`)
-      .set('authorization', w.tokens.staff)
-      .send({ name: '吴用', phone, boardedAt: ago(19) });
-    expect(manual.status).toBe(201);
-    expect(manual.body.rider.matched).toBe(false);
-    const appAuth = await confirmedPassenger(t, `twice${k}-app`, { name: '吴用', phone });
-    await t
-      .http()
-      .post('/v1/rides')
-      .set('authorization', appAuth)
-      .send({ code: code.url, clientRideId: randomUUID(), scannedAt: ago(18) })
-      .expect(201);
-    const c = await t
-      .http()
-      .post('/v1/cases')
-      .set('authorization', w.tokens.official)
-      .send({
-        subject: { phone: casePhone },
-        infectiousFrom: ago(600),
-        infectiousTo: ago(1),
-        caseNumber: `C-${k}`,
-        reason: 'positive',
-      })
-      .expect(201);
+    expect(manual.rider.matched).toBe(false);
 
-    const res = await notify(t, w.tokens.official, c.body.id);
+    const res = await notifyCase(t, w.tokens.official, caseId);
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ exposed: 1, queued: 1, alreadyQueued: 0 });
-    const rows = await notificationRows(t, c.body.id);
+    const rows = await notificationRows(t, caseId);
     expect(rows).toHaveLength(1);
     // The app registration is preferred: the person is reached by super-app message.
     expect(rows[0]!.channel).toBe('app');
     // Both registrations of the person are marked (yellow).
     const marks = await sql<{ n: number }>`
-      select count(*)::int as n from exposure_marks where case_id = ${c.body.id}::uuid`.execute(t.db);
+      select count(*)::int as n from exposure_marks where case_id = ${caseId}::uuid`.execute(t.db);
     expect(marks.rows[0]!.n).toBe(2);
     const status = await t.http().get('/v1/passengers/me/status').set('authorization', appAuth).expect(200);
     expect(status.body.colour).toBe('yellow');
@@ -338,50 +254,17 @@ describe('notify with working gateways', () => {
     // docs/api.md: registrations with the same phone are one person; a super-app message "when the person
     // has the app (else SMS)".
     const k = ++counter;
-    const { carrier, code } = await createCarrier(t, w.tokens.operator, {
-      kind: 'bus',
-      plate: `粤B${String(k).padStart(5, '0')}`,
-      city: '深圳',
+    const { caseId, appAuth } = await seedPersonRegisteredTwice(t, w, {
+      carrier: { kind: 'bus', plate: `粤B${String(k).padStart(5, '0')}`, city: '深圳' },
+      subject: { user: `appman${k}-case`, name: '王大明', phone: nextPhone() },
+      person: { user: `appman${k}-app`, name: '吴用', phone: nextPhone() },
+      manualMinutesAgo: 15,
+      caseNumber: `C-${k}`,
+      reason: 'positive',
     });
-    await t
-      .http()
-      .post(`/v1/carriers/${carrier.id}/staff`)
-      .set('authorization', w.tokens.operator)
-      .send({ clientId: w.staff.clientId })
-      .expect(200);
-    const now = Date.now();
-    const ago = (m: number) => new Date(now - m * MIN).toISOString();
-    const casePhone = nextPhone();
-    const caseAuth = await confirmedPassenger(t, `appman${k}-case`, { name: '王大明', phone: casePhone });
-    await t
-      .http()
-      .post('/v1/rides')
-      .set('authorization', caseAuth)
-      .send({ code: code.url, clientRideId: randomUUID(), scannedAt: ago(20) })
-      .expect(201);
-    const phone = nextPhone();
-    await t
-      .http()
-      .post(`/v1/carriers/${carrier.id}/manual-rides`)
-      .set('authorization', w.tokens.staff)
-      .send({ name: '吴用', phone, boardedAt: ago(15) })
-      .expect(201);
-    const appAuth = await confirmedPassenger(t, `appman${k}-app`, { name: '吴用', phone });
-    const c = await t
-      .http()
-      .post('/v1/cases')
-      .set('authorization', w.tokens.official)
-      .send({
-        subject: { phone: casePhone },
-        infectiousFrom: ago(600),
-        infectiousTo: ago(1),
-        caseNumber: `C-${k}`,
-        reason: 'positive',
-      })
-      .expect(201);
-    await notify(t, w.tokens.official, c.body.id).expect(200);
+    await notifyCase(t, w.tokens.official, caseId).expect(200);
     const state = await waitFor(
-      () => caseNotifications(t, w, c.body.id),
+      () => caseNotifications(t, w, caseId),
       (v) => v.summary.sent === 1,
     );
     expect(state.items).toHaveLength(1);
@@ -399,7 +282,7 @@ describe('notify with working gateways', () => {
     const s = await scenario(t, w, { apps: [14], riders: [17] });
     const app = s.apps[0]!;
     const rider = s.riders[0]!;
-    await notify(t, w.tokens.official, s.caseId).expect(200);
+    await notifyCase(t, w.tokens.official, s.caseId).expect(200);
 
     const state = await waitFor(
       () => caseNotifications(t, w, s.caseId),
@@ -445,7 +328,7 @@ describe('notify with working gateways', () => {
 
     // Nothing before the official notifies.
     expect((await inbox(close.auth!)).body).toEqual({ items: [] });
-    await notify(t, w.tokens.official, s.caseId).expect(200);
+    await notifyCase(t, w.tokens.official, s.caseId).expect(200);
 
     const observeUntil = new Date(Date.parse(s.infectiousTo) + 14 * DAY).toISOString();
     const res = await inbox(close.auth!);
@@ -492,21 +375,21 @@ describe('notify with working gateways', () => {
       .set('authorization', w.tokens.official)
       .send({ reason: 'recovered' })
       .expect(200);
-    expectError(await notify(t, w.tokens.official, closed.caseId), 409, 'case_closed');
+    expectError(await notifyCase(t, w.tokens.official, closed.caseId), 409, 'case_closed');
     expect(await notificationRows(t, closed.caseId)).toHaveLength(0);
 
-    expectError(await notify(t, w.tokens.official, randomUUID()), 404, 'case_not_found');
-    expectError(await notify(t, w.tokens.official, 'not-a-uuid'), 400, 'validation_failed');
+    expectError(await notifyCase(t, w.tokens.official, randomUUID()), 404, 'case_not_found');
+    expectError(await notifyCase(t, w.tokens.official, 'not-a-uuid'), 400, 'validation_failed');
 
     const open = await scenario(t, w, { apps: [15] });
     const reader = await createClient(t.db, { name: 'r', role: 'official', scopes: ['trace:read'] });
     const readerToken = await clientToken(t, reader);
-    expectError(await notify(t, readerToken, open.caseId), 403, 'forbidden');
+    expectError(await notifyCase(t, readerToken, open.caseId), 403, 'forbidden');
     // A full official asking for a token without trace:notify is refused too.
     const narrowed = await clientToken(t, w.official, 'trace:read trace:reveal');
-    expectError(await notify(t, narrowed, open.caseId), 403, 'forbidden');
+    expectError(await notifyCase(t, narrowed, open.caseId), 403, 'forbidden');
     for (const token of [open.apps[0]!.auth!, w.tokens.staff, w.tokens.operator, w.tokens.admin]) {
-      expectError(await notify(t, token, open.caseId), 403, 'forbidden');
+      expectError(await notifyCase(t, token, open.caseId), 403, 'forbidden');
     }
     expectError(await t.http().post(`/v1/cases/${open.caseId}/notify`), 401, 'auth_required');
     expect(await notificationRows(t, open.caseId)).toHaveLength(0);
@@ -556,27 +439,20 @@ describe('notify retries', () => {
   let msg: FakeGateway;
   let sms: FakeGateway;
   beforeAll(async () => {
-    msg = await startFakeGateway('message', { failFirst: 2 });
-    sms = await startFakeGateway('sms');
     // Long enough backoff to observe the failing state between attempts.
-    t = await createTestApp({
-      MESSAGE_BASE_URL: msg.baseUrl,
-      SMS_BASE_URL: sms.baseUrl,
-      SMS_API_KEY,
-      NOTIFY_BACKOFF_BASE_MS: '300',
-    });
-    w = await seedWorld(t);
+    ({ t, w, msg, sms } = await createNotifyTestApp(
+      { SMS_API_KEY, NOTIFY_BACKOFF_BASE_MS: '300' },
+      { failFirst: 2 },
+    ));
   });
   afterAll(async () => {
     await t?.close();
-    await msg?.close();
-    await sms?.close();
   });
 
   it('retries a failing message gateway and ends sent after 3 attempts', async () => {
     const s = await scenario(t, w, { apps: [15] });
     const app = s.apps[0]!;
-    await notify(t, w.tokens.official, s.caseId).expect(200);
+    await notifyCase(t, w.tokens.official, s.caseId).expect(200);
 
     const failing = await waitFor(
       () => caseNotifications(t, w, s.caseId),
@@ -620,21 +496,14 @@ describe('notify final failure and fallback (NOTIFY_MAX_ATTEMPTS 2)', () => {
   let msg: FakeGateway;
   let sms: FakeGateway;
   beforeAll(async () => {
-    msg = await startFakeGateway('message');
-    sms = await startFakeGateway('sms');
-    t = await createTestApp({
-      MESSAGE_BASE_URL: msg.baseUrl,
-      SMS_BASE_URL: sms.baseUrl,
+    ({ t, w, msg, sms } = await createNotifyTestApp({
       SMS_API_KEY,
       NOTIFY_MAX_ATTEMPTS: '2',
       NOTIFY_BACKOFF_BASE_MS: '20',
-    });
-    w = await seedWorld(t);
+    }));
   });
   afterAll(async () => {
     await t?.close();
-    await msg?.close();
-    await sms?.close();
   });
 
   const settled = (v: CaseNotifications) =>
@@ -645,7 +514,7 @@ describe('notify final failure and fallback (NOTIFY_MAX_ATTEMPTS 2)', () => {
     try {
       const s = await scenario(t, w, { riders: [15] });
       const callsBefore = sms.calls;
-      await notify(t, w.tokens.official, s.caseId).expect(200);
+      await notifyCase(t, w.tokens.official, s.caseId).expect(200);
       const v = await waitFor(() => caseNotifications(t, w, s.caseId), settled);
       expect(v.items).toHaveLength(1);
       expect(v.items[0]).toMatchObject({
@@ -669,7 +538,7 @@ describe('notify final failure and fallback (NOTIFY_MAX_ATTEMPTS 2)', () => {
     try {
       const s = await scenario(t, w, { riders: [15] });
       const callsBefore = sms.calls;
-      await notify(t, w.tokens.official, s.caseId).expect(200);
+      await notifyCase(t, w.tokens.official, s.caseId).expect(200);
       const v = await waitFor(() => caseNotifications(t, w, s.caseId), settled);
       expect(v.items[0]).toMatchObject({
         channel: 'sms',
@@ -689,7 +558,7 @@ describe('notify final failure and fallback (NOTIFY_MAX_ATTEMPTS 2)', () => {
       const s = await scenario(t, w, { apps: [15] });
       const app = s.apps[0]!;
       const msgBefore = msg.calls;
-      await notify(t, w.tokens.official, s.caseId).expect(200);
+      await notifyCase(t, w.tokens.official, s.caseId).expect(200);
       const v = await waitFor(() => caseNotifications(t, w, s.caseId), settled);
       expect(v.items[0]).toMatchObject({
         personId: app.personId,
@@ -717,7 +586,7 @@ describe('notify final failure and fallback (NOTIFY_MAX_ATTEMPTS 2)', () => {
       const s = await scenario(t, w, { apps: [15] });
       const app = s.apps[0]!;
       const msgBefore = msg.calls;
-      await notify(t, w.tokens.official, s.caseId).expect(200);
+      await notifyCase(t, w.tokens.official, s.caseId).expect(200);
       const v = await waitFor(() => caseNotifications(t, w, s.caseId), settled);
       expect(v.items[0]).toMatchObject({ channel: 'sms', state: 'sent', attempts: 1 });
       expect(msg.calls - msgBefore).toBe(2);
@@ -732,7 +601,7 @@ describe('notify final failure and fallback (NOTIFY_MAX_ATTEMPTS 2)', () => {
     sms.rejectAll = true;
     try {
       const s = await scenario(t, w, { apps: [15] });
-      await notify(t, w.tokens.official, s.caseId).expect(200);
+      await notifyCase(t, w.tokens.official, s.caseId).expect(200);
       const v = await waitFor(() => caseNotifications(t, w, s.caseId), settled);
       expect(v.items[0]).toMatchObject({
         channel: 'sms',

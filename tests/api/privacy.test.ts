@@ -6,6 +6,7 @@ import { createRequire } from 'node:module';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loggerOptions, REDACT_PATHS } from '../../server/src/logging.js';
+import { createStaffedCarrier, withCheckChar } from '../support/flows.js';
 import {
   createCarrier,
   createTestApp,
@@ -14,13 +15,6 @@ import {
   type TestApp,
   type World,
 } from '../support/test-app.js';
-
-/** GB 11643-1999: appends the check character to 17 digits. */
-function withCheckChar(first17: string): string {
-  const weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
-  const sum = Array.from(first17).reduce((s, d, i) => s + Number(d) * weights[i]!, 0);
-  return `${first17}${'10X98765432'[sum % 11]}`;
-}
 
 const hex = (s: string) => Buffer.from(s, 'utf8').toString('hex');
 
@@ -85,18 +79,12 @@ describe('no plaintext PII at rest', () => {
     w = await seedWorld(t);
     for (const p of [ouyang, sima]) expect(isValidIdNumber(p.idNumber!)).toBe(true);
 
-    const { carrier, code } = await createCarrier(t, w.tokens.operator);
+    const { carrier, code } = await createStaffedCarrier(t, w);
     const other = await createCarrier(t, w.tokens.operator, {
       kind: 'taxi',
       plate: '粤B7T123',
       city: '深圳',
     });
-    await t
-      .http()
-      .post(`/v1/carriers/${carrier.id}/staff`)
-      .set('authorization', w.tokens.operator)
-      .send({ clientId: w.staff.clientId })
-      .expect(200);
     const cv = t.config.consentVersion;
     const scan = (auth: string, body: Record<string, unknown>) =>
       t.http().post('/v1/rides').set('authorization', auth).send(body);

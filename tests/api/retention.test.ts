@@ -2,9 +2,10 @@ import { open } from '@ridetrace/server/crypto';
 import { cutoffDay, purgeRides } from '@ridetrace/server/modules/retention/retention.service';
 import { recordRide } from '@ridetrace/server/modules/rides/rides.service';
 import { sql } from 'kysely';
-import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openCase } from '../support/flows.js';
+import { runCli } from '../support/run-cli.js';
 import {
   cliEnv,
   confirmedPassenger,
@@ -16,22 +17,6 @@ import {
 } from '../support/test-app.js';
 
 const DAY = 86_400_000;
-const ROOT = '/work/main';
-
-/** `pnpm -s cli …` as a child process on the test app's database and master key. */
-function runCli(t: TestApp, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      'pnpm',
-      ['-s', 'cli', ...args],
-      { cwd: ROOT, env: cliEnv(t), timeout: 60_000 },
-      (err, stdout, stderr) => {
-        const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
-        resolve({ code, stdout: String(stdout), stderr: String(stderr) });
-      },
-    );
-  });
-}
 
 /** UTC day `daysAgo` days before now, at hh:mm UTC. */
 function at(daysAgo: number, hour: number, minute = 0): Date {
@@ -228,18 +213,13 @@ describe('purge (retention 28 days)', () => {
     expect(longer.body.items).toHaveLength(1);
 
     const now = Date.now();
-    const c = await t
-      .http()
-      .post('/v1/cases')
-      .set('authorization', w.tokens.official)
-      .send({
-        subject: { phone: '13900000011' },
-        infectiousFrom: new Date(now - 5 * DAY).toISOString(),
-        infectiousTo: new Date(now).toISOString(),
-        caseNumber: 'RET-1',
-        reason: 'retention test',
-      })
-      .expect(201);
+    const c = await openCase(t, w.tokens.official, {
+      subject: { phone: '13900000011' },
+      infectiousFrom: new Date(now - 5 * DAY).toISOString(),
+      infectiousTo: new Date(now).toISOString(),
+      caseNumber: 'RET-1',
+      reason: 'retention test',
+    }).expect(201);
     const ex = await t
       .http()
       .get(`/v1/cases/${c.body.id}/exposures`)
@@ -271,7 +251,7 @@ describe('purge CLI', () => {
 
   it('`purge --retention-days 28 --dry-run` prints the report and changes nothing; then the real purge', async () => {
     const before = cutoffDay(new Date(), 28);
-    const dry = await runCli(t, ['purge', '--retention-days', '28', '--dry-run']);
+    const dry = await runCli(['purge', '--retention-days', '28', '--dry-run'], cliEnv(t));
     expect(dry.stderr).toBe('');
     expect(dry.code).toBe(0);
     expect(dry.stdout).toContain(`DRY RUN: would purge 2 day(s) before ${before}: 3 ride(s)`);
@@ -283,7 +263,7 @@ describe('purge CLI', () => {
     expect(await dayKeyRow(t, d45)).toBeDefined();
 
     const auditsBefore = (await purgeAudits(t)).length;
-    const real = await runCli(t, ['purge', '--retention-days', '28']);
+    const real = await runCli(['purge', '--retention-days', '28'], cliEnv(t));
     expect(real.code).toBe(0);
     expect(real.stdout).toContain(`purged 2 day(s) before ${before}: 3 ride(s)`);
     expect(real.stdout).toContain(`day keys destroyed: ${d50}, ${d45}`);
@@ -302,9 +282,9 @@ describe('purge CLI', () => {
   it('`purge` needs exactly one of --retention-days and --before; refuses days still open to offline scans', async () => {
     const today = new Date().toISOString().slice(0, 10);
     const [both, neither, todayRun] = await Promise.all([
-      runCli(t, ['purge', '--retention-days', '28', '--before', '2020-01-01']),
-      runCli(t, ['purge']),
-      runCli(t, ['purge', '--before', today]),
+      runCli(['purge', '--retention-days', '28', '--before', '2020-01-01'], cliEnv(t)),
+      runCli(['purge'], cliEnv(t)),
+      runCli(['purge', '--before', today], cliEnv(t)),
     ]);
     expect(both.code).not.toBe(0);
     expect(both.stderr).toMatch(/exactly one of --retention-days N or --before DATE/);

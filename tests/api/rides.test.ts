@@ -1,8 +1,8 @@
 import { isValidIdNumber } from '@ridetrace/shared';
 import { sql } from 'kysely';
 import { randomUUID } from 'node:crypto';
-import type { Response } from 'supertest';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { expectError, withCheckChar } from '../support/flows.js';
 import {
   confirmedPassenger,
   createCarrier,
@@ -13,21 +13,10 @@ import {
   type World,
 } from '../support/test-app.js';
 
-/** GB 11643-1999: appends the check character to 17 digits. */
-function withCheckChar(first17: string): string {
-  const weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
-  const sum = Array.from(first17).reduce((s, d, i) => s + Number(d) * weights[i]!, 0);
-  return `${first17}${'10X98765432'[sum % 11]}`;
-}
-
 /** The same ID number with a different (wrong) check character. */
 function withWrongCheckChar(valid: string): string {
   const last = valid.slice(-1);
   return `${valid.slice(0, -1)}${last === '0' ? '1' : '0'}`;
-}
-
-function expectError(res: Response, status: number, code: string) {
-  expect({ status: res.status, code: res.body?.error?.code }).toEqual({ status, code });
 }
 
 const MIN = 60_000;

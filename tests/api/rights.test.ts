@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
-import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { notifyCase, openCase, passengerIdOf, scanRide, withCheckChar } from '../support/flows.js';
 import {
   confirmedPassenger,
   createCarrier,
@@ -10,14 +10,6 @@ import {
   type World,
 } from '../support/test-app.js';
 
-/** GB 11643-1999: appends the check character to 17 digits. */
-function withCheckChar(first17: string): string {
-  const weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
-  const sum = Array.from(first17).reduce((s, d, i) => s + Number(d) * weights[i]!, 0);
-  return `${first17}${'10X98765432'[sum % 11]}`;
-}
-
-const DAY = 86_400_000;
 const alice = { name: '欧阳娜娜', phone: '13900000031', idNumber: withCheckChar('11010119900307663') };
 const bob = { name: '李四', phone: '13900000032' };
 const carol = { name: '赵六', phone: '13900000033' };
@@ -33,39 +25,13 @@ let bobId: string;
 let aliceRides: string[];
 let caseId: string;
 
-async function idOf(auth: string): Promise<string> {
-  const me = await t.http().get('/v1/passengers/me').set('authorization', auth).expect(200);
-  return me.body.id as string;
-}
-
 async function scan(auth: string, scannedAt?: Date): Promise<string> {
-  const r = await t
-    .http()
-    .post('/v1/rides')
-    .set('authorization', auth)
-    .send({
-      code: code.url,
-      clientRideId: randomUUID(),
-      ...(scannedAt ? { scannedAt: scannedAt.toISOString() } : {}),
-    })
-    .expect(201);
-  return r.body.ride.id as string;
+  return (await scanRide(t, auth, code.url, scannedAt?.toISOString())).id;
 }
 
-async function openCase(subject: Record<string, string | undefined>, caseNumber: string) {
-  const now = Date.now();
-  return t
-    .http()
-    .post('/v1/cases')
-    .set('authorization', w.tokens.official)
-    .send({
-      subject,
-      infectiousFrom: new Date(now - DAY).toISOString(),
-      infectiousTo: new Date(now).toISOString(),
-      caseNumber,
-      reason: 'rights test',
-    });
-}
+/** A case over the last 24 hours. */
+const openRightsCase = (subject: Record<string, string | undefined>, caseNumber: string) =>
+  openCase(t, w.tokens.official, { subject, caseNumber, reason: 'rights test' });
 
 async function countRides(ids: string[]): Promise<number> {
   const r = await sql<{ n: number }>`
@@ -81,20 +47,16 @@ beforeAll(async () => {
   aliceAuth = await confirmedPassenger(t, 'rights-alice', alice);
   bobAuth = await confirmedPassenger(t, 'rights-bob', bob);
   carolAuth = await confirmedPassenger(t, 'rights-carol', carol);
-  aliceId = await idOf(aliceAuth);
-  bobId = await idOf(bobAuth);
+  aliceId = await passengerIdOf(t, aliceAuth);
+  bobId = await passengerIdOf(t, bobAuth);
   // Carol (the case) rides with Alice and Bob; Alice also rode earlier, offline, on her own.
   await scan(carolAuth);
   aliceRides = [await scan(aliceAuth), await scan(aliceAuth, new Date(Date.now() - 3 * 3600_000))];
   await scan(bobAuth);
-  const c = await openCase({ phone: carol.phone }, 'RIGHTS-1');
+  const c = await openRightsCase({ phone: carol.phone }, 'RIGHTS-1');
   expect(c.status).toBe(201);
   caseId = c.body.id;
-  const n = await t
-    .http()
-    .post(`/v1/cases/${caseId}/notify`)
-    .set('authorization', w.tokens.official)
-    .expect(200);
+  const n = await notifyCase(t, w.tokens.official, caseId).expect(200);
   expect(n.body.exposed).toBe(2);
 });
 afterAll(async () => {
@@ -208,7 +170,7 @@ describe('right to erasure: DELETE /v1/passengers/me', () => {
 
   it('a case naming the deleted person: 404 case_subject_unknown', async () => {
     for (const subject of [{ phone: alice.phone }, { idNumber: alice.idNumber }, { passengerId: aliceId }]) {
-      const c = await openCase(subject, 'RIGHTS-2');
+      const c = await openRightsCase(subject, 'RIGHTS-2');
       expect({ status: c.status, code: c.body.error?.code }).toEqual({
         status: 404,
         code: 'case_subject_unknown',
@@ -217,7 +179,7 @@ describe('right to erasure: DELETE /v1/passengers/me', () => {
   });
 
   it('a case of someone who rode with her counts her as unlinkable and never lists her', async () => {
-    for (const id of [caseId, (await openCase({ phone: carol.phone }, 'RIGHTS-3')).body.id as string]) {
+    for (const id of [caseId, (await openRightsCase({ phone: carol.phone }, 'RIGHTS-3')).body.id as string]) {
       const ex = await t
         .http()
         .get(`/v1/cases/${id}/exposures`)

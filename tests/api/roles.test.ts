@@ -1,7 +1,7 @@
 import type { ClientWithSecret } from '@ridetrace/shared';
 import { createHmac, randomUUID } from 'node:crypto';
-import type { Response } from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createStaffedCarrier, expectError } from '../support/flows.js';
 import {
   clientToken,
   confirmedPassenger,
@@ -289,10 +289,6 @@ function send(method: string, url: string, auth?: string, body?: object) {
   return body === undefined ? req : req.send(body);
 }
 
-function expectError(res: Response, status: number, code: string) {
-  expect({ status: res.status, code: res.body?.error?.code }).toEqual({ status, code });
-}
-
 /** A JWT signed with HS256 and `secret`, built by hand. */
 function craftJwt(header: object, payload: object, secret: Buffer | string | null): string {
   const enc = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
@@ -321,18 +317,12 @@ beforeAll(async () => {
     plate: '粤B00002',
     city: '深圳',
   });
-  const ride = await createCarrier(t, w.tokens.operator, {
+  const ride = await createStaffedCarrier(t, w, {
     kind: 'bus',
     plate: '粤B00003',
     route: '2路',
     city: '深圳',
   });
-  await t
-    .http()
-    .post(`/v1/carriers/${ride.carrier.id}/staff`)
-    .set('authorization', w.tokens.operator)
-    .send({ clientId: w.staff.clientId })
-    .expect(200);
   const victim = await t
     .http()
     .post('/v1/admin/clients')

@@ -1,8 +1,15 @@
 import { createClient } from '@ridetrace/server/modules/admin/admin.service';
 import { sql } from 'kysely';
 import { randomUUID } from 'node:crypto';
-import type { Response } from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  expectError,
+  notifyCase,
+  openCase,
+  passengerIdOf,
+  scanRide,
+  seedPersonRegisteredTwice,
+} from '../support/flows.js';
 import {
   clientToken,
   confirmedPassenger,
@@ -15,10 +22,6 @@ import {
 
 const MIN = 60_000;
 const DAY = 86_400_000;
-
-function expectError(res: Response, status: number, code: string) {
-  expect({ status: res.status, code: res.body?.error?.code }).toEqual({ status, code });
-}
 
 const GREEN = { colour: 'green', reason: 'none', since: null, validUntil: null };
 
@@ -41,8 +44,7 @@ interface Exposure {
 async function rider(t: TestApp, user: string, name = '张三丰'): Promise<Rider> {
   const phone = nextPhone();
   const auth = await confirmedPassenger(t, user, { name, phone });
-  const me = await t.http().get('/v1/passengers/me').set('authorization', auth).expect(200);
-  return { auth, personId: me.body.id as string, phone };
+  return { auth, personId: await passengerIdOf(t, auth), phone };
 }
 
 /**
@@ -61,29 +63,16 @@ async function exposure(t: TestApp, w: World, contact?: Rider): Promise<Exposure
   const ago = (m: number) => new Date(now - m * MIN).toISOString();
   const subject = await rider(t, `s${k}-case`, '王大明');
   const exposed = contact ?? (await rider(t, `s${k}-contact`));
-  for (const [who, m] of [
-    [subject, 20],
-    [exposed, 15],
-  ] as const) {
-    await t
-      .http()
-      .post('/v1/rides')
-      .set('authorization', who.auth)
-      .send({ code: code.url, clientRideId: randomUUID(), scannedAt: ago(m) })
-      .expect(201);
-  }
+  await scanRide(t, subject.auth, code.url, ago(20));
+  await scanRide(t, exposed.auth, code.url, ago(15));
   const infectiousTo = ago(1);
-  const c = await t
-    .http()
-    .post('/v1/cases')
-    .set('authorization', w.tokens.official)
-    .send({
-      subject: { phone: subject.phone },
-      infectiousFrom: ago(24 * 60),
-      infectiousTo,
-      caseNumber: `S-${k}`,
-      reason: 'positive test',
-    });
+  const c = await openCase(t, w.tokens.official, {
+    subject: { phone: subject.phone },
+    infectiousFrom: ago(24 * 60),
+    infectiousTo,
+    caseNumber: `S-${k}`,
+    reason: 'positive test',
+  });
   expect(c.status).toBe(201);
   return { caseId: c.body.id as string, infectiousTo, subject, contact: exposed };
 }
@@ -94,8 +83,7 @@ const statusOf = async (t: TestApp, auth: string) => {
   return res.body as { colour: string; reason: string; since: string | null; validUntil: string | null };
 };
 
-const notify = (t: TestApp, w: World, caseId: string) =>
-  t.http().post(`/v1/cases/${caseId}/notify`).set('authorization', w.tokens.official).expect(200);
+const notify = (t: TestApp, w: World, caseId: string) => notifyCase(t, w.tokens.official, caseId).expect(200);
 
 /** Runs `fn` with the server clock moved by `offsetMs`, then puts it back. */
 async function withClock<T>(t: TestApp, offsetMs: number, fn: () => Promise<T>): Promise<T> {
@@ -179,53 +167,20 @@ describe('GET /v1/passengers/me/status', () => {
 describe('a person with two registrations', () => {
   it('exposed through the manual registration, the same person is yellow in the app too', async () => {
     // notifications.service.ts: notify "marks every registration of that person yellow".
+    // A rider registered by staff (no app) who later starts using the app with the same phone (no ride there).
     const k = ++counter;
-    const { carrier, code } = await createCarrier(t, w.tokens.operator, {
-      kind: 'bus',
-      plate: `粤S${String(k).padStart(5, '0')}`,
-      city: '深圳',
+    const { caseId, manual, appAuth } = await seedPersonRegisteredTwice(t, w, {
+      carrier: { kind: 'bus', plate: `粤S${String(k).padStart(5, '0')}`, city: '深圳' },
+      subject: { user: `s${k}-case`, name: '王大明', phone: nextPhone() },
+      person: { user: `s${k}-later-app`, name: '吴用', phone: nextPhone() },
+      manualMinutesAgo: 15,
+      caseNumber: `S-${k}`,
+      reason: 'positive test',
     });
-    await t
-      .http()
-      .post(`/v1/carriers/${carrier.id}/staff`)
-      .set('authorization', w.tokens.operator)
-      .send({ clientId: w.staff.clientId })
-      .expect(200);
-    const now = Date.now();
-    const ago = (m: number) => new Date(now - m * MIN).toISOString();
-    const subject = await rider(t, `s${k}-case`, '王大明');
-    await t
-      .http()
-      .post('/v1/rides')
-      .set('authorization', subject.auth)
-      .send({ code: code.url, clientRideId: randomUUID(), scannedAt: ago(20) })
-      .expect(201);
-    // A rider registered by staff (no app) ...
-    const phone = nextPhone();
-    const manual = await t
-      .http()
-      .post(`/v1/carriers/${carrier.id}/manual-rides`)
-      .set('authorization', w.tokens.staff)
-      .send({ name: '吴用', phone, boardedAt: ago(15) });
-    expect(manual.status).toBe(201);
-    expect(manual.body.rider.matched).toBe(false);
-    // ... who later starts using the app with the same phone (no ride in the app).
-    const app = await confirmedPassenger(t, `s${k}-later-app`, { name: '吴用', phone });
-    const c = await t
-      .http()
-      .post('/v1/cases')
-      .set('authorization', w.tokens.official)
-      .send({
-        subject: { phone: subject.phone },
-        infectiousFrom: ago(600),
-        infectiousTo: ago(1),
-        caseNumber: `S-${k}`,
-        reason: 'positive test',
-      })
-      .expect(201);
-    const n = await notify(t, w, c.body.id);
+    expect(manual.rider.matched).toBe(false);
+    const n = await notify(t, w, caseId);
     expect(n.body).toMatchObject({ exposed: 1, queued: 1 });
-    expect(await statusOf(t, app)).toMatchObject({ colour: 'yellow', reason: 'exposure' });
+    expect(await statusOf(t, appAuth)).toMatchObject({ colour: 'yellow', reason: 'exposure' });
   });
 });
 
@@ -467,23 +422,14 @@ describe('GET /v1/passengers/me/itinerary', () => {
     const d2 = dayOf(new Date(now.getTime() - DAY));
     const d1 = dayOf(new Date(now.getTime() - 2 * DAY));
     const at = (day: string, hhmm: string) => new Date(`${day}T${hhmm}:00.000Z`).toISOString();
-    const scan = async (auth: string, url: string, scannedAt?: string) => {
-      const res = await t
-        .http()
-        .post('/v1/rides')
-        .set('authorization', auth)
-        .send({ code: url, clientRideId: randomUUID(), ...(scannedAt ? { scannedAt } : {}) });
-      expect(res.status).toBe(201);
-      return res.body.ride as { id: string; boardedAt: string };
-    };
     // Two days ago: 深圳 twice and 广州 once; yesterday: 广州; today: 深圳 (live scan).
-    const r1 = await scan(traveller.auth, sz.code.url, at(d1, '10:00'));
-    const r2 = await scan(traveller.auth, gz.code.url, at(d1, '12:00'));
-    const r3 = await scan(traveller.auth, sz.code.url, at(d1, '14:00'));
-    const r4 = await scan(traveller.auth, gz.code.url, at(d2, '12:00'));
-    const r5 = await scan(traveller.auth, sz.code.url);
+    const r1 = await scanRide(t, traveller.auth, sz.code.url, at(d1, '10:00'));
+    const r2 = await scanRide(t, traveller.auth, gz.code.url, at(d1, '12:00'));
+    const r3 = await scanRide(t, traveller.auth, sz.code.url, at(d1, '14:00'));
+    const r4 = await scanRide(t, traveller.auth, gz.code.url, at(d2, '12:00'));
+    const r5 = await scanRide(t, traveller.auth, sz.code.url);
     const today = dayOf(new Date(r5.boardedAt));
-    await scan(other.auth, gz.code.url, at(d1, '12:05'));
+    await scanRide(t, other.auth, gz.code.url, at(d1, '12:05'));
 
     const res = await t
       .http()

@@ -1,34 +1,19 @@
-import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { startFakeGateway, type FakeGateway } from '../support/fake-notify.js';
-import {
-  confirmedPassenger,
-  createCarrier,
-  createTestApp,
-  seedWorld,
-  type TestApp,
-  type World,
-} from '../support/test-app.js';
+import type { FakeGateway } from '../support/fake-notify.js';
+import { createNotifyTestApp, notifyCase, openCase, scanRide, waitFor } from '../support/flows.js';
+import { confirmedPassenger, createCarrier, type TestApp, type World } from '../support/test-app.js';
 
 let t: TestApp;
 let w: World;
-let sms: FakeGateway;
 let msg: FakeGateway;
 beforeAll(async () => {
-  sms = await startFakeGateway('sms');
-  msg = await startFakeGateway('message', { failFirst: 1 });
-  t = await createTestApp({
-    SMS_BASE_URL: sms.baseUrl,
-    MESSAGE_BASE_URL: msg.baseUrl,
-    NOTIFY_BACKOFF_BASE_MS: '20',
-    NOTIFY_POLL_MS: '50',
-  });
-  w = await seedWorld(t);
+  ({ t, w, msg } = await createNotifyTestApp(
+    { NOTIFY_BACKOFF_BASE_MS: '20', NOTIFY_POLL_MS: '50' },
+    { failFirst: 1 },
+  ));
 });
 afterAll(async () => {
   await t?.close();
-  await sms?.close();
-  await msg?.close();
 });
 
 it('case → exposures → notify → yellow; audit chain intact', async () => {
@@ -36,38 +21,16 @@ it('case → exposures → notify → yellow; audit chain intact', async () => {
   const caseAuth = await confirmedPassenger(t, 'case', { name: '王小明', phone: '13900000001' });
   const contactAuth = await confirmedPassenger(t, 'contact', { name: '李四', phone: '13900000002' });
   const strangerAuth = await confirmedPassenger(t, 'stranger', { name: '赵六', phone: '13900000003' });
-  await t
-    .http()
-    .post('/v1/rides')
-    .set('authorization', caseAuth)
-    .send({ code: code.url, clientRideId: randomUUID() })
-    .expect(201);
-  await t
-    .http()
-    .post('/v1/rides')
-    .set('authorization', contactAuth)
-    .send({ code: code.url, clientRideId: randomUUID() })
-    .expect(201);
+  await scanRide(t, caseAuth, code.url);
+  await scanRide(t, contactAuth, code.url);
   const longAgo = new Date(Date.now() - 3 * 3600_000).toISOString();
-  await t
-    .http()
-    .post('/v1/rides')
-    .set('authorization', strangerAuth)
-    .send({ code: code.url, clientRideId: randomUUID(), scannedAt: longAgo })
-    .expect(201);
+  await scanRide(t, strangerAuth, code.url, longAgo);
 
-  const now = Date.now();
-  const c = await t
-    .http()
-    .post('/v1/cases')
-    .set('authorization', w.tokens.official)
-    .send({
-      subject: { phone: '13900000001' },
-      infectiousFrom: new Date(now - 86400_000).toISOString(),
-      infectiousTo: new Date(now).toISOString(),
-      caseNumber: 'C-1',
-      reason: 'positive test',
-    });
+  const c = await openCase(t, w.tokens.official, {
+    subject: { phone: '13900000001' },
+    caseNumber: 'C-1',
+    reason: 'positive test',
+  });
   expect(c.status).toBe(201);
   const ex = await t.http().get(`/v1/cases/${c.body.id}/exposures`).set('authorization', w.tokens.official);
   expect(ex.status).toBe(200);
@@ -81,26 +44,15 @@ it('case → exposures → notify → yellow; audit chain intact', async () => {
   expect(csv.status).toBe(200);
   expect(csv.text.startsWith('\uFEFF')).toBe(true);
 
-  const n = await t
-    .http()
-    .post(`/v1/cases/${c.body.id}/notify`)
-    .set('authorization', w.tokens.official)
-    .expect(200);
+  const n = await notifyCase(t, w.tokens.official, c.body.id).expect(200);
   expect(n.body).toMatchObject({ exposed: 1, queued: 1 });
-  const again = await t
-    .http()
-    .post(`/v1/cases/${c.body.id}/notify`)
-    .set('authorization', w.tokens.official)
-    .expect(200);
+  const again = await notifyCase(t, w.tokens.official, c.body.id).expect(200);
   expect(again.body.queued).toBe(0);
-  for (let i = 0; i < 100; i++) {
-    const s = await t
-      .http()
-      .get(`/v1/cases/${c.body.id}/notifications`)
-      .set('authorization', w.tokens.official);
-    if (s.body.summary.sent === 1) break;
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  await waitFor(
+    () => t.http().get(`/v1/cases/${c.body.id}/notifications`).set('authorization', w.tokens.official),
+    (s) => s.body.summary.sent === 1,
+    5_000,
+  );
   expect(msg.received).toHaveLength(1);
   const st = await t.http().get('/v1/passengers/me/status').set('authorization', contactAuth).expect(200);
   expect(st.body.colour).toBe('yellow');

@@ -18,6 +18,15 @@ import { randomUUID } from 'node:crypto';
 import type { Response } from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  createStaffedCarrier,
+  expectError,
+  openCase,
+  passengerIdOf,
+  registerManualRide,
+  scanRide,
+  withCheckChar as appendCheckChar,
+} from '../support/flows.js';
+import {
   clientToken,
   confirmedPassenger,
   createCarrier,
@@ -75,19 +84,13 @@ const newName = (n: number) =>
   `${SURNAMES[n % SURNAMES.length]}${String.fromCodePoint(0x5b50 + n)}${String.fromCodePoint(0x6c00 + n)}`;
 const newPhone = (n: number) => `137${String(n).padStart(8, '0')}`;
 
-/** GB 11643-1999: appends the check character to 17 digits. */
+/** GB 11643-1999: appends the check character to 17 digits (cross-checked with the shared validator). */
 function withCheckChar(first17: string): string {
-  const weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
-  const sum = Array.from(first17).reduce((s, d, i) => s + Number(d) * weights[i]!, 0);
-  const id = `${first17}${'10X98765432'[sum % 11]}`;
+  const id = appendCheckChar(first17);
   expect(isValidIdNumber(id)).toBe(true);
   return id;
 }
 const newIdNumber = (n: number) => withCheckChar(`1101051990${String(n).padStart(7, '0')}`);
-
-function expectError(res: Response, status: number, code: string) {
-  expect({ status: res.status, code: res.body?.error?.code }).toEqual({ status, code });
-}
 
 /** None of the raw values appears anywhere in the response. */
 function expectNoRaw(body: unknown, raw: string[]) {
@@ -223,8 +226,7 @@ class Kit {
       ...(opts.idNumber ? { idNumber: opts.idNumber } : {}),
     };
     const auth = await confirmedPassenger(this.t, `trace-${n}`, identity);
-    const me = await this.t.http().get('/v1/passengers/me').set('authorization', auth).expect(200);
-    return { id: me.body.id as string, auth, ...identity };
+    return { id: await passengerIdOf(this.t, auth), auth, ...identity };
   }
 
   async vehicle(
@@ -232,21 +234,16 @@ class Kit {
     opts: { route?: string; city?: string; staff?: boolean } = {},
   ): Promise<Vehicle> {
     const n = next();
-    const { carrier, code } = await createCarrier(this.t, this.w.tokens.operator, {
+    const body = {
       kind,
       plate: `粤B${String(n).padStart(5, '0')}`,
       route: opts.route ?? `${n}路`,
       city: opts.city ?? '深圳',
-    });
+    };
+    const { carrier, code } = opts.staff
+      ? await createStaffedCarrier(this.t, this.w, body)
+      : await createCarrier(this.t, this.w.tokens.operator, body);
     const stored = carrier as typeof carrier & { route: string | null; city: string };
-    if (opts.staff) {
-      await this.t
-        .http()
-        .post(`/v1/carriers/${carrier.id}/staff`)
-        .set('authorization', this.w.tokens.operator)
-        .send({ clientId: this.w.staff.clientId })
-        .expect(200);
-    }
     return {
       id: carrier.id,
       kind,
@@ -259,40 +256,26 @@ class Kit {
 
   /** An offline scan at BASE + offsetMs: boardedAt is exactly that time. */
   async ride(p: Person, v: Vehicle, offsetMs: number): Promise<string> {
-    const res = await this.t
-      .http()
-      .post('/v1/rides')
-      .set('authorization', p.auth)
-      .send({ code: v.code, clientRideId: randomUUID(), scannedAt: iso(offsetMs) });
-    expect(res.status, JSON.stringify(res.body)).toBe(201);
-    expect(res.body.ride.boardedAt).toBe(iso(offsetMs));
-    return res.body.ride.id as string;
+    const ride = await scanRide(this.t, p.auth, v.code, iso(offsetMs));
+    expect(ride.boardedAt).toBe(iso(offsetMs));
+    return ride.id;
   }
 
   /** Staff registration (w.staff must be bound to the carrier) at BASE + offsetMs. */
   async manualRide(v: Vehicle, who: Identity, offsetMs: number) {
-    const res = await this.t
-      .http()
-      .post(`/v1/carriers/${v.id}/manual-rides`)
-      .set('authorization', this.w.tokens.staff)
-      .send({ ...who, boardedAt: iso(offsetMs) });
-    expect(res.status, JSON.stringify(res.body)).toBe(201);
-    expect(res.body.ride).toMatchObject({ source: 'manual', boardedAt: iso(offsetMs) });
-    return res.body as { ride: { id: string }; rider: { matched: boolean } };
+    const res = await registerManualRide(this.t, this.w, v.id, { ...who, boardedAt: iso(offsetMs) });
+    expect(res.ride).toMatchObject({ source: 'manual', boardedAt: iso(offsetMs) });
+    return res;
   }
 
   createCase(subject: Record<string, string>, fromMs: number, toMs: number, token = this.w.tokens.official) {
-    return this.t
-      .http()
-      .post('/v1/cases')
-      .set('authorization', token)
-      .send({
-        subject,
-        infectiousFrom: iso(fromMs),
-        infectiousTo: iso(toMs),
-        caseNumber: `C-${next()}`,
-        reason: 'positive PCR test',
-      });
+    return openCase(this.t, token, {
+      subject,
+      infectiousFrom: iso(fromMs),
+      infectiousTo: iso(toMs),
+      caseNumber: `C-${next()}`,
+      reason: 'positive PCR test',
+    });
   }
 
   async openCase(

@@ -10,8 +10,14 @@ import request from 'supertest';
 import { inject } from 'vitest';
 import { startFakeSuperApp, type FakeSuperApp } from './fake-super-app.js';
 
+export interface TestDatabase {
+  url: string;
+  db: Db;
+  drop(): Promise<void>;
+}
+
 /** A fresh database cloned from the migrated template: one per test file, so files run in parallel. */
-export async function createTestDatabase(): Promise<{ url: string; db: Db; drop(): Promise<void> }> {
+export async function createTestDatabase(): Promise<TestDatabase> {
   const adminUrl = inject('pgAdminUrl');
   const template = inject('templateDb');
   const name = `${template}_f_${randomBytes(6).toString('hex')}`;
@@ -46,10 +52,15 @@ export interface TestApp {
 
 export const TEST_MASTER_KEY = randomBytes(32).toString('base64');
 
-/** buildApp on a fresh database with a fake super-app login server on 127.0.0.1. */
-export async function createTestApp(env: Record<string, string> = {}): Promise<TestApp> {
-  const database = await createTestDatabase();
-  const superApp = await startFakeSuperApp();
+/**
+ * buildApp on `database` with the test configuration (`env` on top of the test defaults) and a movable clock.
+ * close() closes the app only: the database and the fake super-app stay the caller's.
+ */
+export async function buildTestApp(
+  database: TestDatabase,
+  superApp: FakeSuperApp,
+  env: Record<string, string> = {},
+): Promise<TestApp> {
   const config = loadConfig({
     NODE_ENV: 'test',
     RIDETRACE_MASTER_KEY: TEST_MASTER_KEY,
@@ -80,8 +91,19 @@ export async function createTestApp(env: Record<string, string> = {}): Promise<T
     superApp,
     clock,
     http: () => request(app.server),
+    close: () => app.close(),
+  };
+}
+
+/** buildApp on a fresh database with a fake super-app login server on 127.0.0.1. */
+export async function createTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+  const database = await createTestDatabase();
+  const superApp = await startFakeSuperApp();
+  const t = await buildTestApp(database, superApp, env);
+  return {
+    ...t,
     close: async () => {
-      await app.close();
+      await t.close();
       await superApp.close();
       await database.drop();
     },

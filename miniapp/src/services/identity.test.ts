@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { isValidIdNumber, isValidName, isValidPhone, normalizePhone } from './identity';
+import {
+  identityBody,
+  identityErrors,
+  isValidIdNumber,
+  isValidName,
+  isValidPhone,
+  normalizePhone,
+} from './identity';
 
 describe('input checks', () => {
   it('phones', () => {
@@ -23,5 +30,23 @@ describe('input checks', () => {
     expect(isValidIdNumber('11010119900307002x')).toBe(true);
     expect(isValidIdNumber('110101199003070001')).toBe(false);
     expect(isValidIdNumber('1101011990030700')).toBe(false);
+  });
+
+  it('a whole identity: the refused fields, and the body sent', () => {
+    expect(identityErrors({ name: '张三丰', phone: '138 1234 5678', idNumber: '' })).toEqual({});
+    expect(identityErrors({ name: 'R2D2', phone: '12345', idNumber: '110101199003070001' })).toEqual({
+      name: 'confirm.invalidName',
+      phone: 'confirm.invalidPhone',
+      idNumber: 'confirm.invalidId',
+    });
+    expect(identityBody({ name: ' 张三丰 ', phone: '+86 138-1234-5678', idNumber: ' ' })).toEqual({
+      name: '张三丰',
+      phone: '13812345678',
+    });
+    expect(identityBody({ name: '张三丰', phone: '13812345678', idNumber: '11010119900307002x ' })).toEqual({
+      name: '张三丰',
+      phone: '13812345678',
+      idNumber: '11010119900307002X',
+    });
   });
 });

@@ -1,3 +1,5 @@
+import type { MessageKey } from './messages';
+
 /**
  * Input checks before sending (the server validates again with the patterns in shared/src/identity.ts; these are
  * simplified copies because the mini-program imports no runtime code from shared/).
@@ -26,4 +28,37 @@ export function isValidIdNumber(id: string): boolean {
   let sum = 0;
   for (let i = 0; i < 17; i++) sum += Number(s[i]) * ID_WEIGHTS[i]!;
   return ID_CHECK[sum % 11] === s[17];
+}
+
+/** What a rider types: name, phone and an optional ID number, as typed. */
+export interface IdentityInput {
+  name: string;
+  phone: string;
+  idNumber: string;
+}
+
+export type IdentityErrors = Partial<Record<keyof IdentityInput, MessageKey>>;
+
+export const EMPTY_IDENTITY: IdentityInput = { name: '', phone: '', idNumber: '' };
+
+/** The message of every field the server would refuse; none when the identity can be sent. */
+export function identityErrors({ name, phone, idNumber }: IdentityInput): IdentityErrors {
+  const errors: IdentityErrors = {};
+  if (!isValidName(name)) errors.name = 'confirm.invalidName';
+  if (!isValidPhone(phone)) errors.phone = 'confirm.invalidPhone';
+  if (idNumber.trim() && !isValidIdNumber(idNumber)) errors.idNumber = 'confirm.invalidId';
+  return errors;
+}
+
+/** The identity as the API takes it: name trimmed, phone normalised, the ID number only when given. */
+export function identityBody({ name, phone, idNumber }: IdentityInput): {
+  name: string;
+  phone: string;
+  idNumber?: string;
+} {
+  return {
+    name: name.trim(),
+    phone: normalizePhone(phone),
+    ...(idNumber.trim() ? { idNumber: idNumber.trim().toUpperCase() } : {}),
+  };
 }

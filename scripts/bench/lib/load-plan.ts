@@ -1,5 +1,7 @@
 /** What the loader's main thread and its workers share. Plain data: it crosses postMessage. */
 
+import { GIVEN_NAMES, SURNAMES } from '../../src/demo-people.js';
+
 export type CarrierKind = 'bus' | 'taxi' | 'metro' | 'ferry';
 
 export interface LoadPlan {
@@ -63,65 +65,16 @@ export interface JobDone {
 
 export type WorkerMessage = { type: 'ready' } | JobDone | { type: 'error'; message: string };
 
-/** Deterministic pseudo-random numbers (mulberry32): the same seed gives the same city. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Canonical text of the uuid stored at `index`. */
 export function uuidAt(ids: Uint8Array, index: number): string {
   const h = Buffer.from(ids.buffer, ids.byteOffset + index * 16, 16).toString('hex');
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
 }
 
-const SURNAMES = [
-  '王',
-  '李',
-  '张',
-  '刘',
-  '陈',
-  '杨',
-  '黄',
-  '赵',
-  '吴',
-  '周',
-  '徐',
-  '孙',
-  '马',
-  '朱',
-  '胡',
-  '郭',
-];
-const GIVEN = [
-  '伟',
-  '芳',
-  '娜',
-  '秀英',
-  '敏',
-  '静',
-  '丽',
-  '强',
-  '磊',
-  '军',
-  '洋',
-  '勇',
-  '艳',
-  '杰',
-  '娟',
-  '涛',
-];
-
 /** The loaded person number `i`: a name, a unique mobile number and the dev login that reaches them. */
 export function loadedPerson(i: number): { name: string; phone: string; login: string } {
   return {
-    name: SURNAMES[i % SURNAMES.length]! + GIVEN[Math.floor(i / SURNAMES.length) % GIVEN.length]!,
+    name: SURNAMES[i % SURNAMES.length]! + GIVEN_NAMES[Math.floor(i / SURNAMES.length) % GIVEN_NAMES.length]!,
     phone: String(13_900_000_000 + i),
     login: `dev:load-${i}`,
   };

@@ -10,9 +10,9 @@ import pg from 'pg';
 import copyStreams from 'pg-copy-streams';
 import { BatchSealer } from './batch-seal.js';
 import { CopyBinaryWriter } from './copy-binary.js';
+import { pick, prng } from '../../src/demo-people.js';
 import {
   loadedPerson,
-  prng,
   uuidAt,
   type DayJob,
   type JobDone,
@@ -56,10 +56,6 @@ async function copy(sqlText: string, produce: () => Generator<Buffer>): Promise<
 
 const RIDE_COLUMNS =
   'id, carrier_id, boarded_at, passenger_key, passenger_sealed, source, late, flagged, received_at, registered_by';
-
-function pick<T>(rnd: () => number, xs: readonly T[]): T {
-  return xs[Math.floor(rnd() * xs.length)]!;
-}
 
 /** The day's rides, ordered by boarding time (the order scans arrive in). */
 function ridesOfDay(job: DayJob) {

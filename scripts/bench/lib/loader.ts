@@ -8,8 +8,8 @@ import {
 import { sql } from 'kysely';
 import { randomBytes } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
+import { prng } from '../../src/demo-people.js';
 import {
-  prng,
   uuidAt,
   type CarrierKind,
   type DayJob,

@@ -2,7 +2,6 @@
 import type {} from '../../../tests/support/global-setup.js';
 import type { AppContext } from '@ridetrace/server/context';
 import { bumpCodeGeneration } from '@ridetrace/server/modules/carriers/carriers.repository';
-import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -15,6 +14,7 @@ import {
   type TestApp,
   type World,
 } from '../../../tests/support/test-app.js';
+import { runCli } from '../../../tests/support/run-cli.js';
 import { createProgress } from '../progress.js';
 import { CarrierImportError, formatProblem, importCarriers } from './carriers-import.js';
 
@@ -328,21 +328,7 @@ describe('progress reporter', () => {
 
 // ---------------------------------------------------------------- the CLI (needs cli.ts to register the command)
 
-type Run = { code: number; stdout: string; stderr: string };
-
-function cli(args: string[]): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(
-      'pnpm',
-      ['-s', 'cli', ...args],
-      { cwd: '/work/main', env: cliEnv(t), timeout: 60_000 },
-      (err, stdout, stderr) => {
-        const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
-        resolve({ code, stdout: String(stdout), stderr: String(stderr) });
-      },
-    );
-  });
-}
+const cli = (args: string[]) => runCli(args, cliEnv(t));
 
 // Each run starts pnpm, tsx and the server modules: seconds per child process.
 describe('carriers import: CLI', { timeout: 90_000 }, () => {

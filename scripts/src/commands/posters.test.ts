@@ -4,7 +4,6 @@ import { createCanvas } from '@napi-rs/canvas';
 import { Resvg } from '@resvg/resvg-js';
 import type { AppContext } from '@ridetrace/server/context';
 import jsQR from 'jsqr';
-import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -21,6 +20,7 @@ import {
   type TestApp,
   type World,
 } from '../../../tests/support/test-app.js';
+import { runCli } from '../../../tests/support/run-cli.js';
 import {
   INSTRUCTION_EN,
   INSTRUCTION_ZH,
@@ -365,21 +365,7 @@ describe('posters: filters and errors', () => {
 
 // ---------------------------------------------------------------- the CLI (needs cli.ts to register the command)
 
-type Run = { code: number; stdout: string; stderr: string };
-
-function cli(args: string[]): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(
-      'pnpm',
-      ['-s', 'cli', ...args],
-      { cwd: '/work/main', env: cliEnv(t), timeout: 90_000 },
-      (err, stdout, stderr) => {
-        const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
-        resolve({ code, stdout: String(stdout), stderr: String(stderr) });
-      },
-    );
-  });
-}
+const cli = (args: string[]) => runCli(args, cliEnv(t), 90_000);
 
 // Each run starts pnpm, tsx and the server modules: seconds per child process.
 describe('posters: CLI', { timeout: 90_000 }, () => {

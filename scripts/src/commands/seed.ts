@@ -8,56 +8,7 @@ import type { CarrierKind } from '@ridetrace/shared';
 import { randomUUID } from 'node:crypto';
 import type { Command } from 'commander';
 import { withContext } from '../context.js';
-
-const SURNAMES = [
-  '王',
-  '李',
-  '张',
-  '刘',
-  '陈',
-  '杨',
-  '黄',
-  '赵',
-  '吴',
-  '周',
-  '徐',
-  '孙',
-  '马',
-  '朱',
-  '胡',
-  '郭',
-  '何',
-  '林',
-];
-const GIVEN = [
-  '伟',
-  '芳',
-  '娜',
-  '秀英',
-  '敏',
-  '静',
-  '丽',
-  '强',
-  '磊',
-  '军',
-  '洋',
-  '勇',
-  '艳',
-  '杰',
-  '娟',
-  '涛',
-  '明',
-  '超',
-];
-
-/** Deterministic pseudo-random numbers, so two demo runs give the same city. */
-function prng(seed: number) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s * 1664525 + 1013904223) >>> 0;
-    return s / 2 ** 32;
-  };
-}
+import { GIVEN_NAMES, pick, prng, SURNAMES } from '../demo-people.js';
 
 export interface DemoReport {
   operators: number;
@@ -73,7 +24,6 @@ export async function seedDemo(
   opts: { passengers: number; days: number; seed: number },
 ): Promise<DemoReport> {
   const rnd = prng(opts.seed);
-  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
   const suffix = String(opts.seed);
   const operators = [
     { id: `demo-bus-${suffix}`, name: '示范公交集团 Demo Bus', kinds: ['bus'] as CarrierKind[] },
@@ -96,7 +46,7 @@ export async function seedDemo(
             : `粤B${suffix}D${String(i).padStart(3, '0')}`;
       const route =
         kind === 'bus'
-          ? `${pick(['36', '101', 'M202', '8'])}路`
+          ? `${pick(rnd, ['36', '101', 'M202', '8'])}路`
           : kind === 'metro'
             ? `${1 + (i % 4)}号线`
             : kind === 'ferry'
@@ -144,7 +94,7 @@ export async function seedDemo(
     const login = await passengerForLogin(ctx, `dev:demo-${suffix}-${p}`);
     const phone = `139${String(Math.floor(rnd() * 1e8)).padStart(8, '0')}`;
     await confirm(ctx, login.id, {
-      name: pick(SURNAMES) + pick(GIVEN),
+      name: pick(rnd, SURNAMES) + pick(rnd, GIVEN_NAMES),
       phone,
       consentVersion: ctx.config.consentVersion,
     });
@@ -153,7 +103,7 @@ export async function seedDemo(
       const boardedAt = new Date(now - Math.floor(rnd() * opts.days * 86_400_000));
       await recordRide(ctx, ctx.db, {
         passengerId: login.id,
-        carrierId: pick(carriers).id,
+        carrierId: pick(rnd, carriers).id,
         generation: null,
         clientRideId: randomUUID(),
         time: { boardedAt, source: 'scan', late: false },

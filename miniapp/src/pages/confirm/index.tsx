@@ -1,42 +1,42 @@
-import { Button, Input, Text, View } from '@tarojs/components';
+import { Button, Text, View } from '@tarojs/components';
 import Taro from '@tarojs/taro';
 import { useState } from 'react';
-import type { Consent } from '@ridetrace/shared';
+import { ConsentCard } from '../../components/ConsentCard';
 import { ErrorNotice } from '../../components/ErrorNotice';
+import { IdentityFields } from '../../components/IdentityFields';
+import { useConsent } from '../../hooks/useConsent';
 import { usePageTitle } from '../../hooks/usePageTitle';
-import { useRemote } from '../../hooks/useRemote';
-import { api } from '../../services/api';
 import { toApiError, type ApiError } from '../../services/api-error';
 import { formatDateTime } from '../../services/format';
-import { useLang } from '../../services/i18n-core';
-import { isValidIdNumber, isValidName, isValidPhone, normalizePhone } from '../../services/identity';
-import { useT, type MessageKey } from '../../services/messages';
+import {
+  identityBody,
+  identityErrors,
+  type IdentityErrors,
+  type IdentityInput,
+} from '../../services/identity';
+import { useT } from '../../services/messages';
 import { confirmIdentity, pendingPreview } from '../../services/rides';
 import { readStore } from '../../services/storage';
-
-type FieldErrors = Partial<Record<'name' | 'phone' | 'idNumber', MessageKey>>;
 
 /** First scan: what was scanned, who is riding, the consent text and one confirm button. */
 export default function ConfirmPage() {
   usePageTitle('confirm.title');
   const t = useT();
-  const lang = useLang();
   const [preview] = useState(pendingPreview);
   const [remembered] = useState(() => readStore('rt.identity'));
   const known = Boolean(preview?.passenger.name && remembered);
   const [editing, setEditing] = useState(!known);
-  const [name, setName] = useState(remembered?.name ?? '');
-  const [phone, setPhone] = useState(remembered?.phone ?? '');
-  const [idNumber, setIdNumber] = useState('');
-  const [fieldErrors, setFieldErrors] = useState<FieldErrors>({});
+  const [identity, setIdentity] = useState<IdentityInput>({
+    name: remembered?.name ?? '',
+    phone: remembered?.phone ?? '',
+    idNumber: '',
+  });
+  const [fieldErrors, setFieldErrors] = useState<IdentityErrors>({});
   const [phoneHint, setPhoneHint] = useState(false);
   const [submitting, setSubmitting] = useState(false);
   const [error, setError] = useState<ApiError | null>(null);
   const [noRide, setNoRide] = useState(false);
-  const [consent, reloadConsent] = useRemote(async () => {
-    const { data } = await api<Consent>({ method: 'GET', path: '/v1/consent', auth: 'none' });
-    return data;
-  });
+  const [consent, reloadConsent] = useConsent();
 
   if (!preview) {
     return (
@@ -53,15 +53,12 @@ export default function ConfirmPage() {
     // Platforms that hand over the number itself fill the field; WeChat returns only an exchange code that
     // the server would have to redeem, so the passenger types the number there.
     const { phoneNumber } = e.detail as { phoneNumber?: string };
-    if (phoneNumber) setPhone(phoneNumber);
+    if (phoneNumber) setIdentity((i) => ({ ...i, phone: phoneNumber }));
     else setPhoneHint(true);
   };
 
   const submit = async () => {
-    const errors: FieldErrors = {};
-    if (!isValidName(name)) errors.name = 'confirm.invalidName';
-    if (!isValidPhone(phone)) errors.phone = 'confirm.invalidPhone';
-    if (idNumber.trim() && !isValidIdNumber(idNumber)) errors.idNumber = 'confirm.invalidId';
+    const errors = identityErrors(identity);
     setFieldErrors(errors);
     if (Object.keys(errors).length > 0) {
       setEditing(true);
@@ -72,9 +69,7 @@ export default function ConfirmPage() {
     setError(null);
     try {
       const result = await confirmIdentity({
-        name: name.trim(),
-        phone: normalizePhone(phone),
-        ...(idNumber.trim() ? { idNumber: idNumber.trim().toUpperCase() } : {}),
+        ...identityBody(identity),
         consentVersion: consent.data.version,
       });
       if (result.ride) await Taro.redirectTo({ url: '/pages/pass/index' });
@@ -128,58 +123,28 @@ export default function ConfirmPage() {
 
       {editing ? (
         <View className="card">
-          <View className="field">
-            <Text className="field__label">{t('confirm.name')}</Text>
-            <Input
-              className="input"
-              id="confirm-name"
-              value={name}
-              maxlength={40}
-              placeholder={t('confirm.namePlaceholder')}
-              aria-label={t('confirm.name')}
-              onInput={(e) => setName(e.detail.value)}
-            />
-            {fieldErrors.name && <Text className="field__error">{t(fieldErrors.name)}</Text>}
-          </View>
-          <View className="field">
-            <Text className="field__label">{t('confirm.phone')}</Text>
-            <Input
-              className="input"
-              id="confirm-phone"
-              type="number"
-              value={phone}
-              maxlength={11}
-              placeholder={t('confirm.phonePlaceholder')}
-              aria-label={t('confirm.phone')}
-              onInput={(e) => setPhone(e.detail.value)}
-            />
-            {process.env.TARO_ENV === 'weapp' && (
-              <Button
-                className="btn btn--secondary"
-                openType="getPhoneNumber"
-                onGetPhoneNumber={onPhoneNumber}
-                aria-label={t('confirm.phoneButton')}
-              >
-                {t('confirm.phoneButton')}
-              </Button>
-            )}
-            {phoneHint && <Text className="hint">{t('confirm.phoneManual')}</Text>}
-            {fieldErrors.phone && <Text className="field__error">{t(fieldErrors.phone)}</Text>}
-          </View>
-          <View className="field">
-            <Text className="field__label">{t('confirm.idNumber')}</Text>
-            <Input
-              className="input"
-              id="confirm-id"
-              type="idcard"
-              value={idNumber}
-              maxlength={18}
-              placeholder={t('confirm.idPlaceholder')}
-              aria-label={t('confirm.idNumber')}
-              onInput={(e) => setIdNumber(e.detail.value)}
-            />
-            {fieldErrors.idNumber && <Text className="field__error">{t(fieldErrors.idNumber)}</Text>}
-          </View>
+          <IdentityFields
+            idPrefix="confirm"
+            value={identity}
+            onChange={(field, value) => setIdentity((i) => ({ ...i, [field]: value }))}
+            errors={fieldErrors}
+            placeholders
+            phoneExtra={
+              <>
+                {process.env.TARO_ENV === 'weapp' && (
+                  <Button
+                    className="btn btn--secondary"
+                    openType="getPhoneNumber"
+                    onGetPhoneNumber={onPhoneNumber}
+                    aria-label={t('confirm.phoneButton')}
+                  >
+                    {t('confirm.phoneButton')}
+                  </Button>
+                )}
+                {phoneHint && <Text className="hint">{t('confirm.phoneManual')}</Text>}
+              </>
+            }
+          />
         </View>
       ) : (
         <Button
@@ -191,17 +156,12 @@ export default function ConfirmPage() {
         </Button>
       )}
 
-      <View className="card" id="confirm-consent">
-        <Text className="subtitle">{t('confirm.consent')}</Text>
-        {consent.state === 'loading' && <Text className="loading">{t('common.loading')}</Text>}
-        {consent.state === 'error' && <ErrorNotice error={consent.error} onRetry={reloadConsent} />}
-        {consent.state === 'ok' && (
-          <View>
-            <Text className="consent">{consent.data.text[lang]}</Text>
-            <Text className="hint">{t('confirm.consentVersion', { v: consent.data.version })}</Text>
-          </View>
-        )}
-      </View>
+      <ConsentCard
+        id="confirm-consent"
+        title={t('confirm.consent')}
+        consent={consent}
+        onRetry={reloadConsent}
+      />
 
       {error && <ErrorNotice error={error} />}
       {noRide ? (

@@ -1,9 +1,9 @@
 import { Button, Text, View } from '@tarojs/components';
 import { useState } from 'react';
-import type { Consent } from '@ridetrace/shared';
+import { ConsentCard } from '../../components/ConsentCard';
 import { ErrorNotice } from '../../components/ErrorNotice';
+import { useConsent } from '../../hooks/useConsent';
 import { usePageTitle } from '../../hooks/usePageTitle';
-import { useRemote } from '../../hooks/useRemote';
 import { api, clearPassengerToken } from '../../services/api';
 import { toApiError, type ApiError } from '../../services/api-error';
 import { LANGS, setLang, useLang, type Lang } from '../../services/i18n-core';
@@ -19,10 +19,7 @@ export default function SettingsPage() {
   usePageTitle('settings.title');
   const t = useT();
   const lang = useLang();
-  const [consent, reloadConsent] = useRemote(async () => {
-    const { data } = await api<Consent>({ method: 'GET', path: '/v1/consent', auth: 'none' });
-    return data;
-  });
+  const [consent, reloadConsent] = useConsent();
   const [deletion, setDeletion] = useState<Deletion>('idle');
   const [error, setError] = useState<ApiError | null>(null);
 
@@ -72,17 +69,12 @@ export default function SettingsPage() {
         ))}
       </View>
 
-      <View className="card" id="settings-consent">
-        <Text className="subtitle">{t('settings.consent')}</Text>
-        {consent.state === 'loading' && <Text className="loading">{t('common.loading')}</Text>}
-        {consent.state === 'error' && <ErrorNotice error={consent.error} onRetry={reloadConsent} />}
-        {consent.state === 'ok' && (
-          <View>
-            <Text className="consent">{consent.data.text[lang]}</Text>
-            <Text className="hint">{t('confirm.consentVersion', { v: consent.data.version })}</Text>
-          </View>
-        )}
-      </View>
+      <ConsentCard
+        id="settings-consent"
+        title={t('settings.consent')}
+        consent={consent}
+        onRetry={reloadConsent}
+      />
 
       <View className="card" id="settings-delete">
         <Text className="subtitle">{t('settings.delete')}</Text>

@@ -1,16 +1,24 @@
-import { Button, Input, Text, Textarea, View } from '@tarojs/components';
+import { Button, Text, Textarea, View } from '@tarojs/components';
 import Taro from '@tarojs/taro';
 import { useEffect, useState } from 'react';
 import type { Carrier, ManualRideResult, VerifiedStatus } from '@ridetrace/shared';
 import { ErrorNotice } from '../../components/ErrorNotice';
+import { FormField } from '../../components/FormField';
+import { IdentityFields } from '../../components/IdentityFields';
 import { StatusBadge } from '../../components/StatusBadge';
 import { usePageTitle } from '../../hooks/usePageTitle';
 import { useRemote } from '../../hooks/useRemote';
 import { api, hasStaffSession, signInStaff, signOutStaff } from '../../services/api';
 import { toApiError, type ApiError } from '../../services/api-error';
 import { formatDateTime, formatHm } from '../../services/format';
-import { isValidIdNumber, isValidName, isValidPhone, normalizePhone } from '../../services/identity';
-import { useT, type MessageKey } from '../../services/messages';
+import {
+  EMPTY_IDENTITY,
+  identityBody,
+  identityErrors,
+  type IdentityErrors,
+  type IdentityInput,
+} from '../../services/identity';
+import { useT } from '../../services/messages';
 import { uuidV4 } from '../../services/uuid';
 import './index.scss';
 
@@ -81,27 +89,8 @@ function SignIn({ onSignedIn }: { onSignedIn: () => void }) {
   return (
     <View className="card">
       <Text className="subtitle">{t('staff.signIn')}</Text>
-      <View className="field">
-        <Text className="field__label">{t('staff.clientId')}</Text>
-        <Input
-          className="input"
-          id="staff-client-id"
-          value={clientId}
-          aria-label={t('staff.clientId')}
-          onInput={(e) => setClientId(e.detail.value)}
-        />
-      </View>
-      <View className="field">
-        <Text className="field__label">{t('staff.secret')}</Text>
-        <Input
-          className="input"
-          id="staff-secret"
-          password
-          value={secret}
-          aria-label={t('staff.secret')}
-          onInput={(e) => setSecret(e.detail.value)}
-        />
-      </View>
+      <FormField id="staff-client-id" label={t('staff.clientId')} value={clientId} onInput={setClientId} />
+      <FormField id="staff-secret" label={t('staff.secret')} password value={secret} onInput={setSecret} />
       {error && <ErrorNotice error={error} />}
       <Button
         className="btn"
@@ -166,14 +155,10 @@ function StaffConsole({ onSessionError, onSignOut }: { onSessionError: () => voi
   );
 }
 
-type FieldErrors = Partial<Record<'name' | 'phone' | 'idNumber', MessageKey>>;
-
 function ManualRide({ carrier, onSessionError }: { carrier: Carrier; onSessionError: () => void }) {
   const t = useT();
-  const [name, setName] = useState('');
-  const [phone, setPhone] = useState('');
-  const [idNumber, setIdNumber] = useState('');
-  const [fieldErrors, setFieldErrors] = useState<FieldErrors>({});
+  const [identity, setIdentity] = useState<IdentityInput>(EMPTY_IDENTITY);
+  const [fieldErrors, setFieldErrors] = useState<IdentityErrors>({});
   // Kept across retries of the same registration so a lost reply never records the rider twice.
   const [clientRideId, setClientRideId] = useState(uuidV4);
   const [busy, setBusy] = useState(false);
@@ -181,10 +166,7 @@ function ManualRide({ carrier, onSessionError }: { carrier: Carrier; onSessionEr
   const [result, setResult] = useState<ManualRideResult | null>(null);
 
   const submit = async () => {
-    const errors: FieldErrors = {};
-    if (!isValidName(name)) errors.name = 'confirm.invalidName';
-    if (!isValidPhone(phone)) errors.phone = 'confirm.invalidPhone';
-    if (idNumber.trim() && !isValidIdNumber(idNumber)) errors.idNumber = 'confirm.invalidId';
+    const errors = identityErrors(identity);
     setFieldErrors(errors);
     if (Object.keys(errors).length > 0) return;
     setBusy(true);
@@ -194,17 +176,10 @@ function ManualRide({ carrier, onSessionError }: { carrier: Carrier; onSessionEr
         method: 'POST',
         path: `/v1/carriers/${carrier.id}/manual-rides`,
         auth: 'staff',
-        data: {
-          name: name.trim(),
-          phone: normalizePhone(phone),
-          ...(idNumber.trim() ? { idNumber: idNumber.trim().toUpperCase() } : {}),
-          clientRideId,
-        },
+        data: { ...identityBody(identity), clientRideId },
       });
       setResult(data);
-      setName('');
-      setPhone('');
-      setIdNumber('');
+      setIdentity(EMPTY_IDENTITY);
       setClientRideId(uuidV4());
     } catch (err) {
       const e = toApiError(err);
@@ -219,44 +194,12 @@ function ManualRide({ carrier, onSessionError }: { carrier: Carrier; onSessionEr
     <View className="card" id="staff-manual">
       <Text className="subtitle">{t('staff.manual')}</Text>
       <Text className="hint">{t('staff.selected', { plate: carrier.plate })}</Text>
-      <View className="field">
-        <Text className="field__label">{t('confirm.name')}</Text>
-        <Input
-          className="input"
-          id="manual-name"
-          value={name}
-          maxlength={40}
-          aria-label={t('confirm.name')}
-          onInput={(e) => setName(e.detail.value)}
-        />
-        {fieldErrors.name && <Text className="field__error">{t(fieldErrors.name)}</Text>}
-      </View>
-      <View className="field">
-        <Text className="field__label">{t('confirm.phone')}</Text>
-        <Input
-          className="input"
-          id="manual-phone"
-          type="number"
-          value={phone}
-          maxlength={11}
-          aria-label={t('confirm.phone')}
-          onInput={(e) => setPhone(e.detail.value)}
-        />
-        {fieldErrors.phone && <Text className="field__error">{t(fieldErrors.phone)}</Text>}
-      </View>
-      <View className="field">
-        <Text className="field__label">{t('confirm.idNumber')}</Text>
-        <Input
-          className="input"
-          id="manual-id"
-          type="idcard"
-          value={idNumber}
-          maxlength={18}
-          aria-label={t('confirm.idNumber')}
-          onInput={(e) => setIdNumber(e.detail.value)}
-        />
-        {fieldErrors.idNumber && <Text className="field__error">{t(fieldErrors.idNumber)}</Text>}
-      </View>
+      <IdentityFields
+        idPrefix="manual"
+        value={identity}
+        onChange={(field, value) => setIdentity((i) => ({ ...i, [field]: value }))}
+        errors={fieldErrors}
+      />
       {error && <ErrorNotice error={error} />}
       {result && (
         <View className="notice notice--info" role="status" id="manual-result">

@@ -1,0 +1,25 @@
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+
+export const REPO_ROOT = path.resolve(import.meta.dirname, '../..');
+
+export interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** `pnpm <args>` in the repository root as a child process; resolves (never rejects) with its exit code and output. */
+export function runPnpm(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 60_000): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile('pnpm', args, { cwd: REPO_ROOT, env, timeout: timeoutMs }, (err, stdout, stderr) => {
+      const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
+      resolve({ code, stdout: String(stdout), stderr: String(stderr) });
+    });
+  });
+}
+
+/** `pnpm -s cli <args>` (scripts/src/cli.ts), e.g. with cliEnv(t) to run on a test app's database. */
+export function runCli(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 60_000): Promise<Run> {
+  return runPnpm(['-s', 'cli', ...args], env, timeoutMs);
+}
