@@ -4,7 +4,7 @@ import type { DayKey } from '../../crypto/keyring.js';
 import type { AppContext } from '../../context.js';
 import type { PassengerRow } from '../../db/tables.js';
 import { AppError } from '../../errors.js';
-import { findPassengersByIds, findRegistrationsSharingIndexes } from '../passengers/passengers.service.js';
+import { findPassengersWithRelated } from '../passengers/passengers.service.js';
 import { dayOf, daysBetween } from '../rides/ride-time.js';
 import { findContacts, type ContactRow } from './cases.repository.js';
 
@@ -100,9 +100,15 @@ async function contactsOf(
   );
   const caseRides = new Set<string>();
   const byPassenger = new Map<string, TracedContact[]>();
+  // A co-passenger ride near several case rides (degree 2: many) comes back once per case ride: decrypt it once.
+  const opened = new Map<string, string | null>();
   for (const row of rows) {
     caseRides.add(row.case_ride_id);
-    const pid = await openPassenger(cache, row);
+    let pid = row.ride_id ? opened.get(row.ride_id) : null;
+    if (pid === undefined) {
+      pid = await openPassenger(cache, row);
+      opened.set(row.ride_id!, pid);
+    }
     if (!pid || exclude.has(pid)) continue;
     const gapSeconds = Math.abs(row.boarded_at!.getTime() - row.case_boarded_at.getTime()) / 1000;
     const contact: TracedContact = {
@@ -199,9 +205,10 @@ export async function traceExposures(
     }
   }
 
-  const rows = await findPassengersByIds(ctx, [...found.keys()]);
-  // Registrations of the same people that had no contact themselves (an app user who rode as a manual rider).
-  const related = (await findRegistrationsSharingIndexes(ctx, rows)).filter((r) => !subjects.has(r.id));
+  // With the registrations of the same people that had no contact themselves (an app user who rode as a manual
+  // rider).
+  const { rows, related: all } = await findPassengersWithRelated(ctx, [...found.keys()]);
+  const related = all.filter((r) => !subjects.has(r.id));
   const live = [...rows, ...related].filter((r) => r.deleted_at === null);
   const unlinkable = rows.filter((r) => r.deleted_at !== null).length;
   const persons = mergePersons(found, live).sort(

@@ -1,4 +1,4 @@
-import type { Insertable, Updateable } from 'kysely';
+import { sql, type Insertable, type Selectable, type Updateable } from 'kysely';
 import type { Db } from '../../db/index.js';
 import type { PassengersTable } from '../../db/tables.js';
 
@@ -55,7 +55,37 @@ export async function updatePassenger(db: Db, id: string, set: Updateable<Passen
 
 export async function findPassengersByIds(db: Db, ids: string[]) {
   if (ids.length === 0) return [];
-  return db.selectFrom('passengers').selectAll().where('id', 'in', ids).execute();
+  // One array parameter: a trace can ask for thousands of ids (an IN list of thousands of parameters costs more
+  // to send, parse and plan than the lookups).
+  return db
+    .selectFrom('passengers')
+    .selectAll()
+    .where('id', '=', sql<string>`any(${ids}::uuid[])`)
+    .execute();
+}
+
+/**
+ * In one statement: the passengers with these ids, and every other live registration sharing a phone or ID number
+ * blind index with one of them (the same person registered as app user and manual rider), oldest first.
+ */
+export async function findPassengersWithRelated(db: Db, ids: string[]) {
+  if (ids.length === 0) return { rows: [], related: [] };
+  const r = await sql<Selectable<PassengersTable> & { related: boolean }>`
+    with hit as materialized (select * from passengers where id = any(${ids}::uuid[]))
+    select *, false as related from hit
+    union all
+    select * from (
+      select p.*, true as related from passengers p
+      where p.dek_wrapped is not null and not (p.id = any(${ids}::uuid[]))
+        and (p.phone_index = any(array(select phone_index from hit where phone_index is not null))
+          or p.id_number_index = any(array(select id_number_index from hit where id_number_index is not null)))
+      order by p.created_at
+    ) s`.execute(db);
+  const strip = ({ related: _, ...row }: Selectable<PassengersTable> & { related: boolean }) => row;
+  return {
+    rows: r.rows.filter((x) => !x.related).map(strip),
+    related: r.rows.filter((x) => x.related).map(strip),
+  };
 }
 
 /** Every live passenger with any of the phone or ID number blind indexes. */
@@ -66,8 +96,10 @@ export async function findPassengersByIndex(db: Db, phoneIndexes: Buffer[], idNu
     .selectAll()
     .where((eb) =>
       eb.or([
-        ...(phoneIndexes.length ? [eb('phone_index', 'in', phoneIndexes)] : []),
-        ...(idNumberIndexes.length ? [eb('id_number_index', 'in', idNumberIndexes)] : []),
+        ...(phoneIndexes.length ? [eb('phone_index', '=', sql<Buffer>`any(${phoneIndexes}::bytea[])`)] : []),
+        ...(idNumberIndexes.length
+          ? [eb('id_number_index', '=', sql<Buffer>`any(${idNumberIndexes}::bytea[])`)]
+          : []),
       ]),
     )
     .where('dek_wrapped', 'is not', null)

@@ -171,6 +171,14 @@ export async function findPassengersByIds(ctx: AppContext, ids: string[]): Promi
   return repo.findPassengersByIds(ctx.db, ids);
 }
 
+/** The passengers with these ids, and the other registrations of the same people (one query). */
+export async function findPassengersWithRelated(
+  ctx: AppContext,
+  ids: string[],
+): Promise<{ rows: PassengerRow[]; related: PassengerRow[] }> {
+  return repo.findPassengersWithRelated(ctx.db, ids);
+}
+
 /**
  * Every registration of the person a case names: the app user and manual riders may each carry the phone, the ID
  * number or both, so registrations sharing either with a match belong to the same person too.
