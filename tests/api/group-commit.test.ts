@@ -11,13 +11,17 @@ import {
   type TestApp,
   type World,
 } from '../support/test-app.js';
+import { passengerIdOf } from '../support/flows.js';
 
 let t: TestApp;
 let w: World;
+/** A live passenger for the rides written through the batcher directly. */
+let riderId: string;
 beforeAll(async () => {
   // One batch in flight at a time, so concurrent scans must share INSERTs.
   t = await createTestApp({ RIDES_BATCH_IN_FLIGHT: '1', RATE_LIMIT_PER_PASSENGER_PER_MINUTE: '1000' });
   w = await seedWorld(t);
+  riderId = await passengerIdOf(t, await confirmedPassenger(t, 'gc-rider'));
 });
 afterAll(() => t?.close());
 
@@ -53,6 +57,7 @@ it('a failing ride in a batch fails alone; the others of its batch are written',
   const batcher = new RideBatcher(t.db, { maxBatch: 10, maxInFlight: 1, maxQueueMs: 10_000 });
   const ride = (over: Partial<NewRide> = {}): NewRide => ({
     id: randomUUID(),
+    passengerId: riderId,
     carrierId: carrier.id,
     generation: null,
     boardedAt: new Date(),
@@ -90,6 +95,7 @@ it('two rides with one request key in the same moment give one ride', async () =
   const batcher = new RideBatcher(t.db, { maxBatch: 10, maxInFlight: 1, maxQueueMs: 10_000 });
   const requestKey = randomBytes(32);
   const base = {
+    passengerId: riderId,
     carrierId: carrier.id,
     generation: null,
     boardedAt: new Date(),
@@ -119,6 +125,7 @@ it('rides queued behind a stuck batch are refused with 503 after the queue bound
   const batcher = new RideBatcher(t.db, { maxBatch: 10, maxInFlight: 1, maxQueueMs: 200 });
   const ride = (): NewRide => ({
     id: randomUUID(),
+    passengerId: riderId,
     carrierId: carrier.id,
     generation: null,
     boardedAt: new Date(),

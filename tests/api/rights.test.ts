@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { notifyCase, openCase, passengerIdOf, scanRide, withCheckChar } from '../support/flows.js';
@@ -164,6 +165,17 @@ describe('right to erasure: DELETE /v1/passengers/me', () => {
 
   it('her rides stay (countable) but are unlinkable', async () => {
     expect(await countRides(aliceRides)).toBe(2);
+    const total = (await sql<{ n: number }>`select count(*)::int as n from rides`.execute(t.db)).rows[0]!.n;
+    expect(total).toBe(ridesBefore);
+  });
+
+  it('her token, still unexpired, can no longer register a ride: 401 token_invalid, nothing stored', async () => {
+    const r = await t
+      .http()
+      .post('/v1/rides')
+      .set('authorization', aliceAuth)
+      .send({ code: code.url, clientRideId: randomUUID() });
+    expect({ status: r.status, code: r.body.error?.code }).toEqual({ status: 401, code: 'token_invalid' });
     const total = (await sql<{ n: number }>`select count(*)::int as n from rides`.execute(t.db)).rows[0]!.n;
     expect(total).toBe(ridesBefore);
   });

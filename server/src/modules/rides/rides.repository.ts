@@ -3,6 +3,8 @@ import type { Db } from '../../db/index.js';
 
 export interface NewRide {
   id: string;
+  /** Checked (a deleted account's token cannot register rides), never stored: rides hold only the blind index. */
+  passengerId: string;
   carrierId: number;
   generation: number | null; // null: any generation (staff registration)
   boardedAt: Date;
@@ -34,9 +36,10 @@ export interface InsertedRide {
 
 /**
  * One statement, one transaction, for one ride or a batch of concurrent ones (group commit): checks each
- * carrier and code generation, claims each idempotency key, inserts the rides, and flags a ride when the same
- * passenger rode another carrier within the window. Rides missing from the result failed the carrier check or
- * found their request key already used; the caller finds out which. Request keys must be unique in a batch.
+ * carrier and code generation and that the passenger's account was not deleted, claims each idempotency key,
+ * inserts the rides, and flags a ride when the same passenger rode another carrier within the window. Rides
+ * missing from the result failed a check or found their request key already used; the caller finds out which.
+ * Request keys must be unique in a batch.
  */
 export async function insertRides(db: Db, rides: NewRide[]): Promise<InsertedRide[]> {
   if (rides.length === 0) return [];
@@ -54,13 +57,15 @@ export async function insertRides(db: Db, rides: NewRide[]): Promise<InsertedRid
         ${col((r) => r.boardedAt)}::timestamptz[], ${col((r) => r.passengerKey)}::bytea[],
         ${col((r) => r.passengerSealed)}::bytea[], ${col((r) => r.source)}::text[], ${col((r) => r.late)}::bool[],
         ${col((r) => r.receivedAt)}::timestamptz[], ${col((r) => r.registeredBy)}::text[],
-        ${col((r) => r.requestKey)}::bytea[], ${col((r) => r.switchWindowSeconds)}::int[]
+        ${col((r) => r.requestKey)}::bytea[], ${col((r) => r.switchWindowSeconds)}::int[],
+        ${col((r) => r.passengerId)}::uuid[]
       ) as t(id, carrier_id, generation, boarded_at, passenger_key, passenger_sealed, source, late, received_at,
-             registered_by, request_key, switch_window)
+             registered_by, request_key, switch_window, passenger_id)
     ), valid as (
       select i.*, c.kind, c.plate, c.route, c.city
       from input i join carriers c on c.id = i.carrier_id
       where c.retired_at is null and (i.generation is null or c.code_generation = i.generation)
+        and exists (select 1 from passengers p where p.id = i.passenger_id and p.deleted_at is null)
     ), req as (
       insert into ride_requests (request_key, ride_id, carrier_id, boarded_at)
       select request_key, id, carrier_id, boarded_at from valid

@@ -15,6 +15,7 @@ import type { Db } from '../../db/index.js';
 import { isNoPartition } from '../../db/errors.js';
 import { AppError } from '../../errors.js';
 import * as carriersRepo from '../carriers/carriers.repository.js';
+import * as passengersRepo from '../passengers/passengers.repository.js';
 import {
   findOrCreateRider,
   isConfirmed,
@@ -101,6 +102,7 @@ export async function recordRide(
   const id = randomUUID();
   const row: repo.NewRide = {
     id,
+    passengerId: r.passengerId,
     carrierId: r.carrierId,
     generation: r.generation,
     boardedAt,
@@ -140,6 +142,10 @@ export async function recordRide(
     if (!carrier) throw new AppError('carrier_not_found');
     if (carrier.retired_at) throw new AppError('carrier_retired');
   }
+  // The token outlived the account (DELETE /v1/passengers/me): nothing may be registered for it any more.
+  const passenger = await passengersRepo.findPassenger(db, r.passengerId);
+  if (!passenger || passenger.deleted_at)
+    throw new AppError('token_invalid', 'This account was deleted; sign in again to register rides.');
   const previous = await repo.findRideRequest(db, row.requestKey);
   if (!previous) throw new Error('ride insert returned nothing without a reason');
   if (previous.carrier_id !== r.carrierId) throw new AppError('client_ride_id_reused');
