@@ -31,11 +31,6 @@ async function main(): Promise<void> {
       "'after' (build per day, then attach) or 'live' (COPY into indexed partitions)",
       'after',
     )
-    .option(
-      '--seal <how>',
-      "'batch' (byte-compatible bulk seal) or 'server' (the server's seal per ride)",
-      'batch',
-    )
     .option('--crowded-per-hour <n>', 'riders per carrier-hour in the crowded set', count, 100)
     .option('--seed <n>', 'random seed', count, 1)
     .option(
@@ -51,13 +46,11 @@ async function main(): Promise<void> {
     days: number;
     streams: number;
     indexes: string;
-    seal: string;
     crowdedPerHour: number;
     seed: number;
     keep?: boolean;
   }>();
   if (a.indexes !== 'after' && a.indexes !== 'live') throw new Error("--indexes is 'after' or 'live'");
-  if (a.seal !== 'batch' && a.seal !== 'server') throw new Error("--seal is 'batch' or 'server'");
   const opts: LoadOptions = {
     ...defaultLoadOptions(a.rides),
     ...(a.passengers !== undefined ? { passengers: a.passengers } : {}),
@@ -65,7 +58,6 @@ async function main(): Promise<void> {
     days: a.days,
     streams: Math.max(1, a.streams),
     indexes: a.indexes,
-    seal: a.seal,
     crowdedPerHour: a.crowdedPerHour,
     seed: a.seed,
     log: (m) => console.error(m),

@@ -18,8 +18,6 @@ export interface LoadPlan {
   crowdedCarriers: number[];
   crowdedPerHour: number;
   crowdedHours: readonly number[];
-  /** 'server': the server's aead.seal per ride; 'batch': its byte-compatible bulk variant (batch-seal.ts). */
-  seal: 'server' | 'batch';
   /** Rides per loaded ride sample kept for the benchmark's cases, per day and set. */
   samplesPerDay: number;
 }

@@ -34,8 +34,6 @@ export interface LoadOptions {
   /** 'after': new day tables get their indexes after the COPY and are then attached; 'live': COPY into
    *  partitions made by ensureRidePartition, indexes maintained row by row. */
   indexes: 'after' | 'live';
-  /** How ride passenger ids are sealed: see LoadPlan.seal. */
-  seal: 'server' | 'batch';
   seed: number;
   log?: (m: string) => void;
 }
@@ -65,7 +63,6 @@ export function defaultLoadOptions(rides: number): LoadOptions {
     crowdedShare: 0.1,
     streams: 2,
     indexes: 'after',
-    seal: 'batch',
     seed: 1,
   };
 }
@@ -209,7 +206,6 @@ export async function loadCity(ctx: AppContext, o: LoadOptions): Promise<LoadRes
     crowdedCarriers: carriers.crowded,
     crowdedPerHour: o.crowdedPerHour,
     crowdedHours: CROWDED_HOURS,
-    seal: o.seal,
     samplesPerDay: 100,
   };
 
