@@ -108,6 +108,9 @@ export async function findContacts(
         and o.boarded_at >= ${new Date(from.getTime() - maxWindowMs)}::timestamptz
         and o.boarded_at <= ${new Date(to.getTime() + maxWindowMs)}::timestamptz
         and o.passenger_key <> all(${keys}::bytea[])
+      -- A fence: without it Postgres may flatten the lateral subquery into a hash join over every ride of the
+      -- window (it over-estimates the case rides: 2,170 estimated, 36 real → 5.1M rows read, 1.27 s instead of 19 ms).
+      offset 0
     ) o on true
     order by cr.boarded_at, o.boarded_at`.execute(db);
   return r.rows.map(({ case_boarded_ms, boarded_ms, ...row }) => ({
