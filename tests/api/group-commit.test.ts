@@ -25,6 +25,27 @@ beforeAll(async () => {
 });
 afterAll(() => t?.close());
 
+/** A ride row as the scan route builds it, for the batcher directly (random keys, the live test passenger). */
+function newRide(carrierId: number, over: Partial<NewRide> = {}): NewRide {
+  return {
+    id: randomUUID(),
+    passengerId: riderId,
+    carrierId,
+    generation: null,
+    boardedAt: new Date(),
+    passengerKey: randomBytes(32),
+    passengerSealed: randomBytes(40),
+    source: 'scan',
+    late: false,
+    receivedAt: new Date(),
+    registeredBy: null,
+    requestKey: randomBytes(32),
+    neighbourKeys: [],
+    switchWindowSeconds: 120,
+    ...over,
+  };
+}
+
 it('concurrent scans share INSERT statements, and every 201 ride is committed', async () => {
   const { code } = await createCarrier(t, w.tokens.operator);
   const tokens = await Promise.all(Array.from({ length: 10 }, (_, i) => confirmedPassenger(t, `gc${i}`)));
@@ -55,23 +76,7 @@ it('a failing ride in a batch fails alone; the others of its batch are written',
     city: '深圳',
   });
   const batcher = new RideBatcher(t.db, { maxBatch: 10, maxInFlight: 1, maxQueueMs: 10_000 });
-  const ride = (over: Partial<NewRide> = {}): NewRide => ({
-    id: randomUUID(),
-    passengerId: riderId,
-    carrierId: carrier.id,
-    generation: null,
-    boardedAt: new Date(),
-    passengerKey: randomBytes(32),
-    passengerSealed: randomBytes(40),
-    source: 'scan',
-    late: false,
-    receivedAt: new Date(),
-    registeredBy: null,
-    requestKey: randomBytes(32),
-    neighbourKeys: [],
-    switchWindowSeconds: 120,
-    ...over,
-  });
+  const ride = (over: Partial<NewRide> = {}) => newRide(carrier.id, over);
   // Hold the only slot so the next three are queued into one batch.
   const first = batcher.insert(ride());
   const good1 = batcher.insert(ride());
@@ -94,21 +99,7 @@ it('two rides with one request key in the same moment give one ride', async () =
   });
   const batcher = new RideBatcher(t.db, { maxBatch: 10, maxInFlight: 1, maxQueueMs: 10_000 });
   const requestKey = randomBytes(32);
-  const base = {
-    passengerId: riderId,
-    carrierId: carrier.id,
-    generation: null,
-    boardedAt: new Date(),
-    passengerKey: randomBytes(32),
-    passengerSealed: randomBytes(40),
-    source: 'scan' as const,
-    late: false,
-    receivedAt: new Date(),
-    registeredBy: null,
-    requestKey,
-    neighbourKeys: [],
-    switchWindowSeconds: 120,
-  };
+  const base = newRide(carrier.id, { requestKey });
   const [a, b] = await Promise.all([
     batcher.insert({ ...base, id: randomUUID() }),
     batcher.insert({ ...base, id: randomUUID() }),
@@ -123,22 +114,7 @@ it('rides queued behind a stuck batch are refused with 503 after the queue bound
     city: '深圳',
   });
   const batcher = new RideBatcher(t.db, { maxBatch: 10, maxInFlight: 1, maxQueueMs: 200 });
-  const ride = (): NewRide => ({
-    id: randomUUID(),
-    passengerId: riderId,
-    carrierId: carrier.id,
-    generation: null,
-    boardedAt: new Date(),
-    passengerKey: randomBytes(32),
-    passengerSealed: randomBytes(40),
-    source: 'scan',
-    late: false,
-    receivedAt: new Date(),
-    registeredBy: null,
-    requestKey: randomBytes(32),
-    neighbourKeys: [],
-    switchWindowSeconds: 120,
-  });
+  const ride = () => newRide(carrier.id);
   let release!: () => void;
   let locked!: () => void;
   const isLocked = new Promise<void>((r) => (locked = r));
