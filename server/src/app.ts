@@ -146,9 +146,10 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   app.setErrorHandler((err: FastifyError, req, reply) => {
     const e = toAppError(err);
     if (e.status === 503) {
-      // The database is down or stuck: clients retry (scans with the same clientRideId).
+      // Overloaded (shed) or the database is down or stuck: clients retry (scans with the same clientRideId).
+      // Sheds are not logged one by one: under overload that would add work to every refused request.
       if (!reply.hasHeader('retry-after')) reply.header('retry-after', '1');
-      req.log.warn({ err }, 'request refused: service unavailable');
+      if (e.code === 'service_unavailable') req.log.warn({ err }, 'request refused: service unavailable');
     } else if (e.status >= 500) req.log.error({ err }, 'request failed');
     return reply.code(e.status).send(e.toBody());
   });
@@ -183,6 +184,16 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       maxEventLoopDelay: config.shedding.maxEventLoopDelayMs,
       sampleInterval: 50,
       pressureHandler: shed,
+    });
+  }
+  // A bulkhead: a CPU-bound process with more requests in flight than this only makes each of them wait longer
+  // (the wait hides in socket buffers and the group-commit queue, where the event loop does not lag).
+  if (config.shedding.maxInFlight > 0) {
+    let inFlight = 0;
+    app.addHook('onRequest', async (req, reply) => {
+      if (inFlight >= config.shedding.maxInFlight) await shed(req, reply);
+      inFlight++;
+      reply.raw.once('close', () => inFlight--);
     });
   }
   const pool = poolOf(db);

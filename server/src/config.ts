@@ -75,8 +75,15 @@ export interface Config {
     readonly loginPerMinute: number;
   };
   readonly bodyLimitBytes: number;
-  /** Load shedding: 503 overloaded when the event loop lags this much, or this many queries wait for a connection. */
-  readonly shedding: { readonly maxEventLoopDelayMs: number; readonly maxDbWaiting: number };
+  /**
+   * Load shedding: 503 overloaded when the event loop lags this much, when this many queries wait for a
+   * connection, or when this many requests are already in flight in this process (bounds their queueing delay).
+   */
+  readonly shedding: {
+    readonly maxEventLoopDelayMs: number;
+    readonly maxDbWaiting: number;
+    readonly maxInFlight: number;
+  };
   /** Benchmark baselines (/v1/bench/*): never in production. */
   readonly benchRoutes: boolean;
   readonly trustProxy: boolean;
@@ -245,6 +252,7 @@ export function loadConfig(env: Env = process.env): Config {
     shedding: {
       maxEventLoopDelayMs: int(env, 'SHED_MAX_EVENT_LOOP_DELAY_MS', 200, 0, 60_000),
       maxDbWaiting: int(env, 'SHED_MAX_DB_WAITING', 500, 0, 1_000_000),
+      maxInFlight: int(env, 'SHED_MAX_IN_FLIGHT', 256, 0, 1_000_000),
     },
     benchRoutes: env.BENCH_ROUTES === 'on' && mode !== 'production',
     trustProxy: env.TRUST_PROXY === 'true',

@@ -55,6 +55,50 @@ describe('load shedding on a saturated connection pool', () => {
   });
 });
 
+describe('load shedding on requests in flight (bulkhead)', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp({
+      SHED_MAX_IN_FLIGHT: '3',
+      SHED_MAX_DB_WAITING: '0',
+      SHED_MAX_EVENT_LOOP_DELAY_MS: '0',
+    });
+  });
+  afterAll(() => t?.close());
+
+  it('beyond the limit answers 503 overloaded + Retry-After at once; the ones in flight are served', async () => {
+    const auth = await confirmedPassenger(t, 'bulkhead');
+    // Hold every connection of the pool, so the requests stay in flight while they wait for one.
+    const size = poolOf(t.db)!.options.max;
+    const hold = Promise.all(Array.from({ length: size }, () => sql`select pg_sleep(0.5)`.execute(t.db)));
+    await new Promise((r) => setTimeout(r, 50));
+    const started = Date.now();
+    const replies = await Promise.all(
+      Array.from({ length: 8 }, () =>
+        t
+          .http()
+          .get('/v1/passengers/me')
+          .set('authorization', auth)
+          .then((r) => ({ r, ms: Date.now() - started })),
+      ),
+    );
+    await hold;
+    const served = replies.filter((x) => x.r.status === 200);
+    const shed = replies.filter((x) => x.r.status === 503);
+    expect(served.length + shed.length).toBe(8);
+    expect(served).toHaveLength(3);
+    for (const { r, ms } of shed) {
+      expect(r.body.error.code).toBe('overloaded');
+      expect(r.headers['retry-after']).toBe('1');
+      // Refused at once, not after waiting for the connection.
+      expect(ms).toBeLessThan(Math.min(...served.map((x) => x.ms)));
+    }
+    // The slots are given back: everything is served again.
+    await t.http().get('/v1/passengers/me').set('authorization', auth).expect(200);
+    await t.http().get('/v1/passengers/me').set('authorization', auth).expect(200);
+  });
+});
+
 describe('load shedding on event-loop lag', () => {
   let t: TestApp;
   let w: World;
