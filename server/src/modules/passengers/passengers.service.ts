@@ -156,17 +156,6 @@ export async function findOrCreateRider(
   return { id, matched: false, identity: maskIdentity(who) };
 }
 
-/** Other registrations sharing a phone or ID number blind index with the given ones. */
-export async function findRegistrationsSharingIndexes(
-  ctx: AppContext,
-  rows: PassengerRow[],
-): Promise<PassengerRow[]> {
-  const phones = rows.map((r) => r.phone_index).filter((b): b is Buffer => b !== null);
-  const ids = rows.map((r) => r.id_number_index).filter((b): b is Buffer => b !== null);
-  const known = new Set(rows.map((r) => r.id));
-  return (await repo.findPassengersByIndex(ctx.db, phones, ids)).filter((r) => !known.has(r.id));
-}
-
 export async function findPassengersByIds(ctx: AppContext, ids: string[]): Promise<PassengerRow[]> {
   return repo.findPassengersByIds(ctx.db, ids);
 }
@@ -205,7 +194,10 @@ export async function findSubjectPassengers(
   }
   // Follow shared phone / ID number indexes until no new registration turns up (a handful at most).
   for (let round = 0; round < 4 && found.length > 0; round++) {
-    const added = await findRegistrationsSharingIndexes(ctx, found);
+    const { related: added } = await repo.findPassengersWithRelated(
+      ctx.db,
+      found.map((r) => r.id),
+    );
     if (added.length === 0) break;
     found = [...found, ...added];
   }
