@@ -111,9 +111,7 @@ export class Keyring {
 
   /** Code-signing keys by the key id carried in the token (1 byte). */
   codeKey(id: number): Buffer | undefined {
-    return SYSTEM_KEYS.includes(`code-${id}` as SystemKeyName)
-      ? this.derivedKey(`code-${id}` as SystemKeyName, 'code-token')
-      : undefined;
+    return this.derivedKey(`code-${id}` as SystemKeyName, 'code-token');
   }
 
   get activeCodeKeyId(): number {
