@@ -1,6 +1,6 @@
 import { withDatabase } from '@ridetrace/server/db/embedded';
 import { createClient } from '@ridetrace/server/modules/admin/admin.service';
-import { verifyAuditChain } from '@ridetrace/server/modules/audit/audit.service';
+import { appendAudit, verifyAuditChain } from '@ridetrace/server/modules/audit/audit.service';
 import type { ClientWithSecret } from '@ridetrace/shared';
 import { sql, type RawBuilder } from 'kysely';
 import { createHash, randomUUID } from 'node:crypto';
@@ -240,6 +240,29 @@ describe('the audit log', () => {
     expect(results.map((r) => r.status)).toEqual(Array(8).fill(200));
     const entries = await allEntries();
     expect(entries).toHaveLength(before + 8);
+    expectChain(entries);
+    expect(await verifyAuditChain(t.db)).toEqual({ ok: true, entries: entries.length, firstBroken: null });
+  });
+
+  it('the database appends the documented hash for any text: quotes, backslashes, control characters, unicode', async () => {
+    const tricky = [
+      'quote " backslash \\ slash / tab \t newline \n cr \r bell \u0007 esc \u001b del \u007f',
+      '张*三 138****5678 — émoji 🚌 \u2028 line separator',
+      "'; drop table audit_log; --",
+    ];
+    for (const detail of tricky) {
+      await appendAudit(t.db, {
+        actor: `actor ${detail}`,
+        action: 'case.open',
+        caseId: randomUUID(),
+        people: 3,
+        requestId: detail,
+        detail,
+      });
+    }
+    await appendAudit(t.db, { actor: 'a', action: 'case.close', caseId: null, people: 0, requestId: null });
+    const entries = await allEntries();
+    expect(entries.slice(-4).map((e) => e.detail)).toEqual([...tricky, null]);
     expectChain(entries);
     expect(await verifyAuditChain(t.db)).toEqual({ ok: true, entries: entries.length, firstBroken: null });
   });

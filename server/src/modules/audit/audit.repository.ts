@@ -1,24 +1,17 @@
 import { sql } from 'kysely';
 import type { Db } from '../../db/index.js';
 import type { AuditLogTable } from '../../db/tables.js';
-import type { Insertable } from 'kysely';
 
-/** Serialises appends to the chain for the rest of the caller's transaction. */
-export async function lockChain(db: Db): Promise<void> {
-  await sql`select pg_advisory_xact_lock(hashtext('ridetrace.audit_log'))`.execute(db);
-}
-
-export async function lastEntry(db: Db) {
-  return db
-    .selectFrom('audit_log')
-    .select(['seq', 'hash'])
-    .orderBy('seq', 'desc')
-    .limit(1)
-    .executeTakeFirst();
-}
-
-export async function insertEntry(db: Db, row: Insertable<AuditLogTable>) {
-  return db.insertInto('audit_log').values(row).returningAll().executeTakeFirstOrThrow();
+/**
+ * Appends one entry to the hash chain (`audit_append`, migration 0005): chain lock, last entry and insert in one
+ * statement. Inside a transaction the entry commits with it; outside, it is its own transaction.
+ */
+export async function appendEntry(
+  db: Db,
+  e: Pick<AuditLogTable, 'actor' | 'action' | 'case_id' | 'people' | 'request_id' | 'detail'>,
+): Promise<void> {
+  await sql`select audit_append(${e.actor}, ${e.action}, ${e.case_id}::uuid, ${e.people}::int, ${e.request_id},
+    ${e.detail})`.execute(db);
 }
 
 export async function listEntries(

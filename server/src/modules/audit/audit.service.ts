@@ -46,24 +46,19 @@ export function entryHash(e: Hashable): string {
 }
 
 /**
- * Appends one entry to the hash chain inside the caller's transaction, so the audited action and its entry
- * commit together. Appends are serialised by a transaction-scoped advisory lock.
+ * Appends one entry to the hash chain, in the caller's transaction when given one (the audited action and its
+ * entry commit together), otherwise on its own. Appends are serialised by a transaction-scoped advisory lock; the
+ * database computes the same `entryHash` (migration 0005), so an append is one round trip.
  */
-export async function appendAudit(tx: Db, input: AuditInput): Promise<void> {
-  await repo.lockChain(tx);
-  const last = await repo.lastEntry(tx);
-  const entry: Hashable = {
-    seq: (last?.seq ?? 0) + 1,
-    at: new Date(),
+export async function appendAudit(db: Db, input: AuditInput): Promise<void> {
+  await repo.appendEntry(db, {
     actor: input.actor,
     action: input.action,
     case_id: input.caseId,
     people: input.people,
     request_id: input.requestId,
     detail: input.detail ?? null,
-    prev_hash: last?.hash ?? GENESIS_HASH,
-  };
-  await repo.insertEntry(tx, { ...entry, hash: entryHash(entry) });
+  });
 }
 
 function toEntry(row: Selectable<AuditLogTable>): AuditEntry {

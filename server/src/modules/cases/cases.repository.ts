@@ -15,6 +15,20 @@ export async function findCase(db: Db, id: string) {
   return db.selectFrom('cases').selectAll().where('id', '=', id).executeTakeFirst();
 }
 
+/** A case with the passenger ids it names, in one round trip. */
+export async function findCaseWithSubjects(db: Db, id: string) {
+  return db
+    .selectFrom('cases')
+    .selectAll()
+    .select(
+      sql<string[]>`array(select s.passenger_id::text from case_subjects s where s.case_id = cases.id)`.as(
+        'subject_ids',
+      ),
+    )
+    .where('id', '=', id)
+    .executeTakeFirst();
+}
+
 export async function findCaseSubjects(db: Db, caseId: string): Promise<string[]> {
   const rows = await db
     .selectFrom('case_subjects')

@@ -10,7 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { openText, seal } from '../../crypto/aead.js';
 import type { AppContext } from '../../context.js';
 import type { Db } from '../../db/index.js';
-import type { CasesTable } from '../../db/tables.js';
+import type { CasesTable, PassengerRow } from '../../db/tables.js';
 import type { Selectable } from 'kysely';
 import { AppError } from '../../errors.js';
 import { parseCursor } from '../../paging.js';
@@ -143,21 +143,36 @@ export async function closeCase(ctx: AppContext, who: Official, id: string, reas
 
 /** The exposures of a case (all pages), for the API page, the CSV export and notification. */
 export async function caseExposures(ctx: AppContext, caseId: string, degree: 1 | 2) {
-  const c = await mustFindCase(ctx.db, caseId);
-  const subjects = await repo.findCaseSubjects(ctx.db, caseId);
+  const found = await repo.findCaseWithSubjects(ctx.db, caseId);
+  if (!found) throw new AppError('case_not_found');
+  const { subject_ids: subjects, ...c } = found;
   const result = await traceExposures(ctx, subjects, c.infectious_from, c.infectious_to, degree);
   return { case: c, ...result };
 }
 
+/** The sealed identities of these people, by person id: read for the returned page (or export) only. */
+async function identitiesOf(ctx: AppContext, persons: TracedPerson[]): Promise<Map<string, PassengerRow>> {
+  const rows = await findPassengersByIds(
+    ctx,
+    persons.map((p) => p.personId),
+  );
+  return new Map(rows.map((r) => [r.id, r]));
+}
+
 /** One exposed person as the API shows it; identity decrypted here, for returned rows only. */
-export function toExposure(ctx: AppContext, p: TracedPerson, reveal: boolean): Exposure {
-  const who = openIdentity(ctx.keyring, p.row);
+export function toExposure(
+  ctx: AppContext,
+  p: TracedPerson,
+  identity: PassengerRow | undefined,
+  reveal: boolean,
+): Exposure {
+  const who = identity ? openIdentity(ctx.keyring, identity) : null;
   return {
     personId: p.personId,
     name: who ? (reveal ? who.name : maskName(who.name)) : null,
     phone: who ? (reveal ? who.phone : maskPhone(who.phone)) : null,
     idNumber: who?.idNumber && reveal ? who.idNumber : null,
-    registration: p.row.kind,
+    registration: p.registration.kind,
     level: p.level,
     degree: p.degree,
     firstContactAt: p.firstContactAt.toISOString(),
@@ -184,17 +199,19 @@ export async function exposurePage(
   const offset = parseCursor(q.cursor) ?? 0;
   const traced = await caseExposures(ctx, caseId, degree);
   const page = traced.persons.slice(offset, offset + limit);
-  const items = page.map((p) => toExposure(ctx, p, who.reveal));
-  await ctx.db.transaction().execute(async (tx) => {
-    await appendAudit(tx, {
+  // The audit entry (its own transaction) and the page's identities are read at once, on two connections.
+  const [identities] = await Promise.all([
+    identitiesOf(ctx, page),
+    appendAudit(ctx.db, {
       actor: who.id,
       action: who.reveal ? 'exposures.reveal' : 'exposures.read',
       caseId,
-      people: items.length,
+      people: page.length,
       requestId: who.requestId,
       detail: `degree=${degree} offset=${offset} total=${traced.persons.length}`,
-    });
-  });
+    }),
+  ]);
+  const items = page.map((p) => toExposure(ctx, p, identities.get(p.personId), who.reveal));
   return {
     caseId,
     degree,
@@ -234,9 +251,10 @@ export async function exportCsv(
   degree: 1 | 2,
 ): Promise<string> {
   const traced = await caseExposures(ctx, caseId, degree);
+  const identities = await identitiesOf(ctx, traced.persons);
   const rows: (string | number | null)[][] = [];
   for (const p of traced.persons) {
-    const e = toExposure(ctx, p, who.reveal);
+    const e = toExposure(ctx, p, identities.get(p.personId), who.reveal);
     for (const c of e.contacts) {
       rows.push([
         e.personId,
@@ -258,15 +276,13 @@ export async function exportCsv(
       ]);
     }
   }
-  await ctx.db.transaction().execute(async (tx) => {
-    await appendAudit(tx, {
-      actor: who.id,
-      action: 'exposures.export',
-      caseId,
-      people: traced.persons.length,
-      requestId: who.requestId,
-      detail: `degree=${degree} revealed=${who.reveal}`,
-    });
+  await appendAudit(ctx.db, {
+    actor: who.id,
+    action: 'exposures.export',
+    caseId,
+    people: traced.persons.length,
+    requestId: who.requestId,
+    detail: `degree=${degree} revealed=${who.reveal}`,
   });
   return toCsv(CSV_HEADER, rows);
 }

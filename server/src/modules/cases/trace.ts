@@ -2,9 +2,9 @@ import type { CarrierKind, ExposureLevel } from '@ridetrace/shared';
 import { hmac, open } from '../../crypto/aead.js';
 import type { DayKey } from '../../crypto/keyring.js';
 import type { AppContext } from '../../context.js';
-import type { PassengerRow } from '../../db/tables.js';
 import { AppError } from '../../errors.js';
-import { findPassengersWithRelated } from '../passengers/passengers.service.js';
+import type { RegistrationLink } from '../passengers/passengers.repository.js';
+import { findRegistrationLinks } from '../passengers/passengers.service.js';
 import { dayOf, daysBetween } from '../rides/ride-time.js';
 import { findContacts, type ContactRow } from './cases.repository.js';
 
@@ -38,7 +38,8 @@ export interface TracedPerson {
   personId: string;
   /** Every passenger registration merged into this person (same phone or ID number). */
   passengerIds: string[];
-  row: PassengerRow;
+  /** The registration that represents the person (the app user when there is one). */
+  registration: RegistrationLink;
   level: ExposureLevel;
   degree: 1 | 2;
   firstContactAt: Date;
@@ -138,7 +139,7 @@ async function openPassenger(cache: DayKeyCache, row: ContactRow): Promise<strin
 }
 
 /** Merges registrations of one person (same phone or ID number blind index) into one entry. */
-function mergePersons(found: Map<string, TracedContact[]>, rows: PassengerRow[]): TracedPerson[] {
+function mergePersons(found: Map<string, TracedContact[]>, rows: RegistrationLink[]): TracedPerson[] {
   const byIndex = new Map<string, TracedPerson>();
   const persons: TracedPerson[] = [];
   const sorted = [...rows].sort((a, b) => (a.kind === b.kind ? 0 : a.kind === 'app' ? -1 : 1));
@@ -156,7 +157,7 @@ function mergePersons(found: Map<string, TracedContact[]>, rows: PassengerRow[])
     const person: TracedPerson = {
       personId: row.id,
       passengerIds: [row.id],
-      row,
+      registration: row,
       level: 'possible',
       degree: 2,
       firstContactAt: new Date(8.64e15),
@@ -207,10 +208,10 @@ export async function traceExposures(
 
   // With the registrations of the same people that had no contact themselves (an app user who rode as a manual
   // rider).
-  const { rows, related: all } = await findPassengersWithRelated(ctx, [...found.keys()]);
+  const { rows, related: all } = await findRegistrationLinks(ctx, [...found.keys()]);
   const related = all.filter((r) => !subjects.has(r.id));
-  const live = [...rows, ...related].filter((r) => r.deleted_at === null);
-  const unlinkable = rows.filter((r) => r.deleted_at !== null).length;
+  const live = [...rows, ...related].filter((r) => !r.deleted);
+  const unlinkable = rows.filter((r) => r.deleted).length;
   const persons = mergePersons(found, live).sort(
     (a, b) =>
       a.degree - b.degree ||

@@ -62,7 +62,8 @@ export async function notifyCase(ctx: AppContext, who: Official, caseId: string)
         id: randomUUID(),
         case_id: caseId,
         passenger_id: p.personId,
-        channel: p.row.kind === 'app' && p.row.openid_sealed ? ('app' as const) : ('sms' as const),
+        channel:
+          p.registration.kind === 'app' && p.registration.has_openid ? ('app' as const) : ('sms' as const),
         state: 'queued' as const,
       })),
     );

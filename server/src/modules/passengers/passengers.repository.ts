@@ -1,4 +1,4 @@
-import { sql, type Insertable, type Selectable, type Updateable } from 'kysely';
+import { sql, type Insertable, type Updateable } from 'kysely';
 import type { Db } from '../../db/index.js';
 import type { PassengersTable } from '../../db/tables.js';
 
@@ -64,24 +64,43 @@ export async function findPassengersByIds(db: Db, ids: string[]) {
     .execute();
 }
 
+/** A registration as a trace needs it to tell people apart: indexes and flags, no sealed field. */
+export interface RegistrationLink {
+  id: string;
+  kind: 'app' | 'manual';
+  phone_index: Buffer | null;
+  id_number_index: Buffer | null;
+  /** The account was deleted: its rides are counted, never linked to anyone. */
+  deleted: boolean;
+  /** A super-app user id is on file (the person can get super-app messages). */
+  has_openid: boolean;
+}
+
 /**
- * In one statement: the passengers with these ids, and every other live registration sharing a phone or ID number
- * blind index with one of them (the same person registered as app user and manual rider), oldest first.
+ * In one statement: the registrations with these ids, and every other live registration sharing a phone or ID
+ * number blind index with one of them (the same person registered as app user and manual rider), oldest first.
+ * Narrow rows: a trace reads this for every exposed person, and the sealed identity only for the page it returns
+ * (`findPassengersByIds`); the wide rows cost twice as much to fetch and parse.
  */
-export async function findPassengersWithRelated(db: Db, ids: string[]) {
+export async function findRegistrationLinks(db: Db, ids: string[]) {
   if (ids.length === 0) return { rows: [], related: [] };
-  const r = await sql<Selectable<PassengersTable> & { related: boolean }>`
-    with hit as materialized (select * from passengers where id = any(${ids}::uuid[]))
+  const r = await sql<RegistrationLink & { related: boolean }>`
+    with hit as materialized (
+      select id, kind, phone_index, id_number_index, deleted_at is not null as deleted,
+        openid_sealed is not null as has_openid
+      from passengers where id = any(${ids}::uuid[])
+    )
     select *, false as related from hit
     union all
     select * from (
-      select p.*, true as related from passengers p
+      select p.id, p.kind, p.phone_index, p.id_number_index, p.deleted_at is not null,
+        p.openid_sealed is not null, true from passengers p
       where p.dek_wrapped is not null and not (p.id = any(${ids}::uuid[]))
         and (p.phone_index = any(array(select phone_index from hit where phone_index is not null))
           or p.id_number_index = any(array(select id_number_index from hit where id_number_index is not null)))
       order by p.created_at
     ) s`.execute(db);
-  const strip = ({ related: _, ...row }: Selectable<PassengersTable> & { related: boolean }) => row;
+  const strip = ({ related: _, ...row }: RegistrationLink & { related: boolean }) => row;
   return {
     rows: r.rows.filter((x) => !x.related).map(strip),
     related: r.rows.filter((x) => x.related).map(strip),

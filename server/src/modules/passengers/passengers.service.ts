@@ -160,12 +160,12 @@ export async function findPassengersByIds(ctx: AppContext, ids: string[]): Promi
   return repo.findPassengersByIds(ctx.db, ids);
 }
 
-/** The passengers with these ids, and the other registrations of the same people (one query). */
-export async function findPassengersWithRelated(
+/** The registrations with these ids, and the other registrations of the same people (one query, narrow rows). */
+export async function findRegistrationLinks(
   ctx: AppContext,
   ids: string[],
-): Promise<{ rows: PassengerRow[]; related: PassengerRow[] }> {
-  return repo.findPassengersWithRelated(ctx.db, ids);
+): Promise<{ rows: repo.RegistrationLink[]; related: repo.RegistrationLink[] }> {
+  return repo.findRegistrationLinks(ctx.db, ids);
 }
 
 /**
@@ -175,8 +175,8 @@ export async function findPassengersWithRelated(
 export async function findSubjectPassengers(
   ctx: AppContext,
   subject: { phone?: string; idNumber?: string; passengerId?: string },
-): Promise<PassengerRow[]> {
-  let found: PassengerRow[];
+): Promise<{ id: string }[]> {
+  let found: { id: string }[];
   if (subject.passengerId) {
     const row = await repo.findPassenger(ctx.db, subject.passengerId);
     found = row && row.dek_wrapped ? [row] : [];
@@ -194,7 +194,7 @@ export async function findSubjectPassengers(
   }
   // Follow shared phone / ID number indexes until no new registration turns up (a handful at most).
   for (let round = 0; round < 4 && found.length > 0; round++) {
-    const { related: added } = await repo.findPassengersWithRelated(
+    const { related: added } = await repo.findRegistrationLinks(
       ctx.db,
       found.map((r) => r.id),
     );
