@@ -57,10 +57,7 @@ export class RideBatcher {
     while (this.queue.length > 0 && this.inFlight < this.opts.maxInFlight) {
       const batch = this.takeBatch();
       this.inFlight++;
-      void this.write(batch).finally(() => {
-        this.inFlight--;
-        this.pump();
-      });
+      void this.write(batch);
     }
     this.scheduleSweep();
   }
@@ -114,31 +111,51 @@ export class RideBatcher {
     return batch;
   }
 
+  /**
+   * Writes one batch. The next batch is started before this one's callers are answered, so Postgres works on it
+   * while the server writes the replies (answering first left Postgres idle for the ≈ 25 replies of each batch).
+   */
   private async write(batch: Waiter[]): Promise<void> {
     this.stats.batches++;
     this.stats.rides += batch.length;
     this.opts.onBatch?.(batch.length);
+    let rows: InsertedRide[];
     try {
-      const rows = await insertRides(
+      rows = await insertRides(
         this.db,
         batch.map((w) => w.ride),
       );
-      const byId = new Map(rows.map((r) => [r.id, r]));
-      for (const w of batch) w.resolve(byId.get(w.ride.id));
     } catch (err) {
-      // Nothing of the batch was written. Retrying row by row only helps when a row's data was at fault.
-      if (batch.length === 1 || isDatabaseUnavailable(err) || isQueryTimeout(err)) {
-        for (const w of batch) w.reject(err);
-        return;
-      }
-      await Promise.all(
-        batch.map((w) =>
-          insertRides(this.db, [w.ride]).then(
-            (rows) => w.resolve(rows[0]),
-            (e: unknown) => w.reject(e),
-          ),
-        ),
-      );
+      await this.writeFailed(batch, err);
+      this.finished();
+      return;
     }
+    this.finished();
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    // After the pool has sent the next statement (it hands out a connection on the next tick).
+    setImmediate(() => {
+      for (const w of batch) w.resolve(byId.get(w.ride.id));
+    });
+  }
+
+  private finished(): void {
+    this.inFlight--;
+    this.pump();
+  }
+
+  private async writeFailed(batch: Waiter[], err: unknown): Promise<void> {
+    // Nothing of the batch was written. Retrying row by row only helps when a row's data was at fault.
+    if (batch.length === 1 || isDatabaseUnavailable(err) || isQueryTimeout(err)) {
+      for (const w of batch) w.reject(err);
+      return;
+    }
+    await Promise.all(
+      batch.map((w) =>
+        insertRides(this.db, [w.ride]).then(
+          (rows) => w.resolve(rows[0]),
+          (e: unknown) => w.reject(e),
+        ),
+      ),
+    );
   }
 }
