@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { CODE_URL, errorBody, fakeApi, flush, ride, taro, type FakeRequest } from '../../test/harness';
 import {
   flushQueue,
@@ -135,6 +135,53 @@ describe('offline queue', () => {
     await flush();
     expect(rides(seen)).toHaveLength(2);
     expect(queuedScans()).toEqual([]);
+  });
+
+  it('while the app is open, retries after a transient failure with growing waits, and stops once delivered', async () => {
+    vi.useFakeTimers();
+    const random = vi.spyOn(Math, 'random').mockReturnValue(0.5); // no jitter: waits of exactly 2 s, 4 s
+    try {
+      taro.storage.set('rt.queue', [queued()]);
+      let calls = 0;
+      const seen = fakeApi({
+        'POST /v1/rides': () =>
+          ++calls <= 2
+            ? { status: 503, body: errorBody('service_unavailable') }
+            : { status: 201, body: { result: 'registered', ride: ride() } },
+      });
+      startQueueWatcher();
+      await vi.advanceTimersByTimeAsync(0);
+      expect(rides(seen)).toHaveLength(1);
+      // First retry after 2 s, the second 4 s later.
+      await vi.advanceTimersByTimeAsync(1_500);
+      expect(rides(seen)).toHaveLength(1);
+      await vi.advanceTimersByTimeAsync(1_000);
+      expect(rides(seen)).toHaveLength(2);
+      expect(queuedScans()).toHaveLength(1);
+      await vi.advanceTimersByTimeAsync(3_000);
+      expect(rides(seen)).toHaveLength(2);
+      await vi.advanceTimersByTimeAsync(2_000);
+      expect(rides(seen)).toHaveLength(3);
+      expect(queuedScans()).toEqual([]);
+      await vi.advanceTimersByTimeAsync(120_000);
+      expect(rides(seen)).toHaveLength(3);
+    } finally {
+      random.mockRestore();
+      vi.useRealTimers();
+    }
+  });
+
+  it('without the watcher (no app lifecycle) a failed flush schedules nothing', async () => {
+    vi.useFakeTimers();
+    try {
+      taro.storage.set('rt.queue', [queued()]);
+      const seen = fakeApi({ 'POST /v1/rides': 'network' });
+      await flushQueue();
+      await vi.advanceTimersByTimeAsync(120_000);
+      expect(rides(seen)).toHaveLength(1);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('on h5 also listens to the browser online event', async () => {

@@ -131,15 +131,43 @@ function report(update: (r: QueueReport) => void): void {
 }
 
 let flushing: Promise<void> | null = null;
+let watching = false;
+
+/** Retries while the app is open, after a transient failure: 2 s, 4 s, 8 s … up to a minute, with jitter. */
+const RETRY_FIRST_MS = 2_000;
+const RETRY_MAX_MS = 60_000;
+let retryTimer: ReturnType<typeof setTimeout> | null = null;
+let retryAttempt = 0;
+
+function cancelRetry(): void {
+  if (retryTimer) clearTimeout(retryTimer);
+  retryTimer = null;
+}
+
+function scheduleRetry(): void {
+  if (!watching || retryTimer) return;
+  const base = Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** retryAttempt);
+  retryAttempt++;
+  // Jitter spreads the phones of a whole bus that come back online together (or were all answered 503).
+  retryTimer = setTimeout(
+    () => {
+      retryTimer = null;
+      void flushQueue();
+    },
+    base * (0.8 + Math.random() * 0.4),
+  );
+}
 
 /**
  * Sends queued scans, oldest first, each with its own clientRideId and scannedAt, so a retry after a lost
  * reply returns the ride already registered (200) and never creates a second one. One flush at a time.
- * Stops at the first network or transient server error (kept for the next try); drops a scan the server refuses.
+ * Stops at the first network or transient server error: the scan is kept and, while the app is open
+ * (`startQueueWatcher`), retried with backoff as well as on the next launch or network change. Drops a scan the
+ * server refuses, with a report.
  */
 export function flushQueue(): Promise<void> {
   if (flushing) return flushing;
-  const run = async () => {
+  const run = async (): Promise<boolean> => {
     for (const item of queuedScans()) {
       try {
         const outcome = await postRide(item, true);
@@ -147,21 +175,26 @@ export function flushQueue(): Promise<void> {
         if (outcome.kind === 'registered') report((r) => r.delivered.push(outcome.ride));
       } catch (err) {
         const e = toApiError(err);
-        if (e.isTransient) break;
+        if (e.isTransient) return false;
         dequeue(item.clientRideId);
         report((r) => r.failed.push({ code: item.code, clientRideId: item.clientRideId, error: e.code }));
       }
     }
+    return true;
   };
+  cancelRetry();
   // Cleared in a later microtask, never before the assignment (an empty queue finishes synchronously).
-  flushing = run().finally(() => {
-    flushing = null;
-    notifyQueue();
-  });
+  flushing = run()
+    .then((done) => {
+      if (done) retryAttempt = 0;
+      else scheduleRetry();
+    })
+    .finally(() => {
+      flushing = null;
+      notifyQueue();
+    });
   return flushing;
 }
-
-let watching = false;
 
 /** Retries the queue now (app launch) and whenever the network comes back. */
 export function startQueueWatcher(): void {
@@ -177,10 +210,12 @@ export function startQueueWatcher(): void {
   }
 }
 
-/** Test hook: forget the watcher so a test can start it again. */
+/** Test hook: forget the watcher (and a scheduled retry) so a test can start it again. */
 export function resetQueueWatcherForTests(): void {
   watching = false;
   flushing = null;
+  cancelRetry();
+  retryAttempt = 0;
 }
 
 // ---- confirmation ------------------------------------------------------------------------------------------
