@@ -39,6 +39,7 @@ import { statusRoutes } from './modules/status/status.routes.js';
 import { RideBatcher } from './modules/rides/ride-batcher.js';
 import { prepareRideDays } from './modules/rides/rides.service.js';
 import { rideRoutes } from './modules/rides/rides.routes.js';
+import { ShedGate } from './plugins/shed-gate.js';
 import { authPlugin } from './plugins/auth.js';
 import { loggerOptions } from './logging.js';
 
@@ -125,8 +126,16 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     notifier: null,
   };
 
+  const gate = new ShedGate({
+    maxInFlight: config.shedding.maxInFlight,
+    maxDbWaiting: config.shedding.maxDbWaiting,
+    pool: poolOf(db) ?? undefined,
+    corsOrigins: config.corsOrigins,
+  });
   const app = Fastify({
     logger: loggerOptions(config),
+    // Load shedding happens in front of Fastify (./plugins/shed-gate.ts), where a refusal is cheap.
+    serverFactory: gate.serverFactory,
     bodyLimit: config.bodyLimitBytes,
     trustProxy: config.trustProxy,
     genReqId: () => randomUUID(),
@@ -173,35 +182,27 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
   // Load shedding: under overload, answer 503 overloaded + Retry-After at once instead of queueing until every
-  // request times out; accepted requests keep their latency. /health stays up for liveness probes.
-  const shed = async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
-    if (req.url === '/health') return;
-    reply.header('retry-after', '1');
-    throw new AppError('overloaded');
-  };
+  // request times out; accepted requests keep their latency. /health stays up for liveness probes. The gate in
+  // front of Fastify refuses on event-loop lag (measured by under-pressure), on the pool's wait queue and beyond
+  // SHED_MAX_IN_FLIGHT requests in flight (a bulkhead: with more, a CPU-bound process only makes each wait longer,
+  // in socket buffers and the group-commit queue, where the event loop does not lag).
   if (config.shedding.maxEventLoopDelayMs > 0) {
     await app.register(underPressure, {
       maxEventLoopDelay: config.shedding.maxEventLoopDelayMs,
       sampleInterval: 50,
-      pressureHandler: shed,
+      // A request the gate let through just before the lag was measured.
+      pressureHandler: async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
+        if (req.url === '/health') return;
+        reply.header('retry-after', '1');
+        throw new AppError('overloaded');
+      },
     });
+    gate.lagging = () => app.isUnderPressure();
   }
-  // A bulkhead: a CPU-bound process with more requests in flight than this only makes each of them wait longer
-  // (the wait hides in socket buffers and the group-commit queue, where the event loop does not lag).
-  if (config.shedding.maxInFlight > 0) {
-    let inFlight = 0;
-    app.addHook('onRequest', async (req, reply) => {
-      if (inFlight >= config.shedding.maxInFlight) await shed(req, reply);
-      inFlight++;
-      reply.raw.once('close', () => inFlight--);
-    });
-  }
-  const pool = poolOf(db);
-  if (pool && config.shedding.maxDbWaiting > 0) {
-    app.addHook('onRequest', async (req, reply) => {
-      if (pool.waitingCount > config.shedding.maxDbWaiting) await shed(req, reply);
-    });
-  }
+  const stopShedReport = gate.reportEvery(10_000, (count, seconds) =>
+    app.log.warn({ shed: count }, `overloaded: refused ${count} requests in the last ${seconds} s`),
+  );
+  app.addHook('onClose', async () => stopShedReport());
   await app.register(cors, {
     origin: config.corsOrigins.length ? [...config.corsOrigins] : false,
     methods: ['GET', 'POST', 'PATCH', 'DELETE'],

@@ -62,6 +62,7 @@ describe('load shedding on requests in flight (bulkhead)', () => {
       SHED_MAX_IN_FLIGHT: '3',
       SHED_MAX_DB_WAITING: '0',
       SHED_MAX_EVENT_LOOP_DELAY_MS: '0',
+      CORS_ORIGINS: 'http://127.0.0.1:10086',
     });
   });
   afterAll(() => t?.close());
@@ -79,6 +80,7 @@ describe('load shedding on requests in flight (bulkhead)', () => {
           .http()
           .get('/v1/passengers/me')
           .set('authorization', auth)
+          .set('origin', 'http://127.0.0.1:10086')
           .then((r) => ({ r, ms: Date.now() - started })),
       ),
     );
@@ -89,7 +91,11 @@ describe('load shedding on requests in flight (bulkhead)', () => {
     expect(served).toHaveLength(3);
     for (const { r, ms } of shed) {
       expect(r.body.error.code).toBe('overloaded');
+      expect(r.body.error.message).toEqual(expect.any(String));
       expect(r.headers['retry-after']).toBe('1');
+      expect(r.headers['content-type']).toMatch(/^application\/json/);
+      // The h5 mini-program in a browser reads the refusal, not a CORS failure.
+      expect(r.headers['access-control-allow-origin']).toBe('http://127.0.0.1:10086');
       // Refused at once, not after waiting for the connection.
       expect(ms).toBeLessThan(Math.min(...served.map((x) => x.ms)));
     }
