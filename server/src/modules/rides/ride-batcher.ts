@@ -132,8 +132,9 @@ export class RideBatcher {
     }
     this.finished();
     const byId = new Map(rows.map((r) => [r.id, r]));
-    // After the pool has sent the next statement (it hands out a connection on the next tick).
-    setImmediate(() => {
+    // After the pool has sent the next statement: it hands out the connection in a process.nextTick callback
+    // queued just before this one.
+    process.nextTick(() => {
       for (const w of batch) w.resolve(byId.get(w.ride.id));
     });
   }
