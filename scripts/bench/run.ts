@@ -1,3 +1,4 @@
+import type { ExposurePage } from '@ridetrace/shared';
 import { RideTraceClient } from '@ridetrace/sdk';
 import { createClient } from '@ridetrace/server/modules/admin/admin.service';
 import {
@@ -10,6 +11,7 @@ import { sql } from 'kysely';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
+import { PerformanceObserver } from 'node:perf_hooks';
 import { benchContext, type BenchContext } from './lib/context.js';
 import { CpuMeter, type CpuShare } from './lib/cpu.js';
 import { startFakeSms, type FakeSms } from './lib/fake-sms.js';
@@ -158,6 +160,30 @@ async function prepareWorld(ctx: BenchContext['ctx'], server: ServerChild, s: Si
   return { admin, official, operator, codes, tokens };
 }
 
+interface WalStats {
+  bytes: number;
+  fpi: number;
+  syncs: number;
+  syncMs: number;
+}
+
+/** Postgres' WAL counters (`pg_stat_wal`; sync time with track_wal_io_timing). */
+async function walStats(ctx: BenchContext['ctx']): Promise<WalStats> {
+  const r = await sql<WalStats>`
+    select wal_bytes::float8 as bytes, wal_fpi::float8 as fpi, wal_sync::float8 as syncs,
+      wal_sync_time::float8 as "syncMs" from pg_stat_wal`.execute(ctx.db);
+  return r.rows[0]!;
+}
+
+/** WAL written per ride and the flushes' mean time, between two snapshots. */
+function describeWal(a: WalStats, b: WalStats, rides: number): string {
+  const syncs = b.syncs - a.syncs;
+  return (
+    `WAL ${((b.bytes - a.bytes) / rides / 1024).toFixed(2)} KiB and ${((b.fpi - a.fpi) / rides).toFixed(2)} full-page ` +
+    `images per ride, ${syncs} flushes of ${syncs ? ((b.syncMs - a.syncMs) / syncs).toFixed(3) : '-'} ms`
+  );
+}
+
 /** Rides written since `since` and the transactions (distinct xmin) that wrote them: the group-commit batches. */
 async function batchesSince(ctx: BenchContext['ctx'], since: Date) {
   const r = await sql<{ rides: number; batches: number }>`
@@ -187,6 +213,7 @@ async function scanPhase(
     });
     await sleep(300);
     const since = new Date();
+    const wal0 = await walStats(ctx);
     const r = await metered(label.split(' ')[0]!, () =>
       postLoad({
         url: server.url,
@@ -197,6 +224,7 @@ async function scanPhase(
         body,
       }),
     );
+    const wal1 = await walStats(ctx);
     const b = path === '/v1/bench/nodb' ? { rides: 0, batches: 0 } : await batchesSince(ctx, since);
     const bad = r.non2xx + r.errors + r.timeouts;
     log(
@@ -204,6 +232,7 @@ async function scanPhase(
         `${bad ? `, ${r.non2xx} non-2xx ${JSON.stringify(r.statusCodes)}, ${r.errors} errors, ${r.timeouts} timeouts` : ''}` +
         (b.batches ? `, ${b.rides} rides in ${b.batches} transactions` : ''),
     );
+    if (b.rides) log(`  ${describeWal(wal0, wal1, b.rides)}`);
     return { ...r, ...b };
   };
   const nodb = await run('/v1/bench/nodb', 'nodb baseline (JWT, schema, code check, crypto; no database)');
@@ -271,32 +300,52 @@ async function tracePhase(
   const crowded = await openCases(pickCases(city.samples.crowded, s.cases + 20), 'C');
   log(`opened ${normal.length + crowded.length} cases`);
 
+  // Garbage collections of this process, to tell its own pauses from the server's time in the slowest traces.
+  const gcs: { start: number; end: number }[] = [];
+  const gcObserver = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) gcs.push({ start: e.startTime, end: e.startTime + e.duration });
+  });
+  gcObserver.observe({ entryTypes: ['gc'] });
+  const gcWithin = (from: number, to: number) =>
+    gcs.reduce((sum, g) => sum + Math.max(0, Math.min(to, g.end) - Math.max(from, g.start)), 0);
   const measure = async (ids: string[], degree: 1 | 2) => {
     const ms: number[] = [];
-    const each: { ms: number; exposed: number }[] = [];
+    const each: { ms: number; exposed: number; serverMs: number | null; gcMs: number }[] = [];
     let total = 0;
     let failed = 0;
     for (const id of ids) {
       const t = performance.now();
       let exposed = -1;
+      let serverMs: number | null = null;
       try {
-        const page = await official.exposures(id, { degree });
+        const res = await fetch(`${server.url}/v1/cases/${id}/exposures?degree=${degree}`, {
+          headers: { authorization: `Bearer ${official.accessToken!}` },
+        });
+        if (res.status !== 200) throw new Error(`HTTP ${res.status}: ${await res.text()}`);
+        const page = (await res.json()) as ExposurePage;
         total += page.total;
         exposed = page.total;
+        serverMs = Number(/dur=([\d.]+)/.exec(res.headers.get('server-timing') ?? '')?.[1] ?? NaN);
       } catch (err) {
         // A failed trace (timeout, statement timeout) counts with the time it took.
         failed++;
         if (failed === 1)
           log(`  exposures of case ${id} (degree ${degree}) failed: ${(err as Error).message}`);
       }
-      ms.push(performance.now() - t);
-      each.push({ ms: ms.at(-1)!, exposed });
+      const end = performance.now();
+      ms.push(end - t);
+      each.push({ ms: end - t, exposed, serverMs, gcMs: gcWithin(t, end) });
     }
-    // The tail, to tell big traces (many exposed) from pauses (GC, checkpoint I/O) on small ones.
+    // The tail, to tell big traces (many exposed) from pauses on small ones: the server's own time
+    // (Server-Timing) and this process' garbage collection during the request.
     const slowest = each
       .sort((a, b) => b.ms - a.ms)
       .slice(0, 3)
-      .map((x) => `${x.ms.toFixed(1)} ms (${x.exposed < 0 ? 'failed' : `${x.exposed} exposed`})`)
+      .map(
+        (x) =>
+          `${x.ms.toFixed(1)} ms (${x.exposed < 0 ? 'failed' : `${x.exposed} exposed`}, server ${x.serverMs?.toFixed(1) ?? '-'} ms` +
+          `${x.gcMs > 0.05 ? `, bench GC ${x.gcMs.toFixed(1)} ms` : ''})`,
+      )
       .join(', ');
     return {
       slowest,
@@ -307,11 +356,11 @@ async function tracePhase(
       failed,
     };
   };
+  const exposed = (x: { meanExposed: number; failed: number }, n: number) =>
+    `${n} cases, ${x.meanExposed.toFixed(1)} exposed per case${x.failed ? `, ${x.failed} FAILED (counted with their time)` : ''}`;
   // Warm-up on cases that are not measured (connections, JIT); the measured cases are each read once.
   await measure(normal.slice(s.cases), 1);
   await measure(crowded.slice(s.cases), 1);
-  const exposed = (x: { meanExposed: number; failed: number }, n: number) =>
-    `${n} cases, ${x.meanExposed.toFixed(1)} exposed per case${x.failed ? `, ${x.failed} FAILED (counted with their time)` : ''}`;
   const sets = [
     { name: 'trace', label: 'degree 1', ids: normal.slice(0, s.cases), degree: 1, targetMs: 10 },
     { name: 'trace.crowded', label: 'crowded', ids: crowded.slice(0, s.cases), degree: 1, targetMs: 100 },

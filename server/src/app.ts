@@ -236,7 +236,13 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     await app.register(routes, { ctx });
   }
 
-  if (config.benchRoutes) await app.register(benchRoutes, { ctx });
+  if (config.benchRoutes) {
+    await app.register(benchRoutes, { ctx });
+    // The benchmark tells server time from client-side pauses with it (never in production: a timing oracle).
+    app.addHook('onSend', async (_req, reply) => {
+      reply.header('server-timing', `app;dur=${reply.elapsedTime.toFixed(2)}`);
+    });
+  }
 
   await prepareRideDays(ctx);
   if (config.notify.workerEnabled) {

@@ -155,7 +155,7 @@ describe('load shedding on event-loop lag', () => {
 });
 
 describe('benchmark baselines', () => {
-  it('exist only with BENCH_ROUTES=on', async () => {
+  it('exist only with BENCH_ROUTES=on, as does the Server-Timing header', async () => {
     const off = await createTestApp();
     const w = await seedWorld(off);
     const auth = await confirmedPassenger(off, 'nb');
@@ -166,6 +166,8 @@ describe('benchmark baselines', () => {
       .set('authorization', auth)
       .send({ code: code.url, clientRideId: randomUUID() });
     expect(r.status).toBe(404);
+    expect(r.headers['server-timing']).toBeUndefined();
+    expect((await off.http().get('/health')).headers['server-timing']).toBeUndefined();
     await off.close();
 
     const on = await createTestApp({ BENCH_ROUTES: 'on' });
@@ -178,6 +180,7 @@ describe('benchmark baselines', () => {
       .set('authorization', auth2)
       .send({ code: c2.code.url, clientRideId: randomUUID() });
     expect(nodb.status).toBe(201);
+    expect(nodb.headers['server-timing']).toMatch(/^app;dur=\d+\.\d{2}$/);
     expect(
       await on.db.selectFrom('rides').select('id').where('id', '=', nodb.body.ride.id).executeTakeFirst(),
     ).toBeUndefined();

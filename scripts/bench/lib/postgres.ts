@@ -7,7 +7,7 @@ import pg from 'pg';
 /**
  * Postgres settings of the benchmark cluster. Durability is real (fsync and synchronous_commit on, as in
  * production); the rest is ordinary sizing for a 24 GiB machine and a bulk load (fewer checkpoints, more memory
- * for index builds).
+ * for index builds). WAL flush times are tracked (`track_wal_io_timing`) for the scan step's WAL figures.
  */
 export const BENCH_PG_SETTINGS: Record<string, string> = {
   fsync: 'on',
@@ -19,6 +19,7 @@ export const BENCH_PG_SETTINGS: Record<string, string> = {
   maintenance_work_mem: '512MB',
   max_parallel_maintenance_workers: '1',
   wal_compression: 'off',
+  track_wal_io_timing: 'on',
 };
 
 export interface BenchPostgres {
