@@ -1,4 +1,3 @@
-import type { ExposurePage } from '@ridetrace/shared';
 import { RideTraceClient } from '@ridetrace/sdk';
 import { createClient } from '@ridetrace/server/modules/admin/admin.service';
 import {
@@ -11,7 +10,6 @@ import { sql } from 'kysely';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
-import { PerformanceObserver } from 'node:perf_hooks';
 import { benchContext, type BenchContext } from './lib/context.js';
 import { CpuMeter, type CpuShare } from './lib/cpu.js';
 import { startFakeSms, type FakeSms } from './lib/fake-sms.js';
@@ -21,6 +19,7 @@ import type { RideSample } from './lib/load-plan.js';
 import { describePostgres, startBenchPostgres, type BenchPostgres } from './lib/postgres.js';
 import { fmtMs, percentile, Report } from './lib/report.js';
 import { startServer, type ServerChild } from './lib/server.js';
+import { TraceClient } from './lib/trace-client.js';
 
 /**
  * `pnpm bench [--quick]`: the RideTrace benchmark suite. A fresh embedded Postgres (fsync and synchronous_commit
@@ -300,51 +299,30 @@ async function tracePhase(
   const crowded = await openCases(pickCases(city.samples.crowded, s.cases + 20), 'C');
   log(`opened ${normal.length + crowded.length} cases`);
 
-  // Garbage collections of this process, to tell its own pauses from the server's time in the slowest traces.
-  const gcs: { start: number; end: number }[] = [];
-  const gcObserver = new PerformanceObserver((list) => {
-    for (const e of list.getEntries()) gcs.push({ start: e.startTime, end: e.startTime + e.duration });
-  });
-  gcObserver.observe({ entryTypes: ['gc'] });
-  const gcWithin = (from: number, to: number) =>
-    gcs.reduce((sum, g) => sum + Math.max(0, Math.min(to, g.end) - Math.max(from, g.start)), 0);
+  const client = new TraceClient();
   const measure = async (ids: string[], degree: 1 | 2) => {
-    const ms: number[] = [];
-    const each: { ms: number; exposed: number; serverMs: number | null; gcMs: number }[] = [];
-    let total = 0;
-    let failed = 0;
-    for (const id of ids) {
-      const t = performance.now();
-      let exposed = -1;
-      let serverMs: number | null = null;
-      try {
-        const res = await fetch(`${server.url}/v1/cases/${id}/exposures?degree=${degree}`, {
-          headers: { authorization: `Bearer ${official.accessToken!}` },
-        });
-        if (res.status !== 200) throw new Error(`HTTP ${res.status}: ${await res.text()}`);
-        const page = (await res.json()) as ExposurePage;
-        total += page.total;
-        exposed = page.total;
-        serverMs = Number(/dur=([\d.]+)/.exec(res.headers.get('server-timing') ?? '')?.[1] ?? NaN);
-      } catch (err) {
-        // A failed trace (timeout, statement timeout) counts with the time it took.
-        failed++;
-        if (failed === 1)
-          log(`  exposures of case ${id} (degree ${degree}) failed: ${(err as Error).message}`);
-      }
-      const end = performance.now();
-      ms.push(end - t);
-      each.push({ ms: end - t, exposed, serverMs, gcMs: gcWithin(t, end) });
-    }
-    // The tail, to tell big traces (many exposed) from pauses on small ones: the server's own time
-    // (Server-Timing) and this process' garbage collection during the request.
-    const slowest = each
+    const samples = await client.measure({
+      url: server.url,
+      token: official.accessToken!,
+      caseIds: ids,
+      degree,
+    });
+    const ms = samples.map((x) => x.ms);
+    const ok = samples.filter((x) => !x.error);
+    const failed = samples.length - ok.length;
+    // A failed trace (timeout, statement timeout) counts with the time it took.
+    const firstError = samples.find((x) => x.error);
+    if (firstError) log(`  ${failed} exposure reads (degree ${degree}) failed; first: ${firstError.error}`);
+    const total = ok.reduce((sum, x) => sum + x.exposed, 0);
+    // The tail, to tell big traces (many exposed) from pauses on small ones: the server's own time (Server-Timing)
+    // and the measuring thread's garbage collection during the request.
+    const slowest = [...samples]
       .sort((a, b) => b.ms - a.ms)
       .slice(0, 3)
       .map(
         (x) =>
-          `${x.ms.toFixed(1)} ms (${x.exposed < 0 ? 'failed' : `${x.exposed} exposed`}, server ${x.serverMs?.toFixed(1) ?? '-'} ms` +
-          `${x.gcMs > 0.05 ? `, bench GC ${x.gcMs.toFixed(1)} ms` : ''})`,
+          `${x.ms.toFixed(1)} ms (${x.error ? 'failed' : `${x.exposed} exposed`}, server ${x.serverMs?.toFixed(1) ?? '-'} ms` +
+          `${x.gcMs > 0.05 ? `, client GC ${x.gcMs.toFixed(1)} ms` : ''})`,
       )
       .join(', ');
     return {
@@ -358,9 +336,6 @@ async function tracePhase(
   };
   const exposed = (x: { meanExposed: number; failed: number }, n: number) =>
     `${n} cases, ${x.meanExposed.toFixed(1)} exposed per case${x.failed ? `, ${x.failed} FAILED (counted with their time)` : ''}`;
-  // Warm-up on cases that are not measured (connections, JIT); the measured cases are each read once.
-  await measure(normal.slice(s.cases), 1);
-  await measure(crowded.slice(s.cases), 1);
   const sets = [
     { name: 'trace', label: 'degree 1', ids: normal.slice(0, s.cases), degree: 1, targetMs: 10 },
     { name: 'trace.crowded', label: 'crowded', ids: crowded.slice(0, s.cases), degree: 1, targetMs: 100 },
@@ -373,7 +348,16 @@ async function tracePhase(
       degree: 2,
     },
   ] as const;
-  for (const set of sets) {
+  try {
+    // Warm-up on cases that are not measured (connections, JIT); the measured cases are each read once.
+    await measure(normal.slice(s.cases), 1);
+    await measure(crowded.slice(s.cases), 1);
+    for (const set of sets) await measureSet(set);
+  } finally {
+    await client.close();
+  }
+
+  async function measureSet(set: (typeof sets)[number]): Promise<void> {
     const run = () => measure([...set.ids], set.degree);
     // The CPU shares are logged for the first set (one request at a time, the ordinary degree-1 trace).
     const r = set.name === 'trace' ? await metered('trace', run) : await run();
@@ -387,7 +371,7 @@ async function tracePhase(
         unit: 'ms',
         note: `no target; ${exposed(r, set.ids.length)}`,
       });
-      continue;
+      return;
     }
     report.add({ name: `${set.name}.p50_ms`, value: r.p50, unit: 'ms', note: exposed(r, set.ids.length) });
     report.add({

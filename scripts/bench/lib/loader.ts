@@ -7,7 +7,6 @@ import {
 } from '@ridetrace/server/modules/rides/rides.repository';
 import { sql } from 'kysely';
 import { randomBytes } from 'node:crypto';
-import { Worker } from 'node:worker_threads';
 import { prng } from '../../src/demo-people.js';
 import {
   uuidAt,
@@ -19,6 +18,7 @@ import {
   type RideSample,
   type WorkerMessage,
 } from './load-plan.js';
+import { tsWorker } from './ts-worker.js';
 
 export interface LoadOptions {
   rides: number;
@@ -128,10 +128,6 @@ function runWorkers(
   streams: number,
   onDone: (job: LoadJob, done: JobDone) => void,
 ): Promise<void> {
-  const api = import.meta.resolve('tsx/esm/api');
-  const target = new URL('./load-worker.ts', import.meta.url).href;
-  // Worker threads do not inherit tsx's module hooks on Node 20: register them in the worker first.
-  const boot = `import(${JSON.stringify(api)}).then((m) => { m.register(); return import(${JSON.stringify(target)}); })`;
   const queue = [...jobs];
   const byId = new Map(jobs.map((j) => [j.id, j]));
   return new Promise((resolve, reject) => {
@@ -139,7 +135,7 @@ function runWorkers(
     let failed = false;
     if (live === 0) return resolve();
     for (let i = 0; i < live; i++) {
-      const w = new Worker(boot, { eval: true, workerData: plan });
+      const w = tsWorker(new URL('./load-worker.ts', import.meta.url), plan);
       const next = () => {
         const job = queue.shift();
         if (job && !failed) w.postMessage(job);
