@@ -322,6 +322,7 @@ async function tracePhase(
       .map(
         (x) =>
           `${x.ms.toFixed(1)} ms (${x.error ? 'failed' : `${x.exposed} exposed`}, server ${x.serverMs?.toFixed(1) ?? '-'} ms` +
+          `${x.serverGcMs ? ` of which GC ${x.serverGcMs.toFixed(1)} ms` : ''}` +
           `${x.gcMs > 0.05 ? `, client GC ${x.gcMs.toFixed(1)} ms` : ''})`,
       )
       .join(', ');

@@ -28,6 +28,7 @@ import { adminRoutes } from './modules/admin/admin.routes.js';
 import { auditRoutes } from './modules/audit/audit.routes.js';
 import { authRoutes } from './modules/auth/auth.routes.js';
 import { benchRoutes } from './modules/bench/bench.routes.js';
+import { GcPauses } from './modules/bench/gc-pauses.js';
 import { caseRoutes } from './modules/cases/cases.routes.js';
 import { carrierRoutes } from './modules/carriers/carriers.routes.js';
 import { healthRoutes } from './modules/health/health.routes.js';
@@ -238,9 +239,14 @@ export async function buildApp(deps: AppDeps): Promise<App> {
 
   if (config.benchRoutes) {
     await app.register(benchRoutes, { ctx });
-    // The benchmark tells server time from client-side pauses with it (never in production: a timing oracle).
+    // The benchmark tells server time, and the server's GC pauses in it, from client-side pauses (never in
+    // production: a timing oracle).
+    const gc = new GcPauses();
+    app.addHook('onClose', async () => gc.stop());
     app.addHook('onSend', async (_req, reply) => {
-      reply.header('server-timing', `app;dur=${reply.elapsedTime.toFixed(2)}`);
+      const now = performance.now();
+      const paused = gc.within(now - reply.elapsedTime, now);
+      reply.header('server-timing', `app;dur=${reply.elapsedTime.toFixed(2)}, gc;dur=${paused.toFixed(2)}`);
     });
   }
 

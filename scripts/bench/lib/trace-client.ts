@@ -1,5 +1,5 @@
 import type { ExposurePage } from '@ridetrace/shared';
-import { PerformanceObserver } from 'node:perf_hooks';
+import { GcPauses } from '@ridetrace/server/modules/bench/gc-pauses';
 import { parentPort } from 'node:worker_threads';
 import { tsWorker } from './ts-worker.js';
 
@@ -15,8 +15,9 @@ export interface TraceSample {
   ms: number;
   /** People on the case's exposure list; -1 when the request failed. */
   exposed: number;
-  /** The server's own time (Server-Timing, bench mode only). */
+  /** The server's own time and its GC pauses in it (Server-Timing, bench mode only). */
   serverMs: number | null;
+  serverGcMs: number | null;
   /** This thread's garbage collection during the request. */
   gcMs: number;
   error?: string;
@@ -49,18 +50,13 @@ export class TraceClient {
 }
 
 async function run(job: TraceJob): Promise<TraceSample[]> {
-  const gcs: { start: number; end: number }[] = [];
-  const observer = new PerformanceObserver((list) => {
-    for (const e of list.getEntries()) gcs.push({ start: e.startTime, end: e.startTime + e.duration });
-  });
-  observer.observe({ entryTypes: ['gc'] });
-  const gcWithin = (from: number, to: number) =>
-    gcs.reduce((sum, g) => sum + Math.max(0, Math.min(to, g.end) - Math.max(from, g.start)), 0);
+  const gc = new GcPauses();
   const samples: TraceSample[] = [];
   for (const id of job.caseIds) {
     const t = performance.now();
     let exposed = -1;
     let serverMs: number | null = null;
+    let serverGcMs: number | null = null;
     let error: string | undefined;
     try {
       const res = await fetch(`${job.url}/v1/cases/${id}/exposures?degree=${job.degree}`, {
@@ -68,14 +64,23 @@ async function run(job: TraceJob): Promise<TraceSample[]> {
       });
       if (res.status !== 200) throw new Error(`HTTP ${res.status}: ${await res.text()}`);
       exposed = ((await res.json()) as ExposurePage).total;
-      serverMs = Number(/dur=([\d.]+)/.exec(res.headers.get('server-timing') ?? '')?.[1] ?? NaN);
+      const timing = res.headers.get('server-timing') ?? '';
+      serverMs = Number(/app;dur=([\d.]+)/.exec(timing)?.[1] ?? NaN);
+      serverGcMs = Number(/gc;dur=([\d.]+)/.exec(timing)?.[1] ?? NaN);
     } catch (err) {
       error = (err as Error).message;
     }
     const end = performance.now();
-    samples.push({ ms: end - t, exposed, serverMs, gcMs: gcWithin(t, end), ...(error ? { error } : {}) });
+    samples.push({
+      ms: end - t,
+      exposed,
+      serverMs,
+      serverGcMs,
+      gcMs: gc.within(t, end),
+      ...(error ? { error } : {}),
+    });
   }
-  observer.disconnect();
+  gc.stop();
   return samples;
 }
 
