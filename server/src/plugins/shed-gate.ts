@@ -19,8 +19,8 @@ const OVERLOADED = Buffer.from(JSON.stringify(new AppError('overloaded').toBody(
  * Load shedding in front of Fastify. A refused request costs the server a parse of its head and one prebuilt
  * reply, not a request object, a child logger, the hook chain and the error handler: under overload the refusals
  * would otherwise eat the capacity they protect (measured at twice the capacity: the accepted scans fell to about
- * 30 % of capacity when shedding went through Fastify's error path). Refuses when more than `maxInFlight` requests
- * are in flight, when the pool's wait queue is longer than `maxDbWaiting`, or when `lagging()` says the event loop
+ * 30 % of capacity when shedding went through Fastify's error path). Refuses when `maxInFlight` requests are already
+ * in flight, when the pool's wait queue is longer than `maxDbWaiting`, or when `lagging()` says the event loop
  * lags (@fastify/under-pressure measures it). `/health` always passes (liveness probes).
  */
 export class ShedGate {

@@ -113,7 +113,7 @@ export class RideBatcher {
 
   /**
    * Writes one batch. The next batch is started before this one's callers are answered, so Postgres works on it
-   * while the server writes the replies (answering first left Postgres idle for the ≈ 25 replies of each batch).
+   * while the server writes the replies (answering first left Postgres idle while the server wrote them).
    */
   private async write(batch: Waiter[]): Promise<void> {
     this.stats.batches++;
