@@ -330,27 +330,40 @@ describe('claimDue', () => {
   it('walks the partial indexes in order, without a sort, with or without statistics', async () => {
     await reset();
     await queue(Array.from({ length: 5000 }, (_, i) => 1000 + (i % 977)));
+    // The claim runs inside claim_notifications with the function's own planner settings: EXPLAIN its body with them.
+    const fn = await sql<{ body: string; config: string[] | null }>`
+      select prosrc as body, proconfig as config from pg_proc where proname = 'claim_notifications'`.execute(
+      db,
+    );
+    const { body, config } = fn.rows[0]!;
+    expect(config).toEqual(['enable_sort=off']);
     for (const analyse of [false, true]) {
       if (analyse) await sql`analyze notifications`.execute(db);
-      queries.length = 0;
-      await claimDue(db, 16, 60);
-      // Replays what claimDue sent in its transaction (planner settings included), the claim under EXPLAIN.
-      const plans = await db.transaction().execute(async (tx) => {
-        const out: string[] = [];
-        for (const q of queries.filter((q) => !/^(begin|commit)$/.test(q.sql))) {
-          const r = await tx.executeQuery<Record<string, string>>(
-            q.sql.includes('for update skip locked') ? { ...q, sql: `explain ${q.sql}` } : q,
-          );
-          if (q.sql.includes('for update skip locked'))
-            out.push(r.rows.map((row) => row['QUERY PLAN']).join('\n'));
+      expect(await claimDue(db, 16, 60)).toHaveLength(16);
+      const plan = await db.transaction().execute(async (tx) => {
+        await sql`select set_config('enable_sort', 'off', true)`.execute(tx);
+        await sql.raw(`prepare claim_plan(integer, integer) as ${body}`).execute(tx);
+        try {
+          const r = await sql<{ 'QUERY PLAN': string }>`explain execute claim_plan(16, 60)`.execute(tx);
+          return r.rows.map((row) => row['QUERY PLAN']).join('\n');
+        } finally {
+          await sql`deallocate claim_plan`.execute(tx);
         }
-        return out;
       });
-      expect(plans).toHaveLength(1);
-      expect(plans[0]).toMatch(/Index Scan using notifications_leased/);
-      expect(plans[0]).toMatch(/Index Scan using notifications_queued/);
-      expect(plans[0]).not.toMatch(/Sort|Bitmap|Seq Scan/);
+      expect(plan).toMatch(/Index Scan using notifications_leased/);
+      expect(plan).toMatch(/Index Scan using notifications_queued/);
+      expect(plan).not.toMatch(/Sort|Bitmap|Seq Scan/);
     }
+  });
+
+  it('is one statement (no transaction of its own)', async () => {
+    await reset();
+    await queue([1000]);
+    queries.length = 0;
+    expect(await claimDue(db, 4, 60)).toHaveLength(1);
+    expect(queries.map((q) => q.sql.trim())).toEqual([
+      expect.stringMatching(/^select \* from claim_notifications/),
+    ]);
   });
 });
 

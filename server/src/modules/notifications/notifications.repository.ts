@@ -34,40 +34,14 @@ export async function listCaseNotifications(db: Db, caseId: string) {
 }
 
 /**
- * Claims due notifications (and ones whose sender died mid-flight: lease run out) without blocking other workers.
- * Each branch walks its partial index in order (`notifications_leased`, `notifications_queued`) and stops after
- * `limit` rows; expired leases go first.
+ * Claims due notifications (and ones whose sender died mid-flight: lease run out) without blocking other workers,
+ * expired leases first, in one statement (`claim_notifications`, migration 0006): each branch walks its partial
+ * index in order (`notifications_leased`, `notifications_queued`) and stops after `limit` rows.
  */
 export async function claimDue(db: Db, limit: number, leaseSeconds: number) {
-  return db.transaction().execute(async (tx) => {
-    // Statistics lag behind the queue (a case queues 10k rows at once): estimating a handful of due rows, the
-    // planner picks a bitmap scan and a sort of every due row, on every claim. Without a sort the only plan left is
-    // the ordered index scan, which reads `limit` rows whatever the estimate. `true`: for this transaction only.
-    await sql`select set_config('enable_sort', 'off', true)`.execute(tx);
-    // The CTEs are read on demand, so `due` locks only as many rows as `leased` leaves room for.
-    const r = await sql<NotificationsTable & { attempts: number }>`
-      with leased as (
-        select id from notifications
-        where state = 'sending' and locked_until < now()
-        order by locked_until
-        limit ${limit}
-        for update skip locked
-      ), due as (
-        select id from notifications
-        where state = 'queued' and next_attempt_at <= now()
-        order by next_attempt_at
-        limit ${limit}
-        for update skip locked
-      ), claim as (
-        select id from leased union all select id from due limit ${limit}
-      )
-      update notifications n set state = 'sending', attempts = n.attempts + 1,
-        locked_until = now() + make_interval(secs => ${leaseSeconds}::int), updated_at = now()
-      from claim
-      where n.id = claim.id
-      returning n.*`.execute(tx);
-    return r.rows;
-  });
+  const r = await sql<NotificationsTable & { attempts: number }>`
+    select * from claim_notifications(${limit}::int, ${leaseSeconds}::int)`.execute(db);
+  return r.rows;
 }
 
 export async function markSent(db: Db, id: string): Promise<void> {
