@@ -11,6 +11,17 @@ import {
   type World,
 } from '../support/test-app.js';
 
+/** Busies every connection of the app's pool for `seconds`; resolves once they are taken, with their end. */
+async function holdPool(t: TestApp, seconds: number): Promise<{ released: Promise<unknown> }> {
+  const size = poolOf(t.db)!.options.max;
+  const hold = Promise.all(
+    Array.from({ length: size }, () => sql`select pg_sleep(${seconds})`.execute(t.db)),
+  );
+  await new Promise((r) => setTimeout(r, 50));
+  // Wrapped: an async function's promise would wait for a returned promise.
+  return { released: hold };
+}
+
 describe('load shedding on a saturated connection pool', () => {
   let t: TestApp;
   beforeAll(async () => {
@@ -25,9 +36,7 @@ describe('load shedding on a saturated connection pool', () => {
   it('answers 503 overloaded with Retry-After instead of queueing, never 500; the rest are served', async () => {
     const auth = await confirmedPassenger(t, 'busy');
     // Hold every connection of the pool, so requests queue for one.
-    const size = poolOf(t.db)!.options.max;
-    const hold = Promise.all(Array.from({ length: size }, () => sql`select pg_sleep(0.7)`.execute(t.db)));
-    await new Promise((r) => setTimeout(r, 50));
+    const { released: hold } = await holdPool(t, 0.7);
     const replies = [];
     for (let i = 0; i < 8; i++) {
       replies.push(
@@ -70,9 +79,7 @@ describe('load shedding on requests in flight (bulkhead)', () => {
   it('beyond the limit answers 503 overloaded + Retry-After at once; the ones in flight are served', async () => {
     const auth = await confirmedPassenger(t, 'bulkhead');
     // Hold every connection of the pool, so the requests stay in flight while they wait for one.
-    const size = poolOf(t.db)!.options.max;
-    const hold = Promise.all(Array.from({ length: size }, () => sql`select pg_sleep(0.5)`.execute(t.db)));
-    await new Promise((r) => setTimeout(r, 50));
+    const { released: hold } = await holdPool(t, 0.5);
     const started = Date.now();
     const replies = await Promise.all(
       Array.from({ length: 8 }, () =>
