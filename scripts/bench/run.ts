@@ -541,7 +541,7 @@ async function main(): Promise<void> {
     pg = await startBenchPostgres(log);
     const pgInfo = await describePostgres(pg.url);
     log(
-      `Postgres ${pgInfo.server_version} (embedded, fresh): fsync ${pgInfo.fsync}, synchronous_commit ${pgInfo.synchronous_commit}`,
+      `Postgres ${pgInfo.server_version} (embedded, fresh): fsync ${pgInfo.fsync}, synchronous_commit ${pgInfo.synchronous_commit}, huge pages ${pgInfo.huge_pages_status}`,
     );
     const masterKey = randomBytes(32).toString('base64');
     bench = await benchContext(pg.url, masterKey, { migrate: true });

@@ -46,48 +46,19 @@ export async function insertRides(db: Db, rides: NewRide[]): Promise<InsertedRid
   const col = <T>(f: (r: NewRide) => T) => rides.map(f);
   const owners = rides.flatMap((r) => r.neighbourKeys.map(() => r.id));
   const neighbours = rides.flatMap((r) => r.neighbourKeys);
-  // Constant bounds of the carrier-switch lookup: with them Postgres prunes the ride partitions at plan time
-  // (otherwise it plans the lookup over every day's partition: 1.3–1.6 ms per statement with 34 of them).
+  // Bounds of the carrier-switch lookup over the whole batch: they prune the ride partitions when the plan starts.
   const lo = new Date(Math.min(...rides.map((r) => r.boardedAt.getTime() - r.switchWindowSeconds * 1000)));
   const hi = new Date(Math.max(...rides.map((r) => r.boardedAt.getTime() + r.switchWindowSeconds * 1000)));
   const query = sql<InsertedRide>`
-    with input as (
-      select * from unnest(
-        ${col((r) => r.id)}::uuid[], ${col((r) => r.carrierId)}::int[], ${col((r) => r.generation)}::int[],
-        ${col((r) => r.boardedAt)}::timestamptz[], ${col((r) => r.passengerKey)}::bytea[],
-        ${col((r) => r.passengerSealed)}::bytea[], ${col((r) => r.source)}::text[], ${col((r) => r.late)}::bool[],
-        ${col((r) => r.receivedAt)}::timestamptz[], ${col((r) => r.registeredBy)}::text[],
-        ${col((r) => r.requestKey)}::bytea[], ${col((r) => r.switchWindowSeconds)}::int[],
-        ${col((r) => r.passengerId)}::uuid[]
-      ) as t(id, carrier_id, generation, boarded_at, passenger_key, passenger_sealed, source, late, received_at,
-             registered_by, request_key, switch_window, passenger_id)
-    ), valid as (
-      select i.*, c.kind, c.plate, c.route, c.city
-      from input i join carriers c on c.id = i.carrier_id
-      where c.retired_at is null and (i.generation is null or c.code_generation = i.generation)
-        and exists (select 1 from passengers p where p.id = i.passenger_id and p.deleted_at is null)
-    ), req as (
-      insert into ride_requests (request_key, ride_id, carrier_id, boarded_at)
-      select request_key, id, carrier_id, boarded_at from valid
-      on conflict (request_key) do nothing
-      returning ride_id
-    ), ins as (
-      insert into rides (id, carrier_id, boarded_at, passenger_key, passenger_sealed, source, late, flagged, received_at, registered_by)
-      select v.id, v.carrier_id, v.boarded_at, v.passenger_key, v.passenger_sealed, v.source, v.late,
-        exists (
-          select 1 from unnest(${owners}::uuid[], ${neighbours}::bytea[]) as n(owner, key)
-          join rides p on p.passenger_key = n.key
-          where n.owner = v.id
-            and p.boarded_at between v.boarded_at - make_interval(secs => v.switch_window)
-                                 and v.boarded_at + make_interval(secs => v.switch_window)
-            and p.boarded_at between ${lo}::timestamptz and ${hi}::timestamptz
-            and p.carrier_id <> v.carrier_id
-        ),
-        v.received_at, v.registered_by
-      from valid v join req on req.ride_id = v.id
-      returning id, carrier_id, boarded_at, received_at, source, late, flagged
+    select * from insert_rides(
+      ${col((r) => r.id)}::uuid[], ${col((r) => r.carrierId)}::int[], ${col((r) => r.generation)}::int[],
+      ${col((r) => r.boardedAt)}::timestamptz[], ${col((r) => r.passengerKey)}::bytea[],
+      ${col((r) => r.passengerSealed)}::bytea[], ${col((r) => r.source)}::text[], ${col((r) => r.late)}::bool[],
+      ${col((r) => r.receivedAt)}::timestamptz[], ${col((r) => r.registeredBy)}::text[],
+      ${col((r) => r.requestKey)}::bytea[], ${col((r) => r.switchWindowSeconds)}::int[],
+      ${col((r) => r.passengerId)}::uuid[], ${owners}::uuid[], ${neighbours}::bytea[],
+      ${lo}::timestamptz, ${hi}::timestamptz
     )
-    select ins.*, v.kind, v.plate, v.route, v.city from ins join valid v on v.id = ins.id
   `;
   // Outside a transaction: a named prepared statement (the text is the same for every batch size: one array
   // parameter per column), so each connection parses it once and Postgres may reuse the plan.
