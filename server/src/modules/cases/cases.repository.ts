@@ -67,7 +67,8 @@ export interface ContactRow {
   case_ride_id: string;
   carrier_id: number;
   case_boarded_at: Date;
-  case_passenger_key: Buffer;
+  /** The case ride's blind index (degree 2 names the degree-1 person it came through); null unless asked for. */
+  case_passenger_key: Buffer | null;
   kind: 'bus' | 'taxi' | 'metro' | 'ferry';
   plate: string;
   route: string | null;
@@ -89,6 +90,7 @@ export async function findContacts(
   from: Date,
   to: Date,
   windowSeconds: Record<'taxi' | 'metro' | 'bus' | 'ferry', number>,
+  opts: { caseKeys: boolean },
 ): Promise<ContactRow[]> {
   if (keys.length === 0) return [];
   const maxWindowMs = Math.max(...Object.values(windowSeconds)) * 1000;
@@ -110,7 +112,8 @@ export async function findContacts(
       from rides r join carriers c on c.id = r.carrier_id
       where r.passenger_key = any(${keys}::bytea[]) and r.boarded_at >= ${from} and r.boarded_at <= ${to}
     )
-    select cr.id as case_ride_id, cr.carrier_id, cr.passenger_key as case_passenger_key,
+    select cr.id as case_ride_id, cr.carrier_id,
+      ${opts.caseKeys ? sql`cr.passenger_key` : sql`null::bytea`} as case_passenger_key,
       (extract(epoch from cr.boarded_at) * 1000)::float8 as case_boarded_ms,
       cr.kind, cr.plate, cr.route, cr.city, o.id as ride_id, o.passenger_sealed,
       (extract(epoch from o.boarded_at) * 1000)::float8 as boarded_ms

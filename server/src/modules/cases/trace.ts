@@ -98,6 +98,7 @@ async function contactsOf(
     from,
     to,
     ctx.config.trace.windowSeconds,
+    { caseKeys: degree === 2 },
   );
   const caseRides = new Set<string>();
   const byPassenger = new Map<string, TracedContact[]>();
@@ -121,7 +122,7 @@ async function contactsOf(
       gapMinutes: Math.round((gapSeconds / 60) * 100) / 100,
       level: contactLevel(ctx, row.kind, gapSeconds),
       degree,
-      via: degree === 2 ? (keyOwners.get(row.case_passenger_key.toString('hex')) ?? null) : null,
+      via: row.case_passenger_key ? (keyOwners.get(row.case_passenger_key.toString('hex')) ?? null) : null,
     };
     const list = byPassenger.get(pid) ?? [];
     list.push(contact);
