@@ -318,11 +318,12 @@ async function tracePhase(
     // and the measuring thread's garbage collection during the request.
     const slowest = [...samples]
       .sort((a, b) => b.ms - a.ms)
-      .slice(0, 3)
+      .slice(0, 5)
       .map(
         (x) =>
           `${x.ms.toFixed(1)} ms (${x.error ? 'failed' : `${x.exposed} exposed`}, server ${x.serverMs?.toFixed(1) ?? '-'} ms` +
-          `${x.serverGcMs ? ` of which GC ${x.serverGcMs.toFixed(1)} ms` : ''}` +
+          `${x.serverBusyMs ? `: busy ${x.serverBusyMs.toFixed(1)} ms` : ''}` +
+          `${x.serverGcMs ? ` (GC ${x.serverGcMs.toFixed(1)} ms)` : ''}` +
           `${x.gcMs > 0.05 ? `, client GC ${x.gcMs.toFixed(1)} ms` : ''})`,
       )
       .join(', ');

@@ -17,6 +17,8 @@ export interface TraceSample {
   exposed: number;
   /** The server's own time and its GC pauses in it (Server-Timing, bench mode only). */
   serverMs: number | null;
+  /** Of serverMs: the server's event loop busy (JavaScript, GC, callbacks); the rest waited for Postgres. */
+  serverBusyMs: number | null;
   serverGcMs: number | null;
   /** This thread's garbage collection during the request. */
   gcMs: number;
@@ -89,6 +91,7 @@ async function run(job: TraceJob): Promise<TraceSample[]> {
     const t = performance.now();
     let exposed = -1;
     let serverMs: number | null = null;
+    let serverBusyMs: number | null = null;
     let serverGcMs: number | null = null;
     let error: string | undefined;
     try {
@@ -98,6 +101,7 @@ async function run(job: TraceJob): Promise<TraceSample[]> {
       exposed = (JSON.parse(res.body) as { total: number }).total;
       const timing = res.serverTiming;
       serverMs = Number(/app;dur=([\d.]+)/.exec(timing)?.[1] ?? NaN);
+      serverBusyMs = Number(/busy;dur=([\d.]+)/.exec(timing)?.[1] ?? NaN);
       serverGcMs = Number(/gc;dur=([\d.]+)/.exec(timing)?.[1] ?? NaN);
     } catch (err) {
       error = (err as Error).message;
@@ -107,6 +111,7 @@ async function run(job: TraceJob): Promise<TraceSample[]> {
       ms: end - t,
       exposed,
       serverMs,
+      serverBusyMs,
       serverGcMs,
       gcMs: gc.within(t, end),
       ...(error ? { error } : {}),

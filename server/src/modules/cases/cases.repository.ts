@@ -130,9 +130,18 @@ export async function findContacts(
       offset 0
     ) o on true
     order by cr.boarded_at, o.boarded_at`.execute(db);
-  return r.rows.map(({ case_boarded_ms, boarded_ms, ...row }) => ({
-    ...row,
-    case_boarded_at: new Date(case_boarded_ms),
-    boarded_at: boarded_ms === null ? null : new Date(boarded_ms),
+  // Built field by field: object rest and spread over ≈ 11 fields was the largest cost of a big trace in Node.
+  return r.rows.map((x) => ({
+    case_ride_id: x.case_ride_id,
+    carrier_id: x.carrier_id,
+    case_boarded_at: new Date(x.case_boarded_ms),
+    case_passenger_key: x.case_passenger_key,
+    kind: x.kind,
+    plate: x.plate,
+    route: x.route,
+    city: x.city,
+    ride_id: x.ride_id,
+    boarded_at: x.boarded_ms === null ? null : new Date(x.boarded_ms),
+    passenger_sealed: x.passenger_sealed,
   }));
 }

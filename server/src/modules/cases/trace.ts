@@ -102,13 +102,22 @@ async function contactsOf(
   );
   const caseRides = new Set<string>();
   const byPassenger = new Map<string, TracedContact[]>();
+  // The day keys of the co-passenger rides (a few days) are loaded before the loop, which then decrypts without
+  // an await per row (those awaits were a large part of a big trace's time).
+  const dayOfRow = new DayNames();
+  const dayKeys = new Map<string, DayKey | null>();
+  for (const row of rows) {
+    if (!row.boarded_at) continue;
+    const day = dayOfRow.of(row.boarded_at);
+    if (!dayKeys.has(day)) dayKeys.set(day, await cache.get(day));
+  }
   // A co-passenger ride near several case rides (degree 2: many) comes back once per case ride: decrypt it once.
   const opened = new Map<string, string | null>();
   for (const row of rows) {
     caseRides.add(row.case_ride_id);
     let pid = row.ride_id ? opened.get(row.ride_id) : null;
     if (pid === undefined) {
-      pid = await openPassenger(cache, row);
+      pid = openPassenger(dayKeys, dayOfRow, row);
       opened.set(row.ride_id!, pid);
     }
     if (!pid || exclude.has(pid)) continue;
@@ -131,10 +140,28 @@ async function contactsOf(
   return { caseRides: caseRides.size, byPassenger };
 }
 
+/** UTC day names of instants, each day formatted once. */
+class DayNames {
+  private readonly names = new Map<number, string>();
+  of(t: Date): string {
+    const n = Math.floor(t.getTime() / 86_400_000);
+    let name = this.names.get(n);
+    if (name === undefined) {
+      name = dayOf(t);
+      this.names.set(n, name);
+    }
+    return name;
+  }
+}
+
 /** Decrypts the passenger id of a co-passenger ride; null when there is none or its day key is destroyed. */
-async function openPassenger(cache: DayKeyCache, row: ContactRow): Promise<string | null> {
+function openPassenger(
+  dayKeys: ReadonlyMap<string, DayKey | null>,
+  days: DayNames,
+  row: ContactRow,
+): string | null {
   if (!row.ride_id || !row.boarded_at || !row.passenger_sealed) return null;
-  const key = await cache.get(dayOf(row.boarded_at));
+  const key = dayKeys.get(days.of(row.boarded_at));
   if (!key) return null;
   return open(key.seal, row.passenger_sealed, `rides/passenger/${row.ride_id}`).toString('utf8');
 }
