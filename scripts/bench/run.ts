@@ -323,6 +323,7 @@ async function tracePhase(
         (x) =>
           `${x.ms.toFixed(1)} ms (${x.error ? 'failed' : `${x.exposed} exposed`}, server ${x.serverMs?.toFixed(1) ?? '-'} ms` +
           `${x.serverBusyMs ? `: busy ${x.serverBusyMs.toFixed(1)} ms` : ''}` +
+          `${x.serverCpuMs ? `, CPU ${x.serverCpuMs.toFixed(1)} ms` : ''}` +
           `${x.serverGcMs ? ` (GC ${x.serverGcMs.toFixed(1)} ms)` : ''}` +
           `${x.gcMs > 0.05 ? `, client GC ${x.gcMs.toFixed(1)} ms` : ''})`,
       )

@@ -19,6 +19,8 @@ export interface TraceSample {
   serverMs: number | null;
   /** Of serverMs: the server's event loop busy (JavaScript, GC, callbacks); the rest waited for Postgres. */
   serverBusyMs: number | null;
+  /** CPU time of the server process during the request (all its threads). */
+  serverCpuMs: number | null;
   serverGcMs: number | null;
   /** This thread's garbage collection during the request. */
   gcMs: number;
@@ -92,6 +94,7 @@ async function run(job: TraceJob): Promise<TraceSample[]> {
     let exposed = -1;
     let serverMs: number | null = null;
     let serverBusyMs: number | null = null;
+    let serverCpuMs: number | null = null;
     let serverGcMs: number | null = null;
     let error: string | undefined;
     try {
@@ -102,6 +105,7 @@ async function run(job: TraceJob): Promise<TraceSample[]> {
       const timing = res.serverTiming;
       serverMs = Number(/app;dur=([\d.]+)/.exec(timing)?.[1] ?? NaN);
       serverBusyMs = Number(/busy;dur=([\d.]+)/.exec(timing)?.[1] ?? NaN);
+      serverCpuMs = Number(/cpu;dur=([\d.]+)/.exec(timing)?.[1] ?? NaN);
       serverGcMs = Number(/gc;dur=([\d.]+)/.exec(timing)?.[1] ?? NaN);
     } catch (err) {
       error = (err as Error).message;
@@ -112,6 +116,7 @@ async function run(job: TraceJob): Promise<TraceSample[]> {
       exposed,
       serverMs,
       serverBusyMs,
+      serverCpuMs,
       serverGcMs,
       gcMs: gc.within(t, end),
       ...(error ? { error } : {}),

@@ -57,7 +57,9 @@ export function open(key: Buffer, sealed: Buffer, aad: string): Buffer {
   const decipher = createDecipheriv('aes-256-gcm', key, nonce);
   decipher.setAAD(Buffer.from(aad, 'utf8'));
   decipher.setAuthTag(tag);
-  return Buffer.concat([decipher.update(body), decipher.final()]);
+  const plaintext = decipher.update(body);
+  decipher.final(); // checks the tag (throws when it does not match); GCM adds no bytes here
+  return plaintext;
 }
 
 export function openText(key: Buffer, sealed: Buffer, aad: string): string {
