@@ -187,7 +187,9 @@ describe('benchmark baselines', () => {
       .set('authorization', auth2)
       .send({ code: c2.code.url, clientRideId: randomUUID() });
     expect(nodb.status).toBe(201);
-    expect(nodb.headers['server-timing']).toMatch(/^app;dur=\d+\.\d{2}, gc;dur=\d+\.\d{2}$/);
+    expect(nodb.headers['server-timing']).toMatch(
+      /^app;dur=\d+\.\d{2}, busy;dur=\d+\.\d{2}, cpu;dur=\d+\.\d{2}, gc;dur=\d+\.\d{2}$/,
+    );
     expect(
       await on.db.selectFrom('rides').select('id').where('id', '=', nodb.body.ride.id).executeTakeFirst(),
     ).toBeUndefined();
