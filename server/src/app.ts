@@ -241,8 +241,9 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   if (config.benchRoutes) {
     await app.register(benchRoutes, { ctx });
     // The benchmark tells server time from client-side pauses, and splits it into the event loop's busy time
-    // (JavaScript, GC, I/O callbacks; the rest is waiting for Postgres or the network), the CPU time the process
-    // got meanwhile (busy time well above it: the thread was runnable but not running) and the GC pauses.
+    // (JavaScript, GC, I/O callbacks; the rest is waiting for Postgres or the network), the CPU time of the whole
+    // process meanwhile (well below busy: the thread was runnable but not running; well above it: other threads,
+    // such as the GC's helpers, were busy too) and the GC pauses.
     // Never in production: a timing oracle.
     const gc = new GcPauses();
     const startOf = new WeakMap<object, { loop: EventLoopUtilization; cpu: NodeJS.CpuUsage }>();
