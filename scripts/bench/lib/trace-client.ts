@@ -85,6 +85,14 @@ function get(agent: http.Agent, url: string, token: string): Promise<Reply> {
   });
 }
 
+type ServerTimes = Pick<TraceSample, 'serverMs' | 'serverBusyMs' | 'serverCpuMs' | 'serverGcMs'>;
+
+/** The server's times from its Server-Timing header (`name;dur=ms, …`); NaN for a metric it did not send. */
+function serverTimes(header: string): ServerTimes {
+  const dur = (name: string) => Number(new RegExp(`(?:^|, )${name};dur=([\\d.]+)`).exec(header)?.[1] ?? NaN);
+  return { serverMs: dur('app'), serverBusyMs: dur('busy'), serverCpuMs: dur('cpu'), serverGcMs: dur('gc') };
+}
+
 async function run(job: TraceJob): Promise<TraceSample[]> {
   const gc = new GcPauses();
   const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
@@ -92,21 +100,14 @@ async function run(job: TraceJob): Promise<TraceSample[]> {
   for (const id of job.caseIds) {
     const t = performance.now();
     let exposed = -1;
-    let serverMs: number | null = null;
-    let serverBusyMs: number | null = null;
-    let serverCpuMs: number | null = null;
-    let serverGcMs: number | null = null;
+    let times: ServerTimes = { serverMs: null, serverBusyMs: null, serverCpuMs: null, serverGcMs: null };
     let error: string | undefined;
     try {
       const res = await get(agent, `${job.url}/v1/cases/${id}/exposures?degree=${job.degree}`, job.token);
       if (res.status !== 200) throw new Error(`HTTP ${res.status}: ${res.body}`);
       // The whole page is read and parsed, as a client would.
       exposed = (JSON.parse(res.body) as { total: number }).total;
-      const timing = res.serverTiming;
-      serverMs = Number(/app;dur=([\d.]+)/.exec(timing)?.[1] ?? NaN);
-      serverBusyMs = Number(/busy;dur=([\d.]+)/.exec(timing)?.[1] ?? NaN);
-      serverCpuMs = Number(/cpu;dur=([\d.]+)/.exec(timing)?.[1] ?? NaN);
-      serverGcMs = Number(/gc;dur=([\d.]+)/.exec(timing)?.[1] ?? NaN);
+      times = serverTimes(res.serverTiming);
     } catch (err) {
       error = (err as Error).message;
     }
@@ -114,10 +115,7 @@ async function run(job: TraceJob): Promise<TraceSample[]> {
     samples.push({
       ms: end - t,
       exposed,
-      serverMs,
-      serverBusyMs,
-      serverCpuMs,
-      serverGcMs,
+      ...times,
       gcMs: gc.within(t, end),
       ...(error ? { error } : {}),
     });

@@ -55,10 +55,14 @@ async function toCase(ctx: AppContext, row: CaseRow, reveal: boolean): Promise<C
   };
 }
 
-async function mustFindCase(db: Db, id: string): Promise<CaseRow> {
-  const row = await repo.findCase(db, id);
+/** A case row that was found, or 404 `case_not_found`. */
+function foundCase<T>(row: T | undefined): T {
   if (!row) throw new AppError('case_not_found');
   return row;
+}
+
+async function mustFindCase(db: Db, id: string): Promise<CaseRow> {
+  return foundCase(await repo.findCase(db, id));
 }
 
 export async function openCase(ctx: AppContext, who: Official, body: CreateCaseBody): Promise<Case> {
@@ -143,9 +147,7 @@ export async function closeCase(ctx: AppContext, who: Official, id: string, reas
 
 /** The exposures of a case (all pages), for the API page, the CSV export and notification. */
 export async function caseExposures(ctx: AppContext, caseId: string, degree: 1 | 2) {
-  const found = await repo.findCaseWithSubjects(ctx.db, caseId);
-  if (!found) throw new AppError('case_not_found');
-  const { subject_ids: subjects, ...c } = found;
+  const { subject_ids: subjects, ...c } = foundCase(await repo.findCaseWithSubjects(ctx.db, caseId));
   const result = await traceExposures(ctx, subjects, c.infectious_from, c.infectious_to, degree);
   return { case: c, ...result };
 }
