@@ -91,6 +91,59 @@ it('a failing ride in a batch fails alone; the others of its batch are written',
   expect(batcher.stats.batches).toBe(2);
 });
 
+it('a batch stores every field exactly as given: quoted text, milliseconds, sealed values of any length', async () => {
+  const { carrier } = await createCarrier(t, w.tokens.operator, {
+    kind: 'bus',
+    plate: '粤B-GC005',
+    city: '深圳',
+  });
+  const batcher = new RideBatcher(t.db, { maxBatch: 10, maxInFlight: 1, maxQueueMs: 10_000 });
+  const hostile = ['a"b\\c', '{x,y}', 'NULL', '', '张三 "\\\\" ,}', null];
+  const second = Math.floor(Date.now() / 1000) * 1000;
+  const rides = hostile.map((registeredBy, i) =>
+    newRide(carrier.id, {
+      registeredBy,
+      boardedAt: new Date(second - 60_000 + i * 111 + 1),
+      receivedAt: new Date(second + 999 - i),
+      passengerSealed: randomBytes(20 + i * 7),
+      neighbourKeys: i % 2 ? [randomBytes(32), randomBytes(32)] : [],
+    }),
+  );
+  const inserted = await Promise.all(rides.map((r) => batcher.insert(r)));
+  expect(inserted.every((r) => r !== undefined)).toBe(true);
+  const stored = await t.db
+    .selectFrom('rides')
+    .select(['id', 'registered_by', 'boarded_at', 'received_at', 'passenger_sealed', 'passenger_key'])
+    .where(
+      'id',
+      'in',
+      rides.map((r) => r.id),
+    )
+    .execute();
+  const byId = new Map(stored.map((r) => [r.id, r]));
+  for (const r of rides) {
+    const row = byId.get(r.id)!;
+    expect(row.registered_by).toBe(r.registeredBy);
+    expect(row.boarded_at.getTime()).toBe(r.boardedAt.getTime());
+    expect(row.received_at.getTime()).toBe(r.receivedAt.getTime());
+    expect(Buffer.compare(row.passenger_sealed, r.passengerSealed)).toBe(0);
+    expect(Buffer.compare(row.passenger_key, r.passengerKey)).toBe(0);
+  }
+  const requests = await t.db
+    .selectFrom('ride_requests')
+    .select(['ride_id', 'request_key'])
+    .where(
+      'ride_id',
+      'in',
+      rides.map((r) => r.id),
+    )
+    .execute();
+  for (const q of requests) {
+    expect(Buffer.compare(q.request_key, rides.find((r) => r.id === q.ride_id)!.requestKey)).toBe(0);
+  }
+  expect(requests).toHaveLength(rides.length);
+});
+
 it('two rides with one request key in the same moment give one ride', async () => {
   const { carrier } = await createCarrier(t, w.tokens.operator, {
     kind: 'taxi',
@@ -166,10 +219,10 @@ it('the ride insert has a fixed generic plan that probes each ride’s passenger
     from pg_proc where proname = 'insert_rides'`.execute(t.db);
   const { body, config, names, types } = fn.rows[0]!;
   expect(config).toEqual(['plan_cache_mode=force_generic_plan']);
-  // The function's one statement, its parameters as $n, planned as the function plans it: generic.
+  // The function's one statement, its parameters as ($n::type), planned as the function plans it: generic.
   let statement = /return query([\s\S]*);\s*end\s*$/.exec(body)![1]!;
   types.forEach((type, i) => {
-    statement = statement.replace(new RegExp(`\\b${names[i]}\\b`, 'g'), `$${i + 1}::${type}`);
+    statement = statement.replace(new RegExp(`\\b${names[i]}\\b`, 'g'), `($${i + 1}::${type})`);
   });
   for (const analyse of [false, true]) {
     if (analyse) await sql`analyze passengers`.execute(t.db);
@@ -179,6 +232,12 @@ it('the ride insert has a fixed generic plan that probes each ride’s passenger
     expect(scans).toHaveLength(1);
     // A per-ride subplan, never a join of the passengers table against the batch.
     expect(parentOf(lines, scans[0]!)).toMatch(/^SubPlan/);
+    // The carrier-switch lookup probes each neighbour key in the rides' (passenger_key, boarded_at) index; it
+    // never reads every ride of the time window.
+    const rideScans = lines.filter((l) => / on rides_\d{8} /.test(l));
+    expect(rideScans.length).toBeGreaterThan(0);
+    for (const l of rideScans)
+      expect(l).toMatch(/Index Scan using rides_\d{8}_passenger_key_boarded_at_idx /);
   }
   // And it writes: one ride through the function.
   const { carrier } = await createCarrier(t, w.tokens.operator, {

@@ -6,6 +6,7 @@ import * as m0004 from './0004_notifications_claim.js';
 import * as m0005 from './0005_audit_append.js';
 import * as m0006 from './0006_notifications_claim_fn.js';
 import * as m0007 from './0007_insert_rides_fn.js';
+import * as m0008 from './0008_insert_rides_packed.js';
 
 /** Every migration, in order. Listed statically so bundlers, tsx and vitest all see the same set. */
 export const migrations: Record<string, Migration> = {
@@ -16,4 +17,5 @@ export const migrations: Record<string, Migration> = {
   '0005_audit_append': m0005,
   '0006_notifications_claim_fn': m0006,
   '0007_insert_rides_fn': m0007,
+  '0008_insert_rides_packed': m0008,
 };

@@ -5,6 +5,8 @@ import { insertRides, type InsertedRide, type NewRide } from './rides.repository
 
 interface Waiter {
   ride: NewRide;
+  /** The request key as a string, for the duplicate check of takeBatch (computed once per ride). */
+  key: string;
   /** When the ride stops waiting for a batch (ms since epoch). */
   deadline: number;
   resolve: (r: InsertedRide | undefined) => void;
@@ -48,7 +50,13 @@ export class RideBatcher {
 
   insert(ride: NewRide): Promise<InsertedRide | undefined> {
     return new Promise((resolve, reject) => {
-      this.queue.push({ ride, deadline: Date.now() + this.opts.maxQueueMs, resolve, reject });
+      this.queue.push({
+        ride,
+        key: ride.requestKey.toString('latin1'),
+        deadline: Date.now() + this.opts.maxQueueMs,
+        resolve,
+        reject,
+      });
       this.pump();
     });
   }
@@ -99,9 +107,8 @@ export class RideBatcher {
     const rest: Waiter[] = [];
     const keys = new Set<string>();
     for (const w of this.queue) {
-      const key = w.ride.requestKey.toString('hex');
-      if (batch.length < this.opts.maxBatch && !keys.has(key)) {
-        keys.add(key);
+      if (batch.length < this.opts.maxBatch && !keys.has(w.key)) {
+        keys.add(w.key);
         batch.push(w);
       } else {
         rest.push(w);

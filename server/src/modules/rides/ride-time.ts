@@ -3,9 +3,14 @@ import { AppError } from '../../errors.js';
 
 const DAY_MS = 86_400_000;
 
+/** The last day formatted: nearly every call (one per scan, several per trace) asks for the same day. */
+let last = { dayNumber: NaN, day: '' };
+
 /** UTC day of an instant: rides are partitioned and keyed by it. */
 export function dayOf(t: Date): string {
-  return t.toISOString().slice(0, 10);
+  const dayNumber = Math.floor(t.getTime() / DAY_MS);
+  if (dayNumber !== last.dayNumber) last = { dayNumber, day: t.toISOString().slice(0, 10) };
+  return last.day;
 }
 
 /** Every UTC day touching [from, to]. */

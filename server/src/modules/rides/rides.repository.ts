@@ -1,4 +1,4 @@
-import { sql } from 'kysely';
+import { CompiledQuery, sql } from 'kysely';
 import { poolOf, type Db } from '../../db/index.js';
 
 export interface NewRide {
@@ -43,36 +43,114 @@ export interface InsertedRide {
  */
 export async function insertRides(db: Db, rides: NewRide[]): Promise<InsertedRide[]> {
   if (rides.length === 0) return [];
-  const col = <T>(f: (r: NewRide) => T) => rides.map(f);
-  const owners = rides.flatMap((r) => r.neighbourKeys.map(() => r.id));
-  const neighbours = rides.flatMap((r) => r.neighbourKeys);
-  // Bounds of the carrier-switch lookup over the whole batch: they prune the ride partitions when the plan starts.
-  const lo = new Date(Math.min(...rides.map((r) => r.boardedAt.getTime() - r.switchWindowSeconds * 1000)));
-  const hi = new Date(Math.max(...rides.map((r) => r.boardedAt.getTime() + r.switchWindowSeconds * 1000)));
-  const query = sql<InsertedRide>`
-    select * from insert_rides(
-      ${col((r) => r.id)}::uuid[], ${col((r) => r.carrierId)}::int[], ${col((r) => r.generation)}::int[],
-      ${col((r) => r.boardedAt)}::timestamptz[], ${col((r) => r.passengerKey)}::bytea[],
-      ${col((r) => r.passengerSealed)}::bytea[], ${col((r) => r.source)}::text[], ${col((r) => r.late)}::bool[],
-      ${col((r) => r.receivedAt)}::timestamptz[], ${col((r) => r.registeredBy)}::text[],
-      ${col((r) => r.requestKey)}::bytea[], ${col((r) => r.switchWindowSeconds)}::int[],
-      ${col((r) => r.passengerId)}::uuid[], ${owners}::uuid[], ${neighbours}::bytea[],
-      ${lo}::timestamptz, ${hi}::timestamptz
-    )
-  `;
-  // Outside a transaction: a named prepared statement (the text is the same for every batch size: one array
-  // parameter per column), so each connection parses it once and Postgres may reuse the plan.
+  const values = insertRidesParameters(rides);
+  // Outside a transaction: a named prepared statement (the text is the same for every batch size), so each
+  // connection parses it once; the function's own plan is generic (migration 0007).
   const pool = poolOf(db);
-  if (pool) {
-    const { sql: text, parameters } = query.compile(db);
-    const r = await pool.query<InsertedRide>({
-      name: 'ridetrace_insert_rides',
-      text,
-      values: [...parameters],
-    });
-    return r.rows;
+  const { rows } = pool
+    ? await pool.query<InsertedRow>({ name: 'ridetrace_insert_rides', text: INSERT_RIDES, values })
+    : await db.executeQuery<InsertedRow>(CompiledQuery.raw(INSERT_RIDES, values));
+  const byId = new Map(rides.map((r) => [r.id, r]));
+  return rows.map((row) => {
+    const ride = byId.get(row.id)!;
+    return {
+      id: row.id,
+      carrier_id: ride.carrierId,
+      boarded_at: ride.boardedAt,
+      received_at: ride.receivedAt,
+      source: ride.source,
+      late: ride.late,
+      flagged: row.flagged,
+      kind: row.kind,
+      plate: row.plate,
+      route: row.route,
+      city: row.city,
+    };
+  });
+}
+
+/** What `insert_rides` returns per written ride: what the server does not know already. */
+type InsertedRow = Pick<InsertedRide, 'id' | 'flagged' | 'kind' | 'plate' | 'route' | 'city'>;
+
+const INSERT_RIDES =
+  'select * from insert_rides($1::uuid[], $2::int[], $3::int[], $4::int8[], $5::bytea, $6::bytea, ' +
+  '$7::int[], $8::text[], $9::bool[], $10::int8[], $11::text[], $12::bytea, $13::int[], $14::uuid[], ' +
+  '$15::uuid[], $16::bytea[], $17::int, $18::timestamptz, $19::timestamptz)';
+
+/** Length of every blind index (HMAC-SHA-256): they are sent packed, back to back. */
+const KEY_LENGTH = 32;
+
+/**
+ * The parameters of `insert_rides` (migration 0008), encoded by hand because this runs for every scan: arrays
+ * as Postgres array literals (the driver's generic encoder escaped every element and formatted every Date in
+ * local time; times go as epoch milliseconds), the rides' blind indexes and sealed ids packed into one bytea each, which the driver sends in
+ * binary.
+ */
+function insertRidesParameters(rides: NewRide[]): unknown[] {
+  const owners: string[] = [];
+  const neighbours: Buffer[] = [];
+  const sealedEnds: number[] = [];
+  let sealedEnd = 0;
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const r of rides) {
+    for (const key of r.neighbourKeys) {
+      owners.push(r.id);
+      neighbours.push(key);
+    }
+    sealedEnd += r.passengerSealed.length;
+    sealedEnds.push(sealedEnd);
+    // Bounds of the carrier-switch lookup over the whole batch: they prune the ride partitions at plan start.
+    lo = Math.min(lo, r.boardedAt.getTime() - r.switchWindowSeconds * 1000);
+    hi = Math.max(hi, r.boardedAt.getTime() + r.switchWindowSeconds * 1000);
   }
-  return (await query.execute(db)).rows;
+  return [
+    textArray(rides.map((r) => r.id)),
+    plainArray(rides.map((r) => r.carrierId)),
+    plainArray(rides.map((r) => r.generation)),
+    plainArray(rides.map((r) => r.boardedAt.getTime())),
+    packKeys(rides.map((r) => r.passengerKey)),
+    Buffer.concat(rides.map((r) => r.passengerSealed)),
+    plainArray(sealedEnds),
+    textArray(rides.map((r) => r.source)),
+    plainArray(rides.map((r) => r.late)),
+    plainArray(rides.map((r) => r.receivedAt.getTime())),
+    textArray(rides.map((r) => r.registeredBy)),
+    packKeys(rides.map((r) => r.requestKey)),
+    plainArray(rides.map((r) => r.switchWindowSeconds)),
+    textArray(rides.map((r) => r.passengerId)),
+    textArray(owners),
+    byteaArray(neighbours),
+    KEY_LENGTH,
+    new Date(lo).toISOString(),
+    new Date(hi).toISOString(),
+  ];
+}
+
+/** An array literal of values whose text needs no quoting (numbers, booleans); null → NULL. */
+function plainArray(values: (number | boolean | null)[]): string {
+  return `{${values.map((v) => (v === null ? 'NULL' : typeof v === 'boolean' ? (v ? 't' : 'f') : v)).join(',')}}`;
+}
+
+/** An array literal of strings, each quoted (backslash and double quote escaped); null → NULL. */
+function textArray(values: (string | null)[]): string {
+  return `{${values.map(quoted).join(',')}}`;
+}
+
+function quoted(v: string | null): string {
+  if (v === null) return 'NULL';
+  // Ids and codes never hold a quote or a backslash: skip the (slower) replace for them.
+  return v.includes('"') || v.includes('\\') ? `"${v.replace(/["\\]/g, '\\$&')}"` : `"${v}"`;
+}
+
+/** An array literal of bytea values in hex (`\\x…`: the array's escape, then bytea's hex prefix). */
+function byteaArray(values: Buffer[]): string {
+  return `{${values.map((v) => `\\\\x${v.toString('hex')}`).join(',')}}`;
+}
+
+function packKeys(keys: Buffer[]): Buffer {
+  for (const k of keys) if (k.length !== KEY_LENGTH) throw new Error(`blind index of ${k.length} bytes`);
+  return Buffer.concat(keys, keys.length * KEY_LENGTH);
 }
 
 export async function findRideRequest(db: Db, requestKey: Buffer) {

@@ -94,11 +94,15 @@ export async function recordRide(
     new Date(boardedAt.getTime() + windowMs),
   );
   const passengerKey = hmac(dayKey.index, r.passengerId);
-  const neighbourKeys = await Promise.all(
-    neighbourDays.map(async (d) =>
-      d === day ? passengerKey : hmac((await ctx.keyring.dayKey(ctx.db, d)).index, r.passengerId),
-    ),
-  );
+  // Nearly always one day (the window crosses midnight only for scans within minCarrierSwitchSeconds of it).
+  const neighbourKeys =
+    neighbourDays.length === 1 && neighbourDays[0] === day
+      ? [passengerKey]
+      : await Promise.all(
+          neighbourDays.map(async (d) =>
+            d === day ? passengerKey : hmac((await ctx.keyring.dayKey(ctx.db, d)).index, r.passengerId),
+          ),
+        );
   const id = randomUUID();
   const row: repo.NewRide = {
     id,
@@ -116,7 +120,7 @@ export async function recordRide(
     neighbourKeys,
     switchWindowSeconds: ctx.config.rides.minCarrierSwitchSeconds,
   };
-  await ensurePartition(ctx, day);
+  if (!ctx.partitionDays.has(day)) await ensurePartition(ctx, day);
   // Outside a transaction, concurrent scans share one INSERT (group commit); inside one, write directly.
   const write = (): Promise<repo.InsertedRide | undefined> =>
     db === ctx.db && opts.groupCommit !== false
