@@ -1,4 +1,5 @@
 import { GcPauses } from '@ridetrace/server/modules/bench/gc-pauses';
+import { BENCH_TIMING_HEADER } from '@ridetrace/server/modules/bench/timing';
 import http from 'node:http';
 import { parentPort } from 'node:worker_threads';
 import { tsWorker } from './ts-worker.js';
@@ -68,19 +69,23 @@ interface Reply {
  */
 function get(agent: http.Agent, url: string, token: string): Promise<Reply> {
   return new Promise((resolve, reject) => {
-    const req = http.get(url, { agent, headers: { authorization: `Bearer ${token}` } }, (res) => {
-      res.setEncoding('utf8');
-      let body = '';
-      res.on('data', (c: string) => (body += c));
-      res.on('end', () =>
-        resolve({
-          status: res.statusCode ?? 0,
-          body,
-          serverTiming: String(res.headers['server-timing'] ?? ''),
-        }),
-      );
-      res.on('error', reject);
-    });
+    const req = http.get(
+      url,
+      { agent, headers: { authorization: `Bearer ${token}`, [BENCH_TIMING_HEADER]: '1' } },
+      (res) => {
+        res.setEncoding('utf8');
+        let body = '';
+        res.on('data', (c: string) => (body += c));
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            body,
+            serverTiming: String(res.headers['server-timing'] ?? ''),
+          }),
+        );
+        res.on('error', reject);
+      },
+    );
     req.on('error', reject);
   });
 }
