@@ -11,9 +11,9 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { benchContext, type BenchContext } from './lib/context.js';
-import { CpuMeter, type CpuShare } from './lib/cpu.js';
+import { CpuMeter, type CpuShare, type CpuSnapshot } from './lib/cpu.js';
 import { startFakeSms, type FakeSms } from './lib/fake-sms.js';
-import { postLoad, type LoadRun } from './lib/http-load.js';
+import { postLoad } from './lib/http-load.js';
 import { defaultLoadOptions, describeLoad, loadCity, type LoadResult } from './lib/loader.js';
 import type { RideSample } from './lib/load-plan.js';
 import { describePostgres, startBenchPostgres, type BenchPostgres } from './lib/postgres.js';
@@ -29,6 +29,8 @@ import { TraceClient } from './lib/trace-client.js';
 
 interface Sizes {
   scanSeconds: number;
+  /** The scan figures' seconds are split into this many interleaved rounds. */
+  scanRounds: number;
   warmSeconds: number;
   connections: number;
   scanPassengers: number;
@@ -40,7 +42,8 @@ interface Sizes {
 }
 
 const FULL: Sizes = {
-  scanSeconds: 10,
+  scanSeconds: 12,
+  scanRounds: 3,
   warmSeconds: 3,
   connections: 50,
   scanPassengers: 1000,
@@ -53,6 +56,7 @@ const FULL: Sizes = {
 
 const QUICK: Sizes = {
   scanSeconds: 3,
+  scanRounds: 3,
   warmSeconds: 1,
   connections: 50,
   scanPassengers: 200,
@@ -81,6 +85,20 @@ async function metered<T>(label: string, fn: () => Promise<T>): Promise<T> {
   return r;
 }
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Waits (at most 5 s) until the machine is quiet: under 0.2 cores busy over 250 ms. After a run that wrote rides,
+ * Postgres keeps working for a while (autovacuum, WAL writer, checkpointer) and the server collects its garbage;
+ * the next run would share the cores with that.
+ */
+async function settle(): Promise<void> {
+  const until = performance.now() + 5_000;
+  while (performance.now() < until) {
+    const a = meter.snapshot();
+    await sleep(250);
+    if (CpuMeter.share(a, meter.snapshot()).machine < 0.2) return;
+  }
+}
 
 /** Runs `fn` over `items` with at most `limit` at once. */
 async function pool<T, R>(items: T[], limit: number, fn: (item: T, i: number) => Promise<R>): Promise<R[]> {
@@ -174,21 +192,43 @@ async function walStats(ctx: BenchContext['ctx']): Promise<WalStats> {
   return r.rows[0]!;
 }
 
-/** WAL written per ride and the flushes' mean time, between two snapshots. */
-function describeWal(a: WalStats, b: WalStats, rides: number): string {
-  const syncs = b.syncs - a.syncs;
+/** WAL written per ride and the flushes' mean time, over pairs of snapshots (before, after, before, after…). */
+function describeWal(pairs: WalStats[], rides: number): string {
+  const d = { bytes: 0, fpi: 0, syncs: 0, syncMs: 0 };
+  for (let i = 0; i + 1 < pairs.length; i += 2) {
+    for (const k of ['bytes', 'fpi', 'syncs', 'syncMs'] as const) d[k] += pairs[i + 1]![k] - pairs[i]![k];
+  }
   return (
-    `WAL ${((b.bytes - a.bytes) / rides / 1024).toFixed(2)} KiB and ${((b.fpi - a.fpi) / rides).toFixed(2)} full-page ` +
-    `images per ride, ${syncs} flushes of ${syncs ? ((b.syncMs - a.syncMs) / syncs).toFixed(3) : '-'} ms`
+    `WAL ${(d.bytes / rides / 1024).toFixed(2)} KiB and ${(d.fpi / rides).toFixed(2)} full-page ` +
+    `images per ride, ${d.syncs} flushes of ${d.syncs ? (d.syncMs / d.syncs).toFixed(3) : '-'} ms`
   );
 }
 
-/** Rides written since `since` and the transactions (distinct xmin) that wrote them: the group-commit batches. */
-async function batchesSince(ctx: BenchContext['ctx'], since: Date) {
+/** Rides boarded in [since, until) and the transactions (distinct xmin) that wrote them: the group-commit batches. */
+async function batchesBetween(ctx: BenchContext['ctx'], since: Date, until: Date) {
   const r = await sql<{ rides: number; batches: number }>`
     select count(*)::int as rides, count(distinct xmin::text)::int as batches
-    from rides where boarded_at >= ${since}`.execute(ctx.db);
+    from rides where boarded_at >= ${since} and boarded_at < ${until}`.execute(ctx.db);
   return r.rows[0]!;
+}
+
+/** One route's load over all its rounds. */
+type Measured = RouteRun & { rps: number; p50: number; p99: number };
+
+interface RouteRun {
+  path: string;
+  label: string;
+  ok: number;
+  seconds: number;
+  latencies: number[];
+  non2xx: number;
+  errors: number;
+  timeouts: number;
+  statusCodes: Record<string, number>;
+  rides: number;
+  batches: number;
+  cpu: CpuSnapshot[];
+  wal: WalStats[];
 }
 
 async function scanPhase(
@@ -200,44 +240,79 @@ async function scanPhase(
 ) {
   let carrier = 0;
   const body = () => ({ code: world.codes[carrier++ % world.codes.length]!, clientRideId: randomUUID() });
-  const run = async (path: string, label: string): Promise<LoadRun & { rides: number; batches: number }> => {
-    log(`${label}: warm-up ${s.warmSeconds} s, then ${s.scanSeconds} s at ${s.connections} connections`);
-    await postLoad({
-      url: server.url,
-      path,
-      connections: s.connections,
-      seconds: s.warmSeconds,
-      tokens: world.tokens,
-      body,
-    });
-    await sleep(300);
-    const since = new Date();
-    const wal0 = await walStats(ctx);
-    const r = await metered(label.split(' ')[0]!, () =>
-      postLoad({
-        url: server.url,
-        path,
-        connections: s.connections,
-        seconds: s.scanSeconds,
-        tokens: world.tokens,
-        body,
-      }),
-    );
-    const wal1 = await walStats(ctx);
-    const b = path === '/v1/bench/nodb' ? { rides: 0, batches: 0 } : await batchesSince(ctx, since);
+  const load = (path: string, seconds: number) =>
+    postLoad({ url: server.url, path, connections: s.connections, seconds, tokens: world.tokens, body });
+  const routes: RouteRun[] = [
+    ['/v1/bench/nodb', 'nodb baseline (JWT, schema, code check, crypto; no database)'],
+    ['/v1/bench/insert1', 'insert1 baseline (full scan, one INSERT per request)'],
+    ['/v1/rides', 'scan (POST /v1/rides, group commit)'],
+  ].map(([path, label]) => ({
+    path: path!,
+    label: label!,
+    ok: 0,
+    seconds: 0,
+    latencies: [],
+    non2xx: 0,
+    errors: 0,
+    timeouts: 0,
+    statusCodes: {},
+    rides: 0,
+    batches: 0,
+    cpu: [],
+    wal: [],
+  }));
+  // The three routes are measured in interleaved rounds, each round in another order (nodb, insert1, scan; then
+  // insert1, scan, nodb; …): on a shared machine the speed drifts over seconds, and measured one after the other
+  // the three figures — and their ratios — caught different moments of it.
+  const roundSeconds = s.scanSeconds / s.scanRounds;
+  log(
+    `scan routes: warm-up ${s.warmSeconds} s each, then ${s.scanRounds} interleaved rounds of ${roundSeconds} s ` +
+      `per route (${s.scanSeconds} s each in all) at ${s.connections} connections`,
+  );
+  for (const r of routes) await load(r.path, s.warmSeconds);
+  for (let round = 0; round < s.scanRounds; round++) {
+    for (let k = 0; k < routes.length; k++) {
+      const r = routes[(round + k) % routes.length]!;
+      await settle();
+      const since = new Date();
+      const wal0 = await walStats(ctx);
+      const cpu0 = meter.snapshot();
+      const run = await load(r.path, roundSeconds);
+      log(`  round ${round + 1} ${r.label.split(' ')[0]}: ${Math.round(run.rps)} req/s`);
+      r.cpu.push(cpu0, meter.snapshot());
+      r.wal.push(wal0, await walStats(ctx));
+      const b =
+        r.path === '/v1/bench/nodb' ? { rides: 0, batches: 0 } : await batchesBetween(ctx, since, new Date());
+      r.ok += run.ok;
+      r.seconds += run.durationS;
+      r.latencies.push(...run.latencies);
+      r.non2xx += run.non2xx;
+      r.errors += run.errors;
+      r.timeouts += run.timeouts;
+      for (const [code, n] of Object.entries(run.statusCodes))
+        r.statusCodes[code] = (r.statusCodes[code] ?? 0) + n;
+      r.rides += b.rides;
+      r.batches += b.batches;
+    }
+  }
+  const [nodb, insert1, scan] = routes.map((r) => {
+    const name = r.label.split(' ')[0]!;
+    cpuLog[name] = CpuMeter.shareOfPairs(r.cpu);
+    const rps = r.ok / r.seconds;
+    const p50 = percentile(r.latencies, 50);
+    const p99 = percentile(r.latencies, 99);
     const bad = r.non2xx + r.errors + r.timeouts;
+    log(r.label);
+    log(`  [${name}] ${CpuMeter.describe(cpuLog[name])}`);
     log(
-      `  ${Math.round(r.rps)} req/s, p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms, ${r.ok} ok` +
+      `  ${Math.round(rps)} req/s, p50 ${p50.toFixed(1)} ms, p99 ${p99.toFixed(1)} ms, ${r.ok} ok` +
         `${bad ? `, ${r.non2xx} non-2xx ${JSON.stringify(r.statusCodes)}, ${r.errors} errors, ${r.timeouts} timeouts` : ''}` +
-        (b.batches ? `, ${b.rides} rides in ${b.batches} transactions` : ''),
+        (r.batches ? `, ${r.rides} rides in ${r.batches} transactions` : ''),
     );
-    if (b.rides) log(`  ${describeWal(wal0, wal1, b.rides)}`);
-    return { ...r, ...b };
-  };
-  const nodb = await run('/v1/bench/nodb', 'nodb baseline (JWT, schema, code check, crypto; no database)');
-  const insert1 = await run('/v1/bench/insert1', 'insert1 baseline (full scan, one INSERT per request)');
-  const scan = await run('/v1/rides', 'scan (POST /v1/rides, group commit)');
-  const errors = (r: LoadRun) =>
+    if (r.rides) log(`  ${describeWal(r.wal, r.rides)}`);
+    return { ...r, rps, p50, p99 };
+  }) as [Measured, Measured, Measured];
+  const errors = (r: Measured) =>
     r.non2xx + r.errors + r.timeouts
       ? `${r.non2xx} non-2xx, ${r.errors} errors, ${r.timeouts} timeouts`
       : undefined;
@@ -507,6 +582,7 @@ async function main(): Promise<void> {
     .option('--quick', 'small sizes (CI, ≈ 1–2 minutes)', false)
     .option('--only <phases>', `comma-separated subset of ${PHASES.join(',')}`)
     .option('--rides <n>', 'rides to load (default 10M, quick 400k)', (v) => Number(v))
+    .option('--scan-rounds <n>', 'interleaved rounds of the scan figures (default 3)', (v) => Number(v))
     .option('--server-env <KEY=VALUE...>', 'extra environment of the server child (e.g. RIDES_BATCH_MAX=500)')
     .option('--server-node-arg <arg...>', 'extra node flags of the server child (e.g. --cpu-prof)')
     .option('--json <file>', 'also write the figures, machine and settings to this file')
@@ -516,11 +592,16 @@ async function main(): Promise<void> {
     quick: boolean;
     only?: string;
     rides?: number;
+    scanRounds?: number;
     serverEnv?: string[];
     serverNodeArg?: string[];
     json?: string;
   }>();
-  const s: Sizes = { ...(a.quick ? QUICK : FULL), ...(a.rides ? { rides: a.rides } : {}) };
+  const s: Sizes = {
+    ...(a.quick ? QUICK : FULL),
+    ...(a.rides ? { rides: a.rides } : {}),
+    ...(a.scanRounds ? { scanRounds: a.scanRounds } : {}),
+  };
   const only = new Set<Phase>(a.only ? (a.only.split(',') as Phase[]) : PHASES);
   for (const p of only) if (!PHASES.includes(p)) throw new Error(`unknown phase ${p}`);
   // Tracing, purging and notifying need the loaded city.

@@ -103,6 +103,15 @@ export class CpuMeter {
     };
   }
 
+  /** Cores used on average over several intervals, given as snapshot pairs (start, end, start, end…). */
+  static shareOfPairs(pairs: CpuSnapshot[]): CpuShare {
+    const sum = { at: 0, server: 0, postgres: 0, runner: 0, machineBusy: 0 };
+    for (let i = 0; i + 1 < pairs.length; i += 2) {
+      for (const k of Object.keys(sum) as (keyof CpuSnapshot)[]) sum[k] += pairs[i + 1]![k] - pairs[i]![k];
+    }
+    return CpuMeter.share({ at: 0, server: 0, postgres: 0, runner: 0, machineBusy: 0 }, sum);
+  }
+
   static describe(c: CpuShare): string {
     return (
       `cores used: server ${c.server}, postgres ${c.postgres}, load generator ${c.runner}` +

@@ -3,6 +3,8 @@ import { percentile } from './report.js';
 
 export interface LoadRun {
   rps: number;
+  /** Every response's latency (ms). */
+  latencies: number[];
   p50: number;
   p99: number;
   requests: number;
@@ -60,6 +62,7 @@ export async function postLoad(opts: {
   const ok = r['2xx'];
   return {
     rps: ok / (r.duration || opts.seconds),
+    latencies,
     p50: percentile(latencies, 50),
     p99: percentile(latencies, 99),
     requests: r.requests.total,
