@@ -10,6 +10,7 @@ import type {
   ClientWithSecret,
   ConfirmBody,
   ConfirmResult,
+  Consent,
   CreateCarrierBody,
   CreateCaseBody,
   CreateClientBody,
@@ -42,10 +43,21 @@ export class RideTraceError extends Error {
     readonly status: number,
     readonly code: ErrorCode | 'network_error' | 'unexpected_response',
     message: string,
+    /** The reply's Retry-After, in ms (seconds or an HTTP date), when it had one. */
+    readonly retryAfterMs?: number,
   ) {
     super(message);
     this.name = 'RideTraceError';
   }
+}
+
+/** Retry-After (delay-seconds or HTTP-date, RFC 9110) in ms; undefined when absent or unreadable. */
+function retryAfterMs(header: string | null): number | undefined {
+  if (header === null) return undefined;
+  const v = header.trim();
+  if (/^\d+$/.test(v)) return Number(v) * 1000;
+  const at = Date.parse(v);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now());
 }
 
 export interface ClientOptions {
@@ -55,6 +67,15 @@ export interface ClientOptions {
   token?: string;
   timeoutMs?: number;
   fetch?: typeof fetch;
+  /**
+   * Times a request refused with 503 `overloaded` is sent again, after its Retry-After delay (default 2). Safe for
+   * every request: the server sheds a request before doing anything of it. Other 503s (database unavailable) are
+   * not retried here: a write may or may not have happened; scans are retried by the caller with the same
+   * clientRideId.
+   */
+  overloadRetries?: number;
+  /** Longest Retry-After delay honoured (default 5,000 ms); a longer one is answered with the error at once. */
+  maxRetryAfterMs?: number;
 }
 
 type Query = Record<string, string | number | boolean | undefined>;
@@ -71,12 +92,16 @@ export class RideTraceClient {
   private readonly baseUrl: string;
   private readonly fetchFn: typeof fetch;
   private readonly timeoutMs: number;
+  private readonly overloadRetries: number;
+  private readonly maxRetryAfterMs: number;
 
   constructor(opts: ClientOptions) {
     this.baseUrl = opts.baseUrl.replace(/\/+$/, '');
     this.token = opts.token;
     this.fetchFn = opts.fetch ?? fetch;
     this.timeoutMs = opts.timeoutMs ?? 10_000;
+    this.overloadRetries = opts.overloadRetries ?? 2;
+    this.maxRetryAfterMs = opts.maxRetryAfterMs ?? 5_000;
   }
 
   get accessToken(): string | undefined {
@@ -92,6 +117,23 @@ export class RideTraceClient {
     method: string,
     path: string,
     opts: { body?: unknown; query?: Query } = {},
+  ): Promise<Response> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.sendOnce(method, path, opts);
+      } catch (err) {
+        const wait =
+          err instanceof RideTraceError && err.code === 'overloaded' ? err.retryAfterMs : undefined;
+        if (wait === undefined || attempt >= this.overloadRetries || wait > this.maxRetryAfterMs) throw err;
+        await new Promise((resolve) => setTimeout(resolve, wait));
+      }
+    }
+  }
+
+  private async sendOnce(
+    method: string,
+    path: string,
+    opts: { body?: unknown; query?: Query },
   ): Promise<Response> {
     const url = new URL(this.baseUrl + path);
     for (const [k, v] of Object.entries(opts.query ?? {}))
@@ -115,7 +157,12 @@ export class RideTraceClient {
         error?: { code?: ErrorCode; message?: string };
       } | null;
       if (body?.error?.code)
-        throw new RideTraceError(res.status, body.error.code, body.error.message ?? body.error.code);
+        throw new RideTraceError(
+          res.status,
+          body.error.code,
+          body.error.message ?? body.error.code,
+          retryAfterMs(res.headers.get('retry-after')),
+        );
       throw new RideTraceError(res.status, 'unexpected_response', `${method} ${path}: HTTP ${res.status}`);
     }
     return res;
@@ -165,6 +212,8 @@ export class RideTraceClient {
     return r;
   }
 
+  /** The current consent text and its version (public). */
+  consent = () => this.json<Consent>('GET', '/v1/consent');
   me = () => this.json<PassengerProfile>('GET', '/v1/passengers/me');
   myRides = (days?: number) => this.json<MyRides>('GET', '/v1/passengers/me/rides', { query: { days } });
   myStatus = () => this.json<HealthStatus>('GET', '/v1/passengers/me/status');

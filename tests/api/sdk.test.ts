@@ -228,11 +228,79 @@ describe('SDK against a listening app', () => {
     expect(taxis).toHaveLength(6);
   });
 
+  it('consent: the current text and version, without a token', async () => {
+    const c = await new RideTraceClient({ baseUrl }).consent();
+    expect(c.version).toBe(t.app.ctx.config.consentVersion);
+  });
+
   it('a network error (closed port) → RideTraceError network_error', async () => {
     const port = await closedPort();
     const down = new RideTraceClient({ baseUrl: `http://127.0.0.1:${port}`, timeoutMs: 2000 });
     const err = await sdkError(down.loginPassenger('ok:sdk-alice'));
     expect({ status: err.status, code: err.code }).toEqual({ status: 0, code: 'network_error' });
     expect(err.name).toBe('RideTraceError');
+  });
+});
+
+describe('SDK retries a request shed with 503 overloaded', () => {
+  /** A server answering each request with the next scripted reply; it records the requests it got. */
+  async function scripted(replies: { status: number; code?: string; retryAfter?: string }[]) {
+    const seen: string[] = [];
+    const server = http.createServer((req, res) => {
+      seen.push(`${req.method} ${req.url}`);
+      const r = replies[Math.min(seen.length - 1, replies.length - 1)]!;
+      const headers: Record<string, string> = { 'content-type': 'application/json' };
+      if (r.retryAfter !== undefined) headers['retry-after'] = r.retryAfter;
+      res.writeHead(r.status, headers);
+      res.end(
+        JSON.stringify(
+          r.code
+            ? { error: { code: r.code, message: r.code } }
+            : { status: 'ok', database: 'up', version: 'x' },
+        ),
+      );
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    return { url: `http://127.0.0.1:${port}`, seen, close: () => new Promise((r) => server.close(r)) };
+  }
+
+  it('after its Retry-After delay, up to overloadRetries times; then the error', async () => {
+    const s = await scripted([
+      { status: 503, code: 'overloaded', retryAfter: '0' },
+      { status: 503, code: 'overloaded', retryAfter: '0' },
+      { status: 200 },
+    ]);
+    await expect(new RideTraceClient({ baseUrl: s.url }).myStatus()).resolves.toMatchObject({ status: 'ok' });
+    expect(s.seen).toEqual([
+      'GET /v1/passengers/me/status',
+      'GET /v1/passengers/me/status',
+      'GET /v1/passengers/me/status',
+    ]);
+    const none = await scripted([{ status: 503, code: 'overloaded', retryAfter: '0' }]);
+    const err = await sdkError(new RideTraceClient({ baseUrl: none.url, overloadRetries: 1 }).myStatus());
+    expect({ status: err.status, code: err.code, retryAfterMs: err.retryAfterMs }).toEqual({
+      status: 503,
+      code: 'overloaded',
+      retryAfterMs: 0,
+    });
+    expect(none.seen).toHaveLength(2);
+    await Promise.all([s.close(), none.close()]);
+  });
+
+  it('never another 503 (the write may have happened), nor a Retry-After beyond maxRetryAfterMs', async () => {
+    const down = await scripted([{ status: 503, code: 'service_unavailable', retryAfter: '0' }]);
+    expect((await sdkError(new RideTraceClient({ baseUrl: down.url }).myStatus())).code).toBe(
+      'service_unavailable',
+    );
+    expect(down.seen).toHaveLength(1);
+    const long = await scripted([{ status: 503, code: 'overloaded', retryAfter: '30' }]);
+    const err = await sdkError(new RideTraceClient({ baseUrl: long.url }).myStatus());
+    expect({ code: err.code, retryAfterMs: err.retryAfterMs }).toEqual({
+      code: 'overloaded',
+      retryAfterMs: 30_000,
+    });
+    expect(long.seen).toHaveLength(1);
+    await Promise.all([down.close(), long.close()]);
   });
 });

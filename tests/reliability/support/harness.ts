@@ -186,7 +186,8 @@ export async function prepareWorld(db: Db, url: string, n: number): Promise<Worl
     city: '深圳',
   });
   const code = await operator.currentCode(carrier.id);
-  const consent = (await (await fetch(`${url}/v1/consent`)).json()) as { version: string };
+  // Through the SDK: it retries a request shed while the fresh server's event loop still lags (JIT, first GCs).
+  const consent = await new RideTraceClient({ baseUrl: url }).consent();
   const passengers: string[] = [];
   for (let i = 0; i < n; i++) {
     const p = new RideTraceClient({ baseUrl: url });
