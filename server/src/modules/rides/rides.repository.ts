@@ -83,8 +83,8 @@ const KEY_LENGTH = 32;
 /**
  * The parameters of `insert_rides` (migration 0008), encoded by hand because this runs for every scan: arrays
  * as Postgres array literals (the driver's generic encoder escaped every element and formatted every Date in
- * local time; times go as epoch milliseconds), the rides' blind indexes and sealed ids packed into one bytea each, which the driver sends in
- * binary.
+ * local time; times go as epoch milliseconds), the rides' blind indexes and sealed ids packed into one bytea
+ * each, which the driver sends in binary.
  */
 function insertRidesParameters(rides: NewRide[]): unknown[] {
   const owners: string[] = [];
