@@ -11,7 +11,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { benchContext, type BenchContext } from './lib/context.js';
-import { CpuMeter, type CpuShare, type CpuSnapshot } from './lib/cpu.js';
+import { CpuMeter, sumOfPairs, type CpuShare, type CpuSnapshot } from './lib/cpu.js';
 import { startFakeSms, type FakeSms } from './lib/fake-sms.js';
 import { postLoad } from './lib/http-load.js';
 import { defaultLoadOptions, describeLoad, loadCity, type LoadResult } from './lib/loader.js';
@@ -194,10 +194,7 @@ async function walStats(ctx: BenchContext['ctx']): Promise<WalStats> {
 
 /** WAL written per ride and the flushes' mean time, over pairs of snapshots (before, after, before, after…). */
 function describeWal(pairs: WalStats[], rides: number): string {
-  const d = { bytes: 0, fpi: 0, syncs: 0, syncMs: 0 };
-  for (let i = 0; i + 1 < pairs.length; i += 2) {
-    for (const k of ['bytes', 'fpi', 'syncs', 'syncMs'] as const) d[k] += pairs[i + 1]![k] - pairs[i]![k];
-  }
+  const d = sumOfPairs(pairs, ['bytes', 'fpi', 'syncs', 'syncMs']);
   return (
     `WAL ${(d.bytes / rides / 1024).toFixed(2)} KiB and ${(d.fpi / rides).toFixed(2)} full-page ` +
     `images per ride, ${d.syncs} flushes of ${d.syncs ? (d.syncMs / d.syncs).toFixed(3) : '-'} ms`

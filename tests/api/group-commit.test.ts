@@ -46,6 +46,12 @@ function newRide(carrierId: number, over: Partial<NewRide> = {}): NewRide {
   };
 }
 
+/** A carrier of its own and a batcher with one batch in flight (the test's rides queue behind it). */
+async function carrierAndBatcher(kind: 'bus' | 'taxi', plate: string, maxQueueMs = 10_000) {
+  const { carrier } = await createCarrier(t, w.tokens.operator, { kind, plate, city: '深圳' });
+  return { carrier, batcher: new RideBatcher(t.db, { maxBatch: 10, maxInFlight: 1, maxQueueMs }) };
+}
+
 it('concurrent scans share INSERT statements, and every 201 ride is committed', async () => {
   const { code } = await createCarrier(t, w.tokens.operator);
   const tokens = await Promise.all(Array.from({ length: 10 }, (_, i) => confirmedPassenger(t, `gc${i}`)));
@@ -70,12 +76,7 @@ it('concurrent scans share INSERT statements, and every 201 ride is committed', 
 });
 
 it('a failing ride in a batch fails alone; the others of its batch are written', async () => {
-  const { carrier } = await createCarrier(t, w.tokens.operator, {
-    kind: 'taxi',
-    plate: '粤B-GC001',
-    city: '深圳',
-  });
-  const batcher = new RideBatcher(t.db, { maxBatch: 10, maxInFlight: 1, maxQueueMs: 10_000 });
+  const { carrier, batcher } = await carrierAndBatcher('taxi', '粤B-GC001');
   const ride = (over: Partial<NewRide> = {}) => newRide(carrier.id, over);
   // Hold the only slot so the next three are queued into one batch.
   const first = batcher.insert(ride());
@@ -92,12 +93,7 @@ it('a failing ride in a batch fails alone; the others of its batch are written',
 });
 
 it('a batch stores every field exactly as given: quoted text, milliseconds, sealed values of any length', async () => {
-  const { carrier } = await createCarrier(t, w.tokens.operator, {
-    kind: 'bus',
-    plate: '粤B-GC005',
-    city: '深圳',
-  });
-  const batcher = new RideBatcher(t.db, { maxBatch: 10, maxInFlight: 1, maxQueueMs: 10_000 });
+  const { carrier, batcher } = await carrierAndBatcher('bus', '粤B-GC005');
   const hostile = ['a"b\\c', '{x,y}', 'NULL', '', '张三 "\\\\" ,}', null];
   const second = Math.floor(Date.now() / 1000) * 1000;
   const rides = hostile.map((registeredBy, i) =>
@@ -145,12 +141,7 @@ it('a batch stores every field exactly as given: quoted text, milliseconds, seal
 });
 
 it('two rides with one request key in the same moment give one ride', async () => {
-  const { carrier } = await createCarrier(t, w.tokens.operator, {
-    kind: 'taxi',
-    plate: '粤B-GC002',
-    city: '深圳',
-  });
-  const batcher = new RideBatcher(t.db, { maxBatch: 10, maxInFlight: 1, maxQueueMs: 10_000 });
+  const { carrier, batcher } = await carrierAndBatcher('taxi', '粤B-GC002');
   const requestKey = randomBytes(32);
   const base = newRide(carrier.id, { requestKey });
   const [a, b] = await Promise.all([
@@ -161,12 +152,7 @@ it('two rides with one request key in the same moment give one ride', async () =
 });
 
 it('rides queued behind a stuck batch are refused with 503 after the queue bound, and never written', async () => {
-  const { carrier } = await createCarrier(t, w.tokens.operator, {
-    kind: 'taxi',
-    plate: '粤B-GC003',
-    city: '深圳',
-  });
-  const batcher = new RideBatcher(t.db, { maxBatch: 10, maxInFlight: 1, maxQueueMs: 200 });
+  const { carrier, batcher } = await carrierAndBatcher('taxi', '粤B-GC003', 200);
   const ride = () => newRide(carrier.id);
   let release!: () => void;
   let locked!: () => void;
@@ -240,12 +226,7 @@ it('the ride insert has a fixed generic plan that probes each ride’s passenger
       expect(l).toMatch(/Index Scan using rides_\d{8}_passenger_key_boarded_at_idx /);
   }
   // And it writes: one ride through the function.
-  const { carrier } = await createCarrier(t, w.tokens.operator, {
-    kind: 'bus',
-    plate: '粤B-GC004',
-    city: '深圳',
-  });
-  const batcher = new RideBatcher(t.db, { maxBatch: 10, maxInFlight: 1, maxQueueMs: 10_000 });
+  const { carrier, batcher } = await carrierAndBatcher('bus', '粤B-GC004');
   const ride = newRide(carrier.id);
   await expect(batcher.insert(ride)).resolves.toMatchObject({ id: ride.id, carrier_id: carrier.id });
 });

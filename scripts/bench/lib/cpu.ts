@@ -105,10 +105,7 @@ export class CpuMeter {
 
   /** Cores used on average over several intervals, given as snapshot pairs (start, end, start, end…). */
   static shareOfPairs(pairs: CpuSnapshot[]): CpuShare {
-    const sum = { at: 0, server: 0, postgres: 0, runner: 0, machineBusy: 0 };
-    for (let i = 0; i + 1 < pairs.length; i += 2) {
-      for (const k of Object.keys(sum) as (keyof CpuSnapshot)[]) sum[k] += pairs[i + 1]![k] - pairs[i]![k];
-    }
+    const sum = sumOfPairs(pairs, ['at', 'server', 'postgres', 'runner', 'machineBusy']);
     return CpuMeter.share({ at: 0, server: 0, postgres: 0, runner: 0, machineBusy: 0 }, sum);
   }
 
@@ -118,4 +115,16 @@ export class CpuMeter {
       `${c.other >= 0.1 ? `, OTHER PROCESSES ${c.other}` : ''}`
     );
   }
+}
+
+/** Per key, the sum of the differences over snapshot pairs (start, end, start, end…): several intervals as one. */
+export function sumOfPairs<K extends string>(
+  pairs: readonly Record<K, number>[],
+  keys: readonly K[],
+): Record<K, number> {
+  const sum = Object.fromEntries(keys.map((k) => [k, 0])) as Record<K, number>;
+  for (let i = 0; i + 1 < pairs.length; i += 2) {
+    for (const k of keys) sum[k] += pairs[i + 1]![k] - pairs[i]![k];
+  }
+  return sum;
 }

@@ -120,7 +120,7 @@ export async function recordRide(
     neighbourKeys,
     switchWindowSeconds: ctx.config.rides.minCarrierSwitchSeconds,
   };
-  if (!ctx.partitionDays.has(day)) await ensurePartition(ctx, day);
+  await ensurePartition(ctx, day);
   // Outside a transaction, concurrent scans share one INSERT (group commit); inside one, write directly.
   const write = (): Promise<repo.InsertedRide | undefined> =>
     db === ctx.db && opts.groupCommit !== false
