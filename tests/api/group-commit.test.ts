@@ -12,6 +12,7 @@ import {
   type World,
 } from '../support/test-app.js';
 import { passengerIdOf } from '../support/flows.js';
+import { functionStatement, genericPlan, parentOf } from '../support/plans.js';
 
 let t: TestApp;
 let w: World;
@@ -190,30 +191,13 @@ it('rides queued behind a stuck batch are refused with 503 after the queue bound
   expect(batcher.stats.batches).toBe(1);
 });
 
-/** The plan node a line of EXPLAIN output hangs from: the nearest line above it that is indented less. */
-function parentOf(lines: string[], i: number): string {
-  const indent = (l: string) => l.search(/\S/);
-  for (let j = i - 1; j >= 0; j--) if (indent(lines[j]!) < indent(lines[i]!)) return lines[j]!.trim();
-  return '';
-}
-
 it('the ride insert has a fixed generic plan that probes each ride’s passenger, with or without statistics', async () => {
-  const fn = await sql<{ body: string; config: string[] | null; names: string[]; types: string[] }>`
-    select prosrc as body, proconfig as config, proargnames as names,
-      array(select format_type(a.t, null) from unnest(proargtypes::oid[]) with ordinality a(t, n) order by a.n)
-        as types
-    from pg_proc where proname = 'insert_rides'`.execute(t.db);
-  const { body, config, names, types } = fn.rows[0]!;
+  // The function's one statement, planned as the function plans it: generic.
+  const { statement, config } = await functionStatement(t.db, 'insert_rides');
   expect(config).toEqual(['plan_cache_mode=force_generic_plan']);
-  // The function's one statement, its parameters as ($n::type), planned as the function plans it: generic.
-  let statement = /return query([\s\S]*);\s*end\s*$/.exec(body)![1]!;
-  types.forEach((type, i) => {
-    statement = statement.replace(new RegExp(`\\b${names[i]}\\b`, 'g'), `($${i + 1}::${type})`);
-  });
   for (const analyse of [false, true]) {
     if (analyse) await sql`analyze passengers`.execute(t.db);
-    const r = await sql<{ 'QUERY PLAN': string }>`explain (generic_plan) ${sql.raw(statement)}`.execute(t.db);
-    const lines = r.rows.map((row) => row['QUERY PLAN']);
+    const lines = await genericPlan(t.db, statement);
     const scans = lines.flatMap((l, i) => (/ on passengers /.test(l) ? [i] : []));
     expect(scans).toHaveLength(1);
     // A per-ride subplan, never a join of the passengers table against the batch.

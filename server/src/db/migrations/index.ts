@@ -7,6 +7,7 @@ import * as m0005 from './0005_audit_append.js';
 import * as m0006 from './0006_notifications_claim_fn.js';
 import * as m0007 from './0007_insert_rides_fn.js';
 import * as m0008 from './0008_insert_rides_packed.js';
+import * as m0009 from './0009_trace_contacts_fn.js';
 
 /** Every migration, in order. Listed statically so bundlers, tsx and vitest all see the same set. */
 export const migrations: Record<string, Migration> = {
@@ -18,4 +19,5 @@ export const migrations: Record<string, Migration> = {
   '0006_notifications_claim_fn': m0006,
   '0007_insert_rides_fn': m0007,
   '0008_insert_rides_packed': m0008,
+  '0009_trace_contacts_fn': m0009,
 };

@@ -1,5 +1,6 @@
-import { sql, type Insertable } from 'kysely';
+import type { Insertable, Selectable } from 'kysely';
 import type { Db } from '../../db/index.js';
+import { byteaArray, queryNamed } from '../../db/params.js';
 import type { CasesTable } from '../../db/tables.js';
 
 export async function insertCase(db: Db, row: Insertable<CasesTable>, subjectIds: string[]) {
@@ -15,18 +16,24 @@ export async function findCase(db: Db, id: string) {
   return db.selectFrom('cases').selectAll().where('id', '=', id).executeTakeFirst();
 }
 
-/** A case with the passenger ids it names, in one round trip. */
-export async function findCaseWithSubjects(db: Db, id: string) {
-  return db
-    .selectFrom('cases')
-    .selectAll()
-    .select(
-      sql<string[]>`array(select s.passenger_id::text from case_subjects s where s.case_id = cases.id)`.as(
-        'subject_ids',
-      ),
-    )
-    .where('id', '=', id)
-    .executeTakeFirst();
+const CASE_WITH_SUBJECTS =
+  'select c.id, c.case_number, c.status, c.infectious_from, c.infectious_to, c.reason_sealed, c.opened_by, ' +
+  'c.opened_at, c.closed_by, c.closed_at, ' +
+  'array(select s.passenger_id::text from case_subjects s where s.case_id = c.id) as subject_ids ' +
+  'from cases c where c.id = $1::uuid';
+
+/** A case with the passenger ids it names, in one round trip (every trace starts here: a prepared statement). */
+export async function findCaseWithSubjects(
+  db: Db,
+  id: string,
+): Promise<(Selectable<CasesTable> & { subject_ids: string[] }) | undefined> {
+  const rows = await queryNamed<Selectable<CasesTable> & { subject_ids: string[] }>(
+    db,
+    'ridetrace_case_with_subjects',
+    CASE_WITH_SUBJECTS,
+    [id],
+  );
+  return rows[0];
 }
 
 export async function findCaseSubjects(db: Db, caseId: string): Promise<string[]> {
@@ -78,11 +85,22 @@ export interface ContactRow {
   passenger_sealed: Buffer | null;
 }
 
+/** What `trace_contacts` returns: times as epoch milliseconds. */
+type ContactResultRow = Omit<ContactRow, 'case_boarded_at' | 'boarded_at'> & {
+  case_boarded_ms: number;
+  boarded_ms: number | null;
+};
+
+const TRACE_CONTACTS =
+  'select * from trace_contacts($1::bytea[], $2::timestamptz, $3::timestamptz, $4::int, $5::int, $6::int, ' +
+  '$7::int, $8::timestamptz, $9::timestamptz, $10::bool)';
+
 /**
  * The rides of the given blind indexes in [from, to], each with the co-passenger rides on the same carrier whose
- * boarding lies within that kind's window of it (inclusive). Index-driven: (passenger_key, boarded_at) finds the
- * case's rides; the primary key (carrier_id, boarded_at, id) finds the co-passengers. A case ride without
- * co-passengers appears once with null ride columns.
+ * boarding lies within that kind's window of it (inclusive): `trace_contacts` (migration 0009), whose generic
+ * plan is made once per connection. Index-driven: (passenger_key, boarded_at) finds the case's rides; the primary
+ * key (carrier_id, boarded_at, id) finds the co-passengers. A case ride without co-passengers appears once with
+ * null ride columns.
  */
 export async function findContacts(
   db: Db,
@@ -93,45 +111,22 @@ export async function findContacts(
   opts: { caseKeys: boolean },
 ): Promise<ContactRow[]> {
   if (keys.length === 0) return [];
+  // The window widened by the longest contact window: partitions no co-passenger can be in are pruned.
   const maxWindowMs = Math.max(...Object.values(windowSeconds)) * 1000;
-  // `materialized`: the case's rides first (a handful, by blind index), then an index range scan per ride on
-  // (carrier_id, boarded_at); inlined, Postgres read every ride of the carrier and filtered the window afterwards.
-  // Times come back as epoch milliseconds (float8): parsing timestamptz text was the client's largest cost per row
-  // in degree-2 traces of thousands of rows.
-  const r = await sql<
-    Omit<ContactRow, 'case_boarded_at' | 'boarded_at'> & {
-      case_boarded_ms: number;
-      boarded_ms: number | null;
-    }
-  >`
-    with cr as materialized (
-      select r.id, r.carrier_id, r.boarded_at, r.passenger_key, c.kind, c.plate, c.route, c.city,
-        make_interval(secs => case c.kind
-          when 'taxi' then ${windowSeconds.taxi}::int when 'metro' then ${windowSeconds.metro}::int
-          when 'bus' then ${windowSeconds.bus}::int else ${windowSeconds.ferry}::int end) as w
-      from rides r join carriers c on c.id = r.carrier_id
-      where r.passenger_key = any(${keys}::bytea[]) and r.boarded_at >= ${from} and r.boarded_at <= ${to}
-    )
-    select cr.id as case_ride_id, cr.carrier_id,
-      ${opts.caseKeys ? sql`cr.passenger_key` : sql`null::bytea`} as case_passenger_key,
-      (extract(epoch from cr.boarded_at) * 1000)::float8 as case_boarded_ms,
-      cr.kind, cr.plate, cr.route, cr.city, o.id as ride_id, o.passenger_sealed,
-      (extract(epoch from o.boarded_at) * 1000)::float8 as boarded_ms
-    from cr left join lateral (
-      select o.id, o.boarded_at, o.passenger_sealed from rides o
-      where o.carrier_id = cr.carrier_id
-        and o.boarded_at >= cr.boarded_at - cr.w and o.boarded_at <= cr.boarded_at + cr.w
-        -- Constant bounds too, so partitions outside the window are pruned when the plan is made.
-        and o.boarded_at >= ${new Date(from.getTime() - maxWindowMs)}::timestamptz
-        and o.boarded_at <= ${new Date(to.getTime() + maxWindowMs)}::timestamptz
-        and o.passenger_key <> all(${keys}::bytea[])
-      -- A fence: without it Postgres may flatten the lateral subquery into a hash join over every ride of the
-      -- window (it over-estimates the case rides: 2,170 estimated, 36 real → 5.1M rows read, 1.27 s instead of 19 ms).
-      offset 0
-    ) o on true
-    order by cr.boarded_at, o.boarded_at`.execute(db);
+  const rows = await queryNamed<ContactResultRow>(db, 'ridetrace_trace_contacts', TRACE_CONTACTS, [
+    byteaArray(keys),
+    from.toISOString(),
+    to.toISOString(),
+    windowSeconds.taxi,
+    windowSeconds.metro,
+    windowSeconds.bus,
+    windowSeconds.ferry,
+    new Date(from.getTime() - maxWindowMs).toISOString(),
+    new Date(to.getTime() + maxWindowMs).toISOString(),
+    opts.caseKeys,
+  ]);
   // Built field by field: object rest and spread over ≈ 11 fields was the largest cost of a big trace in Node.
-  return r.rows.map((x) => ({
+  return rows.map((x) => ({
     case_ride_id: x.case_ride_id,
     carrier_id: x.carrier_id,
     case_boarded_at: new Date(x.case_boarded_ms),

@@ -120,6 +120,7 @@ async function contactsOf(
       pid = openPassenger(dayKeys, dayOfRow, row);
       opened.set(row.ride_id!, pid);
     }
+    // The traced people's own rides (the query leaves out only each case ride's own blind index) end here.
     if (!pid || exclude.has(pid)) continue;
     const gapSeconds = Math.abs(row.boarded_at!.getTime() - row.case_boarded_at.getTime()) / 1000;
     const contact: TracedContact = {

@@ -1,5 +1,6 @@
-import { CompiledQuery, sql } from 'kysely';
-import { poolOf, type Db } from '../../db/index.js';
+import { sql } from 'kysely';
+import type { Db } from '../../db/index.js';
+import { byteaArray, plainArray, queryNamed, textArray } from '../../db/params.js';
 
 export interface NewRide {
   id: string;
@@ -44,12 +45,8 @@ export interface InsertedRide {
 export async function insertRides(db: Db, rides: NewRide[]): Promise<InsertedRide[]> {
   if (rides.length === 0) return [];
   const values = insertRidesParameters(rides);
-  // Outside a transaction: a named prepared statement (the text is the same for every batch size), so each
-  // connection parses it once; the function's own plan is generic (migration 0007).
-  const pool = poolOf(db);
-  const { rows } = pool
-    ? await pool.query<InsertedRow>({ name: 'ridetrace_insert_rides', text: INSERT_RIDES, values })
-    : await db.executeQuery<InsertedRow>(CompiledQuery.raw(INSERT_RIDES, values));
+  // The text is the same for every batch size; the function's own plan is generic (migration 0007).
+  const rows = await queryNamed<InsertedRow>(db, 'ridetrace_insert_rides', INSERT_RIDES, values);
   const byId = new Map(rides.map((r) => [r.id, r]));
   return rows.map((row) => {
     const ride = byId.get(row.id)!;
@@ -125,27 +122,6 @@ function insertRidesParameters(rides: NewRide[]): unknown[] {
     new Date(lo).toISOString(),
     new Date(hi).toISOString(),
   ];
-}
-
-/** An array literal of values whose text needs no quoting (numbers, booleans); null → NULL. */
-function plainArray(values: (number | boolean | null)[]): string {
-  return `{${values.map((v) => (v === null ? 'NULL' : typeof v === 'boolean' ? (v ? 't' : 'f') : v)).join(',')}}`;
-}
-
-/** An array literal of strings, each quoted (backslash and double quote escaped); null → NULL. */
-function textArray(values: (string | null)[]): string {
-  return `{${values.map(quoted).join(',')}}`;
-}
-
-function quoted(v: string | null): string {
-  if (v === null) return 'NULL';
-  // Ids and codes never hold a quote or a backslash: skip the (slower) replace for them.
-  return v.includes('"') || v.includes('\\') ? `"${v.replace(/["\\]/g, '\\$&')}"` : `"${v}"`;
-}
-
-/** An array literal of bytea values in hex (`\\x…`: the array's escape, then bytea's hex prefix). */
-function byteaArray(values: Buffer[]): string {
-  return `{${values.map((v) => `\\\\x${v.toString('hex')}`).join(',')}}`;
 }
 
 function packKeys(keys: Buffer[]): Buffer {
