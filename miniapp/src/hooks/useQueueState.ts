@@ -23,7 +23,12 @@ function read(): QueueState {
 /** The offline queue and what the last flush did, kept current while the page is shown. */
 export function useQueueState(): QueueState {
   const [state, setState] = useState(read);
-  useEffect(() => subscribeQueue(() => setState(read())), []);
+  useEffect(() => {
+    const unsubscribe = subscribeQueue(() => setState(read()));
+    // A flush that ended between the first render and this subscription notified no one: read again.
+    setState(read());
+    return unsubscribe;
+  }, []);
   useDidShow(() => setState(read()));
   return state;
 }
