@@ -36,7 +36,7 @@ it('the co-passenger query has a fixed generic plan of index probes, fresh or wi
   const partition = `rides_${today.replaceAll('-', '')}`;
   await sql`
     insert into rides (id, carrier_id, boarded_at, passenger_key, passenger_sealed, source, received_at)
-    select gen_random_uuid(), 1 + i % 200, ${today}::timestamptz + (i * 4) * interval '1 second',
+    select gen_random_uuid(), 1 + i % 200, ${`${today}T00:00:00Z`}::timestamptz + (i * 4) * interval '1 second',
       sha256(i::text::bytea), '\\x00'::bytea, 'scan', now()
     from generate_series(1, 20000) i`.execute(t.db);
   await sql`analyze rides`.execute(t.db);
