@@ -104,11 +104,10 @@ async function contactsOf(
   const byPassenger = new Map<string, TracedContact[]>();
   // The day keys of the co-passenger rides (a few days) are loaded before the loop, which then decrypts without
   // an await per row (those awaits were a large part of a big trace's time).
-  const dayOfRow = new DayNames();
   const dayKeys = new Map<string, DayKey | null>();
   for (const row of rows) {
     if (!row.boarded_at) continue;
-    const day = dayOfRow.of(row.boarded_at);
+    const day = dayOf(row.boarded_at);
     if (!dayKeys.has(day)) dayKeys.set(day, await cache.get(day));
   }
   // A co-passenger ride near several case rides (degree 2: many) comes back once per case ride: decrypt it once.
@@ -117,7 +116,7 @@ async function contactsOf(
     caseRides.add(row.case_ride_id);
     let pid = row.ride_id ? opened.get(row.ride_id) : null;
     if (pid === undefined) {
-      pid = openPassenger(dayKeys, dayOfRow, row);
+      pid = openPassenger(dayKeys, row);
       opened.set(row.ride_id!, pid);
     }
     // The traced people's own rides (the query leaves out only each case ride's own blind index) end here.
@@ -141,28 +140,10 @@ async function contactsOf(
   return { caseRides: caseRides.size, byPassenger };
 }
 
-/** UTC day names of instants, each day formatted once. */
-class DayNames {
-  private readonly names = new Map<number, string>();
-  of(t: Date): string {
-    const n = Math.floor(t.getTime() / 86_400_000);
-    let name = this.names.get(n);
-    if (name === undefined) {
-      name = dayOf(t);
-      this.names.set(n, name);
-    }
-    return name;
-  }
-}
-
 /** Decrypts the passenger id of a co-passenger ride; null when there is none or its day key is destroyed. */
-function openPassenger(
-  dayKeys: ReadonlyMap<string, DayKey | null>,
-  days: DayNames,
-  row: ContactRow,
-): string | null {
+function openPassenger(dayKeys: ReadonlyMap<string, DayKey | null>, row: ContactRow): string | null {
   if (!row.ride_id || !row.boarded_at || !row.passenger_sealed) return null;
-  const key = dayKeys.get(days.of(row.boarded_at));
+  const key = dayKeys.get(dayOf(row.boarded_at));
   if (!key) return null;
   return open(key.seal, row.passenger_sealed, `rides/passenger/${row.ride_id}`).toString('utf8');
 }

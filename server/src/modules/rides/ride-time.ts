@@ -3,7 +3,10 @@ import { AppError } from '../../errors.js';
 
 const DAY_MS = 86_400_000;
 
-/** The last day formatted: nearly every call (one per scan, several per trace) asks for the same day. */
+/**
+ * The last day formatted: nearly every call asks for the same day as the one before (one per scan; a trace's
+ * rows, which come in time order).
+ */
 let last = { dayNumber: NaN, day: '' };
 
 /** UTC day of an instant: rides are partitioned and keyed by it. */

@@ -94,15 +94,11 @@ export async function recordRide(
     new Date(boardedAt.getTime() + windowMs),
   );
   const passengerKey = hmac(dayKey.index, r.passengerId);
-  // Nearly always one day (the window crosses midnight only for scans within minCarrierSwitchSeconds of it).
-  const neighbourKeys =
-    neighbourDays.length === 1 && neighbourDays[0] === day
-      ? [passengerKey]
-      : await Promise.all(
-          neighbourDays.map(async (d) =>
-            d === day ? passengerKey : hmac((await ctx.keyring.dayKey(ctx.db, d)).index, r.passengerId),
-          ),
-        );
+  const neighbourKeys = await Promise.all(
+    neighbourDays.map(async (d) =>
+      d === day ? passengerKey : hmac((await ctx.keyring.dayKey(ctx.db, d)).index, r.passengerId),
+    ),
+  );
   const id = randomUUID();
   const row: repo.NewRide = {
     id,
