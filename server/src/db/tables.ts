@@ -174,6 +174,11 @@ export type CarrierRow = Selectable<CarriersTable>;
 export type NewCarrier = Insertable<CarriersTable>;
 export type CarrierUpdate = Updateable<CarriersTable>;
 export type PassengerRow = Selectable<PassengersTable>;
+/** The columns that open a passenger's identity: the wrapped data key and the sealed fields. */
+export type SealedIdentity = Pick<
+  PassengerRow,
+  'id' | 'dek_master_key_id' | 'dek_wrapped' | 'name_sealed' | 'phone_sealed' | 'id_number_sealed'
+>;
 export type ClientRow = Selectable<ClientsTable>;
 export type RideRow = Selectable<RidesTable>;
 

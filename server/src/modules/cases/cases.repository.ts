@@ -1,6 +1,6 @@
 import type { Insertable, Selectable } from 'kysely';
 import type { Db } from '../../db/index.js';
-import { byteaArray, queryNamed } from '../../db/params.js';
+import { hexByteaArray, queryNamed } from '../../db/params.js';
 import type { CasesTable } from '../../db/tables.js';
 
 export async function insertCase(db: Db, row: Insertable<CasesTable>, subjectIds: string[]) {
@@ -96,7 +96,7 @@ const TRACE_CONTACTS =
   '$7::int, $8::timestamptz, $9::timestamptz, $10::bool)';
 
 /**
- * The rides of the given blind indexes in [from, to], each with the co-passenger rides on the same carrier whose
+ * The rides of the given blind indexes (hex) in [from, to], each with the co-passenger rides on the same carrier whose
  * boarding lies within that kind's window of it (inclusive): `trace_contacts` (migration 0009), whose generic
  * plan is made once per connection. Index-driven: (passenger_key, boarded_at) finds the case's rides; the primary
  * key (carrier_id, boarded_at, id) finds the co-passengers. A case ride without co-passengers appears once with
@@ -104,17 +104,17 @@ const TRACE_CONTACTS =
  */
 export async function findContacts(
   db: Db,
-  keys: Buffer[],
+  hexKeys: string[],
   from: Date,
   to: Date,
   windowSeconds: Record<'taxi' | 'metro' | 'bus' | 'ferry', number>,
   opts: { caseKeys: boolean },
 ): Promise<ContactRow[]> {
-  if (keys.length === 0) return [];
+  if (hexKeys.length === 0) return [];
   // The window widened by the longest contact window: partitions no co-passenger can be in are pruned.
   const maxWindowMs = Math.max(...Object.values(windowSeconds)) * 1000;
   const rows = await queryNamed<ContactResultRow>(db, 'ridetrace_trace_contacts', TRACE_CONTACTS, [
-    byteaArray(keys),
+    hexByteaArray(hexKeys),
     from.toISOString(),
     to.toISOString(),
     windowSeconds.taxi,

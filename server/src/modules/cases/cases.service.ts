@@ -10,12 +10,12 @@ import { randomUUID } from 'node:crypto';
 import { openText, seal } from '../../crypto/aead.js';
 import type { AppContext } from '../../context.js';
 import type { Db } from '../../db/index.js';
-import type { CasesTable, PassengerRow } from '../../db/tables.js';
+import type { CasesTable } from '../../db/tables.js';
 import type { Selectable } from 'kysely';
 import { AppError } from '../../errors.js';
 import { parseCursor } from '../../paging.js';
 import { appendAudit } from '../audit/audit.service.js';
-import { findPassengersByIds, findSubjectPassengers } from '../passengers/passengers.service.js';
+import { findSealedIdentities, findSubjectPassengers } from '../passengers/passengers.service.js';
 import { openIdentity } from '../passengers/identity.js';
 import * as repo from './cases.repository.js';
 import { toCsv } from './csv.js';
@@ -35,8 +35,9 @@ function reasonKey(ctx: AppContext): Buffer {
 }
 
 async function toCase(ctx: AppContext, row: CaseRow, reveal: boolean): Promise<Case> {
-  const subjects = await findPassengersByIds(ctx, await repo.findCaseSubjects(ctx.db, row.id));
-  const who = subjects.map((s) => openIdentity(ctx.keyring, s)).find((i) => i !== null) ?? null;
+  const subjects = await findSealedIdentities(ctx, await repo.findCaseSubjects(ctx.db, row.id));
+  const who =
+    subjects.map((s) => openIdentity(ctx.keyring, s, { idNumber: false })).find((i) => i !== null) ?? null;
   return {
     id: row.id,
     caseNumber: row.case_number,
@@ -152,23 +153,28 @@ export async function caseExposures(ctx: AppContext, caseId: string, degree: 1 |
   return { case: c, ...result };
 }
 
-/** The sealed identities of these people, by person id: read for the returned page (or export) only. */
-async function identitiesOf(ctx: AppContext, persons: TracedPerson[]): Promise<Map<string, PassengerRow>> {
-  const rows = await findPassengersByIds(
-    ctx,
-    persons.map((p) => p.personId),
+/**
+ * The people as the API shows them, decrypted (and masked unless revealed) while `audit` — already sent — commits:
+ * its commit waits for the WAL flush, the decryption for the CPU. Both must succeed.
+ */
+async function exposuresWhile(
+  ctx: AppContext,
+  persons: TracedPerson[],
+  reveal: boolean,
+  audit: Promise<void>,
+): Promise<Exposure[]> {
+  // One turn of the event loop: the pool hands out the audit's connection and writes its statement in the
+  // microtasks and ticks before it.
+  const decrypted = new Promise<void>((resolve) => setImmediate(resolve)).then(() =>
+    persons.map((p) => toExposure(ctx, p, reveal)),
   );
-  return new Map(rows.map((r) => [r.id, r]));
+  const [exposures] = await Promise.all([decrypted, audit]);
+  return exposures;
 }
 
-/** One exposed person as the API shows it; identity decrypted here, for returned rows only. */
-export function toExposure(
-  ctx: AppContext,
-  p: TracedPerson,
-  identity: PassengerRow | undefined,
-  reveal: boolean,
-): Exposure {
-  const who = identity ? openIdentity(ctx.keyring, identity) : null;
+/** One exposed person as the API shows it; identity decrypted here (from its registration row), for returned rows only. */
+function toExposure(ctx: AppContext, p: TracedPerson, reveal: boolean): Exposure {
+  const who = openIdentity(ctx.keyring, p.registration, { idNumber: reveal });
   return {
     personId: p.personId,
     name: who ? (reveal ? who.name : maskName(who.name)) : null,
@@ -201,19 +207,15 @@ export async function exposurePage(
   const offset = parseCursor(q.cursor) ?? 0;
   const traced = await caseExposures(ctx, caseId, degree);
   const page = traced.persons.slice(offset, offset + limit);
-  // The audit entry (its own transaction) and the page's identities are read at once, on two connections.
-  const [identities] = await Promise.all([
-    identitiesOf(ctx, page),
-    appendAudit(ctx.db, {
-      actor: who.id,
-      action: who.reveal ? 'exposures.reveal' : 'exposures.read',
-      caseId,
-      people: page.length,
-      requestId: who.requestId,
-      detail: `degree=${degree} offset=${offset} total=${traced.persons.length}`,
-    }),
-  ]);
-  const items = page.map((p) => toExposure(ctx, p, identities.get(p.personId), who.reveal));
+  const audit = appendAudit(ctx.db, {
+    actor: who.id,
+    action: who.reveal ? 'exposures.reveal' : 'exposures.read',
+    caseId,
+    people: page.length,
+    requestId: who.requestId,
+    detail: `degree=${degree} offset=${offset} total=${traced.persons.length}`,
+  });
+  const items = await exposuresWhile(ctx, page, who.reveal, audit);
   return {
     caseId,
     degree,
@@ -253,10 +255,17 @@ export async function exportCsv(
   degree: 1 | 2,
 ): Promise<string> {
   const traced = await caseExposures(ctx, caseId, degree);
-  const identities = await identitiesOf(ctx, traced.persons);
+  const audit = appendAudit(ctx.db, {
+    actor: who.id,
+    action: 'exposures.export',
+    caseId,
+    people: traced.persons.length,
+    requestId: who.requestId,
+    detail: `degree=${degree} revealed=${who.reveal}`,
+  });
+  const exposures = await exposuresWhile(ctx, traced.persons, who.reveal, audit);
   const rows: (string | number | null)[][] = [];
-  for (const p of traced.persons) {
-    const e = toExposure(ctx, p, identities.get(p.personId), who.reveal);
+  for (const e of exposures) {
     for (const c of e.contacts) {
       rows.push([
         e.personId,
@@ -278,13 +287,5 @@ export async function exportCsv(
       ]);
     }
   }
-  await appendAudit(ctx.db, {
-    actor: who.id,
-    action: 'exposures.export',
-    caseId,
-    people: traced.persons.length,
-    requestId: who.requestId,
-    detail: `degree=${degree} revealed=${who.reveal}`,
-  });
   return toCsv(CSV_HEADER, rows);
 }

@@ -92,14 +92,9 @@ async function contactsOf(
   degree: 1 | 2,
   exclude: ReadonlySet<string>,
 ): Promise<{ caseRides: number; byPassenger: Map<string, TracedContact[]> }> {
-  const rows = await findContacts(
-    ctx.db,
-    [...keyOwners.keys()].map((h) => Buffer.from(h, 'hex')),
-    from,
-    to,
-    ctx.config.trace.windowSeconds,
-    { caseKeys: degree === 2 },
-  );
+  const rows = await findContacts(ctx.db, [...keyOwners.keys()], from, to, ctx.config.trace.windowSeconds, {
+    caseKeys: degree === 2,
+  });
   const caseRides = new Set<string>();
   const byPassenger = new Map<string, TracedContact[]>();
   // The day keys of the co-passenger rides (a few days) are loaded before the loop, which then decrypts without

@@ -7,7 +7,7 @@ import {
 } from '@ridetrace/shared';
 import { newDataKey, openText, seal } from '../../crypto/aead.js';
 import type { Keyring } from '../../crypto/keyring.js';
-import type { PassengerRow } from '../../db/tables.js';
+import type { PassengerRow, SealedIdentity } from '../../db/tables.js';
 
 /** The PII of a person as entered (confirm or manual registration). */
 export interface Identity {
@@ -25,7 +25,10 @@ export function newPassengerKey(keyring: Keyring, passengerId: string) {
 }
 
 /** The passenger's own data key; null once crypto-shredded. */
-export function passengerKey(keyring: Keyring, row: PassengerRow): Buffer | null {
+export function passengerKey(
+  keyring: Keyring,
+  row: Pick<PassengerRow, 'id' | 'dek_master_key_id' | 'dek_wrapped'>,
+): Buffer | null {
   if (!row.dek_wrapped || !row.dek_master_key_id) return null;
   return keyring.unwrap({ masterKeyId: row.dek_master_key_id, wrapped: row.dek_wrapped }, aad(row.id, 'dek'));
 }
@@ -50,15 +53,24 @@ export function sealIdentity(keyring: Keyring, dek: Buffer, passengerId: string,
   };
 }
 
-export function openIdentity(keyring: Keyring, row: PassengerRow): Identity | null {
+/**
+ * The identity of a passenger, decrypted; null once crypto-shredded. `idNumber: false` leaves the ID number sealed
+ * (a masked view never shows it, so it is not decrypted for one).
+ */
+export function openIdentity(
+  keyring: Keyring,
+  row: SealedIdentity,
+  opts: { idNumber: boolean } = { idNumber: true },
+): Identity | null {
   const dek = passengerKey(keyring, row);
   if (!dek || !row.name_sealed || !row.phone_sealed) return null;
   return {
     name: openText(dek, row.name_sealed, aad(row.id, 'name')),
     phone: openText(dek, row.phone_sealed, aad(row.id, 'phone')),
-    idNumber: row.id_number_sealed
-      ? openText(dek, row.id_number_sealed, aad(row.id, 'id_number'))
-      : undefined,
+    idNumber:
+      opts.idNumber && row.id_number_sealed
+        ? openText(dek, row.id_number_sealed, aad(row.id, 'id_number'))
+        : undefined,
   };
 }
 

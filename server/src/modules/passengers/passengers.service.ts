@@ -7,7 +7,7 @@ import {
 } from '@ridetrace/shared';
 import { randomUUID } from 'node:crypto';
 import type { AppContext } from '../../context.js';
-import type { PassengerRow } from '../../db/tables.js';
+import type { PassengerRow, SealedIdentity } from '../../db/tables.js';
 import { AppError } from '../../errors.js';
 import { recordRide, toRide } from '../rides/rides.service.js';
 import {
@@ -158,6 +158,11 @@ export async function findOrCreateRider(
 
 export async function findPassengersByIds(ctx: AppContext, ids: string[]): Promise<PassengerRow[]> {
   return repo.findPassengersByIds(ctx.db, ids);
+}
+
+/** The sealed identities of these passengers (only the columns that open them). */
+export async function findSealedIdentities(ctx: AppContext, ids: string[]): Promise<SealedIdentity[]> {
+  return repo.findSealedIdentities(ctx.db, ids);
 }
 
 /** The registrations with these ids, and the other registrations of the same people (one query, narrow rows). */
