@@ -388,12 +388,13 @@ async function tracePhase(
     const total = ok.reduce((sum, x) => sum + x.exposed, 0);
     // The tail, to tell big traces (many exposed) from pauses on small ones: the server's own time (Server-Timing)
     // and the measuring thread's garbage collection during the request.
-    const slowest = [...samples]
+    const slowest = samples
+      .map((x, i) => ({ ...x, i }))
       .sort((a, b) => b.ms - a.ms)
       .slice(0, 5)
       .map(
         (x) =>
-          `${x.ms.toFixed(1)} ms (${x.error ? 'failed' : `${x.exposed} exposed`}, server ${x.serverMs?.toFixed(1) ?? '-'} ms` +
+          `${x.ms.toFixed(1)} ms (#${x.i + 1}, ${x.error ? 'failed' : `${x.exposed} exposed`}, server ${x.serverMs?.toFixed(1) ?? '-'} ms` +
           `${x.serverBusyMs ? `: busy ${x.serverBusyMs.toFixed(1)} ms` : ''}` +
           `${x.serverCpuMs ? `, CPU ${x.serverCpuMs.toFixed(1)} ms` : ''}` +
           `${x.serverGcMs ? ` (GC ${x.serverGcMs.toFixed(1)} ms)` : ''}` +
