@@ -3,7 +3,7 @@ import type pg from 'pg';
 import { poolOf, type Db } from './index.js';
 
 /**
- * Runs a constant SQL text on the hot paths (a scan's INSERT, a trace's co-passenger query). Outside a transaction
+ * Runs a constant SQL text on the hot paths (a scan's INSERT, a trace's queries). Outside a transaction
  * it is a named prepared statement, parsed once per connection; inside one it goes through Kysely's connection.
  * The parameters are sent as given: arrays as the literals below, which cost less to build than the driver's
  * generic encoding (two regular expressions per element, every Date formatted in local time). A null name plans

@@ -65,7 +65,7 @@ export async function findPassengersByIds(db: Db, ids: string[]) {
     .execute();
 }
 
-/** Only the columns that open an identity (a trace's page, its CSV export): a third of a passenger row to parse. */
+/** Only the columns that open an identity (a case's subjects): a third of a passenger row to parse. */
 export async function findSealedIdentities(db: Db, ids: string[]): Promise<SealedIdentity[]> {
   if (ids.length === 0) return [];
   return db
