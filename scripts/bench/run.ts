@@ -398,6 +398,7 @@ async function tracePhase(
           `${x.serverBusyMs ? `: busy ${x.serverBusyMs.toFixed(1)} ms` : ''}` +
           `${x.serverCpuMs ? `, CPU ${x.serverCpuMs.toFixed(1)} ms` : ''}` +
           `${x.serverGcMs ? ` (GC ${x.serverGcMs.toFixed(1)} ms)` : ''}` +
+          `${x.serverConnects ? `, ${x.serverConnects} new database connection(s)` : ''}` +
           `${x.gcMs > 0.05 ? `, client GC ${x.gcMs.toFixed(1)} ms` : ''})`,
       )
       .join(', ');

@@ -197,7 +197,7 @@ describe('benchmark baselines', () => {
       .set(BENCH_TIMING_HEADER, '1')
       .send({ code: c2.code.url, clientRideId: randomUUID() });
     expect(timed.headers['server-timing']).toMatch(
-      /^app;dur=\d+\.\d{2}, busy;dur=\d+\.\d{2}, cpu;dur=\d+\.\d{2}, gc;dur=\d+\.\d{2}$/,
+      /^app;dur=\d+\.\d{2}, busy;dur=\d+\.\d{2}, cpu;dur=\d+\.\d{2}, gc;dur=\d+\.\d{2}, conn;desc="\d+ opened"$/,
     );
     expect(
       await on.db.selectFrom('rides').select('id').where('id', '=', nodb.body.ride.id).executeTakeFirst(),

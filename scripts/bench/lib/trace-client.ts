@@ -23,6 +23,8 @@ export interface TraceSample {
   /** CPU time of the server process during the request (all its threads). */
   serverCpuMs: number | null;
   serverGcMs: number | null;
+  /** Database connections the server opened during the request (each pays its start-up, catalog caches, plans). */
+  serverConnects: number | null;
   /** This thread's garbage collection during the request. */
   gcMs: number;
   error?: string;
@@ -90,12 +92,22 @@ function get(agent: http.Agent, url: string, token: string): Promise<Reply> {
   });
 }
 
-type ServerTimes = Pick<TraceSample, 'serverMs' | 'serverBusyMs' | 'serverCpuMs' | 'serverGcMs'>;
+type ServerTimes = Pick<
+  TraceSample,
+  'serverMs' | 'serverBusyMs' | 'serverCpuMs' | 'serverGcMs' | 'serverConnects'
+>;
 
 /** The server's times from its Server-Timing header (`name;dur=ms, …`); NaN for a metric it did not send. */
 function serverTimes(header: string): ServerTimes {
   const dur = (name: string) => Number(new RegExp(`(?:^|, )${name};dur=([\\d.]+)`).exec(header)?.[1] ?? NaN);
-  return { serverMs: dur('app'), serverBusyMs: dur('busy'), serverCpuMs: dur('cpu'), serverGcMs: dur('gc') };
+  const connects = Number(/(?:^|, )conn;desc="(\d+) opened"/.exec(header)?.[1] ?? NaN);
+  return {
+    serverMs: dur('app'),
+    serverBusyMs: dur('busy'),
+    serverCpuMs: dur('cpu'),
+    serverGcMs: dur('gc'),
+    serverConnects: connects,
+  };
 }
 
 async function run(job: TraceJob): Promise<TraceSample[]> {
@@ -105,7 +117,13 @@ async function run(job: TraceJob): Promise<TraceSample[]> {
   for (const id of job.caseIds) {
     const t = performance.now();
     let exposed = -1;
-    let times: ServerTimes = { serverMs: null, serverBusyMs: null, serverCpuMs: null, serverGcMs: null };
+    let times: ServerTimes = {
+      serverMs: null,
+      serverBusyMs: null,
+      serverCpuMs: null,
+      serverGcMs: null,
+      serverConnects: null,
+    };
     let error: string | undefined;
     try {
       const res = await get(agent, `${job.url}/v1/cases/${id}/exposures?degree=${job.degree}`, job.token);
