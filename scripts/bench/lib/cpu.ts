@@ -35,6 +35,19 @@ function allProcs(): Map<number, { ppid: number; ticks: number }> {
   return out;
 }
 
+/**
+ * Nanoseconds a thread has run and has waited runnable for a core (the first two fields of its schedstat). For a
+ * process this is its main thread: in Node, the event loop.
+ */
+function schedTimes(pid: number): { runNs: number; waitNs: number } {
+  try {
+    const [run, wait] = readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ').map(Number);
+    return { runNs: run ?? 0, waitNs: wait ?? 0 };
+  } catch {
+    return { runNs: 0, waitNs: 0 };
+  }
+}
+
 function machineTicks(): { busy: number; total: number } {
   let stat = 'cpu 0';
   try {
@@ -54,6 +67,9 @@ export interface CpuSnapshot {
   postgres: number;
   runner: number;
   machineBusy: number;
+  /** The server's main thread (the event loop): time run and time waited for a core, in ns. */
+  serverLoopRunNs: number;
+  serverLoopWaitNs: number;
 }
 
 export interface CpuShare {
@@ -63,6 +79,11 @@ export interface CpuShare {
   runner: number;
   other: number;
   machine: number;
+  /**
+   * The server's event-loop thread: the share of the interval it ran, and the share it was ready to run but waited
+   * for a core (taken by Postgres, the load generator or the server's own helper threads). The rest it idled.
+   */
+  serverLoop: { ran: number; waited: number };
 }
 
 export class CpuMeter {
@@ -78,12 +99,15 @@ export class CpuMeter {
       if (postmasters.includes(pid) || postmasters.includes(p.ppid)) postgres += p.ticks;
     }
     const server = this.serverPid();
+    const loop = server ? schedTimes(server) : { runNs: 0, waitNs: 0 };
     return {
       at: performance.now(),
       server: server ? (procs.get(server)?.ticks ?? 0) : 0,
       postgres,
       runner: procs.get(process.pid)?.ticks ?? 0,
       machineBusy: machineTicks().busy,
+      serverLoopRunNs: loop.runNs,
+      serverLoopWaitNs: loop.waitNs,
     };
   }
 
@@ -94,24 +118,38 @@ export class CpuMeter {
     const postgres = cores(b.postgres - a.postgres);
     const runner = cores(b.runner - a.runner);
     const machine = cores(b.machineBusy - a.machineBusy);
+    const ofInterval = (ns: number) => Math.round((ns / 1e9 / s) * 100) / 100;
     return {
       server,
       postgres,
       runner,
       other: Math.max(0, Math.round((machine - server - postgres - runner) * 100) / 100),
       machine,
+      serverLoop: {
+        ran: ofInterval(b.serverLoopRunNs - a.serverLoopRunNs),
+        waited: ofInterval(b.serverLoopWaitNs - a.serverLoopWaitNs),
+      },
     };
   }
 
   /** Cores used on average over several intervals, given as snapshot pairs (start, end, start, end…). */
   static shareOfPairs(pairs: CpuSnapshot[]): CpuShare {
-    const sum = sumOfPairs(pairs, ['at', 'server', 'postgres', 'runner', 'machineBusy']);
-    return CpuMeter.share({ at: 0, server: 0, postgres: 0, runner: 0, machineBusy: 0 }, sum);
+    const zero: CpuSnapshot = {
+      at: 0,
+      server: 0,
+      postgres: 0,
+      runner: 0,
+      machineBusy: 0,
+      serverLoopRunNs: 0,
+      serverLoopWaitNs: 0,
+    };
+    return CpuMeter.share(zero, sumOfPairs(pairs, Object.keys(zero) as (keyof CpuSnapshot)[]));
   }
 
   static describe(c: CpuShare): string {
     return (
-      `cores used: server ${c.server}, postgres ${c.postgres}, load generator ${c.runner}` +
+      `cores used: server ${c.server} (event loop ran ${c.serverLoop.ran}, waited for a core ${c.serverLoop.waited}), ` +
+      `postgres ${c.postgres}, load generator ${c.runner}` +
       `${c.other >= 0.1 ? `, OTHER PROCESSES ${c.other}` : ''}`
     );
   }
