@@ -10,6 +10,8 @@ export interface Config {
   /** Unset: main.ts starts embedded Postgres under dataDir. */
   readonly databaseUrl: string | undefined;
   readonly dbPoolSize: number;
+  /** Connections the pool keeps open however long they idle (warm: plans and catalog caches stay). */
+  readonly dbPoolMin: number;
   readonly dataDir: string;
   /** Base of the URL printed in QR codes (`${publicBaseUrl}/C/<token>`). */
   readonly publicBaseUrl: string;
@@ -181,12 +183,14 @@ export function loadConfig(env: Env = process.env): Config {
     throw new ConfigError('RETENTION_DAYS must exceed the offline window (RIDES_MAX_LATE_SECONDS) by a day');
   }
 
+  const dbPoolSize = int(env, 'DB_POOL_SIZE', 10, 1, 200);
   const config: Config = {
     mode,
     host: env.HOST ?? (mode === 'production' ? '0.0.0.0' : '127.0.0.1'),
     port,
     databaseUrl: env.DATABASE_URL || undefined,
-    dbPoolSize: int(env, 'DB_POOL_SIZE', 10, 1, 200),
+    dbPoolSize,
+    dbPoolMin: Math.min(int(env, 'DB_POOL_MIN', dbPoolSize, 0, 200), dbPoolSize),
     dataDir,
     publicBaseUrl,
     masterKeys: master?.keys,

@@ -13,6 +13,14 @@ pg.types.setTypeParser(pg.types.builtins.DATE, (v) => v);
 export interface DbOptions {
   connectionString: string;
   max?: number;
+  /**
+   * Connections kept however long they idle (default 0: every idle one closes after 30 s). A Postgres backend's
+   * first trace pays for its catalog caches and the trace statements' plans (≈ 40 ms against ≈ 4.5 ms warm,
+   * measured on a 30-day city); officials trace now and then, so a server keeps its connections.
+   */
+  min?: number;
+  /** How long a connection above `min` may idle before it is closed (default 30 s). */
+  idleTimeoutMillis?: number;
   /** Fail fast when the database is unreachable instead of hanging a request. */
   connectionTimeoutMillis?: number;
   statementTimeoutMillis?: number;
@@ -31,8 +39,9 @@ export function createDb(opts: DbOptions): Db {
   const pool = new pg.Pool({
     connectionString: opts.connectionString,
     max: opts.max ?? 10,
+    min: opts.min ?? 0,
     connectionTimeoutMillis: opts.connectionTimeoutMillis ?? 3000,
-    idleTimeoutMillis: 30_000,
+    idleTimeoutMillis: opts.idleTimeoutMillis ?? 30_000,
     statement_timeout: opts.statementTimeoutMillis ?? 3_000,
     // 0 disables both (migrations, bulk loads).
     query_timeout: opts.queryTimeoutMillis ?? (opts.statementTimeoutMillis === 0 ? 0 : 3_500),

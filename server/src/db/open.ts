@@ -27,7 +27,7 @@ export async function openDatabase(config: Config, log: (msg: string) => void): 
     }
     url = embedded.urlFor('ridetrace');
   }
-  const db = createDb({ connectionString: url, max: config.dbPoolSize });
+  const db = createDb({ connectionString: url, max: config.dbPoolSize, min: config.dbPoolMin });
   return {
     db,
     url,
