@@ -1,6 +1,5 @@
 import cors from '@fastify/cors';
 import rateLimit from '@fastify/rate-limit';
-import underPressure from '@fastify/under-pressure';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -11,7 +10,6 @@ import Fastify, {
   type FastifyError,
   type FastifyInstance,
   type FastifyReply,
-  type FastifyRequest,
 } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import { performance, type EventLoopUtilization } from 'node:perf_hooks';
@@ -132,6 +130,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   const gate = new ShedGate({
     maxInFlight: config.shedding.maxInFlight,
     maxDbWaiting: config.shedding.maxDbWaiting,
+    maxEventLoopDelayMs: config.shedding.maxEventLoopDelayMs,
     pool: poolOf(db) ?? undefined,
     corsOrigins: config.corsOrigins,
   });
@@ -186,26 +185,16 @@ export async function buildApp(deps: AppDeps): Promise<App> {
 
   // Load shedding: under overload, answer 503 overloaded + Retry-After at once instead of queueing until every
   // request times out; accepted requests keep their latency. /health stays up for liveness probes. The gate in
-  // front of Fastify refuses on event-loop lag (measured by under-pressure), on the pool's wait queue and beyond
+  // front of Fastify refuses on event-loop lag (how late a timer runs), on the pool's wait queue and beyond
   // SHED_MAX_IN_FLIGHT requests in flight (a bulkhead: with more, a CPU-bound process only makes each wait longer,
   // in socket buffers and the group-commit queue, where the event loop does not lag).
-  if (config.shedding.maxEventLoopDelayMs > 0) {
-    await app.register(underPressure, {
-      maxEventLoopDelay: config.shedding.maxEventLoopDelayMs,
-      sampleInterval: 50,
-      // A request the gate let through just before the lag was measured.
-      pressureHandler: async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
-        if (req.url === '/health') return;
-        reply.header('retry-after', '1');
-        throw new AppError('overloaded');
-      },
-    });
-    gate.lagging = () => app.isUnderPressure();
-  }
   const stopShedReport = gate.reportEvery(10_000, (count, seconds) =>
     app.log.warn({ shed: count }, `overloaded: refused ${count} requests in the last ${seconds} s`),
   );
-  app.addHook('onClose', async () => stopShedReport());
+  app.addHook('onClose', async () => {
+    stopShedReport();
+    gate.close();
+  });
   await app.register(cors, {
     origin: config.corsOrigins.length ? [...config.corsOrigins] : false,
     methods: ['GET', 'POST', 'PATCH', 'DELETE'],

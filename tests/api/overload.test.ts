@@ -162,6 +162,29 @@ describe('load shedding on event-loop lag', () => {
   });
 });
 
+describe('event-loop pauses shorter than the limit', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp({ SHED_MAX_EVENT_LOOP_DELAY_MS: '200' });
+  });
+  afterAll(() => t?.close());
+
+  it('shed nothing: a 60–120 ms pause (a major GC, a big synchronous step) is not a lag of 200 ms', async () => {
+    // @fastify/under-pressure counted a sampling interval without event-loop samples as infinite lag: after such
+    // a pause it refused every request for 50 ms (2 of 40 pauses in a probe). Thirty pauses, a request after each.
+    const statuses: number[] = [];
+    for (let i = 0; i < 30; i++) {
+      await new Promise((r) => setTimeout(r, 60 + (i % 4) * 20));
+      const end = performance.now() + 60 + (i % 4) * 20;
+      while (performance.now() < end) {
+        // busy
+      }
+      statuses.push((await t.http().get('/ready')).status);
+    }
+    expect(statuses.filter((s) => s !== 200)).toEqual([]);
+  });
+});
+
 describe('benchmark baselines', () => {
   it('exist only with BENCH_ROUTES=on, as does the Server-Timing header', async () => {
     const off = await createTestApp();

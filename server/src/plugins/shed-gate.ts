@@ -1,15 +1,49 @@
 import { AppError } from '../errors.js';
 import http, { type IncomingMessage, type RequestListener, type ServerResponse } from 'node:http';
+import { performance } from 'node:perf_hooks';
 
 export interface ShedGateOptions {
   /** Requests in flight in this process beyond which new ones are refused; 0: no limit. */
   maxInFlight: number;
   /** Queries waiting for a pool connection beyond which new requests are refused; 0: no limit. */
   maxDbWaiting: number;
+  /** Event-loop lag (ms) beyond which new requests are refused; 0: not measured. */
+  maxEventLoopDelayMs: number;
   /** The database pool's wait queue (absent for a Kysely instance without a pg pool). */
   pool?: { readonly waitingCount: number } | undefined;
   /** Browser origins allowed by CORS: a refusal carries the same CORS headers as any reply. */
   corsOrigins: readonly string[];
+}
+
+/**
+ * How late the event loop runs a timer that should fire every `intervalMs`: the lag of its last tick, or, when the
+ * next tick is overdue (the loop is busy right now), how overdue it is. Hand-written instead of
+ * @fastify/under-pressure's measurement: that one takes the mean of `monitorEventLoopDelay` over each interval and
+ * counts an interval without samples as infinite lag, so a single 60–120 ms pause (a major GC, a big trace's
+ * synchronous part) refused every request for the next interval although the limit was 200 ms (2 of 40 such pauses
+ * in a probe). A late timer measures the pause itself.
+ */
+export class LoopLag {
+  private last = performance.now();
+  private lastLagMs = 0;
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(private readonly intervalMs: number) {
+    this.timer = setInterval(() => {
+      const now = performance.now();
+      this.lastLagMs = Math.max(0, now - this.last - intervalMs);
+      this.last = now;
+    }, intervalMs);
+    this.timer.unref();
+  }
+
+  get ms(): number {
+    return Math.max(this.lastLagMs, performance.now() - this.last - this.intervalMs);
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
 }
 
 /** The refusal, serialised once. */
@@ -20,17 +54,23 @@ const OVERLOADED = Buffer.from(JSON.stringify(new AppError('overloaded').toBody(
  * reply, not a request object, a child logger, the hook chain and the error handler: under overload the refusals
  * would otherwise eat the capacity they protect (measured at twice the capacity: the accepted scans fell to about
  * 30 % of capacity when shedding went through Fastify's error path). Refuses when `maxInFlight` requests are already
- * in flight, when the pool's wait queue is longer than `maxDbWaiting`, or when `lagging()` says the event loop
- * lags (@fastify/under-pressure measures it). `/health` always passes (liveness probes).
+ * in flight, when the pool's wait queue is longer than `maxDbWaiting`, or when the event loop lags more than
+ * `maxEventLoopDelayMs` (`LoopLag`). `/health` always passes (liveness probes).
  */
 export class ShedGate {
   private inFlight = 0;
   /** Refusals since start. */
   shed = 0;
-  /** Set once the app exists: whether the event loop lags (under-pressure's measurement). */
-  lagging: () => boolean = () => false;
+  private readonly lag: LoopLag | null;
 
-  constructor(private readonly opts: ShedGateOptions) {}
+  constructor(private readonly opts: ShedGateOptions) {
+    this.lag = opts.maxEventLoopDelayMs > 0 ? new LoopLag(50) : null;
+  }
+
+  /** Stops measuring the event loop. */
+  close(): void {
+    this.lag?.stop();
+  }
 
   /**
    * Logs one warning per interval in which requests were refused (never one line per refusal: under overload that
@@ -73,7 +113,7 @@ export class ShedGate {
     return (
       (maxInFlight > 0 && this.inFlight >= maxInFlight) ||
       (maxDbWaiting > 0 && pool !== undefined && pool.waitingCount > maxDbWaiting) ||
-      this.lagging()
+      (this.lag !== null && this.lag.ms > this.opts.maxEventLoopDelayMs)
     );
   }
 
