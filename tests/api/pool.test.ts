@@ -28,24 +28,22 @@ it('connections above the floor close after idling; those within it stay, on the
   const db = createDb({ connectionString: database.url, max: 3, min: 2, idleTimeoutMillis: 100 });
   try {
     const pool = poolOf(db)!;
-    const backends = await Promise.all(
-      [1, 2, 3].map(async () => {
-        const r = await sql<{ pid: number }>`select pg_backend_pid() as pid, pg_sleep(0.05)`.execute(db);
-        return r.rows[0]!.pid;
-      }),
-    );
+    /** The backends of `n` queries run at once (each holds its connection 50 ms, so each takes its own). */
+    const backendsOf = (n: number) =>
+      Promise.all(
+        Array.from({ length: n }, async () => {
+          const r = await sql<{ pid: number }>`select pg_backend_pid() as pid, pg_sleep(0.05)`.execute(db);
+          return r.rows[0]!.pid;
+        }),
+      );
+    const backends = await backendsOf(3);
     expect(new Set(backends).size).toBe(3);
     expect(pool.totalCount).toBe(3);
 
     await new Promise((r) => setTimeout(r, 600));
     expect(pool.totalCount).toBe(2);
     expect(pool.idleCount).toBe(2);
-    const after = await Promise.all(
-      [1, 2].map(async () => {
-        const r = await sql<{ pid: number }>`select pg_backend_pid() as pid, pg_sleep(0.05)`.execute(db);
-        return r.rows[0]!.pid;
-      }),
-    );
+    const after = await backendsOf(2);
     // The kept connections are two of the first three backends: nothing was reopened.
     expect(after.every((pid) => backends.includes(pid))).toBe(true);
     expect(pool.totalCount).toBe(2);
