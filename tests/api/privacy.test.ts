@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loggerOptions, REDACT_PATHS } from '../../server/src/logging.js';
 import { createStaffedCarrier, withCheckChar } from '../support/flows.js';
 import {
+  confirmedPassenger,
   createCarrier,
   createTestApp,
   passengerToken,
@@ -327,6 +328,39 @@ describe('no PII or secret in logs', () => {
     expect(line.res).toEqual({ statusCode: 200 });
     expectClean(text());
     expect(text()).not.toContain('203.0.113.7');
+  });
+
+  it("the server's own request lines (level info) carry the request id and no PII", async () => {
+    const lines: string[] = [];
+    const app = await createTestApp({ LOG_LEVEL: 'info' }, { write: (line) => void lines.push(line) });
+    try {
+      const auth = await confirmedPassenger(app, 'privacy-logged', {
+        name: NAME,
+        phone: PHONE,
+        idNumber: ID,
+      });
+      await app.http().get('/v1/passengers/me/rides').set('authorization', auth).expect(200);
+      await app
+        .http()
+        .post('/v1/passengers/me/confirm')
+        .set('authorization', auth)
+        .send({ name: 1 })
+        .expect(400);
+    } finally {
+      await app.close();
+    }
+    const text = lines.join('');
+    expectClean(text);
+    const parsed = lines.map((l) => JSON.parse(l) as { reqId?: string; msg: string; req?: { id: string } });
+    const incoming = parsed.filter((l) => l.msg === 'incoming request');
+    const completed = parsed.filter((l) => l.msg === 'request completed');
+    expect(incoming.length).toBeGreaterThanOrEqual(4); // login, confirm, rides, bad confirm
+    expect(completed).toHaveLength(incoming.length);
+    for (const l of incoming) expect(l.reqId).toMatch(/^[0-9a-f-]{36}$/);
+    // Each request's lines share its id (and the request serializer's `req.id`); no two requests share one.
+    expect(new Set(incoming.map((l) => l.reqId)).size).toBe(incoming.length);
+    expect(completed.map((l) => l.reqId).sort()).toEqual(incoming.map((l) => l.reqId).sort());
+    for (const l of incoming) expect(l.req?.id).toBe(l.reqId);
   });
 
   it('REDACT_PATHS names every identity field of the API', () => {

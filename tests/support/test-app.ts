@@ -60,6 +60,7 @@ export async function buildTestApp(
   database: TestDatabase,
   superApp: FakeSuperApp,
   env: Record<string, string> = {},
+  logStream?: { write(line: string): void },
 ): Promise<TestApp> {
   const config = loadConfig({
     NODE_ENV: 'test',
@@ -82,6 +83,7 @@ export async function buildTestApp(
     db: database.db,
     masterKeys: { keys: config.masterKeys!, activeId: config.activeMasterKeyId!, source: 'env' },
     now: () => new Date(Date.now() + clock.offsetMs),
+    ...(logStream ? { logStream } : {}),
   });
   return {
     app,
@@ -96,10 +98,13 @@ export async function buildTestApp(
 }
 
 /** buildApp on a fresh database with a fake super-app login server on 127.0.0.1. */
-export async function createTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+export async function createTestApp(
+  env: Record<string, string> = {},
+  logStream?: { write(line: string): void },
+): Promise<TestApp> {
   const database = await createTestDatabase();
   const superApp = await startFakeSuperApp();
-  const t = await buildTestApp(database, superApp, env);
+  const t = await buildTestApp(database, superApp, env, logStream);
   return {
     ...t,
     close: async () => {
