@@ -1,6 +1,7 @@
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import type { Database } from './tables.js';
+import { watchedClient } from './watched-client.js';
 
 export type Db = Kysely<Database>;
 export type { Database } from './tables.js';
@@ -24,7 +25,10 @@ export interface DbOptions {
   /** Fail fast when the database is unreachable instead of hanging a request. */
   connectionTimeoutMillis?: number;
   statementTimeoutMillis?: number;
-  /** Client-side bound: a hung or partitioned database cannot hold a request longer than this. */
+  /**
+   * Client-side bound: a query fails when its connection has received nothing for this long (a hung or
+   * partitioned database cannot hold a request longer than this). 0: unbounded.
+   */
   queryTimeoutMillis?: number;
 }
 
@@ -36,6 +40,7 @@ export function poolOf(db: Db): pg.Pool | undefined {
 }
 
 export function createDb(opts: DbOptions): Db {
+  const readTimeout = opts.queryTimeoutMillis ?? (opts.statementTimeoutMillis === 0 ? 0 : 3_500);
   const pool = new pg.Pool({
     connectionString: opts.connectionString,
     max: opts.max ?? 10,
@@ -43,8 +48,9 @@ export function createDb(opts: DbOptions): Db {
     connectionTimeoutMillis: opts.connectionTimeoutMillis ?? 3000,
     idleTimeoutMillis: opts.idleTimeoutMillis ?? 30_000,
     statement_timeout: opts.statementTimeoutMillis ?? 3_000,
-    // 0 disables both (migrations, bulk loads).
-    query_timeout: opts.queryTimeoutMillis ?? (opts.statementTimeoutMillis === 0 ? 0 : 3_500),
+    // statement_timeout 0 disables the read timeout too (migrations, bulk loads). Not pg's query_timeout: see
+    // watched-client.ts.
+    ...(readTimeout > 0 ? { Client: watchedClient(readTimeout) } : {}),
     keepAlive: true,
     application_name: 'ridetrace',
     // Every query here is a short, index-driven OLTP query: parallel workers only add start-up time (≈ 15 ms).
