@@ -1,4 +1,11 @@
-import { Kysely, PostgresDialect } from 'kysely';
+import {
+  Kysely,
+  PostgresDialect,
+  type PostgresCursor,
+  type PostgresPool,
+  type PostgresPoolClient,
+  type PostgresQueryResult,
+} from 'kysely';
 import pg from 'pg';
 import type { Database } from './tables.js';
 import { watchedClient } from './watched-client.js';
@@ -39,6 +46,43 @@ export function poolOf(db: Db): pg.Pool | undefined {
   return pools.get(db);
 }
 
+/**
+ * The pool as Kysely sees it, with every checkout and query through pg's callback API. Kysely calls pg's promise
+ * API (`pool.connect()`, `client.query(sql, parameters)` without a callback), and with it V8's young-generation
+ * collections kept query results alive and promoted them: a loop of Kysely queries promoted 2.9 MB per scavenge
+ * with 3.5–10.8 ms pauses, through the callback API 0.14 MB with 1.3–1.7 ms (`--trace-gc-nvp`, the same 150-row
+ * query). On a server tracing cases while the notification worker polled through Kysely it happened in one run of
+ * two: ≈ 1.2 MB per scavenge and 9.6 ms mean pauses against 0.1 MB and 3.5 ms.
+ */
+function callbackPool(pool: pg.Pool): PostgresPool {
+  const checkout = () =>
+    new Promise<pg.PoolClient>((resolve, reject) =>
+      pool.connect((err, client) => (err || !client ? reject(err) : resolve(client))),
+    );
+  return {
+    connect: async (): Promise<PostgresPoolClient> => {
+      const client = await checkout();
+      function query<R>(sql: string, parameters: readonly unknown[]): Promise<PostgresQueryResult<R>>;
+      function query<R>(cursor: PostgresCursor<R>): PostgresCursor<R>;
+      function query<R>(
+        sqlOrCursor: string | PostgresCursor<R>,
+        parameters?: readonly unknown[],
+      ): Promise<PostgresQueryResult<R>> | PostgresCursor<R> {
+        if (typeof sqlOrCursor !== 'string') {
+          return client.query(sqlOrCursor as unknown as pg.Submittable) as unknown as PostgresCursor<R>;
+        }
+        return new Promise((resolve, reject) =>
+          client.query(sqlOrCursor, parameters as unknown[], (err, res) =>
+            err ? reject(err) : resolve(res as unknown as PostgresQueryResult<R>),
+          ),
+        );
+      }
+      return { query, release: () => client.release() };
+    },
+    end: () => pool.end(),
+  };
+}
+
 export function createDb(opts: DbOptions): Db {
   const readTimeout = opts.queryTimeoutMillis ?? (opts.statementTimeoutMillis === 0 ? 0 : 3_500);
   const pool = new pg.Pool({
@@ -60,7 +104,9 @@ export function createDb(opts: DbOptions): Db {
   // pool, checked-out ones on themselves; the failing query already rejects with the error.
   pool.on('error', () => undefined);
   pool.on('connect', (client) => client.on('error', () => undefined));
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const db = new Kysely<Database>({
+    dialect: new PostgresDialect({ pool: callbackPool(pool) }),
+  });
   pools.set(db, pool);
   return db;
 }
