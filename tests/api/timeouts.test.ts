@@ -80,7 +80,7 @@ it('a query on a connection that goes silent fails with the read timeout; the po
       const err = (f as PromiseRejectedResult).reason as Error;
       expect(isQueryTimeout(err) && isDatabaseUnavailable(err), err.message).toBe(true);
     }
-    // Bounded by the read timeout, not by a hang (the test's own timeout would catch one).
+    // Failed by the read timeout (not at once); a hang would run into the test's own timeout.
     expect(performance.now() - started).toBeGreaterThanOrEqual(250);
     proxy.setSilent(false);
     // The silent connections are gone: a new one answers.
