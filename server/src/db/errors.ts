@@ -1,3 +1,5 @@
+import { QUERY_READ_TIMEOUT } from './watched-client.js';
+
 /** Postgres error classes the services react to. */
 export function pgCode(err: unknown): string | undefined {
   return typeof err === 'object' && err !== null && 'code' in err
@@ -8,7 +10,7 @@ export function pgCode(err: unknown): string | undefined {
 export const isUniqueViolation = (err: unknown) => pgCode(err) === '23505';
 /** A statement cancelled by statement_timeout or the client-side query timeout. */
 export const isQueryTimeout = (err: unknown) =>
-  pgCode(err) === '57014' || /Query read timeout/.test(String((err as Error)?.message ?? ''));
+  pgCode(err) === '57014' || String((err as Error)?.message ?? '').includes(QUERY_READ_TIMEOUT);
 /** NUL bytes or characters the database encoding cannot hold. */
 export const isUnstorableText = (err: unknown) => ['22021', '22P05'].includes(pgCode(err) ?? '');
 /** Insert into a partitioned table with no partition for the row. */
