@@ -1,10 +1,9 @@
-import type { AppContext } from '@ridetrace/server/context';
+import { createContext, type AppContext } from '@ridetrace/server/context';
 import { loadConfig } from '@ridetrace/server/config';
 import { Keyring, resolveMasterKeys } from '@ridetrace/server/crypto';
 import { migrateDatabase } from '@ridetrace/server/db/migrate';
 import { openDatabase } from '@ridetrace/server/db/open';
 import { DevSuperAppLogin } from '@ridetrace/server/adapters/super-app';
-import { RideBatcher } from '@ridetrace/server/modules/rides/ride-batcher';
 
 /**
  * The server's context for scripts that work on the database directly (import, posters, purge, keys):
@@ -16,20 +15,13 @@ export async function withContext(fn: (ctx: AppContext) => Promise<void>): Promi
   try {
     await migrateDatabase(database.url);
     const masterKeys = resolveMasterKeys(config, (m) => console.error(m));
-    const ctx: AppContext = {
+    const ctx = createContext({
       config,
       db: database.db,
       keyring: await Keyring.load(database.db, masterKeys),
       superApp: new DevSuperAppLogin(),
       now: () => new Date(),
-      partitionDays: new Set(),
-      rideBatcher: new RideBatcher(database.db, {
-        maxBatch: config.rides.batchMax,
-        maxInFlight: config.rides.batchInFlight,
-        maxQueueMs: config.rides.batchQueueMs,
-      }),
-      notifier: null,
-    };
+    });
     await fn(ctx);
   } catch (err) {
     console.error(`error: ${(err as Error).message}`);

@@ -16,7 +16,7 @@ import { performance, type EventLoopUtilization } from 'node:perf_hooks';
 import { HttpMessageSender, HttpSmsSender, LogOnlySender } from './adapters/notify.js';
 import { DevSuperAppLogin, HttpSuperAppLogin, type SuperAppLogin } from './adapters/super-app.js';
 import type { Config } from './config.js';
-import type { AppContext } from './context.js';
+import { createContext, type AppContext } from './context.js';
 import { Keyring } from './crypto/keyring.js';
 import type { MasterKeys } from './crypto/master-keys.js';
 import { poolOf, type Db } from './db/index.js';
@@ -37,7 +37,6 @@ import { notificationRoutes } from './modules/notifications/notifications.routes
 import { passengerRoutes } from './modules/passengers/passengers.routes.js';
 import { privacyRoutes } from './modules/privacy/privacy.routes.js';
 import { statusRoutes } from './modules/status/status.routes.js';
-import { RideBatcher } from './modules/rides/ride-batcher.js';
 import { prepareRideDays } from './modules/rides/rides.service.js';
 import { rideRoutes } from './modules/rides/rides.routes.js';
 import { ShedGate } from './plugins/shed-gate.js';
@@ -114,20 +113,13 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     throw new Error('the dev login provider is not allowed in production');
   }
   const keyring = await Keyring.load(db, deps.masterKeys);
-  const ctx: AppContext = {
+  const ctx = createContext({
     config,
     db,
     keyring,
     superApp: deps.superApp ?? superAppFor(config),
     now: deps.now ?? (() => new Date()),
-    partitionDays: new Set(),
-    rideBatcher: new RideBatcher(db, {
-      maxBatch: config.rides.batchMax,
-      maxInFlight: config.rides.batchInFlight,
-      maxQueueMs: config.rides.batchQueueMs,
-    }),
-    notifier: null,
-  };
+  });
 
   const gate = new ShedGate({
     maxInFlight: config.shedding.maxInFlight,

@@ -1,10 +1,9 @@
 import { DevSuperAppLogin } from '@ridetrace/server/adapters/super-app';
 import { loadConfig } from '@ridetrace/server/config';
-import type { AppContext } from '@ridetrace/server/context';
+import { createContext, type AppContext } from '@ridetrace/server/context';
 import { Keyring } from '@ridetrace/server/crypto';
 import { createDb, type Db } from '@ridetrace/server/db';
 import { migrateToLatest } from '@ridetrace/server/db/migrate';
-import { RideBatcher } from '@ridetrace/server/modules/rides/ride-batcher';
 
 export interface BenchContext {
   ctx: AppContext;
@@ -40,19 +39,12 @@ export async function benchContext(
     activeId: config.activeMasterKeyId!,
     source: 'env',
   });
-  const ctx: AppContext = {
+  const ctx = createContext({
     config,
     db,
     keyring,
     superApp: new DevSuperAppLogin(),
     now: () => new Date(),
-    partitionDays: new Set(),
-    rideBatcher: new RideBatcher(db, {
-      maxBatch: config.rides.batchMax,
-      maxInFlight: config.rides.batchInFlight,
-      maxQueueMs: config.rides.batchQueueMs,
-    }),
-    notifier: null,
-  };
+  });
   return { ctx, close: () => db.destroy() };
 }

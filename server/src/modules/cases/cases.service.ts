@@ -19,6 +19,7 @@ import { findSealedIdentities, findSubjectPassengers } from '../passengers/passe
 import { openIdentity } from '../passengers/identity.js';
 import * as repo from './cases.repository.js';
 import { toCsv } from './csv.js';
+import type { CaseFacts } from './case-facts.js';
 import { traceExposures, type TracedPerson } from './trace.js';
 
 /** Who acts, for authorisation and the audit entry. */
@@ -101,11 +102,22 @@ export async function openCase(ctx: AppContext, who: Official, body: CreateCaseB
     });
     return c;
   });
+  ctx.caseFacts.set({
+    id,
+    subjectIds: subjects.map((s) => s.id),
+    infectiousFrom: row.infectious_from,
+    infectiousTo: row.infectious_to,
+  });
   return toCase(ctx, row, who.reveal);
 }
 
 export async function assertCaseExists(ctx: AppContext, id: string): Promise<void> {
   await mustFindCase(ctx.db, id);
+}
+
+/** Whether the case is open, read now (its status is the one fact that changes); 404 when there is none. */
+export async function isCaseOpen(ctx: AppContext, id: string): Promise<boolean> {
+  return (await mustFindCase(ctx.db, id)).status === 'open';
 }
 
 export async function getCase(ctx: AppContext, who: Official, id: string): Promise<Case> {
@@ -146,10 +158,25 @@ export async function closeCase(ctx: AppContext, who: Official, id: string, reas
   return toCase(ctx, row, who.reveal);
 }
 
+/** A case's subjects and window: this process's copy when it has one (they never change), else one read. */
+export async function caseFacts(ctx: AppContext, caseId: string): Promise<CaseFacts> {
+  const known = ctx.caseFacts.get(caseId);
+  if (known) return known;
+  const c = foundCase(await repo.findCaseWithSubjects(ctx.db, caseId));
+  const facts: CaseFacts = {
+    id: c.id,
+    subjectIds: c.subject_ids,
+    infectiousFrom: c.infectious_from,
+    infectiousTo: c.infectious_to,
+  };
+  ctx.caseFacts.set(facts);
+  return facts;
+}
+
 /** The exposures of a case (all pages), for the API page, the CSV export and notification. */
 export async function caseExposures(ctx: AppContext, caseId: string, degree: 1 | 2) {
-  const { subject_ids: subjects, ...c } = foundCase(await repo.findCaseWithSubjects(ctx.db, caseId));
-  const result = await traceExposures(ctx, subjects, c.infectious_from, c.infectious_to, degree);
+  const c = await caseFacts(ctx, caseId);
+  const result = await traceExposures(ctx, c.subjectIds, c.infectiousFrom, c.infectiousTo, degree);
   return { case: c, ...result };
 }
 

@@ -70,7 +70,7 @@ class DayKeyCache {
 /** Blind indexes of the given people on every day of [from, to], mapped back to the person. */
 async function keysOf(
   cache: DayKeyCache,
-  people: string[],
+  people: readonly string[],
   from: Date,
   to: Date,
 ): Promise<Map<string, string>> {
@@ -184,7 +184,7 @@ function mergePersons(found: Map<string, TracedContact[]>, rows: RegistrationLin
 /** Co-passengers of the case subjects in the window, degree 1 or 1 + 2, ordered by degree, level, first contact. */
 export async function traceExposures(
   ctx: AppContext,
-  subjectIds: string[],
+  subjectIds: readonly string[],
   from: Date,
   to: Date,
   degree: 1 | 2,

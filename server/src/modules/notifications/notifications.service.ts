@@ -5,7 +5,7 @@ import type { NotificationsTable } from '../../db/tables.js';
 import type { Selectable } from 'kysely';
 import { AppError } from '../../errors.js';
 import { appendAudit } from '../audit/audit.service.js';
-import { assertCaseExists, caseExposures, type Official } from '../cases/cases.service.js';
+import { assertCaseExists, caseExposures, isCaseOpen, type Official } from '../cases/cases.service.js';
 import * as repo from './notifications.repository.js';
 
 export const ADVICE = {
@@ -37,10 +37,10 @@ function toNotification(row: Selectable<NotificationsTable>): Notification {
  * The marks, the notifications and the audit entry commit together.
  */
 export async function notifyCase(ctx: AppContext, who: Official, caseId: string): Promise<NotifyResult> {
+  if (!(await isCaseOpen(ctx, caseId))) throw new AppError('case_closed');
   const traced = await caseExposures(ctx, caseId, 1);
-  if (traced.case.status !== 'open') throw new AppError('case_closed');
   const observeUntil = new Date(
-    traced.case.infectious_to.getTime() + ctx.config.trace.observationDays * 86_400_000,
+    traced.case.infectiousTo.getTime() + ctx.config.trace.observationDays * 86_400_000,
   );
   const queued = await ctx.db.transaction().execute(async (tx) => {
     await repo.insertMarks(

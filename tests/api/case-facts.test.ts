@@ -1,0 +1,83 @@
+/**
+ * Each process keeps the subjects and window of the cases it used (server/src/modules/cases/case-facts.ts): two
+ * servers on one database give the same exposures whether they hold a case's facts or read them, and the one fact
+ * that changes, the status, is always read.
+ */
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { startFakeSuperApp, type FakeSuperApp } from '../support/fake-super-app.js';
+import { expectError, notifyCase, seedCaseWithContact } from '../support/flows.js';
+import {
+  buildTestApp,
+  createTestDatabase,
+  seedWorld,
+  type TestApp,
+  type TestDatabase,
+  type World,
+} from '../support/test-app.js';
+
+let database: TestDatabase;
+let superApp: FakeSuperApp;
+let a: TestApp;
+let b: TestApp;
+let w: World;
+let caseId: string;
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  superApp = await startFakeSuperApp();
+  a = await buildTestApp(database, superApp, { NOTIFY_WORKER: 'off' });
+  b = await buildTestApp(database, superApp, { NOTIFY_WORKER: 'off' });
+  w = await seedWorld(a);
+  ({ caseId } = await seedCaseWithContact(a, w, {
+    subject: { user: 'facts-subject', name: '王小明', phone: '13900000041' },
+    contact: { user: 'facts-contact', name: '李四', phone: '13900000042' },
+    caseNumber: 'FACTS-1',
+    reason: 'case facts test',
+  }));
+});
+afterAll(async () => {
+  await a?.close();
+  await b?.close();
+  await superApp?.close();
+  await database?.drop();
+});
+
+const exposures = (t: TestApp, id: string) =>
+  t.http().get(`/v1/cases/${id}/exposures`).set('authorization', w.tokens.official);
+
+it('the server that opened a case and one that reads it give the same exposures', async () => {
+  expect(a.app.ctx.caseFacts.get(caseId)).toMatchObject({ id: caseId });
+  expect(b.app.ctx.caseFacts.get(caseId)).toBeUndefined();
+
+  const fromA = await exposures(a, caseId).expect(200);
+  const fromB = await exposures(b, caseId).expect(200);
+  expect(fromA.body.total).toBe(1);
+  expect(fromA.body.items[0]).toMatchObject({ phone: '13900000042', degree: 1 });
+  expect(fromB.body).toEqual(fromA.body);
+  // Read once, then kept: the same facts as the opener's.
+  expect(b.app.ctx.caseFacts.get(caseId)).toEqual(a.app.ctx.caseFacts.get(caseId));
+  const again = await exposures(b, caseId).expect(200);
+  expect(again.body).toEqual(fromA.body);
+});
+
+it('an unknown case is 404 on every try and is not kept', async () => {
+  const unknown = randomUUID();
+  expectError(await exposures(b, unknown), 404, 'case_not_found');
+  expectError(await exposures(b, unknown), 404, 'case_not_found');
+  expect(b.app.ctx.caseFacts.get(unknown)).toBeUndefined();
+});
+
+it('a case closed through one server cannot be notified through another that holds its facts', async () => {
+  expect(b.app.ctx.caseFacts.get(caseId)).toBeDefined();
+  await a
+    .http()
+    .post(`/v1/cases/${caseId}/close`)
+    .set('authorization', w.tokens.official)
+    .send({ reason: 'cleared' })
+    .expect(200);
+  expectError(await notifyCase(b, w.tokens.official, caseId), 409, 'case_closed');
+  // Exposures of a closed case stay readable (for the record), from the kept facts.
+  const after = await exposures(b, caseId).expect(200);
+  expect(after.body.total).toBe(1);
+});
