@@ -102,22 +102,16 @@ export async function openCase(ctx: AppContext, who: Official, body: CreateCaseB
     });
     return c;
   });
-  ctx.caseFacts.set({
-    id,
-    subjectIds: subjects.map((s) => s.id),
-    infectiousFrom: row.infectious_from,
-    infectiousTo: row.infectious_to,
-  });
+  keepFacts(
+    ctx,
+    row,
+    subjects.map((s) => s.id),
+  );
   return toCase(ctx, row, who.reveal);
 }
 
 export async function assertCaseExists(ctx: AppContext, id: string): Promise<void> {
   await mustFindCase(ctx.db, id);
-}
-
-/** Whether the case is open, read now (its status is the one fact that changes); 404 when there is none. */
-export async function isCaseOpen(ctx: AppContext, id: string): Promise<boolean> {
-  return (await mustFindCase(ctx.db, id)).status === 'open';
 }
 
 export async function getCase(ctx: AppContext, who: Official, id: string): Promise<Case> {
@@ -158,26 +152,46 @@ export async function closeCase(ctx: AppContext, who: Official, id: string, reas
   return toCase(ctx, row, who.reveal);
 }
 
-/** A case's subjects and window: this process's copy when it has one (they never change), else one read. */
-export async function caseFacts(ctx: AppContext, caseId: string): Promise<CaseFacts> {
-  const known = ctx.caseFacts.get(caseId);
-  if (known) return known;
-  const c = foundCase(await repo.findCaseWithSubjects(ctx.db, caseId));
+/** Keeps a case's subjects and window in this process (they never change once the case is opened). */
+function keepFacts(ctx: AppContext, row: CaseRow, subjectIds: string[]): CaseFacts {
   const facts: CaseFacts = {
-    id: c.id,
-    subjectIds: c.subject_ids,
-    infectiousFrom: c.infectious_from,
-    infectiousTo: c.infectious_to,
+    id: row.id,
+    subjectIds,
+    infectiousFrom: row.infectious_from,
+    infectiousTo: row.infectious_to,
   };
   ctx.caseFacts.set(facts);
   return facts;
 }
 
+/** The case read now with its subjects (404 `case_not_found`); its facts are kept for later traces. */
+async function readCase(
+  ctx: AppContext,
+  caseId: string,
+): Promise<{ facts: CaseFacts; status: CaseRow['status'] }> {
+  const { subject_ids, ...row } = foundCase(await repo.findCaseWithSubjects(ctx.db, caseId));
+  return { facts: keepFacts(ctx, row, subject_ids), status: row.status };
+}
+
+/** The facts of an open case, read now: the status is the one fact that changes (409 `case_closed`). */
+export async function openCaseFacts(ctx: AppContext, caseId: string): Promise<CaseFacts> {
+  const { facts, status } = await readCase(ctx, caseId);
+  if (status !== 'open') throw new AppError('case_closed');
+  return facts;
+}
+
 /** The exposures of a case (all pages), for the API page, the CSV export and notification. */
-export async function caseExposures(ctx: AppContext, caseId: string, degree: 1 | 2) {
-  const c = await caseFacts(ctx, caseId);
-  const result = await traceExposures(ctx, c.subjectIds, c.infectiousFrom, c.infectiousTo, degree);
-  return { case: c, ...result };
+export async function caseExposures(ctx: AppContext, c: CaseFacts | string, degree: 1 | 2) {
+  // This process's copy of the facts when it has one, else one read.
+  const facts = typeof c === 'string' ? (ctx.caseFacts.get(c) ?? (await readCase(ctx, c)).facts) : c;
+  const result = await traceExposures(
+    ctx,
+    facts.subjectIds,
+    facts.infectiousFrom,
+    facts.infectiousTo,
+    degree,
+  );
+  return { case: facts, ...result };
 }
 
 /**

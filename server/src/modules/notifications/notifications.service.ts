@@ -3,9 +3,8 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { AppContext } from '../../context.js';
 import type { NotificationsTable } from '../../db/tables.js';
 import type { Selectable } from 'kysely';
-import { AppError } from '../../errors.js';
 import { appendAudit } from '../audit/audit.service.js';
-import { assertCaseExists, caseExposures, isCaseOpen, type Official } from '../cases/cases.service.js';
+import { assertCaseExists, caseExposures, openCaseFacts, type Official } from '../cases/cases.service.js';
 import * as repo from './notifications.repository.js';
 
 export const ADVICE = {
@@ -37,8 +36,7 @@ function toNotification(row: Selectable<NotificationsTable>): Notification {
  * The marks, the notifications and the audit entry commit together.
  */
 export async function notifyCase(ctx: AppContext, who: Official, caseId: string): Promise<NotifyResult> {
-  if (!(await isCaseOpen(ctx, caseId))) throw new AppError('case_closed');
-  const traced = await caseExposures(ctx, caseId, 1);
+  const traced = await caseExposures(ctx, await openCaseFacts(ctx, caseId), 1);
   const observeUntil = new Date(
     traced.case.infectiousTo.getTime() + ctx.config.trace.observationDays * 86_400_000,
   );
