@@ -6,6 +6,7 @@
 import { createClient } from '@ridetrace/server/modules/admin/admin.service';
 import { csvCell, toCsv } from '@ridetrace/server/modules/cases/csv';
 import {
+  EXPOSURE_CSV_COLUMNS,
   isValidIdNumber,
   maskName,
   maskPhone,
@@ -147,33 +148,14 @@ function parseCsv(text: string): string[][] {
   return rows;
 }
 
-const CSV_HEADER = [
-  'person_id',
-  'name',
-  'phone',
-  'id_number',
-  'registration',
-  'person_level',
-  'degree',
-  'via',
-  'carrier_kind',
-  'plate',
-  'route',
-  'city',
-  'case_boarded_at',
-  'contact_boarded_at',
-  'gap_minutes',
-  'contact_level',
-];
-
 /** The CSV body (BOM stripped) as records keyed by header. */
 function csvRecords(res: Response): Record<string, string>[] {
   expect(res.text.startsWith('\uFEFF')).toBe(true);
   const [header, ...rows] = parseCsv(res.text.slice(1));
-  expect(header).toEqual(CSV_HEADER);
+  expect(header).toEqual(EXPOSURE_CSV_COLUMNS);
   return rows.map((r) => {
-    expect(r).toHaveLength(CSV_HEADER.length);
-    return Object.fromEntries(CSV_HEADER.map((h, i) => [h, r[i]!]));
+    expect(r).toHaveLength(EXPOSURE_CSV_COLUMNS.length);
+    return Object.fromEntries(EXPOSURE_CSV_COLUMNS.map((h, i) => [h, r[i]!]));
   });
 }
 
@@ -203,7 +185,7 @@ function csvFromPage(page: ExposurePage): Record<string, string>[] {
         c.gapMinutes,
         c.level,
       ];
-      return Object.fromEntries(CSV_HEADER.map((h, i) => [h, cellText(values[i]!)]));
+      return Object.fromEntries(EXPOSURE_CSV_COLUMNS.map((h, i) => [h, cellText(values[i]!)]));
     }),
   );
 }
@@ -1304,7 +1286,7 @@ describe('CSV export', () => {
     expect(res.headers['content-disposition']).toBe(`attachment; filename="case-${c.id}-exposures.csv"`);
     expect(res.headers['cache-control']).toBe('no-store');
     expect(res.text.startsWith('\uFEFF')).toBe(true);
-    expect(res.text.slice(1).split('\r\n')[0]).toBe(CSV_HEADER.join(','));
+    expect(res.text.slice(1).split('\r\n')[0]).toBe(EXPOSURE_CSV_COLUMNS.join(','));
     expect(res.text.endsWith('\r\n')).toBe(true);
     const records = csvRecords(res);
     expect(records).toHaveLength(3);
@@ -1331,7 +1313,7 @@ describe('CSV export', () => {
     const s = await k.person();
     const c = await k.openCase({ phone: s.phone }, -HOUR, 0);
     const res = await k.csv(c.id);
-    expect(res.text).toBe(`\uFEFF${CSV_HEADER.join(',')}\r\n`);
+    expect(res.text).toBe(`\uFEFF${EXPOSURE_CSV_COLUMNS.join(',')}\r\n`);
   });
 
   it('formula injection: route, city and name cells starting with = + - @ tab CR are neutralised', async () => {

@@ -120,6 +120,30 @@ export const ExposurePageSchema = Type.Object({
 });
 export type ExposurePage = Static<typeof ExposurePageSchema>;
 
+/**
+ * The columns of `GET /v1/cases/:id/exposures.csv`, in order: one line per contact of an exposed person (the
+ * person's fields, then the contact's), masked and revealed as in the JSON exposures.
+ */
+export const EXPOSURE_CSV_COLUMNS = [
+  'person_id',
+  'name',
+  'phone',
+  'id_number',
+  'registration',
+  'person_level',
+  'degree',
+  'via',
+  'carrier_kind',
+  'plate',
+  'route',
+  'city',
+  'case_boarded_at',
+  'contact_boarded_at',
+  'gap_minutes',
+  'contact_level',
+] as const;
+export type ExposureCsvColumn = (typeof EXPOSURE_CSV_COLUMNS)[number];
+
 export const NOTIFICATION_CHANNELS = ['app', 'sms'] as const;
 export const NOTIFICATION_STATES = ['queued', 'sending', 'sent', 'failed'] as const;
 

@@ -4,6 +4,7 @@ import {
   CaseSchema,
   CloseCaseBodySchema,
   CreateCaseBodySchema,
+  EXPOSURE_CSV_COLUMNS,
   ExposurePageSchema,
   ExposuresQuerySchema,
   ListCasesQuerySchema,
@@ -87,6 +88,7 @@ export const caseRoutes: RoutePlugin = async (app, { ctx }) => {
     schema: {
       ...common,
       summary: 'The exposures as CSV (UTF-8 with BOM, formula-injection safe); same masking and audit',
+      description: `One line per contact, with the columns ${EXPOSURE_CSV_COLUMNS.join(', ')}.`,
       params: CaseIdParamsSchema,
       querystring: Type.Object(
         { degree: ExposuresQuerySchema.properties.degree },

@@ -1,9 +1,11 @@
 import {
+  EXPOSURE_CSV_COLUMNS,
   maskName,
   maskPhone,
   type Case,
   type CreateCaseBody,
   type Exposure,
+  type ExposureCsvColumn,
   type ExposurePage,
 } from '@ridetrace/shared';
 import { randomUUID } from 'node:crypto';
@@ -269,25 +271,6 @@ export async function exposurePage(
   };
 }
 
-const CSV_HEADER = [
-  'person_id',
-  'name',
-  'phone',
-  'id_number',
-  'registration',
-  'person_level',
-  'degree',
-  'via',
-  'carrier_kind',
-  'plate',
-  'route',
-  'city',
-  'case_boarded_at',
-  'contact_boarded_at',
-  'gap_minutes',
-  'contact_level',
-];
-
 /** All exposures of a case as CSV, one line per contact; same masking, reveal rule and audit as the API. */
 export async function exportCsv(
   ctx: AppContext,
@@ -308,25 +291,26 @@ export async function exportCsv(
   const rows: (string | number | null)[][] = [];
   for (const e of exposures) {
     for (const c of e.contacts) {
-      rows.push([
-        e.personId,
-        e.name,
-        e.phone,
-        e.idNumber,
-        e.registration,
-        e.level,
-        c.degree,
-        c.via,
-        c.carrier.kind,
-        c.carrier.plate,
-        c.carrier.route,
-        c.carrier.city,
-        c.caseBoardedAt,
-        c.contactBoardedAt,
-        c.gapMinutes,
-        c.level,
-      ]);
+      const line: Record<ExposureCsvColumn, string | number | null> = {
+        person_id: e.personId,
+        name: e.name,
+        phone: e.phone,
+        id_number: e.idNumber,
+        registration: e.registration,
+        person_level: e.level,
+        degree: c.degree,
+        via: c.via,
+        carrier_kind: c.carrier.kind,
+        plate: c.carrier.plate,
+        route: c.carrier.route,
+        city: c.carrier.city,
+        case_boarded_at: c.caseBoardedAt,
+        contact_boarded_at: c.contactBoardedAt,
+        gap_minutes: c.gapMinutes,
+        contact_level: c.level,
+      };
+      rows.push(EXPOSURE_CSV_COLUMNS.map((column) => line[column]));
     }
   }
-  return toCsv(CSV_HEADER, rows);
+  return toCsv(EXPOSURE_CSV_COLUMNS, rows);
 }
