@@ -1,9 +1,9 @@
 import { buildApp } from '@ridetrace/server/app';
 import { ConfigError, loadConfig } from '@ridetrace/server/config';
-import { ERROR_CODES, type ClientWithSecret } from '@ridetrace/shared';
-import type { Response } from 'supertest';
-import { DevSuperAppLogin } from '../../server/src/adapters/super-app.js';
+import type { ClientWithSecret } from '@ridetrace/shared';
+import { DevSuperAppLogin } from '@ridetrace/server/adapters/super-app';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expectError } from '../support/flows.js';
 import {
   clientToken,
   createTestApp,
@@ -14,18 +14,6 @@ import {
   type TestApp,
   type World,
 } from '../support/test-app.js';
-
-/** Every API error: the status, and a body of exactly { error: { code, message } } with a stable code. */
-function expectError(res: Response, status: number, code: string) {
-  expect({ status: res.status, body: res.body as unknown }).toMatchObject({
-    status,
-    body: { error: { code } },
-  });
-  expect(Object.keys(res.body as object)).toEqual(['error']);
-  expect(Object.keys(res.body.error as object).sort()).toEqual(['code', 'message']);
-  expect(ERROR_CODES).toContain(res.body.error.code);
-  expect(typeof res.body.error.message).toBe('string');
-}
 
 function jwtPayload(token: string): Record<string, unknown> {
   const [, payload] = token.replace(/^Bearer /, '').split('.');

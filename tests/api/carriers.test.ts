@@ -6,6 +6,7 @@ import { PNG } from 'pngjs';
 import QRCode from 'qrcode';
 import type { Response } from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expectError } from '../support/flows.js';
 import {
   clientToken,
   confirmedPassenger,
@@ -30,20 +31,6 @@ beforeAll(async () => {
 afterAll(() => t?.close());
 
 // ---------------------------------------------------------------- helpers
-
-/** Checks status and error code; binary-parsed bodies (PNG/SVG routes) are read as JSON. */
-function expectError(res: Response, status: number, code: string) {
-  const body = Buffer.isBuffer(res.body) ? parseJson(res.body) : res.body;
-  expect({ status: res.status, code: body?.error?.code }).toEqual({ status, code });
-}
-
-function parseJson(buf: Buffer): { error?: { code?: string } } | null {
-  try {
-    return JSON.parse(buf.toString('utf8'));
-  } catch {
-    return null;
-  }
-}
 
 let plateSeq = 0;
 /** A plate unique in this file: letters and digits only, 2–16 characters. */

@@ -1,9 +1,9 @@
 import { buildApp } from '@ridetrace/server/app';
 import { createDb } from '@ridetrace/server/db';
-import { ERROR_CODES } from '@ridetrace/shared';
 import { randomUUID } from 'node:crypto';
-import request, { type Response } from 'supertest';
+import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expectError } from '../support/flows.js';
 import {
   confirmedPassenger,
   createCarrier,
@@ -12,19 +12,6 @@ import {
   seedWorld,
   type TestApp,
 } from '../support/test-app.js';
-
-/** Every API error: the status, and a body of exactly { error: { code, message } } with a stable code. */
-function expectError(res: Response, status: number, code: string) {
-  expect({ status: res.status, body: res.body as unknown }).toMatchObject({
-    status,
-    body: { error: { code } },
-  });
-  expect(Object.keys(res.body as object)).toEqual(['error']);
-  expect(Object.keys(res.body.error as object).sort()).toEqual(['code', 'message']);
-  expect(ERROR_CODES).toContain(res.body.error.code);
-  expect(typeof res.body.error.message).toBe('string');
-  expect(res.headers['content-type']).toMatch(/^application\/json/);
-}
 
 let t: TestApp;
 beforeAll(async () => {

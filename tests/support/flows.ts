@@ -1,4 +1,5 @@
 /** Steps and checks that many API tests share: requests that set a scene, polling, error replies. */
+import { ERROR_CODES } from '@ridetrace/shared';
 import { randomUUID } from 'node:crypto';
 import type { Response } from 'supertest';
 import { expect } from 'vitest';
@@ -15,9 +16,29 @@ import {
 const MIN = 60_000;
 const DAY = 86_400_000;
 
-/** The reply is the API error `code` with `status`. */
+/**
+ * The reply is the API error `code` with `status`, in the one error shape: a JSON body of exactly
+ * { error: { code, message } }, the code one of shared's stable codes, the message a human sentence. Bodies of
+ * routes that answer binary (PNG, SVG) are parsed as JSON.
+ */
 export function expectError(res: Response, status: number, code: string) {
-  expect({ status: res.status, code: res.body?.error?.code }).toEqual({ status, code });
+  const body = (Buffer.isBuffer(res.body) ? parseJson(res.body) : res.body) as {
+    error?: { code?: unknown; message?: unknown };
+  } | null;
+  expect({ status: res.status, code: body?.error?.code }).toEqual({ status, code });
+  expect(ERROR_CODES).toContain(code);
+  expect(Object.keys(body!)).toEqual(['error']);
+  expect(Object.keys(body!.error!).sort()).toEqual(['code', 'message']);
+  expect(body!.error!.message).toEqual(expect.stringMatching(/\S/));
+  expect(res.headers['content-type']).toMatch(/^application\/json/);
+}
+
+function parseJson(buf: Buffer): unknown {
+  try {
+    return JSON.parse(buf.toString('utf8'));
+  } catch {
+    return null;
+  }
 }
 
 /** GB 11643-1999: appends the check character of a resident ID number to its first 17 digits. */
