@@ -5,29 +5,25 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { startFakeSuperApp, type FakeSuperApp } from '../support/fake-super-app.js';
 import { expectError, notifyCase, seedCaseWithContact } from '../support/flows.js';
 import {
-  buildTestApp,
-  createTestDatabase,
+  createSharedDatabase,
   seedWorld,
+  type SharedDatabase,
   type TestApp,
-  type TestDatabase,
   type World,
 } from '../support/test-app.js';
 
-let database: TestDatabase;
-let superApp: FakeSuperApp;
+let shared: SharedDatabase;
 let a: TestApp;
 let b: TestApp;
 let w: World;
 let caseId: string;
 
 beforeAll(async () => {
-  database = await createTestDatabase();
-  superApp = await startFakeSuperApp();
-  a = await buildTestApp(database, superApp, { NOTIFY_WORKER: 'off' });
-  b = await buildTestApp(database, superApp, { NOTIFY_WORKER: 'off' });
+  shared = await createSharedDatabase();
+  a = await shared.server();
+  b = await shared.server();
   w = await seedWorld(a);
   ({ caseId } = await seedCaseWithContact(a, w, {
     subject: { user: 'facts-subject', name: '王小明', phone: '13900000041' },
@@ -36,12 +32,7 @@ beforeAll(async () => {
     reason: 'case facts test',
   }));
 });
-afterAll(async () => {
-  await a?.close();
-  await b?.close();
-  await superApp?.close();
-  await database?.drop();
-});
+afterAll(() => shared?.close());
 
 const exposures = (t: TestApp, id: string) =>
   t.http().get(`/v1/cases/${id}/exposures`).set('authorization', w.tokens.official);

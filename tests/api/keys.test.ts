@@ -2,17 +2,15 @@ import { keyStatus, rewrapAll } from '@ridetrace/server/crypto';
 import { maskName, maskPhone } from '@ridetrace/shared';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFakeSuperApp, type FakeSuperApp } from '../support/fake-super-app.js';
 import { scanRide, seedCaseWithContact } from '../support/flows.js';
 import { runCli } from '../support/run-cli.js';
 import {
-  buildTestApp,
   cliEnv,
   confirmedPassenger,
-  createTestDatabase,
+  createSharedDatabase,
   seedWorld,
+  type SharedDatabase,
   type TestApp,
-  type TestDatabase,
   type World,
 } from '../support/test-app.js';
 
@@ -22,20 +20,11 @@ const K1 = `k1:${KEY1}`;
 const K1K2 = `k1:${KEY1},k2:${KEY2}`;
 const K2 = `k2:${KEY2}`;
 
-let database: TestDatabase;
-let superApp: FakeSuperApp;
-const apps: TestApp[] = [];
+let shared: SharedDatabase;
 
-/** Like createTestApp, but on the shared database with the given RIDETRACE_MASTER_KEYS. */
-async function appWith(masterKeys: string): Promise<TestApp> {
-  const t = await buildTestApp(database, superApp, {
-    RIDETRACE_MASTER_KEY: '',
-    RIDETRACE_MASTER_KEYS: masterKeys,
-    NOTIFY_WORKER: 'off',
-  });
-  apps.push(t);
-  return t;
-}
+/** A server on the shared database with the given RIDETRACE_MASTER_KEYS. */
+const appWith = (masterKeys: string): Promise<TestApp> =>
+  shared.server({ RIDETRACE_MASTER_KEY: '', RIDETRACE_MASTER_KEYS: masterKeys });
 
 let a: TestApp;
 let w: World;
@@ -46,8 +35,7 @@ let caseId: string;
 let aliceRideId: string;
 
 beforeAll(async () => {
-  database = await createTestDatabase();
-  superApp = await startFakeSuperApp();
+  shared = await createSharedDatabase();
   a = await appWith(K1);
   w = await seedWorld(a);
   const seeded = await seedCaseWithContact(a, w, {
@@ -59,11 +47,7 @@ beforeAll(async () => {
   ({ code, caseId, subjectAuth: aliceAuth, contactAuth: bobAuth, subjectRideId: aliceRideId } = seeded);
 });
 
-afterAll(async () => {
-  for (const t of apps.reverse()) await t.close().catch(() => undefined);
-  await superApp?.close();
-  await database?.drop();
-});
+afterAll(() => shared?.close());
 
 /** Everything written under k1 is readable through `t`. */
 async function expectEverythingReadable(t: TestApp, exposed = 1) {
@@ -101,7 +85,7 @@ describe('master key rotation', () => {
   it('app B (k1,k2): before rewrap everything is readable and keyStatus shows k1 wraps pending', async () => {
     b = await appWith(K1K2);
     await expectEverythingReadable(b);
-    const s = await keyStatus(database.db, b.app.ctx.keyring);
+    const s = await keyStatus(shared.database.db, b.app.ctx.keyring);
     expect(s.activeMasterKeyId).toBe('k2');
     expect(s.configuredMasterKeyIds).toEqual(['k1', 'k2']);
     expect(s.wrapped.system_keys).toEqual({ k1: 5 });
@@ -112,7 +96,7 @@ describe('master key rotation', () => {
   });
 
   it('`keys status` (CLI) prints the wraps per master key and what is pending', async () => {
-    const s = await keyStatus(database.db, b.app.ctx.keyring);
+    const s = await keyStatus(shared.database.db, b.app.ctx.keyring);
     const env = {
       ...cliEnv(a),
       RIDETRACE_MASTER_KEY: '',
@@ -128,14 +112,14 @@ describe('master key rotation', () => {
   }, 120_000);
 
   it('rewrapAll moves every wrapped key to k2; everything stays readable, old posters still scan', async () => {
-    const before = await keyStatus(database.db, b.app.ctx.keyring);
-    const done = await rewrapAll(database.db, b.app.ctx.keyring, { batch: 2 });
+    const before = await keyStatus(shared.database.db, b.app.ctx.keyring);
+    const done = await rewrapAll(shared.database.db, b.app.ctx.keyring, { batch: 2 });
     expect(done).toEqual({
       system_keys: 5,
       ride_day_keys: before.wrapped.ride_day_keys.k1,
       passengers: 2,
     });
-    const s = await keyStatus(database.db, b.app.ctx.keyring);
+    const s = await keyStatus(shared.database.db, b.app.ctx.keyring);
     expect(s.pending).toBe(0);
     expect(s.wrapped).toEqual({
       system_keys: { k2: 5 },
@@ -143,7 +127,7 @@ describe('master key rotation', () => {
       passengers: { k2: 2 },
     });
     // Idempotent.
-    expect(await rewrapAll(database.db, b.app.ctx.keyring)).toEqual({
+    expect(await rewrapAll(shared.database.db, b.app.ctx.keyring)).toEqual({
       system_keys: 0,
       ride_day_keys: 0,
       passengers: 0,
@@ -154,7 +138,7 @@ describe('master key rotation', () => {
     const carol = await confirmedPassenger(b, 'keys-carol', { name: '赵六', phone: '13900000023' });
     await scanRide(b, carol, code.url);
     // New passengers get keys under k2.
-    const s2 = await keyStatus(database.db, b.app.ctx.keyring);
+    const s2 = await keyStatus(shared.database.db, b.app.ctx.keyring);
     expect(s2.wrapped.passengers).toEqual({ k2: 3 });
   });
 

@@ -115,6 +115,37 @@ export async function createTestApp(
   };
 }
 
+/**
+ * One database and fake super-app shared by several servers, as several processes of one deployment share them.
+ * `server(env)` starts another (notification worker off unless `env` turns it on); close() closes them all.
+ */
+export interface SharedDatabase {
+  database: TestDatabase;
+  superApp: FakeSuperApp;
+  server(env?: Record<string, string>): Promise<TestApp>;
+  close(): Promise<void>;
+}
+
+export async function createSharedDatabase(): Promise<SharedDatabase> {
+  const database = await createTestDatabase();
+  const superApp = await startFakeSuperApp();
+  const servers: TestApp[] = [];
+  return {
+    database,
+    superApp,
+    server: async (env = {}) => {
+      const t = await buildTestApp(database, superApp, { NOTIFY_WORKER: 'off', ...env });
+      servers.push(t);
+      return t;
+    },
+    close: async () => {
+      for (const t of servers.reverse()) await t.close().catch(() => undefined);
+      await superApp.close();
+      await database.drop();
+    },
+  };
+}
+
 /** Environment for running a CLI as a child process against this test app's database and keys. */
 export function cliEnv(t: TestApp): NodeJS.ProcessEnv {
   return {
