@@ -435,7 +435,8 @@ async function tracePhase(
     // taken from Postgres and the trace client on this 2-core machine, in whichever trace it overlaps. With one
     // round of warm-up (40 traces) that hit the same measured cases in every run (#14, #21, #177 of 200: 9–12 ms
     // against ≈ 3.5 ms; with --no-concurrent-recompilation they showed 16–19 ms of event-loop time). A server
-    // that has traced for a while has compiled them all, so the warm-up runs until the trace's code is optimised.
+    // that has traced for a while has compiled them; after 50 rounds (2,000 traces, ≈ 12 s) the trace's own functions
+    // are (`--trace-opt`: what still compiles later is generic code optimised again after a deoptimisation).
     const warm = performance.now();
     for (let round = 0; round < s.traceWarmupRounds; round++) {
       await measure(normal.slice(s.cases), 1);
