@@ -3,7 +3,7 @@ import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Ajv from 'ajv';
+import Ajv, { type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import Fastify, {
   type FastifyBaseLogger,
@@ -12,7 +12,6 @@ import Fastify, {
   type FastifyReply,
 } from 'fastify';
 import { randomUUID } from 'node:crypto';
-import { performance, type EventLoopUtilization } from 'node:perf_hooks';
 import { HttpMessageSender, HttpSmsSender, LogOnlySender } from './adapters/notify.js';
 import { DevSuperAppLogin, HttpSuperAppLogin, type SuperAppLogin } from './adapters/super-app.js';
 import type { Config } from './config.js';
@@ -27,18 +26,19 @@ import { adminRoutes } from './modules/admin/admin.routes.js';
 import { auditRoutes } from './modules/audit/audit.routes.js';
 import { authRoutes } from './modules/auth/auth.routes.js';
 import { benchRoutes } from './modules/bench/bench.routes.js';
-import { GcPauses } from './modules/bench/gc-pauses.js';
-import { BENCH_TIMING_HEADER } from './modules/bench/timing.js';
+import { benchTiming } from './modules/bench/timing.js';
 import { caseRoutes } from './modules/cases/cases.routes.js';
 import { carrierRoutes } from './modules/carriers/carriers.routes.js';
 import { healthRoutes } from './modules/health/health.routes.js';
-import { NotificationWorker, type Senders } from './modules/notifications/notification-worker.js';
+import type { Senders } from './modules/notifications/notification-worker.js';
+import { createNotificationWorker } from './modules/notifications/notifications.service.js';
 import { notificationRoutes } from './modules/notifications/notifications.routes.js';
 import { passengerRoutes } from './modules/passengers/passengers.routes.js';
 import { privacyRoutes } from './modules/privacy/privacy.routes.js';
 import { statusRoutes } from './modules/status/status.routes.js';
 import { prepareRideDays } from './modules/rides/rides.service.js';
 import { rideRoutes } from './modules/rides/rides.routes.js';
+import { registrationRoutes } from './modules/registration/registration.routes.js';
 import { ShedGate } from './plugins/shed-gate.js';
 import { authPlugin } from './plugins/auth.js';
 import { loggerOptions, requestLoggerFactory } from './logging.js';
@@ -95,6 +95,7 @@ function validatorCompilers() {
   const body = addFormats(new Ajv({ ...common, coerceTypes: false }));
   const other = addFormats(new Ajv({ ...common, coerceTypes: 'array' }));
   return ({ schema, httpPart }: { schema: object; httpPart?: string }) => {
+    if (httpPart === 'params') return canonicalIds(schema, other.compile(schema));
     if (httpPart !== 'body') return other.compile(schema);
     const validate = body.compile(schema);
     if (!(OPTIONAL_BODY in schema)) return validate;
@@ -104,6 +105,48 @@ function validatorCompilers() {
       },
     });
   };
+}
+
+const CANONICAL_ID = /^[1-9][0-9]*$/;
+
+/**
+ * Integer path parameters must be written as plain decimals: Ajv's coercion would also read `0x2`, `02`, `+2`,
+ * `2.0`, `1e0` or ` 2` as 2, so one resource would answer to many paths.
+ */
+function canonicalIds(
+  schema: object,
+  validate: ValidateFunction,
+): ValidateFunction | ((data: unknown) => boolean) {
+  const props = (schema as { properties?: Record<string, { type?: string }> }).properties ?? {};
+  const ints = Object.keys(props).filter((k) => props[k]?.type === 'integer');
+  if (ints.length === 0) return validate;
+  let errors: ValidateFunction['errors'] = null;
+  return Object.assign(
+    (data: unknown) => {
+      const params = data as Record<string, unknown>;
+      const bad = ints.find((k) => typeof params[k] === 'string' && !CANONICAL_ID.test(params[k]));
+      if (bad === undefined) {
+        const ok = validate(data);
+        errors = validate.errors;
+        return ok;
+      }
+      errors = [
+        {
+          instancePath: `/${bad}`,
+          schemaPath: `#/properties/${bad}`,
+          keyword: 'pattern',
+          params: { pattern: CANONICAL_ID.source },
+          message: 'must be a decimal integer without sign, leading zeros or spaces',
+        },
+      ];
+      return false;
+    },
+    {
+      get errors() {
+        return errors;
+      },
+    },
+  );
 }
 
 /** Builds the ready Fastify app; never listens (main.ts does, tests inject or listen on port 0). */
@@ -129,7 +172,9 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     corsOrigins: config.corsOrigins,
   });
   const app = Fastify({
-    logger: deps.logStream ? { ...loggerOptions(config), stream: deps.logStream } : loggerOptions(config),
+    logger: deps.logStream
+      ? { ...loggerOptions(config, false), stream: deps.logStream }
+      : loggerOptions(config),
     childLoggerFactory: requestLoggerFactory,
     // Load shedding happens in front of Fastify (./plugins/shed-gate.ts), where a refusal is cheap.
     serverFactory: gate.serverFactory,
@@ -158,6 +203,14 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       if (e.code === 'service_unavailable') req.log.warn({ err }, 'request refused: service unavailable');
     } else if (e.status >= 500) req.log.error({ err }, 'request failed');
     return reply.code(e.status).send(e.toBody());
+  });
+  // No MIME sniffing of any reply. API replies carry personal or movement data unless a route says otherwise
+  // (its own Cache-Control), so browsers and proxies must not keep them.
+  app.addHook('onSend', async (req, reply, payload) => {
+    reply.header('x-content-type-options', 'nosniff');
+    if (!reply.hasHeader('cache-control') && req.url.startsWith('/v1/'))
+      reply.header('cache-control', 'no-store');
+    return payload;
   });
   app.setNotFoundHandler((_req, reply) => reply.code(404).send(new AppError('route_not_found').toBody()));
 
@@ -206,12 +259,14 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       new AppError('rate_limited', `Too many requests; retry in ${Math.ceil(c.ttl / 1000)} s.`),
   });
   await app.register(authPlugin, { secret: keyring.jwtSecret });
+  if (config.benchRoutes) await app.register(benchTiming, { pool: poolOf(db) });
 
   for (const routes of [
     healthRoutes,
     authRoutes,
     adminRoutes,
     carrierRoutes,
+    registrationRoutes,
     rideRoutes,
     passengerRoutes,
     caseRoutes,
@@ -223,49 +278,13 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     await app.register(routes, { ctx });
   }
 
-  if (config.benchRoutes) {
-    await app.register(benchRoutes, { ctx });
-    // The benchmark tells server time from client-side pauses, and splits it into the event loop's busy time
-    // (JavaScript, GC, I/O callbacks; the rest is waiting for Postgres or the network), the CPU time of the whole
-    // process meanwhile (well below busy: the thread was runnable but not running; well above it: other threads,
-    // such as the GC's helpers, were busy too) and the GC pauses.
-    // Never in production: a timing oracle. Only for requests that ask (BENCH_TIMING_HEADER): its
-    // cost (two process.cpuUsage calls, ≈ 5 % of a scan's CPU) would otherwise weigh on the throughput figures.
-    // Also the database connections opened meanwhile: a new one pays its start-up, catalog caches and plans.
-    const gc = new GcPauses();
-    let connects = 0;
-    poolOf(db)?.on('connect', () => connects++);
-    const startOf = new WeakMap<
-      object,
-      { loop: EventLoopUtilization; cpu: NodeJS.CpuUsage; connects: number }
-    >();
-    app.addHook('onClose', async () => gc.stop());
-    app.addHook('onRequest', async (req) => {
-      if (req.headers[BENCH_TIMING_HEADER] !== '1') return;
-      startOf.set(req, { loop: performance.eventLoopUtilization(), cpu: process.cpuUsage(), connects });
-    });
-    app.addHook('onSend', async (req, reply) => {
-      const start = startOf.get(req);
-      if (!start) return;
-      const now = performance.now();
-      const paused = gc.within(now - reply.elapsedTime, now);
-      const busy = performance.eventLoopUtilization(start.loop).active;
-      const used = process.cpuUsage(start.cpu);
-      const cpu = (used.user + used.system) / 1000;
-      reply.header(
-        'server-timing',
-        `app;dur=${reply.elapsedTime.toFixed(2)}, busy;dur=${busy.toFixed(2)}, cpu;dur=${cpu.toFixed(2)}, ` +
-          `gc;dur=${paused.toFixed(2)}, conn;desc="${connects - start.connects} opened"`,
-      );
-    });
-  }
+  if (config.benchRoutes) await app.register(benchRoutes, { ctx });
 
   await prepareRideDays(ctx);
   if (config.notify.workerEnabled) {
-    const worker = new NotificationWorker(ctx, deps.senders ?? sendersFor(config, app.log), (err, msg) =>
+    const worker = createNotificationWorker(ctx, deps.senders ?? sendersFor(config, app.log), (err, msg) =>
       app.log.error({ err }, msg),
     );
-    ctx.notifier = worker;
     app.addHook('onReady', async () => worker.start());
     app.addHook('onClose', async () => worker.stop());
   }

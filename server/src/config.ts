@@ -19,7 +19,6 @@ export interface Config {
   readonly masterKeys: ReadonlyMap<string, Buffer> | undefined;
   readonly activeMasterKeyId: string | undefined;
   readonly masterKeyFile: string | undefined;
-  readonly jwtSecret: string | undefined;
   readonly passengerTokenTtlSeconds: number;
   readonly clientTokenTtlSeconds: number;
   readonly superApp: {
@@ -92,6 +91,8 @@ export interface Config {
   /** Browser origins allowed to call the API (the h5 build of the mini-program). */
   readonly corsOrigins: readonly string[];
   readonly logLevel: string;
+  /** Log lines as JSON, or human-readable (pino-pretty); `auto`: readable when standard output is a terminal. */
+  readonly logFormat: 'auto' | 'json' | 'pretty';
 }
 
 export class ConfigError extends Error {}
@@ -144,6 +145,12 @@ function timeZone(tz: string): string {
   return tz;
 }
 
+function logFormat(v: string | undefined): Config['logFormat'] {
+  if (v === undefined || v === '' || v === 'auto') return 'auto';
+  if (v === 'json' || v === 'pretty') return v;
+  throw new ConfigError('LOG_FORMAT must be auto, json or pretty');
+}
+
 /** Reads the environment once; the result is validated and frozen. Only this module reads process.env. */
 export function loadConfig(env: Env = process.env): Config {
   const mode: Mode =
@@ -157,8 +164,6 @@ export function loadConfig(env: Env = process.env): Config {
   if (mode === 'production') {
     const missing: string[] = [];
     if (!master && !masterKeyFile) missing.push('RIDETRACE_MASTER_KEY (or RIDETRACE_MASTER_KEYS / _FILE)');
-    if (!env.RIDETRACE_JWT_SECRET || env.RIDETRACE_JWT_SECRET.length < 32)
-      missing.push('RIDETRACE_JWT_SECRET (≥ 32 chars)');
     if (!env.DATABASE_URL) missing.push('DATABASE_URL');
     if (!env.PUBLIC_BASE_URL) missing.push('PUBLIC_BASE_URL');
     if (!env.SUPERAPP_BASE_URL || !env.SUPERAPP_APP_ID || !env.SUPERAPP_APP_SECRET) {
@@ -196,7 +201,6 @@ export function loadConfig(env: Env = process.env): Config {
     masterKeys: master?.keys,
     activeMasterKeyId: master?.active,
     masterKeyFile,
-    jwtSecret: env.RIDETRACE_JWT_SECRET || undefined,
     passengerTokenTtlSeconds: int(env, 'PASSENGER_TOKEN_TTL_SECONDS', 2 * 3600, 60, 7 * 86400),
     clientTokenTtlSeconds: int(env, 'CLIENT_TOKEN_TTL_SECONDS', 15 * 60, 60, 86400),
     superApp: {
@@ -267,6 +271,7 @@ export function loadConfig(env: Env = process.env): Config {
       .map((o) => o.trim().replace(/\/+$/, ''))
       .filter(Boolean),
     logLevel: env.LOG_LEVEL ?? (mode === 'test' ? 'silent' : 'info'),
+    logFormat: logFormat(env.LOG_FORMAT),
   };
   return Object.freeze(config);
 }

@@ -2,40 +2,37 @@ import type { Config } from './config.js';
 import type { Keyring } from './crypto/keyring.js';
 import type { Db } from './db/index.js';
 import type { SuperAppLogin } from './adapters/super-app.js';
-import { CaseFactsCache } from './modules/cases/case-facts.js';
-import { RideBatcher } from './modules/rides/ride-batcher.js';
+import { Tokens } from './tokens.js';
 
-/** What services need, built once by buildApp and passed down (no globals). */
+/** What services need, built once by buildApp (or a script) and passed down: immutable, no globals. */
 export interface AppContext {
   readonly config: Config;
   readonly db: Db;
   readonly keyring: Keyring;
   readonly superApp: SuperAppLogin;
+  readonly tokens: Tokens;
   /** Injectable clock (tests move time). */
   readonly now: () => Date;
-  /** Group commit of scans. */
-  readonly rideBatcher: RideBatcher;
-  /** Ride days whose partition this process has made sure of. */
-  readonly partitionDays: Set<string>;
-  /** The subjects and windows of recently used cases (fixed once opened), for traces. */
-  readonly caseFacts: CaseFactsCache;
-  /** The notification worker of this process, when it runs one (kicked after new notifications). */
-  notifier: { kick(): void } | null;
 }
 
-/** A context with this process's own state (group commit, partition days, case facts) fresh. */
-export function createContext(
-  parts: Pick<AppContext, 'config' | 'db' | 'keyring' | 'superApp' | 'now'>,
-): AppContext {
-  return {
-    ...parts,
-    partitionDays: new Set(),
-    caseFacts: new CaseFactsCache(),
-    rideBatcher: new RideBatcher(parts.db, {
-      maxBatch: parts.config.rides.batchMax,
-      maxInFlight: parts.config.rides.batchInFlight,
-      maxQueueMs: parts.config.rides.batchQueueMs,
-    }),
-    notifier: null,
+export type ContextParts = Pick<AppContext, 'config' | 'db' | 'keyring' | 'superApp' | 'now'>;
+
+export function createContext(parts: ContextParts): AppContext {
+  return Object.freeze({ ...parts, tokens: new Tokens(parts.keyring.jwtSecret) });
+}
+
+/**
+ * Process-local state that a module keeps for one context (a write batcher, a cache), created by the module on
+ * first use. Keyed by the context, so two apps in one process (tests, scripts) never share it.
+ */
+export function perContext<T>(create: (ctx: AppContext) => T): (ctx: AppContext) => T {
+  const states = new WeakMap<AppContext, T>();
+  return (ctx) => {
+    let state = states.get(ctx);
+    if (state === undefined) {
+      state = create(ctx);
+      states.set(ctx, state);
+    }
+    return state;
   };
 }

@@ -1,6 +1,9 @@
 import type { FastifyServerOptions } from 'fastify';
 import type { LoggerOptions } from 'pino';
+import { createRequire } from 'node:module';
 import type { Config } from './config.js';
+
+const require = createRequire(import.meta.url);
 
 /**
  * pino options. No PII or secret reaches a log: bodies are never logged, request lines carry the route
@@ -50,9 +53,24 @@ export const requestLoggerFactory: NonNullable<FastifyServerOptions['childLogger
   return child;
 };
 
-export function loggerOptions(config: Config): LoggerOptions {
+/** Whether log lines are written for a person (pino-pretty) rather than as JSON. */
+function prettyLogs(config: Config, toTerminal: boolean): boolean {
+  if (config.logFormat !== 'auto') return config.logFormat === 'pretty';
+  return toTerminal && config.mode !== 'production';
+}
+
+/** `toTerminal`: the lines go to standard output and it is a terminal (not piped, not a test's stream). */
+export function loggerOptions(config: Config, toTerminal = process.stdout.isTTY === true): LoggerOptions {
   return {
     level: config.logLevel,
+    ...(prettyLogs(config, toTerminal)
+      ? {
+          transport: {
+            target: require.resolve('pino-pretty'),
+            options: { translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' },
+          },
+        }
+      : {}),
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
     // A copy: pino merges the line's own fields into what this returns.
     mixin: (_line, _level, logger) => ({ ...(logger as WithRequestBindings)[REQUEST_BINDINGS] }),

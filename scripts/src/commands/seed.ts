@@ -1,8 +1,8 @@
 import type { AppContext } from '@ridetrace/server/context';
 import { createClient, createOperator } from '@ridetrace/server/modules/admin/admin.service';
-import { passengerForLogin } from '@ridetrace/server/modules/auth/auth.service';
+import { passengerLogin } from '@ridetrace/server/modules/auth/auth.service';
 import { bindStaff, createCarrier, listCarriers } from '@ridetrace/server/modules/carriers/carriers.service';
-import { confirm } from '@ridetrace/server/modules/passengers/passengers.service';
+import { confirm } from '@ridetrace/server/modules/registration/registration.service';
 import { recordRide } from '@ridetrace/server/modules/rides/rides.service';
 import type { CarrierKind } from '@ridetrace/shared';
 import { randomUUID } from 'node:crypto';
@@ -91,7 +91,7 @@ export async function seedDemo(
 
   const now = ctx.now().getTime();
   for (let p = 0; p < opts.passengers; p++) {
-    const login = await passengerForLogin(ctx, `dev:demo-${suffix}-${p}`);
+    const { passenger: login } = await passengerLogin(ctx, `dev:demo-${suffix}-${p}`);
     const phone = `139${String(Math.floor(rnd() * 1e8)).padStart(8, '0')}`;
     await confirm(ctx, login.id, {
       name: pick(rnd, SURNAMES) + pick(rnd, GIVEN_NAMES),

@@ -1,4 +1,5 @@
 import {
+  sql,
   Kysely,
   PostgresDialect,
   type PostgresCursor,
@@ -109,4 +110,22 @@ export function createDb(opts: DbOptions): Db {
   });
   pools.set(db, pool);
   return db;
+}
+
+/** Whether the database answers a trivial query within `timeoutMs` (readiness probes). */
+export async function databaseAnswers(db: Db, timeoutMs: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      sql`select 1`.execute(db),
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error('timeout')), timeoutMs);
+      }),
+    ]);
+    return true;
+  } catch {
+    return false;
+  } finally {
+    clearTimeout(timer);
+  }
 }

@@ -1,21 +1,10 @@
 import fastifyJwt from '@fastify/jwt';
-import type { Role, Scope } from '@ridetrace/shared';
+import type { Scope } from '@ridetrace/shared';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
+import type { Official } from '../actors.js';
 import { AppError } from '../errors.js';
-
-/** Claims of every RideTrace access token. */
-export interface TokenClaims {
-  /** Passenger id (pseudonym) or client id. */
-  sub: string;
-  role: Role;
-  /** Space-separated scopes. */
-  scope: string;
-  /** Operator of a staff or operator client. */
-  op?: string;
-  /** Passengers: the consent version they confirmed (absent before confirmation). */
-  cv?: string;
-}
+import { TOKEN_ALGORITHM, TOKEN_ISSUER, type TokenClaims } from '../tokens.js';
 
 declare module '@fastify/jwt' {
   interface FastifyJWT {
@@ -24,14 +13,16 @@ declare module '@fastify/jwt' {
   }
 }
 
-export const ISSUER = 'ridetrace';
-
 export const authPlugin = fp(
   async (app: FastifyInstance, opts: { secret: Buffer }) => {
     await app.register(fastifyJwt, {
       secret: opts.secret,
-      sign: { algorithm: 'HS256', iss: ISSUER },
-      verify: { algorithms: ['HS256'], allowedIss: ISSUER, requiredClaims: ['iss', 'sub', 'iat', 'exp'] },
+      // Tokens are signed by ctx.tokens (services); this plugin only verifies.
+      verify: {
+        algorithms: [TOKEN_ALGORITHM],
+        allowedIss: TOKEN_ISSUER,
+        requiredClaims: ['iss', 'sub', 'iat', 'exp'],
+      },
     });
   },
   { name: 'auth' },
@@ -65,3 +56,8 @@ export function requireScope(...scopes: Scope[]): (req: FastifyRequest) => Promi
 
 /** OpenAPI security requirement for bearer-protected routes. */
 export const bearer = [{ bearerAuth: [] }];
+
+/** The acting official of a request: unmasked data only with trace:reveal. */
+export function official(req: FastifyRequest): Official {
+  return { id: req.user.sub, reveal: scopesOf(req).has('trace:reveal'), requestId: req.id };
+}

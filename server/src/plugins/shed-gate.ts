@@ -123,6 +123,8 @@ export class ShedGate {
       'content-type': 'application/json; charset=utf-8',
       'content-length': OVERLOADED.length,
       'retry-after': '1',
+      'x-content-type-options': 'nosniff',
+      'cache-control': 'no-store',
     };
     const origin = req.headers.origin;
     if (origin && this.opts.corsOrigins.includes(origin)) {

@@ -6,7 +6,7 @@ import {
   type Operator,
 } from '@ridetrace/shared';
 import { randomBytes } from 'node:crypto';
-import { hashSecret, newSecret } from '../../crypto/secrets.js';
+import { hashSecret, newSecret, verifySecret } from '../../crypto/secrets.js';
 import type { Db } from '../../db/index.js';
 import type { ClientRow } from '../../db/tables.js';
 import { AppError } from '../../errors.js';
@@ -32,6 +32,27 @@ export async function createOperator(db: Db, id: string, name: string): Promise<
   const row = await repo.insertOperator(db, id, name);
   if (!row) throw new AppError('operator_exists');
   return toOperator(row);
+}
+
+export async function operatorExists(db: Db, id: string): Promise<boolean> {
+  return (await repo.findOperator(db, id)) !== undefined;
+}
+
+/** An enabled or disabled client, or null when the id is unknown. */
+export async function findClient(db: Db, clientId: string): Promise<Client | null> {
+  const row = await repo.findClient(db, clientId);
+  return row ? toClient(row) : null;
+}
+
+// Compared against when the client id is unknown, so both failures take the same time.
+const dummyHash = hashSecret('dummy-secret-for-constant-time');
+
+/** Client credentials check: the enabled client with this id and secret, or 401 `invalid_client`. */
+export async function authenticateClient(db: Db, clientId: string, secret: string): Promise<Client> {
+  const row = await repo.findClient(db, clientId);
+  const ok = await verifySecret(secret, row?.secret_hash ?? (await dummyHash));
+  if (!row || !ok || row.disabled_at) throw new AppError('invalid_client');
+  return toClient(row);
 }
 
 export async function listOperators(db: Db): Promise<Operator[]> {

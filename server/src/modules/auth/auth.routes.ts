@@ -5,7 +5,7 @@ import {
   PassengerTokenSchema,
 } from '@ridetrace/shared';
 import { errorReplies, type RoutePlugin } from '../../http.js';
-import { clientToken, passengerForLogin, signToken } from './auth.service.js';
+import { clientToken, passengerLogin } from './auth.service.js';
 
 export const authRoutes: RoutePlugin = async (app, { ctx }) => {
   app.post('/v1/auth/passenger', {
@@ -16,21 +16,7 @@ export const authRoutes: RoutePlugin = async (app, { ctx }) => {
       response: { 200: PassengerTokenSchema, ...errorReplies(400, 401, 429, 502) },
     },
     config: { rateLimit: { max: ctx.config.rateLimit.loginPerMinute, timeWindow: '1 minute' } },
-    handler: async (req) => {
-      const passenger = await passengerForLogin(ctx, req.body.loginCode);
-      const ttl = ctx.config.passengerTokenTtlSeconds;
-      const accessToken = signToken(
-        app,
-        {
-          sub: passenger.id,
-          role: 'passenger',
-          scope: 'passenger',
-          ...(passenger.confirmed ? { cv: ctx.config.consentVersion } : {}),
-        },
-        ttl,
-      );
-      return { accessToken, tokenType: 'Bearer' as const, expiresIn: ttl, passenger };
-    },
+    handler: async (req) => passengerLogin(ctx, req.body.loginCode),
   });
 
   app.post('/v1/auth/token', {
@@ -41,6 +27,6 @@ export const authRoutes: RoutePlugin = async (app, { ctx }) => {
       response: { 200: ClientTokenSchema, ...errorReplies(400, 401, 403, 429) },
     },
     config: { rateLimit: { max: ctx.config.rateLimit.loginPerMinute, timeWindow: '1 minute' } },
-    handler: async (req) => clientToken(app, ctx, req.body),
+    handler: async (req) => clientToken(ctx, req.body),
   });
 };

@@ -1,55 +1,32 @@
-import type { ClientToken, Role } from '@ridetrace/shared';
-import { randomUUID } from 'node:crypto';
-import type { FastifyInstance } from 'fastify';
-import { hashSecret, verifySecret } from '../../crypto/secrets.js';
+import type { ClientToken, PassengerToken, Role } from '@ridetrace/shared';
 import type { AppContext } from '../../context.js';
 import { AppError } from '../../errors.js';
-import type { TokenClaims } from '../../plugins/auth.js';
-import { findClient } from '../admin/admin.repository.js';
-import * as passengers from '../passengers/passengers.repository.js';
-import { newPassengerKey } from '../passengers/identity.js';
-import { rememberOpenId } from '../passengers/passengers.service.js';
+import type { TokenClaims } from '../../tokens.js';
+import { authenticateClient } from '../admin/admin.service.js';
+import { passengerOfSuperAppUser } from '../passengers/passengers.service.js';
 
-// Compared against when the client id is unknown, so both failures take the same time.
-const dummyHash = hashSecret('dummy-secret-for-constant-time');
-
-/** The passenger pseudonym of a super-app user, created on first login. */
-export async function passengerForLogin(ctx: AppContext, loginCode: string) {
-  const { openId } = await ctx.superApp.exchange(loginCode);
-  const subject = ctx.keyring.blindIndex('subject', `${ctx.superApp.provider}:${openId}`);
-  let row = await passengers.findPassengerBySubject(ctx.db, subject);
-  if (!row) {
-    const id = randomUUID();
-    const key = newPassengerKey(ctx.keyring, id);
-    await passengers.insertPassengerIfMissing(ctx.db, {
-      id,
-      kind: 'app',
-      subject_index: subject,
-      ...key.columns,
-    });
-    row = await passengers.findPassengerBySubject(ctx.db, subject);
-    if (!row) throw new Error('passenger vanished after insert');
-  }
-  await rememberOpenId(ctx, row, openId);
-  return {
-    id: row.id,
-    confirmed: row.name_sealed !== null && row.consent_version === ctx.config.consentVersion,
-  };
+/** A passenger token; `confirmed` passengers carry the consent version they confirmed. */
+export function passengerToken(ctx: AppContext, passengerId: string, consentVersion: string | null) {
+  const ttl = ctx.config.passengerTokenTtlSeconds;
+  const claims: TokenClaims = { sub: passengerId, role: 'passenger', scope: 'passenger' };
+  if (consentVersion !== null) claims.cv = consentVersion;
+  return { accessToken: ctx.tokens.sign(claims, ttl), expiresIn: ttl };
 }
 
-export function signToken(app: FastifyInstance, claims: TokenClaims, ttlSeconds: number): string {
-  return app.jwt.sign(claims, { expiresIn: ttlSeconds });
+/** Passenger login: the super-app login code is exchanged for the user's id, then for our pseudonym's token. */
+export async function passengerLogin(ctx: AppContext, loginCode: string): Promise<PassengerToken> {
+  const { openId } = await ctx.superApp.exchange(loginCode);
+  const passenger = await passengerOfSuperAppUser(ctx, ctx.superApp.provider, openId);
+  const token = passengerToken(ctx, passenger.id, passenger.confirmed ? ctx.config.consentVersion : null);
+  return { ...token, tokenType: 'Bearer', passenger };
 }
 
 /** OAuth2-style client credentials: a short-lived token holding the requested subset of the client's scopes. */
 export async function clientToken(
-  app: FastifyInstance,
   ctx: AppContext,
   body: { clientId: string; clientSecret: string; scope?: string | undefined },
 ): Promise<ClientToken> {
-  const client = await findClient(ctx.db, body.clientId);
-  const ok = await verifySecret(body.clientSecret, client?.secret_hash ?? (await dummyHash));
-  if (!client || !ok || client.disabled_at) throw new AppError('invalid_client');
+  const client = await authenticateClient(ctx.db, body.clientId, body.clientSecret);
   let scopes = client.scopes;
   if (body.scope !== undefined) {
     const wanted = body.scope.split(' ').filter(Boolean);
@@ -60,8 +37,8 @@ export async function clientToken(
     scopes = wanted;
   }
   const scope = scopes.join(' ');
-  const claims: TokenClaims = { sub: client.client_id, role: client.role as Role, scope };
-  if (client.operator_id) claims.op = client.operator_id;
+  const claims: TokenClaims = { sub: client.clientId, role: client.role as Role, scope };
+  if (client.operatorId) claims.op = client.operatorId;
   const ttl = ctx.config.clientTokenTtlSeconds;
-  return { accessToken: signToken(app, claims, ttl), tokenType: 'Bearer', expiresIn: ttl, scope };
+  return { accessToken: ctx.tokens.sign(claims, ttl), tokenType: 'Bearer', expiresIn: ttl, scope };
 }

@@ -4,7 +4,9 @@ import { hmac, seal } from '../../crypto/aead.js';
 import { errorReplies, type RoutePlugin } from '../../http.js';
 import { requireScope } from '../../plugins/auth.js';
 import { boardingTime } from '../rides/ride-time.js';
-import { scan, verifyScannedCode } from '../rides/rides.service.js';
+import { verifyScannedCode } from '../carriers/carriers.service.js';
+import { sendScanResult } from '../registration/registration.routes.js';
+import { scan } from '../registration/registration.service.js';
 
 /**
  * Baselines for `pnpm bench`, only with BENCH_ROUTES=on outside production, hidden from the API docs:
@@ -55,11 +57,10 @@ export const benchRoutes: RoutePlugin = async (app, { ctx }) => {
     onRequest: requireScope('passenger'),
     schema,
     config: { rateLimit: false },
-    handler: async (req, reply) => {
-      const outcome = await scan(ctx, { id: req.user.sub, consentVersion: req.user.cv }, req.body, {
-        groupCommit: false,
-      });
-      return reply.code(outcome.status).send(outcome.body);
-    },
+    handler: async (req, reply) =>
+      sendScanResult(
+        reply,
+        await scan(ctx, { id: req.user.sub, consentVersion: req.user.cv }, req.body, { groupCommit: false }),
+      ),
   });
 };

@@ -118,10 +118,7 @@ export const carrierRoutes: RoutePlugin = async (app, { ctx }) => {
       },
     },
     handler: async (req, reply) =>
-      reply
-        .type('image/svg+xml')
-        .header('cache-control', 'no-store')
-        .send(await carriers.codeSvg(ctx, who(req), req.params.id)),
+      reply.type('image/svg+xml').send(await carriers.codeSvg(ctx, who(req), req.params.id)),
   });
 
   app.get('/v1/carriers/:id/code.png', {
@@ -140,7 +137,6 @@ export const carrierRoutes: RoutePlugin = async (app, { ctx }) => {
     handler: async (req, reply) =>
       reply
         .type('image/png')
-        .header('cache-control', 'no-store')
         .send(await carriers.codePng(ctx, who(req), req.params.id, req.query.size ?? 512)),
   });
 

@@ -1,20 +1,22 @@
-import type {
-  Carrier,
-  CarrierCode,
-  CarrierPage,
-  CreateCarrierBody,
-  ListCarriersQuery,
-  StaffBindings,
-  UpdateCarrierBody,
+import {
+  extractCodeToken,
+  type Carrier,
+  type CarrierCode,
+  type CarrierPage,
+  type CreateCarrierBody,
+  type ListCarriersQuery,
+  type StaffBindings,
+  type UpdateCarrierBody,
 } from '@ridetrace/shared';
 import QRCode from 'qrcode';
-import { signCodeToken } from '../../crypto/code-token.js';
+import { signCodeToken, verifyCodeToken, type CodeClaims } from '../../crypto/code-token.js';
 import type { AppContext } from '../../context.js';
+import type { Db } from '../../db/index.js';
 import type { CarrierRow } from '../../db/tables.js';
 import { AppError } from '../../errors.js';
 import { parseCursor } from '../../paging.js';
 import { isUniqueViolation } from '../../db/errors.js';
-import { findClient, findOperator } from '../admin/admin.repository.js';
+import { findClient, operatorExists } from '../admin/admin.service.js';
 import * as repo from './carriers.repository.js';
 
 /** Who is asking: admins see every operator, operators only their own. */
@@ -56,7 +58,7 @@ export async function createCarrier(
   if (who.operatorId !== null && body.operatorId !== undefined && body.operatorId !== who.operatorId) {
     throw new AppError('forbidden', 'Operators create carriers only for their own operator.');
   }
-  if (!(await findOperator(ctx.db, operatorId))) throw new AppError('operator_not_found');
+  if (!(await operatorExists(ctx.db, operatorId))) throw new AppError('operator_not_found');
   try {
     const row = await repo.insertCarrier(ctx.db, {
       operator_id: operatorId,
@@ -187,7 +189,7 @@ export async function bindStaff(
 ): Promise<StaffBindings> {
   const carrier = await ownCarrier(ctx, who, id);
   const client = await findClient(ctx.db, clientId);
-  if (!client || client.role !== 'staff' || client.operator_id !== carrier.operator_id) {
+  if (!client || client.role !== 'staff' || client.operatorId !== carrier.operator_id) {
     throw new AppError('staff_client_invalid');
   }
   await repo.bindStaff(ctx.db, clientId, id);
@@ -213,4 +215,50 @@ export async function listStaff(ctx: AppContext, who: OperatorScope, id: number)
 /** Carriers a staff account is bound to (for the staff mode of the mini-program). */
 export async function carriersOfStaff(ctx: AppContext, clientId: string): Promise<Carrier[]> {
   return (await repo.listCarriersOfStaff(ctx.db, clientId)).map(toCarrier);
+}
+
+/** Signature check of a scanned code: no database read. */
+export function verifyScannedCode(ctx: AppContext, scanned: string): CodeClaims {
+  const token = extractCodeToken(scanned);
+  if (!token) throw new AppError('code_malformed');
+  const v = verifyCodeToken(ctx.keyring, token);
+  if (!v.ok) throw new AppError(v.error);
+  return { carrierId: v.carrierId, generation: v.generation };
+}
+
+/**
+ * Why a ride on this carrier cannot be registered (unknown, retired, a code of an old generation), or null.
+ * `generation` is the scanned code's; null for staff registration, which names the carrier directly.
+ */
+export async function rideRefusal(
+  db: Db,
+  carrierId: number,
+  generation: number | null,
+): Promise<AppError | null> {
+  const carrier = await repo.findCarrier(db, carrierId);
+  if (generation === null) {
+    if (!carrier) return new AppError('carrier_not_found');
+    if (carrier.retired_at) return new AppError('carrier_retired');
+    return null;
+  }
+  if (!carrier) return new AppError('code_carrier_unknown');
+  if (carrier.retired_at) return new AppError('code_carrier_retired');
+  if (carrier.code_generation !== generation) return new AppError('code_revoked');
+  return null;
+}
+
+/** The carrier of a valid, current code (where a read is needed anyway: previews). */
+export async function carrierForCode(ctx: AppContext, code: CodeClaims): Promise<Carrier> {
+  const err = await rideRefusal(ctx.db, code.carrierId, code.generation);
+  if (err) throw err;
+  return toCarrier((await repo.findCarrier(ctx.db, code.carrierId))!);
+}
+
+/** 403 `carrier_not_bound` unless the staff account is bound to the carrier. */
+export async function assertStaffBound(
+  ctx: AppContext,
+  staffClientId: string,
+  carrierId: number,
+): Promise<void> {
+  if (!(await repo.isStaffBound(ctx.db, staffClientId, carrierId))) throw new AppError('carrier_not_bound');
 }

@@ -10,15 +10,9 @@ import {
   ListCasesQuerySchema,
 } from '@ridetrace/shared';
 import { Type } from '@sinclair/typebox';
-import type { FastifyRequest } from 'fastify';
 import { errorReplies, optionalBody, type RoutePlugin } from '../../http.js';
-import { bearer, requireScope, scopesOf } from '../../plugins/auth.js';
+import { bearer, official, requireScope } from '../../plugins/auth.js';
 import * as cases from './cases.service.js';
-
-/** The acting official: unmasked data only with trace:reveal. */
-export function official(req: FastifyRequest): cases.Official {
-  return { id: req.user.sub, reveal: scopesOf(req).has('trace:reveal'), requestId: req.id };
-}
 
 export const caseRoutes: RoutePlugin = async (app, { ctx }) => {
   const common = { tags: ['cases'], security: bearer };
@@ -101,7 +95,6 @@ export const caseRoutes: RoutePlugin = async (app, { ctx }) => {
       reply
         .type('text/csv; charset=utf-8')
         .header('content-disposition', `attachment; filename="case-${req.params.id}-exposures.csv"`)
-        .header('cache-control', 'no-store')
         .send(await cases.exportCsv(ctx, official(req), req.params.id, req.query.degree ?? 1)),
   });
 };

@@ -10,7 +10,8 @@ import {
 } from '@ridetrace/shared';
 import { randomUUID } from 'node:crypto';
 import { openText, seal } from '../../crypto/aead.js';
-import type { AppContext } from '../../context.js';
+import type { Official } from '../../actors.js';
+import { perContext, type AppContext } from '../../context.js';
 import type { Db } from '../../db/index.js';
 import type { CasesTable } from '../../db/tables.js';
 import type { Selectable } from 'kysely';
@@ -21,17 +22,13 @@ import { findSealedIdentities, findSubjectPassengers } from '../passengers/passe
 import { openIdentity } from '../passengers/identity.js';
 import * as repo from './cases.repository.js';
 import { toCsv } from './csv.js';
-import type { CaseFacts } from './case-facts.js';
+import { CaseFactsCache, type CaseFacts } from './case-facts.js';
 import { traceExposures, type TracedPerson } from './trace.js';
 
-/** Who acts, for authorisation and the audit entry. */
-export interface Official {
-  id: string;
-  reveal: boolean;
-  requestId: string;
-}
-
 type CaseRow = Selectable<CasesTable>;
+
+/** The facts of this process's recently used cases (fixed once opened), so traces skip the read of the case. */
+export const caseFactsOf = perContext(() => new CaseFactsCache());
 
 function reasonKey(ctx: AppContext): Buffer {
   return ctx.keyring.caseKey();
@@ -162,7 +159,7 @@ function keepFacts(ctx: AppContext, row: CaseRow, subjectIds: string[]): CaseFac
     infectiousFrom: row.infectious_from,
     infectiousTo: row.infectious_to,
   };
-  ctx.caseFacts.set(facts);
+  caseFactsOf(ctx).set(facts);
   return facts;
 }
 
@@ -185,7 +182,7 @@ export async function openCaseFacts(ctx: AppContext, caseId: string): Promise<Ca
 /** The exposures of a case (all pages), for the API page, the CSV export and notification. */
 export async function caseExposures(ctx: AppContext, c: CaseFacts | string, degree: 1 | 2) {
   // This process's copy of the facts when it has one, else one read.
-  const facts = typeof c === 'string' ? (ctx.caseFacts.get(c) ?? (await readCase(ctx, c)).facts) : c;
+  const facts = typeof c === 'string' ? (caseFactsOf(ctx).get(c) ?? (await readCase(ctx, c)).facts) : c;
   const result = await traceExposures(
     ctx,
     facts.subjectIds,

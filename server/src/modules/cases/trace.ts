@@ -3,8 +3,7 @@ import { hmac, open } from '../../crypto/aead.js';
 import type { DayKey } from '../../crypto/keyring.js';
 import type { AppContext } from '../../context.js';
 import { AppError } from '../../errors.js';
-import type { RegistrationLink } from '../passengers/passengers.repository.js';
-import { findRegistrationLinks } from '../passengers/passengers.service.js';
+import { findRegistrationLinks, type RegistrationLink } from '../passengers/passengers.service.js';
 import { dayOf, daysBetween } from '../rides/ride-time.js';
 import { findContacts, type ContactRow } from './cases.repository.js';
 

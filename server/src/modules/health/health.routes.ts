@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox';
-import { sql } from 'kysely';
+import { databaseAnswers } from '../../db/index.js';
 import type { RoutePlugin } from '../../http.js';
 
 export const healthRoutes: RoutePlugin = async (app, { ctx }) => {
@@ -23,17 +23,10 @@ export const healthRoutes: RoutePlugin = async (app, { ctx }) => {
       },
     },
     config: { rateLimit: false },
-    handler: async (_req, reply) => {
-      try {
-        await Promise.race([
-          sql`select 1`.execute(ctx.db),
-          new Promise((_, reject) => setTimeout(() => reject(new Error('timeout')), 2000).unref()),
-        ]);
-        return { ready: true, database: 'up' };
-      } catch {
-        return reply.code(503).send({ ready: false, database: 'down' });
-      }
-    },
+    handler: async (_req, reply) =>
+      (await databaseAnswers(ctx.db, 2000))
+        ? { ready: true, database: 'up' }
+        : reply.code(503).send({ ready: false, database: 'down' }),
   });
 
   // Someone who scans a poster with a plain camera app lands here.

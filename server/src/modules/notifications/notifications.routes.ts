@@ -6,8 +6,7 @@ import {
 } from '@ridetrace/shared';
 import { Type } from '@sinclair/typebox';
 import { errorReplies, type RoutePlugin } from '../../http.js';
-import { bearer, requireScope } from '../../plugins/auth.js';
-import { official } from '../cases/cases.routes.js';
+import { bearer, official, requireScope } from '../../plugins/auth.js';
 import { caseNotifications, myNotifications, notifyCase } from './notifications.service.js';
 
 export const notificationRoutes: RoutePlugin = async (app, { ctx }) => {

@@ -1,11 +1,32 @@
 import type { CaseNotifications, MyNotification, Notification, NotifyResult } from '@ridetrace/shared';
 import { createHash, randomUUID } from 'node:crypto';
-import type { AppContext } from '../../context.js';
+import type { Official } from '../../actors.js';
+import { perContext, type AppContext } from '../../context.js';
 import type { NotificationsTable } from '../../db/tables.js';
 import type { Selectable } from 'kysely';
 import { appendAudit } from '../audit/audit.service.js';
-import { assertCaseExists, caseExposures, openCaseFacts, type Official } from '../cases/cases.service.js';
+import { assertCaseExists, caseExposures, openCaseFacts } from '../cases/cases.service.js';
+import { NotificationWorker, type Senders } from './notification-worker.js';
 import * as repo from './notifications.repository.js';
+
+/** The notification worker of this process, when it runs one. */
+const workerOf = perContext((): { worker: NotificationWorker | null } => ({ worker: null }));
+
+/** Creates this process's notification worker (the caller starts and stops it). */
+export function createNotificationWorker(
+  ctx: AppContext,
+  senders: Senders,
+  log: (err: unknown, msg: string) => void,
+): NotificationWorker {
+  const worker = new NotificationWorker(ctx, senders, log);
+  workerOf(ctx).worker = worker;
+  return worker;
+}
+
+/** Starts a delivery round now, when this process runs a worker (new notifications were queued). */
+export function kickNotifier(ctx: AppContext): void {
+  workerOf(ctx).worker?.kick();
+}
 
 export const ADVICE = {
   'zh-CN':
@@ -75,7 +96,7 @@ export async function notifyCase(ctx: AppContext, who: Official, caseId: string)
     });
     return n;
   });
-  ctx.notifier?.kick();
+  kickNotifier(ctx);
   return { caseId, exposed: traced.persons.length, queued, alreadyQueued: traced.persons.length - queued };
 }
 

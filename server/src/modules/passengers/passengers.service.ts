@@ -3,13 +3,12 @@ import {
   type ConfirmBody,
   type MaskedIdentity,
   type PassengerProfile,
-  type Ride,
 } from '@ridetrace/shared';
 import { randomUUID } from 'node:crypto';
 import type { AppContext } from '../../context.js';
+import type { Db } from '../../db/index.js';
 import type { PassengerRow, SealedIdentity } from '../../db/tables.js';
 import { AppError } from '../../errors.js';
-import { recordRide, toRide } from '../rides/rides.service.js';
 import {
   identityIndexes,
   maskIdentity,
@@ -23,6 +22,8 @@ import {
   sealPending,
 } from './identity.js';
 import * as repo from './passengers.repository.js';
+
+export type { RegistrationLink } from './passengers.repository.js';
 
 /** A scan made before the passenger confirmed, kept sealed with their key until they do. */
 export interface PendingScan {
@@ -80,53 +81,58 @@ export async function profile(ctx: AppContext, passengerId: string): Promise<Pas
 }
 
 /**
- * First-time confirmation: stores the identity (sealed, with blind indexes) and the consent, and registers
- * the scan that was waiting for it, all in one transaction.
+ * First-time confirmation of identity and consent, in the caller's transaction: stores the identity (sealed, with
+ * blind indexes) and the consent, and hands back the scan that was waiting for it (taken out of the row).
  */
-export async function confirm(
+export async function confirmIdentity(
   ctx: AppContext,
+  tx: Db,
   passengerId: string,
   body: ConfirmBody,
-): Promise<{ passenger: PassengerProfile; ride: Ride | null }> {
+): Promise<{ passenger: PassengerProfile; pending: PendingScan | null }> {
   if (body.consentVersion !== ctx.config.consentVersion) throw new AppError('consent_version_outdated');
   if (body.idNumber !== undefined && !isValidIdNumber(body.idNumber)) {
     throw new AppError('validation_failed', 'idNumber has a wrong check character');
   }
-  return ctx.db.transaction().execute(async (tx) => {
-    const row = await repo.findPassengerForUpdate(tx, passengerId);
-    if (!row || !row.dek_wrapped) throw new AppError('passenger_not_found');
-    const dek = passengerKey(ctx.keyring, row)!;
-    const pending = openPending<PendingScan>(dek, row);
-    const now = ctx.now();
-    const updated = await repo.updatePassenger(tx, passengerId, {
-      ...sealIdentity(ctx.keyring, dek, passengerId, body),
-      consent_version: body.consentVersion,
-      consented_at: now,
-      pending_sealed: null,
-    });
-    let ride: Ride | null = null;
-    const fresh =
-      pending && now.getTime() - Date.parse(pending.receivedAt) <= ctx.config.rides.maxLateSeconds * 1000;
-    if (pending && fresh) {
-      try {
-        const result = await recordRide(ctx, tx, {
-          passengerId,
-          carrierId: pending.carrierId,
-          generation: pending.generation,
-          clientRideId: pending.clientRideId,
-          time: { boardedAt: new Date(pending.boardedAt), source: pending.source, late: pending.late },
-          receivedAt: new Date(pending.receivedAt),
-          registeredBy: null,
-        });
-        ride = toRide(result.ride);
-      } catch (err) {
-        // The code was revoked or the carrier retired while the passenger read the consent text:
-        // the identity is still confirmed, the stale scan is dropped (the client shows the error on rescan).
-        if (!(err instanceof AppError)) throw err;
-      }
-    }
-    return { passenger: toProfile(ctx, updated), ride };
+  const row = await repo.findPassengerForUpdate(tx, passengerId);
+  if (!row || !row.dek_wrapped) throw new AppError('passenger_not_found');
+  const dek = passengerKey(ctx.keyring, row)!;
+  const pending = openPending<PendingScan>(dek, row);
+  const updated = await repo.updatePassenger(tx, passengerId, {
+    ...sealIdentity(ctx.keyring, dek, passengerId, body),
+    consent_version: body.consentVersion,
+    consented_at: ctx.now(),
+    pending_sealed: null,
   });
+  return { passenger: toProfile(ctx, updated), pending };
+}
+
+/** Whether rides may still be registered for this passenger id (it exists and the account was not deleted). */
+export async function isActivePassenger(db: Db, passengerId: string): Promise<boolean> {
+  const row = await repo.findPassenger(db, passengerId);
+  return row !== undefined && row.deleted_at === null;
+}
+
+/**
+ * The passenger pseudonym of a super-app user, created on first login; keeps the super-app user id (sealed) so
+ * the person can get super-app messages.
+ */
+export async function passengerOfSuperAppUser(
+  ctx: AppContext,
+  provider: string,
+  openId: string,
+): Promise<{ id: string; confirmed: boolean }> {
+  const subject = ctx.keyring.blindIndex('subject', `${provider}:${openId}`);
+  let row = await repo.findPassengerBySubject(ctx.db, subject);
+  if (!row) {
+    const id = randomUUID();
+    const key = newPassengerKey(ctx.keyring, id);
+    await repo.insertPassengerIfMissing(ctx.db, { id, kind: 'app', subject_index: subject, ...key.columns });
+    row = await repo.findPassengerBySubject(ctx.db, subject);
+    if (!row) throw new Error('passenger vanished after insert');
+  }
+  await rememberOpenId(ctx, row, openId);
+  return { id: row.id, confirmed: confirmedRow(ctx, row) };
 }
 
 /**
@@ -222,8 +228,7 @@ export function contactAddress(
   return row ? openContact(ctx.keyring, row, channel) : null;
 }
 
-/** Keeps the super-app user id (sealed) so the person can get super-app messages. */
-export async function rememberOpenId(ctx: AppContext, row: PassengerRow, openId: string): Promise<void> {
+async function rememberOpenId(ctx: AppContext, row: PassengerRow, openId: string): Promise<void> {
   if (row.openid_sealed) return;
   const dek = passengerKey(ctx.keyring, row);
   if (!dek) return;

@@ -14,8 +14,7 @@ export const privacyRoutes: RoutePlugin = async (app, { ctx }) => {
       summary: 'Everything held about me, decrypted for me alone',
       response: { 200: PassengerExportSchema, ...errorReplies(401, 403, 404) },
     },
-    handler: async (req, reply) =>
-      reply.header('cache-control', 'no-store').send(await exportMyData(ctx, req.user.sub)),
+    handler: async (req) => exportMyData(ctx, req.user.sub),
   });
 
   app.delete('/v1/passengers/me', {

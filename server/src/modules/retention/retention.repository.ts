@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import type { Db } from '../../db/index.js';
-import { partitionName } from '../rides/rides.repository.js';
+import { ridePartitionName } from '../../db/partitions.js';
 
 /** Ride days before `cutoffDay` that still have a day key or a partition. */
 export async function findDaysBefore(db: Db, cutoffDay: string): Promise<string[]> {
@@ -17,16 +17,16 @@ export async function findDaysBefore(db: Db, cutoffDay: string): Promise<string[
 export async function partitionExists(db: Db, day: string): Promise<boolean> {
   const r = await sql<{
     n: number;
-  }>`select count(*)::int as n from pg_class where relname = ${partitionName(day)} and relkind = 'r'`.execute(
+  }>`select count(*)::int as n from pg_class where relname = ${ridePartitionName(day)} and relkind = 'r'`.execute(
     db,
   );
   return (r.rows[0]?.n ?? 0) > 0;
 }
 
 export async function countPartitionRows(db: Db, day: string): Promise<number> {
-  const r = await sql<{ n: number }>`select count(*)::int as n from ${sql.table(partitionName(day))}`.execute(
-    db,
-  );
+  const r = await sql<{
+    n: number;
+  }>`select count(*)::int as n from ${sql.table(ridePartitionName(day))}`.execute(db);
   return r.rows[0]?.n ?? 0;
 }
 
@@ -41,7 +41,7 @@ export async function destroyDayKey(db: Db, day: string): Promise<void> {
 }
 
 export async function dropPartition(db: Db, day: string): Promise<void> {
-  await sql`drop table if exists ${sql.table(partitionName(day))}`.execute(db);
+  await sql`drop table if exists ${sql.table(ridePartitionName(day))}`.execute(db);
 }
 
 export async function deleteRideRequestsBefore(db: Db, before: Date): Promise<number> {

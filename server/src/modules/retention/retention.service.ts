@@ -1,6 +1,7 @@
 import type { AppContext } from '../../context.js';
 import { appendAudit } from '../audit/audit.service.js';
 import { dayOf } from '../rides/ride-time.js';
+import { forgetRideDay } from '../rides/rides.service.js';
 import * as repo from './retention.repository.js';
 
 export interface PurgeDay {
@@ -62,7 +63,7 @@ export async function purgeRides(
           await repo.dropPartition(tx, day);
         });
         ctx.keyring.forgetDayKey(day);
-        ctx.partitionDays.delete(day);
+        forgetRideDay(ctx, day);
       }
       report.days.push({ day, rows, keyDestroyed: hasKey, partitionDropped: hasPartition });
       report.rows += rows;

@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { Db } from '../../db/index.js';
+import { ridePartitionName } from '../../db/partitions.js';
 import { byteaArray, plainArray, queryNamed, textArray } from '../../db/params.js';
 
 export interface NewRide {
@@ -173,10 +174,6 @@ export async function findRidesByPassengerKeys(db: Db, keys: Buffer[], since: Da
     .execute() as Promise<InsertedRide[]>;
 }
 
-export function partitionName(day: string): string {
-  return `rides_${day.replaceAll('-', '')}`;
-}
-
 /** Creates the partition of one UTC day if missing (safe under concurrency). */
 export async function ensureRidePartition(db: Db, day: string): Promise<void> {
   if (!/^\d{4}-\d{2}-\d{2}$/.test(day)) throw new Error(`bad day ${day}`);
@@ -186,7 +183,7 @@ export async function ensureRidePartition(db: Db, day: string): Promise<void> {
   try {
     await sql
       .raw(
-        `create table if not exists ${partitionName(day)} partition of rides ` +
+        `create table if not exists ${ridePartitionName(day)} partition of rides ` +
           `for values from ('${day} 00:00:00+00') to ('${to} 00:00:00+00')`,
       )
       .execute(db);

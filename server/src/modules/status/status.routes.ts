@@ -8,8 +8,7 @@ import {
   VerifyStatusBodySchema,
 } from '@ridetrace/shared';
 import { errorReplies, type RoutePlugin } from '../../http.js';
-import { bearer, requireScope } from '../../plugins/auth.js';
-import { official } from '../cases/cases.routes.js';
+import { bearer, official, requireScope } from '../../plugins/auth.js';
 import { clearPerson, issueStatusToken, itinerary, statusOf, verifyStatusToken } from './status.service.js';
 
 export const statusRoutes: RoutePlugin = async (app, { ctx }) => {

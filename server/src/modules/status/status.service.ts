@@ -6,10 +6,10 @@ import {
   type VerifiedStatus,
 } from '@ridetrace/shared';
 import { open, seal } from '../../crypto/aead.js';
+import type { Official } from '../../actors.js';
 import type { AppContext } from '../../context.js';
 import { AppError } from '../../errors.js';
 import { appendAudit } from '../audit/audit.service.js';
-import type { Official } from '../cases/cases.service.js';
 import { findPassengersByIds, findSubjectPassengers } from '../passengers/passengers.service.js';
 import { openIdentity } from '../passengers/identity.js';
 import { ridesOfPassenger } from '../rides/rides.service.js';

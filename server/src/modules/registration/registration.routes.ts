@@ -1,0 +1,96 @@
+import {
+  ConfirmBodySchema,
+  ConfirmResultSchema,
+  IdParamsSchema,
+  ManualRideBodySchema,
+  ManualRideResultSchema,
+  ScanBodySchema,
+  ScanConfirmationRequiredSchema,
+  ScanRegisteredSchema,
+} from '@ridetrace/shared';
+import type { FastifyReply } from 'fastify';
+import { errorReplies, type RoutePlugin } from '../../http.js';
+import { bearer, requireScope } from '../../plugins/auth.js';
+import { passengerToken } from '../auth/auth.service.js';
+import { confirm, registerManualRide, scan, type ScanResult } from './registration.service.js';
+
+/** 201 registered, 200 registered before (same clientRideId), 202 waiting for the passenger's confirmation. */
+export function sendScanResult(reply: FastifyReply, r: ScanResult) {
+  if (r.kind === 'confirmation_required')
+    return reply.code(202).send({ result: 'confirmation_required', preview: r.preview });
+  return reply.code(r.created ? 201 : 200).send({ result: 'registered', ride: r.ride });
+}
+
+export const registrationRoutes: RoutePlugin = async (app, { ctx }) => {
+  const perPassenger = {
+    max: ctx.config.rateLimit.perPassengerPerMinute,
+    timeWindow: '1 minute',
+    keyGenerator: (req: { user?: { sub?: string }; ip: string }) => `sub:${req.user?.sub ?? req.ip}`,
+    hook: 'preHandler' as const,
+  };
+
+  app.post('/v1/rides', {
+    onRequest: requireScope('passenger'),
+    config: { rateLimit: perPassenger },
+    schema: {
+      tags: ['rides'],
+      security: bearer,
+      summary: 'Register a ride by scanning a carrier code (one tap after the first confirmation)',
+      description:
+        '201: registered. 200: the same clientRideId was registered before (idempotent retry). ' +
+        '202: the passenger must confirm identity and consent first; the scan is kept and registered on confirmation.',
+      body: ScanBodySchema,
+      response: {
+        201: ScanRegisteredSchema,
+        200: ScanRegisteredSchema,
+        202: ScanConfirmationRequiredSchema,
+        ...errorReplies(400, 401, 403, 404, 409, 410, 429, 503),
+      },
+    },
+    handler: async (req, reply) =>
+      sendScanResult(reply, await scan(ctx, { id: req.user.sub, consentVersion: req.user.cv }, req.body)),
+  });
+
+  app.post('/v1/passengers/me/confirm', {
+    onRequest: requireScope('passenger'),
+    config: {
+      rateLimit: {
+        max: 10,
+        timeWindow: '1 minute',
+        keyGenerator: (req: { user?: { sub?: string }; ip: string }) => `confirm:${req.user?.sub ?? req.ip}`,
+        hook: 'preHandler',
+      },
+    },
+    schema: {
+      tags: ['passengers'],
+      security: bearer,
+      summary: 'First-time confirmation: identity and consent; registers the pending scan',
+      body: ConfirmBodySchema,
+      response: { 200: ConfirmResultSchema, ...errorReplies(400, 401, 403, 404, 409, 429) },
+    },
+    handler: async (req) => {
+      const result = await confirm(ctx, req.user.sub, req.body);
+      return { ...passengerToken(ctx, req.user.sub, req.body.consentVersion), ...result };
+    },
+  });
+
+  app.post('/v1/carriers/:id/manual-rides', {
+    onRequest: requireScope('staff'),
+    schema: {
+      tags: ['staff'],
+      security: bearer,
+      summary: 'Staff registers a rider who cannot scan (ID card or phone number)',
+      params: IdParamsSchema,
+      body: ManualRideBodySchema,
+      response: {
+        201: ManualRideResultSchema,
+        200: ManualRideResultSchema,
+        ...errorReplies(400, 401, 403, 404, 409, 429),
+      },
+    },
+    handler: async (req, reply) => {
+      const r = await registerManualRide(ctx, req.user.sub, req.params.id, req.body);
+      return reply.code(r.created ? 201 : 200).send(r.result);
+    },
+  });
+};
