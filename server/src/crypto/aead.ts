@@ -13,8 +13,8 @@ const NONCE_BYTES = 12;
 const TAG_BYTES = 16;
 
 /**
- * Random nonces come from a CSPRNG pool refilled 4,096 at a time: one `randomBytes(12)` call per value costs
- * ≈ 5 µs, as much as the encryption itself. Every nonce is used once (the pool is refilled, never reread).
+ * Random nonces come from a CSPRNG pool refilled 4,096 at a time: one `randomBytes(12)` call per value costs as
+ * much as the encryption itself. Every nonce is used once (the pool is refilled, never reread).
  */
 const POOL_NONCES = 4096;
 const noncePool = Buffer.allocUnsafe(NONCE_BYTES * POOL_NONCES);

@@ -32,7 +32,7 @@ export class DayKeyDestroyedError extends Error {}
  */
 export class Keyring {
   private readonly dayKeys = new Map<string, Promise<DayKey>>();
-  /** Purpose keys derived from the system keys once (HKDF per use cost ≈ 5 % of a scan's CPU). */
+  /** Purpose keys derived from the system keys once (HKDF on every use is a visible share of a scan's CPU). */
   private readonly derived = new Map<string, Buffer>();
 
   private constructor(

@@ -24,8 +24,8 @@ export interface DbOptions {
   max?: number;
   /**
    * Connections kept however long they idle (default 0: every idle one closes after 30 s). A Postgres backend's
-   * first trace pays for its catalog caches and the trace statements' plans (≈ 40 ms against ≈ 4.5 ms warm,
-   * measured on a 30-day city); officials trace now and then, so a server keeps its connections.
+   * first trace pays for its catalog caches and the trace statements' plans, several times a warm trace; officials
+   * trace now and then, so a server keeps its connections.
    */
   min?: number;
   /** How long a connection above `min` may idle before it is closed (default 30 s). */
@@ -48,12 +48,9 @@ export function poolOf(db: Db): pg.Pool | undefined {
 }
 
 /**
- * The pool as Kysely sees it, with every checkout and query through pg's callback API. Kysely calls pg's promise
- * API (`pool.connect()`, `client.query(sql, parameters)` without a callback), and with it V8's young-generation
- * collections kept query results alive and promoted them: a loop of Kysely queries promoted 2.9 MB per scavenge
- * with 3.5–10.8 ms pauses, through the callback API 0.14 MB with 1.3–1.7 ms (`--trace-gc-nvp`, the same 150-row
- * query). On a server tracing cases while the notification worker polled through Kysely it happened in one run of
- * two: ≈ 1.2 MB per scavenge and 9.6 ms mean pauses against 0.1 MB and 3.5 ms.
+ * The pool as Kysely sees it, with every checkout and query through pg's callback API. Through pg's promise API
+ * (what Kysely calls), V8's young-generation collections keep query results alive and promote them, which makes
+ * scavenges several times longer; the callback API does not.
  */
 function callbackPool(pool: pg.Pool): PostgresPool {
   const checkout = () =>
@@ -98,7 +95,7 @@ export function createDb(opts: DbOptions): Db {
     ...(readTimeout > 0 ? { Client: watchedClient(readTimeout) } : {}),
     keepAlive: true,
     application_name: 'ridetrace',
-    // Every query here is a short, index-driven OLTP query: parallel workers only add start-up time (≈ 15 ms).
+    // Every query here is a short, index-driven OLTP query: parallel workers only add their start-up time.
     options: '-c max_parallel_workers_per_gather=0',
   });
   // A client losing its connection (database restart) must not crash the process: idle clients report on the

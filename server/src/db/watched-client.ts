@@ -33,11 +33,8 @@ function hasQueryOutstanding(client: pg.Client): boolean {
  * idle in the pool, or held by a transaction between statements, is left alone.
  *
  * Why not pg's own `query_timeout`: it arms a timer per query and wraps the query's callback in a closure that
- * clears it. With that (and with a wrapper of the callback in this class, tried first), V8's young-generation
- * collections kept the queries' results alive and promoted them. On a server tracing one case after another,
- * ≈ 1 MB survived every scavenge and was promoted, and scavenges took 5–7 ms instead of 2.6–3.2 ms
- * (`--trace-gc-nvp`); a loop of pool queries alone: 3 MB promoted per scavenge and 10–11 ms pauses with the
- * option, nothing and 0.2 ms without it.
+ * clears it, and with that V8's young-generation collections keep the queries' results alive and promote them
+ * (longer GC pauses on every trace).
  * Here there is no per-query work at all: one socket timer per connection, refreshed by Node on every read and
  * write, and pg's state is looked at only when it fires.
  */

@@ -19,9 +19,8 @@ export interface ShedGateOptions {
  * How late the event loop runs a timer that should fire every `intervalMs`: the lag of its last tick, or, when the
  * next tick is overdue (the loop is busy right now), how overdue it is. Hand-written instead of
  * @fastify/under-pressure's measurement: that one takes the mean of `monitorEventLoopDelay` over each interval and
- * counts an interval without samples as infinite lag, so a single 60–120 ms pause (a major GC, a big trace's
- * synchronous part) refused every request for the next interval although the limit was 200 ms (2 of 40 such pauses
- * in a probe). A late timer measures the pause itself.
+ * counts an interval without samples as infinite lag, so a single pause far below the limit (a major GC, a big
+ * trace's synchronous part) refuses every request for the next interval. A late timer measures the pause itself.
  */
 export class LoopLag {
   private last = performance.now();
@@ -52,8 +51,7 @@ const OVERLOADED = Buffer.from(JSON.stringify(new AppError('overloaded').toBody(
 /**
  * Load shedding in front of Fastify. A refused request costs the server a parse of its head and one prebuilt
  * reply, not a request object, a child logger, the hook chain and the error handler: under overload the refusals
- * would otherwise eat the capacity they protect (measured at twice the capacity: the accepted scans fell to about
- * 30 % of capacity when shedding went through Fastify's error path). Refuses when `maxInFlight` requests are already
+ * would otherwise eat the capacity they protect. Refuses when `maxInFlight` requests are already
  * in flight, when the pool's wait queue is longer than `maxDbWaiting`, or when the event loop lags more than
  * `maxEventLoopDelayMs` (`LoopLag`). `/health` always passes (liveness probes).
  */

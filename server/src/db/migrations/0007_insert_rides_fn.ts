@@ -4,8 +4,8 @@ import { sql, type Kysely } from 'kysely';
 export async function up(db: Kysely<any>): Promise<void> {
   // The ride INSERT (group commit) as a function with a fixed generic plan. As a prepared statement its plan was
   // left to the plan cache: with stale statistics (a new day's partition, a freshly filled passengers table) the
-  // generic plan it chose joined every passenger against the batch (7 ms for 25 rides instead of 1.8), and for
-  // single rides it kept re-planning (0.5 ms each). The passenger check is a scalar subquery, so it stays one
+  // generic plan it chose joined every passenger against the batch, and for single rides it kept re-planning.
+  // The passenger check is a scalar subquery, so it stays one
   // primary-key probe per ride whatever the statistics; the carrier-switch lookup's bounds (`lo`, `hi`) prune
   // the ride partitions when the plan starts. Rides missing from the result failed a check or found their
   // request key already used.

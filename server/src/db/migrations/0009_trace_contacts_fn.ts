@@ -3,8 +3,7 @@ import { sql, type Kysely } from 'kysely';
 // Frozen: never edit after it has shipped; add a new migration instead.
 export async function up(db: Kysely<any>): Promise<void> {
   // The trace's co-passenger query as a function with a fixed generic plan. Sent as SQL it was planned for every
-  // trace, and planning it over the day partitions of a two-week window cost more than running it (a small trace:
-  // 5 ms planning, under 1 ms executing, on the benchmark machine of session 6). The generic plan prunes the
+  // trace, and planning it over the day partitions of a two-week window cost more than running it. The generic plan prunes the
   // partitions when it starts (the bounds are parameters) and probes the indexes as the custom plans did: the
   // case's rides by (passenger_key, boarded_at), each carrier by its primary key, the co-passengers of each case
   // ride by (carrier_id, boarded_at). `p_lo` / `p_hi` are the window widened by the longest contact window, so
@@ -12,7 +11,7 @@ export async function up(db: Kysely<any>): Promise<void> {
   // (flattened, Postgres may hash-join it over every ride of the window).
   // The case ride itself (and its passenger's other rides of that day) is left out by its own blind index. The
   // SQL before had `<> all(keys)`, which Postgres hashes only for a constant array: with a parameter it compared
-  // every co-passenger with every key (thousands in a degree-2 trace, which ran twice as slow). The caller drops
+  // every co-passenger with every key (thousands in a degree-2 trace). The caller drops
   // the traced people's remaining own rides after decrypting, as it did before.
   // The case ride's blind index comes back only when asked (degree 2 names the degree-1 person a contact came
   // through). A case ride without co-passengers is one row with null ride columns. Times are epoch milliseconds.

@@ -11,7 +11,7 @@ export interface CaseFacts {
   infectiousTo: Date;
 }
 
-/** A bounded map of case facts, least recently used out first (≈ 0.3 KB per case). */
+/** A bounded map of case facts, least recently used out first. */
 export class CaseFactsCache {
   private readonly entries = new Map<string, CaseFacts>();
 

@@ -119,8 +119,7 @@ const PREPARED_LINKS_MAX = 256;
 export async function findRegistrationLinks(db: Db, ids: string[]) {
   if (ids.length === 0) return { rows: [], related: [] };
   // Every trace runs it. Up to a few hundred people a prepared statement, planned once per connection; above, planned
-  // for its values, which the one plan serves badly. On the bench's 2M-ride city (statement alone, p50): 17 people
-  // 1.9 → 1.0 ms, 200 people 5.6 → 4.8 ms; but 400 people 9.2 → 10.6 ms and 2,300 people 43 → 87 ms.
+  // for its values: the one generic plan serves large id lists badly.
   const found = await queryNamed<RegistrationLink & { related: boolean }>(
     db,
     ids.length <= PREPARED_LINKS_MAX ? 'ridetrace_registration_links' : null,
