@@ -2,7 +2,7 @@ import fastifyJwt from '@fastify/jwt';
 import type { Scope } from '@ridetrace/shared';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
-import type { Official } from '../actors.js';
+import type { Official, OperatorScope } from '../actors.js';
 import { AppError } from '../errors.js';
 import { TOKEN_ALGORITHM, TOKEN_ISSUER, type TokenClaims } from '../tokens.js';
 
@@ -60,4 +60,9 @@ export const bearer = [{ bearerAuth: [] }];
 /** The acting official of a request: unmasked data only with trace:reveal. */
 export function official(req: FastifyRequest): Official {
   return { id: req.user.sub, reveal: scopesOf(req).has('trace:reveal'), requestId: req.id };
+}
+
+/** The carriers an operator or admin request may manage (an operator token without an operator manages none). */
+export function operatorScope(req: FastifyRequest): OperatorScope {
+  return { operatorId: req.user.role === 'admin' ? null : (req.user.op ?? '\u0000none') };
 }

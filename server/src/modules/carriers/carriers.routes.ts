@@ -11,14 +11,9 @@ import {
   UpdateCarrierBodySchema,
 } from '@ridetrace/shared';
 import { Type } from '@sinclair/typebox';
-import type { FastifyRequest } from 'fastify';
 import { errorReplies, type RoutePlugin } from '../../http.js';
-import { bearer, requireScope } from '../../plugins/auth.js';
+import { bearer, operatorScope as who, requireScope } from '../../plugins/auth.js';
 import * as carriers from './carriers.service.js';
-
-function who(req: FastifyRequest): carriers.OperatorScope {
-  return { operatorId: req.user.role === 'admin' ? null : (req.user.op ?? '\u0000none') };
-}
 
 export const carrierRoutes: RoutePlugin = async (app, { ctx }) => {
   const common = { tags: ['carriers'], security: bearer };

@@ -10,6 +10,7 @@ import {
 } from '@ridetrace/shared';
 import QRCode from 'qrcode';
 import { signCodeToken, verifyCodeToken, type CodeClaims } from '../../crypto/code-token.js';
+import type { OperatorScope } from '../../actors.js';
 import type { AppContext } from '../../context.js';
 import type { Db } from '../../db/index.js';
 import type { CarrierRow } from '../../db/tables.js';
@@ -18,11 +19,6 @@ import { parseCursor } from '../../paging.js';
 import { isUniqueViolation } from '../../db/errors.js';
 import { findClient, operatorExists } from '../admin/admin.service.js';
 import * as repo from './carriers.repository.js';
-
-/** Who is asking: admins see every operator, operators only their own. */
-export interface OperatorScope {
-  operatorId: string | null;
-}
 
 export function toCarrier(row: CarrierRow): Carrier {
   return {
