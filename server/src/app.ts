@@ -15,8 +15,7 @@ import { randomUUID } from 'node:crypto';
 import { HttpMessageSender, HttpSmsSender, LogOnlySender } from './adapters/notify.js';
 import { DevSuperAppLogin, HttpSuperAppLogin, type SuperAppLogin } from './adapters/super-app.js';
 import type { Config } from './config.js';
-import { createContext, type AppContext } from './context.js';
-import { Keyring } from './crypto/keyring.js';
+import { loadContext, type AppContext } from './context.js';
 import type { MasterKeys } from './crypto/master-keys.js';
 import { poolOf, type Db } from './db/index.js';
 import { isDatabaseUnavailable, isQueryTimeout, isUnstorableText } from './db/errors.js';
@@ -155,11 +154,10 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   if (config.mode === 'production' && deps.superApp instanceof DevSuperAppLogin) {
     throw new Error('the dev login provider is not allowed in production');
   }
-  const keyring = await Keyring.load(db, deps.masterKeys);
-  const ctx = createContext({
+  const ctx = await loadContext({
     config,
     db,
-    keyring,
+    masterKeys: deps.masterKeys,
     superApp: deps.superApp ?? superAppFor(config),
     now: deps.now ?? (() => new Date()),
   });
@@ -258,7 +256,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     errorResponseBuilder: (_req, c) =>
       new AppError('rate_limited', `Too many requests; retry in ${Math.ceil(c.ttl / 1000)} s.`),
   });
-  await app.register(authPlugin, { secret: keyring.jwtSecret });
+  await app.register(authPlugin, { secret: ctx.keyring.jwtSecret });
   if (config.benchRoutes) await app.register(benchTiming, { pool: poolOf(db) });
 
   for (const routes of [

@@ -1,5 +1,6 @@
 import type { Config } from './config.js';
-import type { Keyring } from './crypto/keyring.js';
+import { Keyring } from './crypto/keyring.js';
+import type { MasterKeys } from './crypto/master-keys.js';
 import type { Db } from './db/index.js';
 import type { SuperAppLogin } from './adapters/super-app.js';
 import { Tokens } from './tokens.js';
@@ -19,6 +20,14 @@ export type ContextParts = Pick<AppContext, 'config' | 'db' | 'keyring' | 'super
 
 export function createContext(parts: ContextParts): AppContext {
   return Object.freeze({ ...parts, tokens: new Tokens(parts.keyring.jwtSecret) });
+}
+
+/** A context whose keyring is loaded from the database with the master keys (the app and scripts alike). */
+export async function loadContext(
+  parts: Omit<ContextParts, 'keyring'> & { masterKeys: MasterKeys },
+): Promise<AppContext> {
+  const { masterKeys, ...rest } = parts;
+  return createContext({ ...rest, keyring: await Keyring.load(parts.db, masterKeys) });
 }
 
 /**

@@ -15,6 +15,12 @@ export async function findOperator(db: Db, id: string) {
   return db.selectFrom('operators').selectAll().where('id', '=', id).executeTakeFirst();
 }
 
+export async function findOperatorIds(db: Db, ids: readonly string[]): Promise<string[]> {
+  if (ids.length === 0) return [];
+  const rows = await db.selectFrom('operators').select('id').where('id', 'in', ids).execute();
+  return rows.map((r) => r.id);
+}
+
 export async function listOperators(db: Db) {
   return db.selectFrom('operators').selectAll().orderBy('id').execute();
 }

@@ -38,6 +38,11 @@ export async function operatorExists(db: Db, id: string): Promise<boolean> {
   return (await repo.findOperator(db, id)) !== undefined;
 }
 
+/** Of `ids`, those naming an existing operator. */
+export async function existingOperators(db: Db, ids: readonly string[]): Promise<Set<string>> {
+  return new Set(await repo.findOperatorIds(db, ids));
+}
+
 /** An enabled or disabled client, or null when the id is unknown. */
 export async function findClient(db: Db, clientId: string): Promise<Client | null> {
   const row = await repo.findClient(db, clientId);

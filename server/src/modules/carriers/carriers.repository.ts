@@ -1,4 +1,4 @@
-import type { Insertable, Updateable } from 'kysely';
+import { sql, type Insertable, type Updateable } from 'kysely';
 import type { Db } from '../../db/index.js';
 import type { CarriersTable } from '../../db/tables.js';
 
@@ -96,4 +96,38 @@ export async function listCarriersOfStaff(db: Db, clientId: string) {
     .where('staff_carriers.client_id', '=', clientId)
     .orderBy('carriers.id')
     .execute();
+}
+
+/**
+ * Upserts carriers by (operator_id, plate): a new plate is inserted; an existing carrier gets kind, route, city
+ * and keeps its id, code generation and retirement; one that already has the row's values is left alone.
+ * Returns, per changed row, whether it was created (rows left alone are not returned).
+ */
+export async function upsertCarriers(
+  db: Db,
+  rows: Pick<Insertable<CarriersTable>, 'operator_id' | 'kind' | 'plate' | 'route' | 'city'>[],
+): Promise<{ created: boolean }[]> {
+  return (
+    db
+      .insertInto('carriers')
+      .values(rows)
+      .onConflict((oc) =>
+        oc
+          .columns(['operator_id', 'plate'])
+          .doUpdateSet((eb) => ({
+            kind: eb.ref('excluded.kind'),
+            route: eb.ref('excluded.route'),
+            city: eb.ref('excluded.city'),
+            updated_at: sql`now()`,
+          }))
+          // A row repeated as it is leaves the carrier (and its updated_at) alone.
+          .where(
+            sql<boolean>`(carriers.kind, carriers.route, carriers.city)
+            is distinct from (excluded.kind, excluded.route, excluded.city)`,
+          ),
+      )
+      // xmax is 0 on a row version this statement inserted, and set on one it updated.
+      .returning(sql<boolean>`(xmax = 0)`.as('created'))
+      .execute()
+  );
 }

@@ -1,6 +1,7 @@
 import {
   extractCodeToken,
   type Carrier,
+  type CarrierKind,
   type CarrierCode,
   type CarrierPage,
   type CreateCarrierBody,
@@ -257,4 +258,76 @@ export async function assertStaffBound(
   carrierId: number,
 ): Promise<void> {
   if (!(await repo.isStaffBound(ctx.db, staffClientId, carrierId))) throw new AppError('carrier_not_bound');
+}
+
+/** A carrier as a fleet file describes it (operators' imports). */
+export interface CarrierRecord {
+  operatorId: string;
+  kind: CarrierKind;
+  plate: string;
+  route: string | null;
+  city: string;
+}
+
+/** What an import did; each record counts in exactly one of them. */
+export interface CarrierImportCounts {
+  created: number;
+  updated: number;
+  unchanged: number;
+}
+
+/**
+ * Fleet import: every record in one transaction (all or nothing), upserted by operator and plate, `batchSize`
+ * records per statement, `onProgress` after each. Running the same file again changes nothing. `records` must
+ * hold each (operator, plate) once, of existing operators (`existingOperators`).
+ */
+export async function importCarriers(
+  ctx: AppContext,
+  records: readonly CarrierRecord[],
+  opts: { batchSize: number; onProgress?: ((done: number, total: number) => void) | undefined },
+): Promise<CarrierImportCounts> {
+  const counts = { created: 0, updated: 0, unchanged: 0 };
+  if (records.length === 0) return counts;
+  await ctx.db.transaction().execute(async (tx) => {
+    for (let i = 0; i < records.length; i += opts.batchSize) {
+      const batch = records.slice(i, i + opts.batchSize);
+      const changed = await repo.upsertCarriers(
+        tx,
+        batch.map((r) => ({
+          operator_id: r.operatorId,
+          kind: r.kind,
+          plate: r.plate,
+          route: r.route,
+          city: r.city,
+        })),
+      );
+      const created = changed.filter((r) => r.created).length;
+      counts.created += created;
+      counts.updated += changed.length - created;
+      counts.unchanged += batch.length - changed.length;
+      opts.onProgress?.(Math.min(i + opts.batchSize, records.length), records.length);
+    }
+  });
+  return counts;
+}
+
+/** An active carrier with its current code (what a poster prints: `code.url` is the QR content). */
+export interface CarrierWithCode {
+  carrier: Carrier;
+  code: CarrierCode;
+}
+
+/** Every active carrier of an operator (optionally of one route and kind), in id order, with its current code. */
+export async function activeCarriersWithCodes(
+  ctx: AppContext,
+  filter: { operatorId: string; route?: string | undefined; kind?: CarrierKind | undefined },
+): Promise<CarrierWithCode[]> {
+  const out: CarrierWithCode[] = [];
+  const limit = 1000;
+  for (let afterId: number | undefined; ;) {
+    const page = await repo.listCarriers(ctx.db, { ...filter, status: 'active', afterId, limit });
+    for (const row of page) out.push({ carrier: toCarrier(row), code: toCode(ctx, row) });
+    if (page.length < limit) return out;
+    afterId = page[page.length - 1]!.id;
+  }
 }
