@@ -61,8 +61,8 @@ export default tseslint.config(
     rules: { '@typescript-eslint/no-restricted-imports': 'off' },
   },
   {
-    // CommonJS build config read by Taro's babel.
-    files: ['miniapp/babel.config.js'],
+    // CommonJS configs: Taro's babel, dependency-cruiser.
+    files: ['miniapp/babel.config.js', '.dependency-cruiser.cjs'],
     languageOptions: { sourceType: 'commonjs', globals: { module: 'writable' } },
   },
   {
@@ -74,5 +74,40 @@ export default tseslint.config(
     files: ['*.config.ts', '*.config.js', 'eslint.config.js', 'miniapp/babel.config.js'],
     languageOptions: { parserOptions: { projectService: false, project: null } },
     ...tseslint.configs.disableTypeChecked,
+  },
+  {
+    // Mini-program API calls go through the SDK (`api()`, services/transport.ts): tokens and errors in one place.
+    files: ['miniapp/src/**/*.{ts,tsx}'],
+    ignores: ['miniapp/src/**/*.test.{ts,tsx}', 'miniapp/src/services/transport.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: 'Literal[value=/\\/v1\\//], TemplateElement[value.raw=/\\/v1\\//]',
+          message: 'Raw API path: call the API through the SDK client (services/api.ts `api()`).',
+        },
+        {
+          selector:
+            "MemberExpression[object.name='Taro'][property.name=/^(request|uploadFile|downloadFile|connectSocket)$/], ImportDeclaration[source.value='@tarojs/taro'] > ImportSpecifier[imported.name=/^(request|uploadFile|downloadFile|connectSocket)$/]",
+          message: 'Network calls go through the SDK transport (services/transport.ts) only.',
+        },
+        {
+          selector: "NewExpression[callee.name='RideTraceClient']",
+          message:
+            'Use `api()` of services/api.ts: it builds the client on the Taro transport, with the tokens.',
+        },
+      ],
+      'no-restricted-globals': [
+        'error',
+        {
+          name: 'fetch',
+          message: 'Network calls go through the SDK transport (services/transport.ts) only.',
+        },
+        {
+          name: 'XMLHttpRequest',
+          message: 'Network calls go through the SDK transport (services/transport.ts) only.',
+        },
+      ],
+    },
   },
 );

@@ -36,28 +36,50 @@ import type {
   UpdateCarrierBody,
   VerifiedStatus,
 } from '@ridetrace/shared';
+import { RideTraceError } from './error.js';
+import {
+  fetchTransport,
+  type Transport,
+  type TransportRequest,
+  type TransportResponse,
+} from './transport.js';
 
-/** An API error: the stable shared code, the HTTP status and the server's message. */
-export class RideTraceError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: ErrorCode | 'network_error' | 'unexpected_response',
-    message: string,
-    /** The reply's Retry-After, in ms (seconds or an HTTP date), when it had one. */
-    readonly retryAfterMs?: number,
-  ) {
-    super(message);
-    this.name = 'RideTraceError';
-  }
-}
+export { RideTraceError } from './error.js';
+export {
+  fetchTransport,
+  type Transport,
+  type TransportRequest,
+  type TransportResponse,
+} from './transport.js';
 
 /** Retry-After (delay-seconds or HTTP-date, RFC 9110) in ms; undefined when absent or unreadable. */
-function retryAfterMs(header: string | null): number | undefined {
-  if (header === null) return undefined;
+function retryAfterMs(header: string | undefined): number | undefined {
+  if (header === undefined) return undefined;
   const v = header.trim();
   if (/^\d+$/.test(v)) return Number(v) * 1000;
   const at = Date.parse(v);
   return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now());
+}
+
+/** A reply header by name, whatever case the transport gave it in. */
+function headerOf(res: TransportResponse, name: string): string | undefined {
+  for (const [k, v] of Object.entries(res.headers)) if (k.toLowerCase() === name && v !== undefined) return v;
+  return undefined;
+}
+
+/** The `{ error: { code, message } }` of a failed reply, in whichever form the transport gave its body. */
+function errorOf(data: unknown): { code?: ErrorCode; message?: string } | undefined {
+  let body = data;
+  if (typeof ArrayBuffer !== 'undefined' && body instanceof ArrayBuffer)
+    body = new TextDecoder().decode(body);
+  if (typeof body === 'string') {
+    try {
+      body = JSON.parse(body);
+    } catch {
+      return undefined;
+    }
+  }
+  return (body as { error?: { code?: ErrorCode; message?: string } } | null | undefined)?.error;
 }
 
 export interface ClientOptions {
@@ -66,6 +88,9 @@ export interface ClientOptions {
   /** Bearer token; login methods set it. */
   token?: string;
   timeoutMs?: number;
+  /** How requests are sent (default `fetchTransport`); e.g. a mini-program's `Taro.request`. */
+  transport?: Transport;
+  /** The fetch of the default transport; ignored with `transport`. */
   fetch?: typeof fetch;
   /**
    * Times a request refused with 503 `overloaded` is sent again, after its Retry-After delay (default 2). Safe for
@@ -80,17 +105,31 @@ export interface ClientOptions {
 
 type Query = Record<string, string | number | boolean | undefined>;
 
+interface SendOptions {
+  body?: unknown;
+  query?: Query;
+  responseType?: TransportRequest['responseType'];
+}
+
+/** `?k=v&…` of the defined values; built by hand: mini-programs have no URL or URLSearchParams. */
+function queryString(query: Query | undefined): string {
+  const parts: string[] = [];
+  for (const [k, v] of Object.entries(query ?? {}))
+    if (v !== undefined) parts.push(`${encodeURIComponent(k)}=${encodeURIComponent(String(v))}`);
+  return parts.length > 0 ? `?${parts.join('&')}` : '';
+}
+
 export type ScanResult =
   (ScanRegistered & { status: 200 | 201 }) | (ScanConfirmationRequired & { status: 202 });
 
 /**
  * Typed RideTrace client. Every method returns the contract's static type and throws RideTraceError with the
- * shared error code on any non-2xx reply.
+ * shared error code on any non-2xx reply (or what the transport rejected with).
  */
 export class RideTraceClient {
   private token: string | undefined;
   private readonly baseUrl: string;
-  private readonly fetchFn: typeof fetch;
+  private readonly transport: Transport;
   private readonly timeoutMs: number;
   private readonly overloadRetries: number;
   private readonly maxRetryAfterMs: number;
@@ -98,7 +137,7 @@ export class RideTraceClient {
   constructor(opts: ClientOptions) {
     this.baseUrl = opts.baseUrl.replace(/\/+$/, '');
     this.token = opts.token;
-    this.fetchFn = opts.fetch ?? fetch;
+    this.transport = opts.transport ?? fetchTransport(opts.fetch);
     this.timeoutMs = opts.timeoutMs ?? 10_000;
     this.overloadRetries = opts.overloadRetries ?? 2;
     this.maxRetryAfterMs = opts.maxRetryAfterMs ?? 5_000;
@@ -114,10 +153,10 @@ export class RideTraceClient {
   }
 
   private async send(
-    method: string,
+    method: TransportRequest['method'],
     path: string,
-    opts: { body?: unknown; query?: Query } = {},
-  ): Promise<Response> {
+    opts: SendOptions = {},
+  ): Promise<TransportResponse> {
     for (let attempt = 0; ; attempt++) {
       try {
         return await this.sendOnce(method, path, opts);
@@ -131,50 +170,40 @@ export class RideTraceClient {
   }
 
   private async sendOnce(
-    method: string,
+    method: TransportRequest['method'],
     path: string,
-    opts: { body?: unknown; query?: Query },
-  ): Promise<Response> {
-    const url = new URL(this.baseUrl + path);
-    for (const [k, v] of Object.entries(opts.query ?? {}))
-      if (v !== undefined) url.searchParams.set(k, String(v));
+    opts: SendOptions,
+  ): Promise<TransportResponse> {
     const headers: Record<string, string> = {};
     if (this.token) headers.authorization = `Bearer ${this.token}`;
     if (opts.body !== undefined) headers['content-type'] = 'application/json';
-    let res: Response;
-    try {
-      res = await this.fetchFn(url, {
-        method,
-        headers,
-        body: opts.body === undefined ? null : JSON.stringify(opts.body),
-        signal: AbortSignal.timeout(this.timeoutMs),
-      });
-    } catch (err) {
-      throw new RideTraceError(0, 'network_error', `${method} ${path}: ${(err as Error).message}`);
-    }
-    if (!res.ok) {
-      const body = (await res.json().catch(() => null)) as {
-        error?: { code?: ErrorCode; message?: string };
-      } | null;
-      if (body?.error?.code)
-        throw new RideTraceError(
-          res.status,
-          body.error.code,
-          body.error.message ?? body.error.code,
-          retryAfterMs(res.headers.get('retry-after')),
-        );
-      throw new RideTraceError(res.status, 'unexpected_response', `${method} ${path}: HTTP ${res.status}`);
-    }
-    return res;
+    const res = await this.transport({
+      method,
+      path,
+      url: this.baseUrl + path + queryString(opts.query),
+      headers,
+      body: opts.body,
+      responseType: opts.responseType ?? 'json',
+      timeoutMs: this.timeoutMs,
+    });
+    if (res.status >= 200 && res.status < 300) return res;
+    const error = errorOf(res.data);
+    if (error?.code)
+      throw new RideTraceError(
+        res.status,
+        error.code,
+        error.message ?? error.code,
+        retryAfterMs(headerOf(res, 'retry-after')),
+      );
+    throw new RideTraceError(res.status, 'unexpected_response', `${method} ${path}: HTTP ${res.status}`);
   }
 
   private async json<T>(
-    method: string,
+    method: TransportRequest['method'],
     path: string,
-    opts: { body?: unknown; query?: Query } = {},
+    opts: SendOptions = {},
   ): Promise<T> {
-    const res = await this.send(method, path, opts);
-    return (await res.json()) as T;
+    return bodyOf<T>(await this.send(method, path, opts), method, path);
   }
 
   // --- authentication ---------------------------------------------------------------------------------------
@@ -200,7 +229,7 @@ export class RideTraceClient {
   async scan(body: ScanBody): Promise<ScanResult> {
     const res = await this.send('POST', '/v1/rides', { body });
     return {
-      ...((await res.json()) as ScanRegistered | ScanConfirmationRequired),
+      ...bodyOf<ScanRegistered | ScanConfirmationRequired>(res, 'POST', '/v1/rides'),
       status: res.status,
     } as ScanResult;
   }
@@ -237,8 +266,11 @@ export class RideTraceClient {
   issueCode = (id: number) => this.json<CarrierCode>('POST', `/v1/carriers/${id}/code`);
   currentCode = (id: number) => this.json<CarrierCode>('GET', `/v1/carriers/${id}/code`);
   async codePng(id: number, size?: number): Promise<Uint8Array> {
-    const res = await this.send('GET', `/v1/carriers/${id}/code.png`, { query: { size } });
-    return new Uint8Array(await res.arrayBuffer());
+    const res = await this.send('GET', `/v1/carriers/${id}/code.png`, {
+      query: { size },
+      responseType: 'arraybuffer',
+    });
+    return new Uint8Array(res.data as ArrayBuffer);
   }
   bindStaff = (id: number, clientId: string) =>
     this.json<{ carrierId: number; staff: string[] }>('POST', `/v1/carriers/${id}/staff`, {
@@ -285,9 +317,12 @@ export class RideTraceClient {
     return all;
   }
   async exposuresCsv(id: string, degree: 1 | 2 = 1): Promise<string> {
-    const res = await this.send('GET', `/v1/cases/${id}/exposures.csv`, { query: { degree } });
-    // Keep the UTF-8 BOM the API sends (spreadsheets need it); Response.text() would strip it.
-    return new TextDecoder('utf-8', { ignoreBOM: true }).decode(await res.arrayBuffer());
+    const res = await this.send('GET', `/v1/cases/${id}/exposures.csv`, {
+      query: { degree },
+      responseType: 'arraybuffer',
+    });
+    // Keep the UTF-8 BOM the API sends (spreadsheets need it); a default TextDecoder would strip it.
+    return new TextDecoder('utf-8', { ignoreBOM: true }).decode(res.data as ArrayBuffer);
   }
   notify = (id: string) => this.json<NotifyResult>('POST', `/v1/cases/${id}/notify`);
   caseNotifications = (id: string) => this.json<CaseNotifications>('GET', `/v1/cases/${id}/notifications`);
@@ -301,4 +336,15 @@ export class RideTraceClient {
     this.json<ClientWithSecret>('POST', '/v1/admin/clients', { body });
   audit = (q: { caseId?: string; limit?: number; cursor?: string } = {}) =>
     this.json<{ items: AuditEntry[]; nextCursor: string | null }>('GET', '/v1/audit', { query: q });
+}
+
+/** A 2xx reply's JSON object; anything else (an HTML page from a proxy, say) is `unexpected_response`. */
+function bodyOf<T>(res: TransportResponse, method: string, path: string): T {
+  if (typeof res.data !== 'object' || res.data === null)
+    throw new RideTraceError(
+      res.status,
+      'unexpected_response',
+      `${method} ${path}: no JSON object in the reply`,
+    );
+  return res.data as T;
 }

@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { isValidIdNumber, normalizeIdNumber, normalizePhone, PHONE_PATTERN } from './identity.js';
+import {
+  isValidIdNumber,
+  isValidName,
+  isValidPhone,
+  NAME_PATTERN,
+  normalizeIdNumber,
+  normalizePhone,
+  PHONE_PATTERN,
+} from './identity.js';
 
 describe('normalizePhone', () => {
   it('removes spaces and hyphens', () => {
@@ -62,5 +70,66 @@ describe('isValidIdNumber', () => {
     expect(isValidIdNumber('1101011990030744770')).toBe(false);
     expect(isValidIdNumber('1101011990030744A7')).toBe(false);
     expect(isValidIdNumber('X10101199003074477')).toBe(false);
+  });
+});
+
+describe("isValidPhone (the server's pattern on the normalised number clients send)", () => {
+  it('accepts mainland mobile numbers in any accepted input form', () => {
+    expect(isValidPhone('13812345678')).toBe(true);
+    expect(isValidPhone('+86 138-1234-5678')).toBe(true);
+    expect(isValidPhone(' 13812345678 ')).toBe(true);
+  });
+
+  it('rejects other numbers', () => {
+    expect(isValidPhone('12812345678')).toBe(false);
+    expect(isValidPhone('1381234567')).toBe(false);
+    expect(isValidPhone('+86 12812345678')).toBe(false);
+    expect(isValidPhone('１３８１２３４５６７８')).toBe(false);
+  });
+
+  it('agrees with PHONE_PATTERN on what it normalises to', () => {
+    for (const p of ['138 1234 5678', '13 812345678', '0086 13812345678', '12812345678', '138-1234-567'])
+      expect(isValidPhone(p), p).toBe(new RegExp(PHONE_PATTERN).test(normalizePhone(p)));
+  });
+});
+
+describe('isValidName (NAME_PATTERN, Unicode-aware, on the trimmed name)', () => {
+  it('accepts names in any script with middle dot, apostrophe, hyphen and spaces', () => {
+    expect(isValidName('张三丰')).toBe(true);
+    expect(isValidName('阿卜杜·热合曼')).toBe(true);
+    expect(isValidName("Li Lei-O'Neil")).toBe(true);
+    expect(isValidName('José Zoë')).toBe(true);
+    expect(isValidName(' 张三丰 ')).toBe(true);
+  });
+
+  it('rejects empty names, digits and symbols', () => {
+    expect(isValidName(' ')).toBe(false);
+    expect(isValidName('R2D2')).toBe(false);
+    expect(isValidName('<script>')).toBe(false);
+  });
+
+  it('rejects what only looks like the allowed punctuation, full-width digits and other spaces', () => {
+    for (const n of [
+      '阿卜杜•热合曼',
+      '阿卜杜・热合曼',
+      '阿卜杜．热合曼',
+      '张三，',
+      '张三１',
+      '张\u3000三',
+      '张\t三',
+      '😀',
+    ])
+      expect(isValidName(n), n).toBe(false);
+  });
+
+  it('counts characters, not UTF-16 units: 40 at most', () => {
+    expect(isValidName('𠀀'.repeat(40))).toBe(true);
+    expect(isValidName('𠀀'.repeat(41))).toBe(false);
+    expect(isValidName('a'.repeat(41))).toBe(false);
+  });
+
+  it("is the server's NAME_PATTERN, compiled with the u flag as Ajv does", () => {
+    for (const n of ['张三丰', 'R2D2', '阿卜杜•热合曼', '𠀀'.repeat(21)])
+      expect(isValidName(n), n).toBe(new RegExp(NAME_PATTERN, 'u').test(n));
   });
 });

@@ -1,7 +1,4 @@
-/**
- * Normalisation and validation of the identity fields a passenger or staff enters.
- * Shared so the mini-program can check input before it is sent, with the same rules the server applies.
- */
+/** The server's identity rules; also `@ridetrace/shared/identity` for the mini-program: keep it import-free. */
 
 /** Mainland mobile numbers (11 digits starting with 1), optionally with +86/0086 and separators. */
 export const PHONE_PATTERN = '^(\\+?86|0086)?[\\s-]*1[3-9]\\d[\\s-]*\\d{4}[\\s-]*\\d{4}$';
@@ -12,6 +9,11 @@ export const ID_NUMBER_PATTERN = '^\\d{17}[\\dXx]$';
 export function normalizePhone(phone: string): string {
   const digits = phone.replace(/[\s-]/g, '').replace(/^(\+86|0086|86)(?=1\d{10}$)/, '');
   return digits;
+}
+
+/** Whether the server accepts the phone as clients send it: normalised. */
+export function isValidPhone(phone: string): boolean {
+  return new RegExp(PHONE_PATTERN).test(normalizePhone(phone));
 }
 
 export function normalizeIdNumber(id: string): string {
@@ -32,3 +34,8 @@ export function isValidIdNumber(id: string): boolean {
 
 /** Names: 1–40 characters, letters (any script), middle dot, spaces, hyphen, apostrophe. */
 export const NAME_PATTERN = "^[\\p{L}\\p{M}·'\\- ]{1,40}$";
+
+/** Whether the server accepts the name as clients send it: trimmed. `u` as Ajv compiles patterns (for `\p{L}`). */
+export function isValidName(name: string): boolean {
+  return new RegExp(NAME_PATTERN, 'u').test(name.trim());
+}

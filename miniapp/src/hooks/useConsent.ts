@@ -4,8 +4,5 @@ import { useRemote, type Remote } from './useRemote';
 
 /** The current consent text and its version (GET /v1/consent); `reload` fetches it again. */
 export function useConsent(): [Remote<Consent>, () => void] {
-  return useRemote(async () => {
-    const { data } = await api<Consent>({ method: 'GET', path: '/v1/consent', auth: 'none' });
-    return data;
-  });
+  return useRemote(() => api('none').consent());
 }

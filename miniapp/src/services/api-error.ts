@@ -1,3 +1,4 @@
+import { RideTraceError } from '@ridetrace/sdk';
 import { errorMessage, type AppErrorCode } from './error-messages';
 
 /** A failed API call: a server error code from `{ error: { code } }` or a client-side code (no network, …). */
@@ -26,7 +27,9 @@ export class ApiError extends Error {
       this.code === 'service_unavailable' ||
       this.code === 'overloaded' ||
       this.code === 'upstream_unavailable' ||
-      this.code === 'internal_error'
+      this.code === 'internal_error' ||
+      // A 2xx that is not the API's JSON: mostly a captive portal or proxy page, the server never saw the request.
+      this.code === 'bad_response'
     );
   }
 
@@ -36,5 +39,8 @@ export class ApiError extends Error {
 }
 
 export function toApiError(err: unknown): ApiError {
-  return err instanceof ApiError ? err : new ApiError('unknown_error', 0, String(err));
+  if (err instanceof ApiError) return err;
+  // The transport throws ApiError for every failed reply: what is left from the SDK is a 2xx that is not JSON.
+  if (err instanceof RideTraceError) return new ApiError('bad_response', err.status, err.message);
+  return new ApiError('unknown_error', 0, String(err));
 }

@@ -1,7 +1,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { errorBody, fakeApi, passengerToken, taro } from '../../test/harness';
+import { errorBody, fakeApi, passengerToken, taro, type Reply } from '../../test/harness';
 import { api, apiBase, hasStaffSession, signInStaff, signOutStaff } from './api';
-import { ApiError } from './api-error';
+import { ApiError, toApiError } from './api-error';
 
 describe('services/api', () => {
   beforeEach(() => {
@@ -10,9 +10,9 @@ describe('services/api', () => {
 
   it('takes the base URL from TARO_APP_API and sends JSON with the passenger token', async () => {
     const seen = fakeApi({ 'GET /v1/passengers/me': { status: 200, body: { id: 'p-1' } } });
-    const res = await api<{ id: string }>({ method: 'GET', path: '/v1/passengers/me' });
+    const res = await api().me();
     expect(apiBase()).toBe('http://api.test');
-    expect(res).toEqual({ status: 200, data: { id: 'p-1' } });
+    expect(res).toEqual({ id: 'p-1' });
     expect(seen.map((r) => `${r.method} ${r.path}`)).toEqual([
       'POST /v1/auth/passenger',
       'GET /v1/passengers/me',
@@ -24,12 +24,9 @@ describe('services/api', () => {
   });
 
   it('reuses a stored token and logs in only once for parallel calls', async () => {
-    const seen = fakeApi({ 'GET /v1/consent': { status: 200, body: {} } });
-    await Promise.all([
-      api({ method: 'GET', path: '/v1/consent' }),
-      api({ method: 'GET', path: '/v1/consent' }),
-    ]);
-    await api({ method: 'GET', path: '/v1/consent' });
+    const seen = fakeApi({ 'GET /v1/passengers/me/status': { status: 200, body: {} } });
+    await Promise.all([api().myStatus(), api().myStatus()]);
+    await api().myStatus();
     expect(seen.filter((r) => r.path === '/v1/auth/passenger')).toHaveLength(1);
     expect(taro.storage.get('rt.passengerToken')).toMatchObject({ token: 'token-1' });
   });
@@ -43,8 +40,8 @@ describe('services/api', () => {
           ? { status: 401, body: errorBody('token_expired') }
           : { status: 200, body: { token: 'RTS1.x' } },
     });
-    const res = await api<{ token: string }>({ method: 'POST', path: '/v1/passengers/me/status-token' });
-    expect(res.data.token).toBe('RTS1.x');
+    const res = await api().statusToken();
+    expect(res.token).toBe('RTS1.x');
     expect(seen.map((r) => r.authorization ?? 'none')).toEqual(['Bearer old', 'none', 'Bearer new']);
     // A bodiless POST sends `{}`: the server refuses an empty JSON body.
     expect(seen[0]!.data).toEqual({});
@@ -53,35 +50,56 @@ describe('services/api', () => {
   it('renews a token that is about to expire before sending', async () => {
     taro.storage.set('rt.passengerToken', { token: 'old', expiresAt: Date.now() + 10_000 });
     const seen = fakeApi({ 'GET /v1/passengers/me': { status: 200, body: {} } });
-    await api({ method: 'GET', path: '/v1/passengers/me' });
+    await api().me();
     expect(seen[1]!.authorization).toBe('Bearer token-1');
   });
 
   it('maps a failed request to network_error and server errors to their code', async () => {
-    fakeApi({
-      'GET /v1/a': 'network',
-      'GET /v1/b': { status: 429, body: errorBody('rate_limited') },
-      'GET /v1/c': { status: 500, body: '<html>proxy error</html>' },
-    });
-    const fail = (path: string) =>
-      api({ method: 'GET', path, auth: 'none' }).then(
-        () => {
-          throw new Error(`${path} should fail`);
-        },
-        (e: unknown) => e as ApiError,
-      );
-    const a = await fail('/v1/a');
+    const replies: Reply[] = [
+      'network',
+      { status: 429, body: errorBody('rate_limited') },
+      { status: 500, body: '<html>proxy error</html>' },
+      { status: 200, body: '<html>captive portal</html>' },
+    ];
+    const seen = fakeApi({ 'GET /v1/consent': () => replies.shift()! });
+    const fail = () =>
+      api('none')
+        .consent()
+        .then(
+          () => {
+            throw new Error('the call should fail');
+          },
+          (e: unknown) => e,
+        );
+    const a = (await fail()) as ApiError;
     expect(a).toBeInstanceOf(ApiError);
     expect([a.code, a.status, a.isNetwork, a.isTransient]).toEqual(['network_error', 0, true, true]);
-    const b = await fail('/v1/b');
+    const b = (await fail()) as ApiError;
+    expect(b).toBeInstanceOf(ApiError);
     expect([b.code, b.status, b.isTransient]).toEqual(['rate_limited', 429, true]);
     expect(b.userMessage()).toContain('操作太频繁');
-    expect((await fail('/v1/c')).code).toBe('unknown_error');
+    const c = await fail();
+    expect(c).toBeInstanceOf(ApiError);
+    expect((c as ApiError).code).toBe('unknown_error');
+    // A 2xx that is not the JSON the contract promises: the SDK's error, which pages see through toApiError.
+    const d = toApiError(await fail());
+    expect([d.code, d.status, d.isTransient]).toEqual(['bad_response', 200, true]);
+    // Sent once each: the SDK does not retry on its own.
+    expect(seen).toHaveLength(4);
+    expect(seen.every((r) => r.authorization === undefined)).toBe(true);
+  });
+
+  it('sends an overloaded request once (the callers retry transient errors)', async () => {
+    const seen = fakeApi({
+      'GET /v1/passengers/me/status': { status: 503, body: errorBody('overloaded') },
+    });
+    await expect(api().myStatus()).rejects.toMatchObject({ code: 'overloaded', status: 503 });
+    expect(seen.filter((r) => r.path === '/v1/passengers/me/status')).toHaveLength(1);
   });
 
   it('login_code_invalid from the server surfaces as such', async () => {
     fakeApi({ 'POST /v1/auth/passenger': { status: 401, body: errorBody('login_code_invalid') } });
-    await expect(api({ method: 'GET', path: '/v1/passengers/me' })).rejects.toMatchObject({
+    await expect(api().me()).rejects.toMatchObject({
       code: 'login_code_invalid',
     });
   });
@@ -105,7 +123,7 @@ describe('services/api', () => {
       clientSecret: 's3cret',
     });
     expect(hasStaffSession()).toBe(true);
-    await api({ method: 'GET', path: '/v1/staff/me/carriers', auth: 'staff' });
+    await api('staff').myCarriers();
     expect(seen.map((r) => r.authorization ?? 'none')).toEqual([
       'none',
       'Bearer staff-1',
@@ -116,7 +134,7 @@ describe('services/api', () => {
     expect(JSON.stringify([...taro.storage.values()])).not.toContain('s3cret');
     signOutStaff();
     expect(hasStaffSession()).toBe(false);
-    await expect(api({ method: 'GET', path: '/v1/staff/me/carriers', auth: 'staff' })).rejects.toMatchObject({
+    await expect(api('staff').myCarriers()).rejects.toMatchObject({
       code: 'auth_required',
     });
   });

@@ -1,9 +1,8 @@
-import Taro from '@tarojs/taro';
-import type { ClientToken, ErrorBody, PassengerToken } from '@ridetrace/shared';
+import { RideTraceClient, type Transport } from '@ridetrace/sdk';
 import { ApiError } from './api-error';
-import { isKnownErrorCode } from './error-messages';
 import { getLoginCode } from './login';
 import { readStore, removeStore, writeStore, type StoredToken } from './storage';
+import { taroTransport } from './transport';
 
 /** API base URL, fixed at build time from `TARO_APP_API` (.env.development / .env.production, or the environment). */
 export function apiBase(): string {
@@ -11,48 +10,15 @@ export function apiBase(): string {
 }
 
 export type Auth = 'passenger' | 'staff' | 'none';
-type Method = 'GET' | 'POST' | 'DELETE';
-
-export interface ApiRequest {
-  method: Method;
-  path: string;
-  data?: object;
-  /** Whose bearer token to send; default passenger. */
-  auth?: Auth;
-}
-
-export interface ApiReply<T> {
-  status: number;
-  data: T;
-}
 
 const TIMEOUT_MS = 15_000;
 /** Renew a little before the server would refuse the token. */
 const EXPIRY_MARGIN_MS = 60_000;
 
-async function send<T>(req: ApiRequest, token: string | null): Promise<ApiReply<T>> {
-  // No content type on GET: a public GET then needs no CORS preflight on h5.
-  const header: Record<string, string> = req.method === 'GET' ? {} : { 'content-type': 'application/json' };
-  if (token) header.authorization = `Bearer ${token}`;
-  let res: Awaited<ReturnType<typeof Taro.request>>;
-  try {
-    res = await Taro.request({
-      url: apiBase() + req.path,
-      method: req.method,
-      // A JSON content type with an empty body is a 400 on the server: bodiless POST/DELETE send `{}`.
-      data: req.data ?? (req.method === 'GET' ? undefined : {}),
-      header,
-      timeout: TIMEOUT_MS,
-      dataType: 'json',
-    });
-  } catch (err) {
-    throw new ApiError('network_error', 0, (err as { errMsg?: string } | null)?.errMsg);
-  }
-  const status = res.statusCode;
-  if (status >= 200 && status < 300) return { status, data: res.data as T };
-  const body = res.data as Partial<ErrorBody> | null | undefined;
-  const code = body?.error?.code;
-  throw new ApiError(isKnownErrorCode(code) ? code : 'unknown_error', status, body?.error?.message);
+function sdk(transport: Transport): RideTraceClient {
+  // No retries inside the SDK: the scan queue retries transient errors itself, with the same clientRideId.
+  // eslint-disable-next-line no-restricted-syntax -- the one place that builds the client
+  return new RideTraceClient({ baseUrl: apiBase(), transport, timeoutMs: TIMEOUT_MS, overloadRetries: 0 });
 }
 
 function fresh(t: StoredToken | null): string | null {
@@ -72,10 +38,7 @@ export function loginPassenger(): Promise<string> {
   if (passengerLogin) return passengerLogin;
   const run = async () => {
     const loginCode = await getLoginCode();
-    const { data } = await send<PassengerToken>(
-      { method: 'POST', path: '/v1/auth/passenger', data: { loginCode }, auth: 'none' },
-      null,
-    );
+    const data = await sdk(taroTransport).loginPassenger(loginCode);
     setPassengerToken(data.accessToken, data.expiresIn);
     return data.accessToken;
   };
@@ -100,15 +63,7 @@ export function clearPassengerToken(): void {
 let staffCredentials: { clientId: string; clientSecret: string } | null = null;
 
 export async function signInStaff(clientId: string, clientSecret: string): Promise<void> {
-  const { data } = await send<ClientToken>(
-    {
-      method: 'POST',
-      path: '/v1/auth/token',
-      data: { grantType: 'client_credentials', clientId, clientSecret },
-      auth: 'none',
-    },
-    null,
-  );
+  const data = await sdk(taroTransport).loginClient(clientId, clientSecret);
   staffCredentials = { clientId, clientSecret };
   writeStore('rt.staffToken', { token: data.accessToken, expiresAt: expiry(data.expiresIn) });
 }
@@ -137,25 +92,28 @@ async function passengerToken(): Promise<string> {
 
 // ---- the one entry point --------------------------------------------------------------------------------
 
-/**
- * Calls the API with the right bearer token; logs in first when there is none, and once more when the server
- * says the token expired or is invalid (then retries the same request, same body: idempotency keys included).
- * Throws `ApiError` with the server's code, or `network_error` when no reply arrived.
- */
-export async function api<T>(req: ApiRequest): Promise<ApiReply<T>> {
-  const auth = req.auth ?? 'passenger';
-  if (auth === 'none') return send<T>(req, null);
-  const token = auth === 'passenger' ? await passengerToken() : await staffToken();
-  try {
-    return await send<T>(req, token);
-  } catch (err) {
-    if (!(err instanceof ApiError) || (err.code !== 'token_expired' && err.code !== 'token_invalid'))
-      throw err;
-    if (auth === 'passenger') {
-      clearPassengerToken();
-      return send<T>(req, await loginPassenger());
+/** Logs in when needed, and again on token_expired/invalid to resend the very same request (same idempotency key). */
+function withToken(auth: 'passenger' | 'staff'): Transport {
+  return async (req) => {
+    const send = (token: string) =>
+      taroTransport({ ...req, headers: { ...req.headers, authorization: `Bearer ${token}` } });
+    const token = auth === 'passenger' ? await passengerToken() : await staffToken();
+    try {
+      return await send(token);
+    } catch (err) {
+      if (!(err instanceof ApiError) || (err.code !== 'token_expired' && err.code !== 'token_invalid'))
+        throw err;
+      if (auth === 'passenger') {
+        clearPassengerToken();
+        return send(await loginPassenger());
+      }
+      removeStore('rt.staffToken');
+      return send(await staffToken());
     }
-    removeStore('rt.staffToken');
-    return send<T>(req, await staffToken());
-  }
+  };
+}
+
+/** The SDK client as the passenger (default), as staff, or without a token; it throws `ApiError`. */
+export function api(auth: Auth = 'passenger'): RideTraceClient {
+  return sdk(auth === 'none' ? taroTransport : withToken(auth));
 }

@@ -101,6 +101,15 @@ describe('offline queue', () => {
     });
   });
 
+  it('keeps a queued scan answered by a 200 that is not the API (a captive portal page)', async () => {
+    taro.storage.set('rt.queue', [queued()]);
+    fakeApi({ 'POST /v1/rides': { status: 200, body: '<html>Sign in to the Wi-Fi</html>' } });
+    await flushQueue();
+    expect(queuedScans()).toHaveLength(1);
+    expect(taro.storage.get('rt.pendingPreview')).toBeUndefined();
+    expect(taro.storage.get('rt.queueReport')).toBeUndefined();
+  });
+
   it('a queued first scan that needs confirmation leaves a pending preview', async () => {
     taro.storage.set('rt.queue', [queued()]);
     fakeApi({

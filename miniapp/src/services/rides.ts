@@ -1,12 +1,5 @@
 import Taro from '@tarojs/taro';
-import type {
-  ConfirmBody,
-  ConfirmResult,
-  Ride,
-  ScanConfirmationRequired,
-  ScanPreview,
-  ScanRegistered,
-} from '@ridetrace/shared';
+import type { ConfirmBody, ConfirmResult, Ride, ScanPreview } from '@ridetrace/shared';
 import { api, setPassengerToken } from './api';
 import { ApiError, toApiError } from './api-error';
 import { readStore, removeStore, writeStore, type QueuedScan, type QueueReport } from './storage';
@@ -35,20 +28,16 @@ export function scannedCodeFromParams(params: Record<string, string | undefined>
   return s || null;
 }
 
-/** Same shape check as `extractCodeToken` in shared/ (copied: the mini-program imports no runtime code from there). */
+/** Same shape check as `extractCodeToken` in shared/ (copied: only the identity rules have a TypeBox-free entry). */
 export function looksLikeRideCode(scanned: string): boolean {
   return /(?:^|\/c\/)[a-z2-7]{32}\/?(?:[?#].*)?$/i.test(scanned.trim());
 }
 
 async function postRide(item: QueuedScan, withScanTime: boolean): Promise<ScanOutcome> {
-  const { data } = await api<ScanRegistered | ScanConfirmationRequired>({
-    method: 'POST',
-    path: '/v1/rides',
-    data: {
-      code: item.code,
-      clientRideId: item.clientRideId,
-      ...(withScanTime ? { scannedAt: item.scannedAt } : {}),
-    },
+  const data = await api().scan({
+    code: item.code,
+    clientRideId: item.clientRideId,
+    ...(withScanTime ? { scannedAt: item.scannedAt } : {}),
   });
   if (data.result === 'registered') {
     writeStore('rt.lastRide', data.ride);
@@ -226,11 +215,7 @@ export function pendingPreview(): ScanPreview | null {
 
 /** First-time confirmation: stores the renewed token and registers the held scan (ride may be null). */
 export async function confirmIdentity(body: ConfirmBody): Promise<ConfirmResult> {
-  const { data } = await api<ConfirmResult>({
-    method: 'POST',
-    path: '/v1/passengers/me/confirm',
-    data: body,
-  });
+  const data = await api().confirm(body);
   setPassengerToken(data.accessToken, data.expiresIn);
   writeStore('rt.identity', { name: body.name, phone: body.phone });
   removeStore('rt.pendingPreview');

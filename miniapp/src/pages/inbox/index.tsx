@@ -1,5 +1,4 @@
 import { Text, View } from '@tarojs/components';
-import type { MyNotification } from '@ridetrace/shared';
 import { ErrorNotice } from '../../components/ErrorNotice';
 import { usePageTitle } from '../../hooks/usePageTitle';
 import { useRemote } from '../../hooks/useRemote';
@@ -13,13 +12,7 @@ export default function InboxPage() {
   usePageTitle('inbox.title');
   const t = useT();
   const lang = useLang();
-  const [inbox, reload] = useRemote(async () => {
-    const { data } = await api<{ items: MyNotification[] }>({
-      method: 'GET',
-      path: '/v1/passengers/me/notifications',
-    });
-    return data.items;
-  });
+  const [inbox, reload] = useRemote(async () => (await api().myNotifications()).items);
 
   return (
     <View className="page inbox">

@@ -1,5 +1,4 @@
 import { Text, View } from '@tarojs/components';
-import type { Itinerary } from '@ridetrace/shared';
 import { ErrorNotice } from '../../components/ErrorNotice';
 import { usePageTitle } from '../../hooks/usePageTitle';
 import { useRemote } from '../../hooks/useRemote';
@@ -11,10 +10,7 @@ import { useT } from '../../services/messages';
 export default function ItineraryPage() {
   usePageTitle('itinerary.title');
   const t = useT();
-  const [itinerary, reload] = useRemote(async () => {
-    const { data } = await api<Itinerary>({ method: 'GET', path: '/v1/passengers/me/itinerary?days=14' });
-    return data;
-  });
+  const [itinerary, reload] = useRemote(() => api().itinerary(14));
 
   return (
     <View className="page itinerary">

@@ -1,7 +1,6 @@
 import { Button, Text, View } from '@tarojs/components';
 import Taro from '@tarojs/taro';
 import { useEffect, useState } from 'react';
-import type { HealthStatus } from '@ridetrace/shared';
 import { ErrorNotice } from '../../components/ErrorNotice';
 import { StatusBadge } from '../../components/StatusBadge';
 import { usePageTitle } from '../../hooks/usePageTitle';
@@ -21,10 +20,7 @@ export default function PassPage() {
   const t = useT();
   const [ride] = useState(() => readStore('rt.lastRide'));
   const [now, setNow] = useState(() => new Date());
-  const [status, reloadStatus] = useRemote(async () => {
-    const { data } = await api<HealthStatus>({ method: 'GET', path: '/v1/passengers/me/status' });
-    return data;
-  });
+  const [status, reloadStatus] = useRemote(() => api().myStatus());
 
   useEffect(() => {
     const timer = setInterval(() => setNow(new Date()), 1000);

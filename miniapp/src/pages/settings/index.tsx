@@ -27,7 +27,7 @@ export default function SettingsPage() {
     setDeletion('deleting');
     setError(null);
     try {
-      await api<unknown>({ method: 'DELETE', path: '/v1/passengers/me' });
+      await api().deleteAccount();
       for (const key of [
         'rt.identity',
         'rt.lastRide',

@@ -107,14 +107,7 @@ function SignIn({ onSignedIn }: { onSignedIn: () => void }) {
 
 function StaffConsole({ onSessionError, onSignOut }: { onSessionError: () => void; onSignOut: () => void }) {
   const t = useT();
-  const [carriers, reloadCarriers] = useRemote(async () => {
-    const { data } = await api<{ items: Carrier[] }>({
-      method: 'GET',
-      path: '/v1/staff/me/carriers',
-      auth: 'staff',
-    });
-    return data.items;
-  });
+  const [carriers, reloadCarriers] = useRemote(async () => (await api('staff').myCarriers()).items);
   const [selected, setSelected] = useState<Carrier | null>(null);
 
   const sessionLost = carriers.state === 'error' && isSessionError(carriers.error);
@@ -172,12 +165,7 @@ function ManualRide({ carrier, onSessionError }: { carrier: Carrier; onSessionEr
     setBusy(true);
     setError(null);
     try {
-      const { data } = await api<ManualRideResult>({
-        method: 'POST',
-        path: `/v1/carriers/${carrier.id}/manual-rides`,
-        auth: 'staff',
-        data: { ...identityBody(identity), clientRideId },
-      });
+      const data = await api('staff').manualRide(carrier.id, { ...identityBody(identity), clientRideId });
       setResult(data);
       setIdentity(EMPTY_IDENTITY);
       setClientRideId(uuidV4());
@@ -240,12 +228,7 @@ function VerifyStatus({ onSessionError }: { onSessionError: () => void }) {
     setError(null);
     setVerified(null);
     try {
-      const { data } = await api<VerifiedStatus>({
-        method: 'POST',
-        path: '/v1/status/verify',
-        auth: 'staff',
-        data: { token: value.trim() },
-      });
+      const data = await api('staff').verifyStatus(value.trim());
       setVerified(data);
     } catch (err) {
       const e = toApiError(err);

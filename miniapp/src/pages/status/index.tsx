@@ -1,6 +1,6 @@
 import { Text, View } from '@tarojs/components';
 import { useEffect, useState } from 'react';
-import type { HealthStatus, StatusToken } from '@ridetrace/shared';
+import type { StatusToken } from '@ridetrace/shared';
 import { ErrorNotice } from '../../components/ErrorNotice';
 import { QrCode } from '../../components/QrCode';
 import { StatusBadge } from '../../components/StatusBadge';
@@ -16,10 +16,7 @@ import { useT } from '../../services/messages';
 export default function StatusPage() {
   usePageTitle('status.title');
   const t = useT();
-  const [status, reloadStatus] = useRemote(async () => {
-    const { data } = await api<HealthStatus>({ method: 'GET', path: '/v1/passengers/me/status' });
-    return data;
-  });
+  const [status, reloadStatus] = useRemote(() => api().myStatus());
   const [token, setToken] = useState<StatusToken | null>(null);
   const [tokenError, setTokenError] = useState<ApiError | null>(null);
   const [renewAt, setRenewAt] = useState(0);
@@ -31,7 +28,7 @@ export default function StatusPage() {
     const load = async () => {
       let wait = MIN_WAIT_MS * 2;
       try {
-        const { data } = await api<StatusToken>({ method: 'POST', path: '/v1/passengers/me/status-token' });
+        const data = await api().statusToken();
         if (!alive) return;
         setToken(data);
         setTokenError(null);

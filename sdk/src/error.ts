@@ -1,0 +1,15 @@
+import type { ErrorCode } from '@ridetrace/shared';
+
+/** An API error: the stable shared code, the HTTP status and the server's message. */
+export class RideTraceError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: ErrorCode | 'network_error' | 'unexpected_response',
+    message: string,
+    /** The reply's Retry-After, in ms (seconds or an HTTP date), when it had one. */
+    readonly retryAfterMs?: number,
+  ) {
+    super(message);
+    this.name = 'RideTraceError';
+  }
+}
