@@ -2,7 +2,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { randomBytes } from 'node:crypto';
 import { benchContext } from './lib/context.js';
 import { CpuMeter } from './lib/cpu.js';
-import { defaultLoadOptions, describeLoad, loadCity, type LoadOptions } from './lib/loader.js';
+import { defaultLoadOptions, loadCity, loadFigures, type LoadOptions } from './lib/loader.js';
 import { startBenchPostgres, type BenchPostgres } from './lib/postgres.js';
 import { fmtMs, Report } from './lib/report.js';
 
@@ -81,25 +81,14 @@ async function main(): Promise<void> {
     const r = await loadCity(bench.ctx, opts);
     const cpu = CpuMeter.share(before, meter.snapshot());
     const report = new Report();
-    report.add({
-      name: `load.${a.rides >= 1e6 ? `${a.rides / 1e6}m` : `${a.rides / 1e3}k`}_s`,
-      value: r.timings.totalMs / 1000,
-      unit: 's',
-      target: a.rides === 10_000_000 ? '≤ 180' : undefined,
-      ok: a.rides === 10_000_000 ? r.timings.totalMs <= 180_000 : undefined,
-      note: describeLoad(r),
-    });
+    const figures = loadFigures(a.rides, r, cpu);
+    report.add(figures.time);
     report.add({
       name: 'load.rides_per_s',
       value: Math.round(r.rides / (r.timings.totalMs / 1000)),
       unit: 'rides/s',
     });
-    report.add({
-      name: 'load.cpu_core_s',
-      value: ((cpu.runner + cpu.postgres) * r.timings.totalMs) / 1000,
-      unit: 'core-s',
-      note: `loader ${cpu.runner} + postgres ${cpu.postgres} cores on average; other processes ${cpu.other}`,
-    });
+    report.add(figures.cpu);
     console.error(
       `phases: setup ${fmtMs(r.timings.setupMs)}, copy ${fmtMs(r.timings.copyMs)} (passengers alongside), ` +
         `index+attach ${fmtMs(r.timings.indexMs)} (overlapping the copy), analyze ${fmtMs(r.timings.analyzeMs)}`,

@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { registerAdminCommands } from './commands/admin.js';
 import { registerCarrierCommands } from './commands/carriers-import.js';
-import { registerPosterCommands } from './commands/posters.js';
+import { registerPosterCommands } from './commands/posters/index.js';
 import { registerExportCommands } from './commands/export.js';
 import { registerLifecycleCommands } from './commands/lifecycle.js';
 import { registerSeedCommands } from './commands/seed.js';

@@ -1,19 +1,14 @@
 import { createContext, type AppContext } from '@ridetrace/server/context';
-import { loadConfig } from '@ridetrace/server/config';
 import { Keyring, resolveMasterKeys } from '@ridetrace/server/crypto';
-import { migrateDatabase } from '@ridetrace/server/db/migrate';
-import { openDatabase } from '@ridetrace/server/db/open';
 import { DevSuperAppLogin } from '@ridetrace/server/adapters/super-app';
+import { withConfiguredDatabase } from './db.js';
 
 /**
  * The server's context for scripts that work on the database directly (import, posters, purge, keys):
  * same config, same keys, no HTTP. Prints the error and sets a non-zero exit code on failure.
  */
 export async function withContext(fn: (ctx: AppContext) => Promise<void>): Promise<void> {
-  const config = loadConfig();
-  const database = await openDatabase(config, (m) => console.error(m));
-  try {
-    await migrateDatabase(database.url);
+  await withConfiguredDatabase(async (config, database) => {
     const masterKeys = resolveMasterKeys(config, (m) => console.error(m));
     const ctx = createContext({
       config,
@@ -23,10 +18,5 @@ export async function withContext(fn: (ctx: AppContext) => Promise<void>): Promi
       now: () => new Date(),
     });
     await fn(ctx);
-  } catch (err) {
-    console.error(`error: ${(err as Error).message}`);
-    process.exitCode = 1;
-  } finally {
-    await database.close();
-  }
+  });
 }

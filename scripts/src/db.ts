@@ -1,7 +1,7 @@
-import { loadConfig } from '@ridetrace/server/config';
+import { loadConfig, type Config } from '@ridetrace/server/config';
 import type { Db } from '@ridetrace/server/db';
 import { migrateDatabase } from '@ridetrace/server/db/migrate';
-import { openDatabase } from '@ridetrace/server/db/open';
+import { openDatabase, type OpenDatabase } from '@ridetrace/server/db/open';
 
 /**
  * Runs `fn` on the configured database (migrated first, unless `migrate: false`) and closes it; prints the error
@@ -11,11 +11,19 @@ export async function withDatabase(
   fn: (db: Db, url: string) => Promise<void>,
   opts: { migrate?: boolean } = {},
 ): Promise<void> {
+  await withConfiguredDatabase((_config, database) => fn(database.db, database.url), opts);
+}
+
+/** withDatabase for callers that also need the config it was opened with (context.ts). */
+export async function withConfiguredDatabase(
+  fn: (config: Config, database: OpenDatabase) => Promise<void>,
+  opts: { migrate?: boolean } = {},
+): Promise<void> {
   const config = loadConfig();
   const database = await openDatabase(config, (m) => console.error(m));
   try {
     if (opts.migrate !== false) await migrateDatabase(database.url);
-    await fn(database.db, database.url);
+    await fn(config, database);
   } catch (err) {
     console.error(`error: ${(err as Error).message}`);
     process.exitCode = 1;

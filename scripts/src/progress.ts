@@ -57,3 +57,16 @@ export function createProgress(
     },
   };
 }
+
+/** Runs `fn` with a progress reporter's `update` as its callback, and stops the reporter however `fn` ends. */
+export async function withProgress<T>(
+  verb: string,
+  fn: (onProgress: (done: number, total: number) => void) => Promise<T>,
+): Promise<T> {
+  const progress = createProgress(verb);
+  try {
+    return await fn((done, total) => progress.update(done, total));
+  } finally {
+    progress.stop();
+  }
+}

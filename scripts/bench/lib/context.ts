@@ -1,7 +1,7 @@
 import { DevSuperAppLogin } from '@ridetrace/server/adapters/super-app';
 import { loadConfig } from '@ridetrace/server/config';
 import { createContext, type AppContext } from '@ridetrace/server/context';
-import { Keyring } from '@ridetrace/server/crypto';
+import { Keyring, resolveMasterKeys } from '@ridetrace/server/crypto';
 import { createDb, type Db } from '@ridetrace/server/db';
 import { migrateToLatest } from '@ridetrace/server/db/migrate';
 
@@ -34,11 +34,8 @@ export async function benchContext(
     statementTimeoutMillis: 0,
   });
   if (opts.migrate) await migrateToLatest(db);
-  const keyring = await Keyring.load(db, {
-    keys: config.masterKeys!,
-    activeId: config.activeMasterKeyId!,
-    source: 'env',
-  });
+  const masterKeys = resolveMasterKeys(config, (m) => console.error(m));
+  const keyring = await Keyring.load(db, masterKeys);
   const ctx = createContext({
     config,
     db,

@@ -11,8 +11,7 @@ function procTimes(pid: number): { ppid: number; ticks: number } | null {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    // fields after "(comm)": state(0) ppid(1) ... utime(11) stime(12) cutime(13) cstime(14); the c-times hold
-    // children already reaped (Postgres backends that have exited count towards the postmaster).
+    // After "(comm)": ppid(1) … utime(11) stime(12) cutime(13) cstime(14); c-times hold exited backends.
     return { ppid: Number(f[1]), ticks: Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]) };
   } catch {
     return null;

@@ -1,4 +1,4 @@
-import { hmac, Keyring, open, seal } from '@ridetrace/server/crypto';
+import { hmac, Keyring, open, resolveMasterKeys, seal } from '@ridetrace/server/crypto';
 import { loadConfig } from '@ridetrace/server/config';
 import { createDb } from '@ridetrace/server/db';
 import { newPassengerKey, sealIdentity } from '@ridetrace/server/modules/passengers/identity';
@@ -37,11 +37,8 @@ const config = loadConfig({
   RIDETRACE_MASTER_KEYS: plan.masterKey,
 });
 const db = createDb({ connectionString: plan.databaseUrl, max: 1, statementTimeoutMillis: 0 });
-const keyring = await Keyring.load(db, {
-  keys: config.masterKeys!,
-  activeId: config.activeMasterKeyId!,
-  source: 'env',
-});
+const masterKeys = resolveMasterKeys(config, (m) => console.error(m));
+const keyring = await Keyring.load(db, masterKeys);
 const client = new pg.Client({ connectionString: plan.databaseUrl });
 await client.connect();
 
@@ -142,8 +139,7 @@ async function loadDay(job: DayJob): Promise<Omit<JobDone, 'type' | 'id' | 'ms'>
   if (job.target === 'new') {
     await client.query('begin');
     try {
-      // Created in the COPY's transaction: COPY FREEZE writes the rows frozen and all-visible. The range check
-      // lets ATTACH PARTITION skip its validation scan; it is dropped after attaching.
+      // Made in the COPY's transaction for COPY FREEZE; the range check spares ATTACH PARTITION its scan.
       await client.query(
         `create table ${job.table} (like rides including defaults including constraints,
            constraint ${job.table}_range check (boarded_at >= '${job.from}' and boarded_at < '${job.to}'))`,

@@ -1,13 +1,10 @@
 import type { AppContext } from '@ridetrace/server/context';
 import { createOperator } from '@ridetrace/server/modules/admin/admin.service';
-import {
-  ensureRidePartition,
-  listRidePartitions,
-  partitionName,
-} from '@ridetrace/server/modules/rides/rides.repository';
+import { ensureRidePartition, listRidePartitions } from '@ridetrace/server/modules/rides/rides.repository';
 import { sql } from 'kysely';
 import { randomBytes } from 'node:crypto';
 import { prng } from '../../src/demo-people.js';
+import type { CpuShare } from './cpu.js';
 import {
   uuidAt,
   type CarrierKind,
@@ -18,6 +15,7 @@ import {
   type RideSample,
   type WorkerMessage,
 } from './load-plan.js';
+import type { Figure } from './report.js';
 import { tsWorker } from './ts-worker.js';
 
 export interface LoadOptions {
@@ -71,7 +69,36 @@ export function describeLoad(r: { rides: number; passengers: number; carriers: n
   return `${r.rides} rides, ${r.passengers} passengers, ${r.carriers} carriers, ${r.days.length} days`;
 }
 
+/**
+ * The figures of a load of `rides` rides, for `pnpm bench` and `pnpm bench:load`: its wall time (with a target for
+ * the full 10M) and its core-seconds, which do not depend on what else runs on the machine.
+ */
+export function loadFigures(rides: number, r: LoadResult, cpu: CpuShare): { time: Figure; cpu: Figure } {
+  const full = rides === 10_000_000;
+  return {
+    time: {
+      name: `load.${rides >= 1e6 ? `${rides / 1e6}m` : `${rides / 1e3}k`}_s`,
+      value: r.timings.totalMs / 1000,
+      unit: 's',
+      target: full ? '≤ 180' : undefined,
+      ok: full ? r.timings.totalMs <= 180_000 : undefined,
+      note: describeLoad(r),
+    },
+    cpu: {
+      name: 'load.cpu_core_s',
+      value: ((cpu.runner + cpu.postgres) * r.timings.totalMs) / 1000,
+      unit: 'core-s',
+      note: `loader ${cpu.runner} + postgres ${cpu.postgres} cores on average; other processes ${cpu.other}`,
+    },
+  };
+}
+
 const CROWDED_HOURS = Array.from({ length: 16 }, (_, i) => 7 + i);
+
+/** The server's ridePartitionName (server/src/db/partitions.ts), which no export of its package reaches yet. */
+function partitionName(day: string): string {
+  return `rides_${day.replaceAll('-', '')}`;
+}
 
 function utcDay(ms: number): string {
   return new Date(ms).toISOString().slice(0, 10);
@@ -237,8 +264,7 @@ export async function loadCity(ctx: AppContext, o: LoadOptions): Promise<LoadRes
   }
   const setupMs = performance.now() - t0;
 
-  // Indexes of new day tables are built (then the table attached) on the main thread's connection while the
-  // workers go on encrypting and copying the next days.
+  // New days are indexed and attached on this thread's connection while the workers copy the next days.
   let indexMs = 0;
   let indexChain: Promise<void> = Promise.resolve();
   const indexDay = async (job: DayJob) => {
@@ -285,8 +311,7 @@ export async function loadCity(ctx: AppContext, o: LoadOptions): Promise<LoadRes
     },
   );
   const copyMs = performance.now() - tc;
-  // The workers finish days in an order that varies from run to run: sorted, the same load gives the same
-  // samples, so two runs trace the same cases.
+  // Workers finish days in varying order; sorted, two runs of the same load trace the same cases.
   const byTime = (a: RideSample, b: RideSample) =>
     a.boardedAtMs - b.boardedAtMs || a.carrierId - b.carrierId || a.passengerIndex - b.passengerIndex;
   samples.normal.sort(byTime);
@@ -294,9 +319,7 @@ export async function loadCity(ctx: AppContext, o: LoadOptions): Promise<LoadRes
   await indexChain;
   if (indexError) throw indexError;
   const ta = performance.now();
-  // VACUUM, not only ANALYZE: sets the visibility map of partitions filled without FREEZE and resets the insert
-  // counters, so autovacuum does not start on every fresh partition right after the load (a partition being
-  // vacuumed makes DROP wait, which would distort the purge figure).
+  // VACUUM, not only ANALYZE: else autovacuum starts on fresh partitions, and the purge's DROP waits for it.
   await sql`vacuum (analyze) rides`.execute(ctx.db);
   await sql`analyze passengers`.execute(ctx.db);
   await sql`analyze carriers`.execute(ctx.db);

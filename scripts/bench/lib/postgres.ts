@@ -25,15 +25,13 @@ export const BENCH_PG_SETTINGS: Record<string, string> = {
 };
 
 const NR_HUGEPAGES = '/proc/sys/vm/nr_hugepages';
-/** shared_buffers plus Postgres' other shared memory (≈ 150 MiB at these settings), in MiB. */
+/** shared_buffers plus room for Postgres' other shared memory, in MiB. */
 const SHARED_MEMORY_MIB = 2048 + 200;
 
 /**
- * Reserves enough 2 MiB huge pages for the cluster's shared memory (Linux, as root) and returns how to give them
- * back. With 4 KiB pages each backend faults in a page-table entry the first time it touches a shared buffer, and
- * on a 10M-ride city a trace touches buffers its connection has never seen: the registration query of a
- * 200-person trace took 6.2 ms on a fresh connection and 1.6 ms repeated, all buffers cached both times. Huge
- * pages are the usual setting for a Postgres server with gigabytes of shared_buffers (docs/operations.md).
+ * Reserves enough 2 MiB huge pages for the cluster's shared memory (Linux, as root); returns how to give them
+ * back. With 4 KiB pages a backend faults on each shared buffer it first touches, slowing traces on fresh
+ * connections; huge pages are the usual setting for gigabytes of shared_buffers.
  */
 function reserveHugePages(log: (m: string) => void): () => void {
   const noop = () => undefined;

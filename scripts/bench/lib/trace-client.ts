@@ -65,10 +65,7 @@ interface Reply {
   serverTiming: string;
 }
 
-/**
- * GET over one kept-alive connection with node:http: fetch (undici) allocated enough per request that this
- * thread's own collections (5–11 ms) showed up in the slowest traces.
- */
+/** GET over one kept-alive connection with node:http: fetch allocates enough to put our GC into traces. */
 function get(agent: http.Agent, url: string, token: string): Promise<Reply> {
   return new Promise((resolve, reject) => {
     const req = http.get(

@@ -5,7 +5,7 @@ import { CsvError, parse } from 'csv-parse/sync';
 import { sql } from 'kysely';
 import { readFile, writeFile } from 'node:fs/promises';
 import { withContext } from '../context.js';
-import { createProgress } from '../progress.js';
+import { withProgress } from '../progress.js';
 
 const COLUMNS = ['kind', 'plate', 'route', 'city', 'operator'] as const;
 type Column = (typeof COLUMNS)[number];
@@ -56,14 +56,8 @@ interface CsvRecord {
   fields: string[];
 }
 
-interface CarrierRowInput {
-  line: number;
-  operator_id: string;
-  kind: CarrierKind;
-  plate: string;
-  route: string | null;
-  city: string;
-}
+/** A valid row and the line of the file it starts on. */
+type CarrierRowInput = CarrierRecord & { line: number };
 
 /** `carriers.csv:17: plate: '粤B!!' does not look like a plate` */
 export function formatProblem(file: string, p: RowProblem): string {
@@ -101,20 +95,20 @@ export async function importCarriers(
   }
 
   // Operators are checked once per distinct id, then each row against the answer.
-  const known = await operatorsThatExist(ctx, [...new Set(candidates.map((c) => c.row.operator_id))]);
+  const known = await operatorsThatExist(ctx, [...new Set(candidates.map((c) => c.row.operatorId))]);
   const firstLine = new Map<string, number>();
   const rows: CarrierRowInput[] = [];
   for (const { record, row } of candidates) {
     const rowProblems: RowProblem[] = [];
-    if (!known.has(row.operator_id)) {
+    if (!known.has(row.operatorId)) {
       rowProblems.push({
         line: row.line,
         field: 'operator',
-        message: `${quote(row.operator_id)} is not an existing operator`,
+        message: `${quote(row.operatorId)} is not an existing operator`,
       });
     }
     // One statement may not upsert the same key twice, and a repeated plate is a mistake in the file anyway.
-    const key = `${row.operator_id}\u0000${row.plate}`;
+    const key = `${row.operatorId}\u0000${row.plate}`;
     const seen = firstLine.get(key);
     if (seen !== undefined) {
       rowProblems.push({
@@ -145,7 +139,10 @@ export async function importCarriers(
     return report;
   }
 
-  Object.assign(report, await upsertCarriers(ctx, rows, opts.batchSize ?? 1000, opts.onProgress));
+  Object.assign(
+    report,
+    await upsertCarriers(ctx, rows, { batchSize: opts.batchSize ?? 1000, onProgress: opts.onProgress }),
+  );
   report.written = true;
   if (rejected.length > 0) {
     report.rejectsFile = `${file}.rejects.csv`;
@@ -288,7 +285,7 @@ function validateRecord(
   return {
     row: {
       line,
-      operator_id: operator!,
+      operatorId: operator!,
       kind: kind as CarrierKind,
       plate: plate!,
       route: route ?? null,
@@ -307,56 +304,7 @@ function quote(v: string): string {
   return `'${chars.length > 40 ? `${chars.slice(0, 40).join('')}…` : v}'`;
 }
 
-async function operatorsThatExist(ctx: AppContext, ids: string[]): Promise<Set<string>> {
-  const wellFormed = ids.filter((id) => OPERATOR.test(id));
-  if (wellFormed.length === 0) return new Set();
-  const rows = await ctx.db.selectFrom('operators').select('id').where('id', 'in', wellFormed).execute();
-  return new Set(rows.map((r) => r.id));
-}
-
-// ---------------------------------------------------------------- writing
-
-async function upsertCarriers(
-  ctx: AppContext,
-  rows: CarrierRowInput[],
-  batchSize: number,
-  onProgress: ((done: number, total: number) => void) | undefined,
-): Promise<{ created: number; updated: number; unchanged: number }> {
-  const counts = { created: 0, updated: 0, unchanged: 0 };
-  if (rows.length === 0) return counts;
-  await ctx.db.transaction().execute(async (trx) => {
-    for (let i = 0; i < rows.length; i += batchSize) {
-      const batch = rows.slice(i, i + batchSize);
-      const changed = await trx
-        .insertInto('carriers')
-        .values(batch.map(({ line: _line, ...row }) => row))
-        .onConflict((oc) =>
-          oc
-            .columns(['operator_id', 'plate'])
-            .doUpdateSet((eb) => ({
-              kind: eb.ref('excluded.kind'),
-              route: eb.ref('excluded.route'),
-              city: eb.ref('excluded.city'),
-              updated_at: sql`now()`,
-            }))
-            // A row repeated as it is leaves the carrier (and its updated_at) alone.
-            .where(
-              sql<boolean>`(carriers.kind, carriers.route, carriers.city)
-                is distinct from (excluded.kind, excluded.route, excluded.city)`,
-            ),
-        )
-        // xmax is 0 on a row version this statement inserted, and set on one it updated.
-        .returning(sql<boolean>`(xmax = 0)`.as('created'))
-        .execute();
-      const created = changed.filter((r) => r.created).length;
-      counts.created += created;
-      counts.updated += changed.length - created;
-      counts.unchanged += batch.length - changed.length;
-      onProgress?.(Math.min(i + batchSize, rows.length), rows.length);
-    }
-  });
-  return counts;
-}
+// ---------------------------------------------------------------- rejects file
 
 /** The header and each rejected row as they were in the file, plus a `reason` column. */
 async function writeRejects(
@@ -379,6 +327,88 @@ async function writeRejects(
 
 function csvField(v: string): string {
   return /[",\n]/.test(v) ? `"${v.replaceAll('"', '""')}"` : v;
+}
+
+// ---------------------------------------------------------------- database: the import's only queries
+
+/** Of `ids`, those naming an existing operator. */
+async function operatorsThatExist(ctx: AppContext, ids: string[]): Promise<Set<string>> {
+  const wellFormed = ids.filter((id) => OPERATOR.test(id));
+  if (wellFormed.length === 0) return new Set();
+  const rows = await ctx.db.selectFrom('operators').select('id').where('id', 'in', wellFormed).execute();
+  return new Set(rows.map((r) => r.id));
+}
+
+/** A validated row of the file: a carrier as the import sets it. */
+export interface CarrierRecord {
+  operatorId: string;
+  kind: CarrierKind;
+  plate: string;
+  route: string | null;
+  city: string;
+}
+
+/** What an upsert did; each record counts in exactly one of them. */
+export interface CarrierUpsertCounts {
+  created: number;
+  updated: number;
+  unchanged: number;
+}
+
+/**
+ * The import's only write: all `records` in one transaction (all or nothing), upserted by operator and plate,
+ * `batchSize` records per statement, `onProgress` after each. A new plate is created (code generation 1, active);
+ * an existing carrier gets kind, route, city and updated_at and keeps its id, code generation and retirement;
+ * one that already has the record's values is left as it is (`unchanged`, updated_at kept), so running it again
+ * changes nothing. `records` must hold each (operator, plate) once, of existing operators.
+ */
+export async function upsertCarriers(
+  ctx: AppContext,
+  records: readonly CarrierRecord[],
+  opts: { batchSize: number; onProgress?: ((done: number, total: number) => void) | undefined },
+): Promise<CarrierUpsertCounts> {
+  const counts = { created: 0, updated: 0, unchanged: 0 };
+  if (records.length === 0) return counts;
+  await ctx.db.transaction().execute(async (trx) => {
+    for (let i = 0; i < records.length; i += opts.batchSize) {
+      const batch = records.slice(i, i + opts.batchSize);
+      const changed = await trx
+        .insertInto('carriers')
+        .values(
+          batch.map((r) => ({
+            operator_id: r.operatorId,
+            kind: r.kind,
+            plate: r.plate,
+            route: r.route,
+            city: r.city,
+          })),
+        )
+        .onConflict((oc) =>
+          oc
+            .columns(['operator_id', 'plate'])
+            .doUpdateSet((eb) => ({
+              kind: eb.ref('excluded.kind'),
+              route: eb.ref('excluded.route'),
+              city: eb.ref('excluded.city'),
+              updated_at: sql`now()`,
+            }))
+            // A row repeated as it is leaves the carrier (and its updated_at) alone.
+            .where(
+              sql<boolean>`(carriers.kind, carriers.route, carriers.city)
+                is distinct from (excluded.kind, excluded.route, excluded.city)`,
+            ),
+        )
+        // xmax is 0 on a row version this statement inserted, and set on one it updated.
+        .returning(sql<boolean>`(xmax = 0)`.as('created'))
+        .execute();
+      const created = changed.filter((r) => r.created).length;
+      counts.created += created;
+      counts.updated += changed.length - created;
+      counts.unchanged += batch.length - changed.length;
+      opts.onProgress?.(Math.min(i + opts.batchSize, records.length), records.length);
+    }
+  });
+  return counts;
 }
 
 // ---------------------------------------------------------------- command
@@ -424,17 +454,9 @@ Example:
     )
     .action((file: string, opts: { operator?: string; skipInvalid: boolean }) =>
       withContext(async (ctx) => {
-        const progress = createProgress('imported');
-        let report: CarrierImportReport;
-        try {
-          report = await importCarriers(ctx, file, {
-            operator: opts.operator,
-            skipInvalid: opts.skipInvalid,
-            onProgress: (done, total) => progress.update(done, total),
-          });
-        } finally {
-          progress.stop();
-        }
+        const report = await withProgress('imported', (onProgress) =>
+          importCarriers(ctx, file, { operator: opts.operator, skipInvalid: opts.skipInvalid, onProgress }),
+        );
         for (const p of report.problems.slice(0, MAX_PRINTED_PROBLEMS)) console.error(formatProblem(file, p));
         if (report.problems.length > MAX_PRINTED_PROBLEMS) {
           console.error(`… and ${report.problems.length - MAX_PRINTED_PROBLEMS} more`);

@@ -1,5 +1,5 @@
 // The vitest ProvidedContext augmentation that test-app's inject() relies on (type only, erased at run time).
-import type {} from '../../../tests/support/global-setup.js';
+import type {} from '../../../../tests/support/global-setup.js';
 import { createCanvas } from '@napi-rs/canvas';
 import { Resvg } from '@resvg/resvg-js';
 import type { AppContext } from '@ridetrace/server/context';
@@ -19,16 +19,11 @@ import {
   seedWorld,
   type TestApp,
   type World,
-} from '../../../tests/support/test-app.js';
-import { runCli } from '../../../tests/support/run-cli.js';
-import {
-  INSTRUCTION_EN,
-  INSTRUCTION_ZH,
-  PosterError,
-  renderPosters,
-  safeName,
-  type PosterOptions,
-} from './posters.js';
+} from '../../../../tests/support/test-app.js';
+import { runCli } from '../../../../tests/support/run-cli.js';
+import { renderPosters, safeName, type PosterOptions } from './index.js';
+import { INSTRUCTION_EN, INSTRUCTION_ZH } from './layout.js';
+import { PosterError } from './query.js';
 
 let t: TestApp;
 let w: World;
@@ -402,6 +397,7 @@ describe('posters: CLI', { timeout: 90_000 }, () => {
     ]);
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
+    expect(run.stdout.split('\n')[0]).toBe(`QR base URL: ${t.config.publicBaseUrl}`);
     expect(run.stdout).toContain('rendered 1/1');
     expect(run.stdout).toMatch(
       new RegExp(`1 carriers of ${w.operatorId}: 1 PNG file, 1 page in .*duration \\d+\\.\\d s`),
@@ -427,5 +423,25 @@ describe('posters: CLI', { timeout: 90_000 }, () => {
     ]);
     expect(badFormat.code).not.toBe(0);
     expect(badFormat.stderr).toContain("argument 'gif' is invalid. Allowed choices are svg, pdf, png");
+  });
+
+  it('cli: in development without PUBLIC_BASE_URL the QR encodes 127.0.0.1 on PORT, the base URL printed first', async () => {
+    const env: NodeJS.ProcessEnv = { ...cliEnv(t), NODE_ENV: 'development', PORT: '4123' };
+    delete env.PUBLIC_BASE_URL;
+    const out = outDir();
+    const run = await runCli(
+      ['posters', '--operator', w.operatorId, '--kind', 'taxi', '--out', out, '--format', 'svg'],
+      env,
+      90_000,
+    );
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect(run.stdout.split('\n')[0]).toBe('QR base URL: http://127.0.0.1:4123');
+    const files = await readdir(out);
+    expect(files).toEqual([fileName(active[2]!, 'svg')]);
+    const url = decode(svgRaster(await readFile(path.join(out, files[0]!), 'utf8')));
+    // The same code as the API gives (its token), on the dev server's address instead of PUBLIC_BASE_URL.
+    const token = active[2]!.url.split('/C/')[1]!;
+    expect(url).toBe(`HTTP://127.0.0.1:4123/C/${token}`);
   });
 });
