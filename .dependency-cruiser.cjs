@@ -23,7 +23,7 @@ module.exports = {
       name: 'no-repository-outside-modules',
       severity: 'error',
       comment: 'Code outside server/src/modules (app, plugins, scripts) calls services, not repositories.',
-      from: { pathNot: '^server/src/modules/' },
+      from: { pathNot: '^server/src/(modules/|bulk[.]ts$)' },
       to: { path: '^server/src/modules/[^/]+/[^/]+[.]repository[.]ts$' },
     },
     {

@@ -1,4 +1,4 @@
-import { verifyAuditChain } from '@ridetrace/server/modules/audit/audit.service';
+import { verifyAuditChain } from '@ridetrace/server';
 import { withDatabase } from './db.js';
 
 /** `pnpm audit:verify`: recomputes the audit hash chain; exit 1 naming the first broken entry. */

@@ -1,6 +1,4 @@
-import { createContext, type AppContext } from '@ridetrace/server/context';
-import { Keyring, resolveMasterKeys } from '@ridetrace/server/crypto';
-import { DevSuperAppLogin } from '@ridetrace/server/adapters/super-app';
+import { DevSuperAppLogin, loadContext, resolveMasterKeys, type AppContext } from '@ridetrace/server';
 import { withConfiguredDatabase } from './db.js';
 
 /**
@@ -9,11 +7,10 @@ import { withConfiguredDatabase } from './db.js';
  */
 export async function withContext(fn: (ctx: AppContext) => Promise<void>): Promise<void> {
   await withConfiguredDatabase(async (config, database) => {
-    const masterKeys = resolveMasterKeys(config, (m) => console.error(m));
-    const ctx = createContext({
+    const ctx = await loadContext({
       config,
       db: database.db,
-      keyring: await Keyring.load(database.db, masterKeys),
+      masterKeys: resolveMasterKeys(config, (m) => console.error(m)),
       superApp: new DevSuperAppLogin(),
       now: () => new Date(),
     });

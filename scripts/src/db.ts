@@ -1,7 +1,11 @@
-import { loadConfig, type Config } from '@ridetrace/server/config';
-import type { Db } from '@ridetrace/server/db';
-import { migrateDatabase } from '@ridetrace/server/db/migrate';
-import { openDatabase, type OpenDatabase } from '@ridetrace/server/db/open';
+import {
+  type Config,
+  type Db,
+  loadConfig,
+  migrateDatabase,
+  openDatabase,
+  type OpenDatabase,
+} from '@ridetrace/server';
 
 /**
  * Runs `fn` on the configured database (migrated first, unless `migrate: false`) and closes it; prints the error

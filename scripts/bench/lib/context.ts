@@ -1,9 +1,13 @@
-import { DevSuperAppLogin } from '@ridetrace/server/adapters/super-app';
-import { loadConfig } from '@ridetrace/server/config';
-import { createContext, type AppContext } from '@ridetrace/server/context';
-import { Keyring, resolveMasterKeys } from '@ridetrace/server/crypto';
-import { createDb, type Db } from '@ridetrace/server/db';
-import { migrateToLatest } from '@ridetrace/server/db/migrate';
+import {
+  type AppContext,
+  createDb,
+  type Db,
+  DevSuperAppLogin,
+  loadConfig,
+  loadContext,
+  migrateToLatest,
+  resolveMasterKeys,
+} from '@ridetrace/server';
 
 export interface BenchContext {
   ctx: AppContext;
@@ -34,12 +38,10 @@ export async function benchContext(
     statementTimeoutMillis: 0,
   });
   if (opts.migrate) await migrateToLatest(db);
-  const masterKeys = resolveMasterKeys(config, (m) => console.error(m));
-  const keyring = await Keyring.load(db, masterKeys);
-  const ctx = createContext({
+  const ctx = await loadContext({
     config,
     db,
-    keyring,
+    masterKeys: resolveMasterKeys(config, (m) => console.error(m)),
     superApp: new DevSuperAppLogin(),
     now: () => new Date(),
   });

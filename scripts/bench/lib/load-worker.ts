@@ -1,7 +1,4 @@
-import { hmac, Keyring, open, resolveMasterKeys, seal } from '@ridetrace/server/crypto';
-import { loadConfig } from '@ridetrace/server/config';
-import { createDb } from '@ridetrace/server/db';
-import { newPassengerKey, sealIdentity } from '@ridetrace/server/modules/passengers/identity';
+import { bulk, createDb, hmac, Keyring, loadConfig, open, resolveMasterKeys, seal } from '@ridetrace/server';
 import { randomUUID } from 'node:crypto';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
@@ -177,8 +174,8 @@ async function loadPassengers(from: number, to: number): Promise<number> {
     for (let i = from; i < to; i++) {
       const id = passengerId(i);
       const who = loadedPerson(i);
-      const key = newPassengerKey(keyring, id);
-      const sealed = sealIdentity(keyring, key.dek, id, { name: who.name, phone: who.phone });
+      const key = bulk.newPassengerKey(keyring, id);
+      const sealed = bulk.sealIdentity(keyring, key.dek, id, { name: who.name, phone: who.phone });
       const openId = `dev-${who.login.slice(4)}`; // what DevSuperAppLogin returns for this login code
       w.row(14)
         .uuid(id)

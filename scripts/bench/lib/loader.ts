@@ -1,6 +1,4 @@
-import type { AppContext } from '@ridetrace/server/context';
-import { createOperator } from '@ridetrace/server/modules/admin/admin.service';
-import { ensureRidePartition, listRidePartitions } from '@ridetrace/server/modules/rides/rides.repository';
+import { type AppContext, bulk, createOperator } from '@ridetrace/server';
 import { sql } from 'kysely';
 import { randomBytes } from 'node:crypto';
 import { prng } from '../../src/demo-people.js';
@@ -94,11 +92,6 @@ export function loadFigures(rides: number, r: LoadResult, cpu: CpuShare): { time
 }
 
 const CROWDED_HOURS = Array.from({ length: 16 }, (_, i) => 7 + i);
-
-/** The server's ridePartitionName (server/src/db/partitions.ts), which no export of its package reaches yet. */
-function partitionName(day: string): string {
-  return `rides_${day.replaceAll('-', '')}`;
-}
 
 function utcDay(ms: number): string {
   return new Date(ms).toISOString().slice(0, 10);
@@ -206,10 +199,10 @@ export async function loadCity(ctx: AppContext, o: LoadOptions): Promise<LoadRes
   const today = Math.floor(Date.now() / DAY_MS) * DAY_MS;
   const days = Array.from({ length: o.days }, (_, i) => utcDay(today - (o.days - i) * DAY_MS));
   for (const day of days) await ctx.keyring.dayKey(ctx.db, day);
-  const existing = new Set(await listRidePartitions(ctx.db));
+  const existing = new Set(await bulk.listRidePartitions(ctx.db));
   const target = (day: string) =>
-    o.indexes === 'live' || existing.has(partitionName(day)) ? 'existing' : 'new';
-  for (const day of days) if (target(day) === 'existing') await ensureRidePartition(ctx.db, day);
+    o.indexes === 'live' || existing.has(bulk.ridePartitionName(day)) ? 'existing' : 'new';
+  for (const day of days) if (target(day) === 'existing') await bulk.ensureRidePartition(ctx.db, day);
 
   const idBytes = new SharedArrayBuffer(o.passengers * 16);
   const ids = new Uint8Array(idBytes);
@@ -242,7 +235,7 @@ export async function loadCity(ctx: AppContext, o: LoadOptions): Promise<LoadRes
       dayIndex: i,
       normalRides,
       target: target(day),
-      table: partitionName(day),
+      table: bulk.ridePartitionName(day),
       from: `${day} 00:00:00+00`,
       to: `${utcDay(Date.parse(`${day}T00:00:00Z`) + DAY_MS)} 00:00:00+00`,
     };

@@ -1,4 +1,4 @@
-import { startEmbeddedPostgres, type RunningPostgres } from '@ridetrace/server/db/embedded';
+import { type RunningPostgres, startEmbeddedPostgres } from '@ridetrace/server';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';

@@ -1,4 +1,4 @@
-import { freePort } from '@ridetrace/server/db/embedded';
+import { freePort } from '@ridetrace/server';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 

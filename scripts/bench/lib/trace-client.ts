@@ -1,5 +1,4 @@
-import { GcPauses } from '@ridetrace/server/modules/bench/gc-pauses';
-import { BENCH_TIMING_HEADER } from '@ridetrace/server/modules/bench/timing';
+import { BENCH_TIMING_HEADER, GcPauses } from '@ridetrace/server';
 import http from 'node:http';
 import { parentPort } from 'node:worker_threads';
 import { tsWorker } from './ts-worker.js';

@@ -1,8 +1,5 @@
 import { RideTraceClient } from '@ridetrace/sdk';
-import {
-  insertMarks,
-  insertNotifications,
-} from '@ridetrace/server/modules/notifications/notifications.repository';
+import { bulk } from '@ridetrace/server';
 import { randomUUID } from 'node:crypto';
 import type { FakeSms } from '../lib/fake-sms.js';
 import type { LoadResult } from '../lib/loader.js';
@@ -34,7 +31,7 @@ export async function notifyPhase(p: PhaseContext, city: LoadResult, sms: FakeSm
   await ctx.db.transaction().execute(async (tx) => {
     for (let i = 0; i < n; i += 2000) {
       const chunk = people.slice(i, i + 2000);
-      await insertMarks(
+      await bulk.insertMarks(
         tx,
         chunk.map((passenger_id) => ({
           case_id: c.id,
@@ -45,7 +42,7 @@ export async function notifyPhase(p: PhaseContext, city: LoadResult, sms: FakeSm
           observe_until: observeUntil,
         })),
       );
-      await insertNotifications(
+      await bulk.insertNotifications(
         tx,
         chunk.map((passenger_id) => ({
           id: randomUUID(),

@@ -1,4 +1,4 @@
-import { purgeRides } from '@ridetrace/server/modules/retention/retention.service';
+import { purgeRides } from '@ridetrace/server';
 import type { LoadResult } from '../lib/loader.js';
 import { fmtMs } from '../lib/report.js';
 import { autovacuumIdle, log, type PhaseContext } from './phase-context.js';

@@ -1,5 +1,5 @@
 import { RideTraceClient } from '@ridetrace/sdk';
-import { createClient } from '@ridetrace/server/modules/admin/admin.service';
+import { createClient } from '@ridetrace/server';
 import type { BenchContext } from '../lib/context.js';
 import type { ServerChild } from '../lib/server.js';
 import { pool, type Sizes } from './phase-context.js';

@@ -1,10 +1,4 @@
-import { migrateDatabase } from '@ridetrace/server/db/migrate';
-import {
-  createClient,
-  createOperator,
-  listClients,
-  listOperators,
-} from '@ridetrace/server/modules/admin/admin.service';
+import { createClient, createOperator, listClients, listOperators, migrateDatabase } from '@ridetrace/server';
 import { ROLES, type CreateClientBody } from '@ridetrace/shared';
 import { InvalidArgumentError, type Command } from 'commander';
 import { withDatabase } from '../db.js';

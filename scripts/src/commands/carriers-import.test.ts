@@ -1,7 +1,6 @@
 // The vitest ProvidedContext augmentation that test-app's inject() relies on (type only, erased at run time).
 import type {} from '../../../tests/support/global-setup.js';
-import type { AppContext } from '@ridetrace/server/context';
-import { bumpCodeGeneration } from '@ridetrace/server/modules/carriers/carriers.repository';
+import { issueCode, type AppContext } from '@ridetrace/server';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -112,7 +111,7 @@ describe('carriers import: valid files', () => {
     );
     await importCarriers(ctx, first);
     const before = new Map((await carriersOf(op)).map((r) => [r.plate, r]));
-    await bumpCodeGeneration(t.db, before.get('U1')!.id); // a reprinted poster: generation 2
+    await issueCode(ctx, { operatorId: null }, before.get('U1')!.id); // a reprinted poster: generation 2
     await t.db
       .updateTable('carriers')
       .set({ retired_at: new Date() })

@@ -1,8 +1,12 @@
-import type { AppContext } from '@ridetrace/server/context';
+import {
+  existingOperators,
+  importCarriers as importCarrierRecords,
+  type AppContext,
+  type CarrierRecord,
+} from '@ridetrace/server';
 import { CARRIER_KINDS, OperatorId, PLATE_PATTERN, type CarrierKind } from '@ridetrace/shared';
 import type { Command } from 'commander';
 import { CsvError, parse } from 'csv-parse/sync';
-import { sql } from 'kysely';
 import { readFile, writeFile } from 'node:fs/promises';
 import { withContext } from '../context.js';
 import { withProgress } from '../progress.js';
@@ -141,7 +145,7 @@ export async function importCarriers(
 
   Object.assign(
     report,
-    await upsertCarriers(ctx, rows, { batchSize: opts.batchSize ?? 1000, onProgress: opts.onProgress }),
+    await importCarrierRecords(ctx, rows, { batchSize: opts.batchSize ?? 1000, onProgress: opts.onProgress }),
   );
   report.written = true;
   if (rejected.length > 0) {
@@ -329,86 +333,14 @@ function csvField(v: string): string {
   return /[",\n]/.test(v) ? `"${v.replaceAll('"', '""')}"` : v;
 }
 
-// ---------------------------------------------------------------- database: the import's only queries
+// ---------------------------------------------------------------- database: through the carriers service
 
 /** Of `ids`, those naming an existing operator. */
 async function operatorsThatExist(ctx: AppContext, ids: string[]): Promise<Set<string>> {
-  const wellFormed = ids.filter((id) => OPERATOR.test(id));
-  if (wellFormed.length === 0) return new Set();
-  const rows = await ctx.db.selectFrom('operators').select('id').where('id', 'in', wellFormed).execute();
-  return new Set(rows.map((r) => r.id));
-}
-
-/** A validated row of the file: a carrier as the import sets it. */
-export interface CarrierRecord {
-  operatorId: string;
-  kind: CarrierKind;
-  plate: string;
-  route: string | null;
-  city: string;
-}
-
-/** What an upsert did; each record counts in exactly one of them. */
-export interface CarrierUpsertCounts {
-  created: number;
-  updated: number;
-  unchanged: number;
-}
-
-/**
- * The import's only write: all `records` in one transaction (all or nothing), upserted by operator and plate,
- * `batchSize` records per statement, `onProgress` after each. A new plate is created (code generation 1, active);
- * an existing carrier gets kind, route, city and updated_at and keeps its id, code generation and retirement;
- * one that already has the record's values is left as it is (`unchanged`, updated_at kept), so running it again
- * changes nothing. `records` must hold each (operator, plate) once, of existing operators.
- */
-export async function upsertCarriers(
-  ctx: AppContext,
-  records: readonly CarrierRecord[],
-  opts: { batchSize: number; onProgress?: ((done: number, total: number) => void) | undefined },
-): Promise<CarrierUpsertCounts> {
-  const counts = { created: 0, updated: 0, unchanged: 0 };
-  if (records.length === 0) return counts;
-  await ctx.db.transaction().execute(async (trx) => {
-    for (let i = 0; i < records.length; i += opts.batchSize) {
-      const batch = records.slice(i, i + opts.batchSize);
-      const changed = await trx
-        .insertInto('carriers')
-        .values(
-          batch.map((r) => ({
-            operator_id: r.operatorId,
-            kind: r.kind,
-            plate: r.plate,
-            route: r.route,
-            city: r.city,
-          })),
-        )
-        .onConflict((oc) =>
-          oc
-            .columns(['operator_id', 'plate'])
-            .doUpdateSet((eb) => ({
-              kind: eb.ref('excluded.kind'),
-              route: eb.ref('excluded.route'),
-              city: eb.ref('excluded.city'),
-              updated_at: sql`now()`,
-            }))
-            // A row repeated as it is leaves the carrier (and its updated_at) alone.
-            .where(
-              sql<boolean>`(carriers.kind, carriers.route, carriers.city)
-                is distinct from (excluded.kind, excluded.route, excluded.city)`,
-            ),
-        )
-        // xmax is 0 on a row version this statement inserted, and set on one it updated.
-        .returning(sql<boolean>`(xmax = 0)`.as('created'))
-        .execute();
-      const created = changed.filter((r) => r.created).length;
-      counts.created += created;
-      counts.updated += changed.length - created;
-      counts.unchanged += batch.length - changed.length;
-      opts.onProgress?.(Math.min(i + opts.batchSize, records.length), records.length);
-    }
-  });
-  return counts;
+  return existingOperators(
+    ctx.db,
+    ids.filter((id) => OPERATOR.test(id)),
+  );
 }
 
 // ---------------------------------------------------------------- command

@@ -1,9 +1,4 @@
-import { keyStatus, rewrapAll } from '@ridetrace/server/crypto';
-import {
-  cutoffDay,
-  purgeRides,
-  type PurgeReport,
-} from '@ridetrace/server/modules/retention/retention.service';
+import { cutoffDay, keyStatus, type PurgeReport, purgeRides, rewrapAll } from '@ridetrace/server';
 import { randomBytes } from 'node:crypto';
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';

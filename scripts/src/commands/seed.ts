@@ -1,9 +1,14 @@
-import type { AppContext } from '@ridetrace/server/context';
-import { createClient, createOperator } from '@ridetrace/server/modules/admin/admin.service';
-import { passengerLogin } from '@ridetrace/server/modules/auth/auth.service';
-import { bindStaff, createCarrier, listCarriers } from '@ridetrace/server/modules/carriers/carriers.service';
-import { confirm } from '@ridetrace/server/modules/registration/registration.service';
-import { recordRide } from '@ridetrace/server/modules/rides/rides.service';
+import {
+  type AppContext,
+  bindStaff,
+  confirm,
+  createCarrier,
+  createClient,
+  createOperator,
+  listCarriers,
+  passengerLogin,
+  recordRide,
+} from '@ridetrace/server';
 import type { CarrierKind } from '@ridetrace/shared';
 import { randomUUID } from 'node:crypto';
 import type { Command } from 'commander';

@@ -1,4 +1,4 @@
-import type { AppContext } from '@ridetrace/server/context';
+import type { AppContext } from '@ridetrace/server';
 import { CARRIER_KINDS, type CarrierKind } from '@ridetrace/shared';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { mkdir, writeFile } from 'node:fs/promises';

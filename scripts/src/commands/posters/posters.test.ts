@@ -2,7 +2,7 @@
 import type {} from '../../../../tests/support/global-setup.js';
 import { createCanvas } from '@napi-rs/canvas';
 import { Resvg } from '@resvg/resvg-js';
-import type { AppContext } from '@ridetrace/server/context';
+import type { AppContext } from '@ridetrace/server';
 import jsQR from 'jsqr';
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';

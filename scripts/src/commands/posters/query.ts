@@ -1,9 +1,4 @@
-import type { AppContext } from '@ridetrace/server/context';
-import { signCodeToken } from '@ridetrace/server/crypto';
-import type { CarrierRow } from '@ridetrace/server/db/tables';
-import { findOperator } from '@ridetrace/server/modules/admin/admin.repository';
-import { listCarriers } from '@ridetrace/server/modules/carriers/carriers.repository';
-import { codeQrContent } from '@ridetrace/server/modules/carriers/carriers.service';
+import { activeCarriersWithCodes, operatorExists, type AppContext } from '@ridetrace/server';
 import type { Carrier, CarrierKind } from '@ridetrace/shared';
 
 /** Which carriers get a poster: the active ones of an operator, optionally of one route and one kind. */
@@ -25,18 +20,20 @@ export type PosterCarrier = Pick<
 /** Nothing to print: unknown operator, or no active carrier matches. */
 export class PosterError extends Error {}
 
-const PAGE_SIZE = 1000;
-
 /**
- * The carriers that `filter` selects, in id order, with their current codes. All the database reads of the
- * posters command are here. Throws PosterError when the operator does not exist or no carrier matches.
+ * The carriers that `filter` selects, in id order, with their current codes (through the carriers service).
+ * Throws PosterError when the operator does not exist or no carrier matches.
  */
 export async function findPosterCarriers(ctx: AppContext, filter: PosterFilter): Promise<PosterCarrier[]> {
-  if (!(await findOperator(ctx.db, filter.operator))) {
+  if (!(await operatorExists(ctx.db, filter.operator))) {
     throw new PosterError(`operator '${filter.operator}' does not exist`);
   }
-  const rows = await activeCarriers(ctx, filter);
-  if (rows.length === 0) {
+  const found = await activeCarriersWithCodes(ctx, {
+    operatorId: filter.operator,
+    route: filter.route,
+    kind: filter.kind,
+  });
+  if (found.length === 0) {
     const filters = [
       filter.route !== undefined ? `route '${filter.route}'` : '',
       filter.kind !== undefined ? `kind ${filter.kind}` : '',
@@ -45,34 +42,14 @@ export async function findPosterCarriers(ctx: AppContext, filter: PosterFilter):
       `operator '${filter.operator}' has no active carriers${filters.length ? ` with ${filters.join(' and ')}` : ''}: no posters written`,
     );
   }
-  return rows.map((row) => ({
-    id: row.id,
-    operatorId: row.operator_id,
-    kind: row.kind,
-    plate: row.plate,
-    route: row.route,
-    city: row.city,
-    codeGeneration: row.code_generation,
-    url: codeQrContent(
-      ctx,
-      signCodeToken(ctx.keyring, { carrierId: row.id, generation: row.code_generation }),
-    ),
+  return found.map(({ carrier: c, code }) => ({
+    id: c.id,
+    operatorId: c.operatorId,
+    kind: c.kind,
+    plate: c.plate,
+    route: c.route,
+    city: c.city,
+    codeGeneration: c.codeGeneration,
+    url: code.url,
   }));
-}
-
-async function activeCarriers(ctx: AppContext, filter: PosterFilter): Promise<CarrierRow[]> {
-  const rows: CarrierRow[] = [];
-  for (let afterId: number | undefined; ;) {
-    const page = await listCarriers(ctx.db, {
-      operatorId: filter.operator,
-      route: filter.route,
-      kind: filter.kind,
-      status: 'active',
-      afterId,
-      limit: PAGE_SIZE,
-    });
-    rows.push(...page);
-    if (page.length < PAGE_SIZE) return rows;
-    afterId = page[page.length - 1]!.id;
-  }
 }

@@ -1,0 +1,60 @@
+/**
+ * What scripts and tests may use of the server: building the app and its context, the database and keys, the
+ * outside-service adapters, and the services the CLI calls. Everything else is the server's own.
+ */
+export { buildApp, type App, type AppDeps } from './app.js';
+export { ConfigError, loadConfig, type Config } from './config.js';
+export { createContext, loadContext, type AppContext } from './context.js';
+export * as bulk from './bulk.js';
+
+export { createDb, poolOf, type Db } from './db/index.js';
+export { freePort, startEmbeddedPostgres, withDatabase, type RunningPostgres } from './db/embedded-postgres.js';
+export { isDatabaseUnavailable, isQueryTimeout } from './db/errors.js';
+export { migrateDatabase, migrateToLatest } from './db/migrate.js';
+export { openDatabase, type OpenDatabase } from './db/open.js';
+
+export { hmac, open, seal } from './crypto/aead.js';
+export { signCodeToken } from './crypto/code-token.js';
+export { Keyring } from './crypto/keyring.js';
+export { resolveMasterKeys, type MasterKeys } from './crypto/master-keys.js';
+export { keyStatus, rewrapAll } from './crypto/rotation.js';
+
+export {
+  DeliveryError,
+  HttpMessageSender,
+  HttpSmsSender,
+  localTime,
+  type ExposureMessage,
+  type MessageSender,
+  type SmsSender,
+} from './adapters/notify.js';
+export { DevSuperAppLogin, HttpSuperAppLogin, type SuperAppLogin } from './adapters/super-app.js';
+
+export {
+  createClient,
+  createOperator,
+  existingOperators,
+  listClients,
+  listOperators,
+  operatorExists,
+} from './modules/admin/admin.service.js';
+export { appendAudit, verifyAuditChain } from './modules/audit/audit.service.js';
+export { passengerLogin } from './modules/auth/auth.service.js';
+export { BENCH_TIMING_HEADER } from './modules/bench/timing.js';
+export { GcPauses } from './modules/bench/gc-pauses.js';
+export {
+  activeCarriersWithCodes,
+  bindStaff,
+  createCarrier,
+  importCarriers,
+  issueCode,
+  listCarriers,
+  type CarrierImportCounts,
+  type CarrierRecord,
+  type CarrierWithCode,
+} from './modules/carriers/carriers.service.js';
+export { caseFactsOf } from './modules/cases/cases.service.js';
+export { kickNotifier } from './modules/notifications/notifications.service.js';
+export { confirm, scan } from './modules/registration/registration.service.js';
+export { cutoffDay, purgeRides, type PurgeReport } from './modules/retention/retention.service.js';
+export { recordRide, rideBatcherOf } from './modules/rides/rides.service.js';
