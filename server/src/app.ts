@@ -98,12 +98,19 @@ function validatorCompilers() {
     if (httpPart !== 'body') return other.compile(schema);
     const validate = body.compile(schema);
     if (!(OPTIONAL_BODY in schema)) return validate;
-    return Object.assign((data: unknown) => data === undefined || validate(data), {
-      get errors() {
-        return validate.errors;
-      },
-    });
+    return withErrors(
+      (data: unknown) => data === undefined || validate(data),
+      () => validate.errors,
+    );
   };
+}
+
+/** A validator with Ajv's `errors` property, read when Fastify asks (a getter: Object.assign would copy its value). */
+function withErrors(
+  validate: (data: unknown) => boolean,
+  errors: () => ValidateFunction['errors'],
+): (data: unknown) => boolean {
+  return Object.defineProperty(validate, 'errors', { get: errors });
 }
 
 const CANONICAL_ID = /^[1-9][0-9]*$/;
@@ -112,15 +119,12 @@ const CANONICAL_ID = /^[1-9][0-9]*$/;
  * Integer path parameters must be written as plain decimals: Ajv's coercion would also read `0x2`, `02`, `+2`,
  * `2.0`, `1e0` or ` 2` as 2, so one resource would answer to many paths.
  */
-function canonicalIds(
-  schema: object,
-  validate: ValidateFunction,
-): ValidateFunction | ((data: unknown) => boolean) {
+function canonicalIds(schema: object, validate: ValidateFunction): (data: unknown) => boolean {
   const props = (schema as { properties?: Record<string, { type?: string }> }).properties ?? {};
   const ints = Object.keys(props).filter((k) => props[k]?.type === 'integer');
   if (ints.length === 0) return validate;
   let errors: ValidateFunction['errors'] = null;
-  return Object.assign(
+  return withErrors(
     (data: unknown) => {
       const params = data as Record<string, unknown>;
       const bad = ints.find((k) => typeof params[k] === 'string' && !CANONICAL_ID.test(params[k]));
@@ -140,11 +144,7 @@ function canonicalIds(
       ];
       return false;
     },
-    {
-      get errors() {
-        return errors;
-      },
-    },
+    () => errors,
   );
 }
 
