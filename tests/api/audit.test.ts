@@ -4,18 +4,11 @@ import { appendAudit, verifyAuditChain } from '@ridetrace/server/modules/audit/a
 import type { ClientWithSecret } from '@ridetrace/shared';
 import { sql, type RawBuilder } from 'kysely';
 import { createHash, randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { beforeAll, describe, expect, inject, it } from 'vitest';
+import { useWorld } from '../support/fixtures.js';
 import { expectError } from '../support/flows.js';
 import { runPnpm, type Run } from '../support/run-cli.js';
-import {
-  clientToken,
-  confirmedPassenger,
-  createCarrier,
-  createTestApp,
-  seedWorld,
-  type TestApp,
-  type World,
-} from '../support/test-app.js';
+import { clientToken, confirmedPassenger, createCarrier } from '../support/test-app.js';
 
 const MIN = 60_000;
 const GENESIS = '0'.repeat(64);
@@ -55,22 +48,16 @@ function runAuditVerify(databaseUrl: string): Promise<Run> {
   return runPnpm(['audit:verify'], { ...process.env, DATABASE_URL: databaseUrl });
 }
 
-let t: TestApp;
-let w: World;
+const { t, w } = useWorld();
 let reader: ClientWithSecret;
 let readerToken: string;
 let databaseUrl: string;
 
 beforeAll(async () => {
-  t = await createTestApp();
-  w = await seedWorld(t);
   reader = await createClient(t.db, { name: 'r', role: 'official', scopes: ['trace:read'] });
   readerToken = await clientToken(t, reader);
   const name = await sql<{ name: string }>`select current_database() as name`.execute(t.db);
   databaseUrl = withDatabase(inject('pgAdminUrl'), name.rows[0]!.name);
-});
-afterAll(async () => {
-  await t?.close();
 });
 
 async function allEntries(): Promise<Entry[]> {

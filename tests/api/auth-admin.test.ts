@@ -2,17 +2,15 @@ import { buildApp } from '@ridetrace/server/app';
 import { ConfigError, loadConfig } from '@ridetrace/server/config';
 import type { ClientWithSecret } from '@ridetrace/shared';
 import { DevSuperAppLogin } from '@ridetrace/server/adapters/super-app';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useTestApp, useWorld } from '../support/fixtures.js';
 import { expectError } from '../support/flows.js';
 import {
   clientToken,
-  createTestApp,
   createTestDatabase,
   passengerToken,
-  seedWorld,
   TEST_MASTER_KEY,
   type TestApp,
-  type World,
 } from '../support/test-app.js';
 
 function jwtPayload(token: string): Record<string, unknown> {
@@ -20,13 +18,7 @@ function jwtPayload(token: string): Record<string, unknown> {
   return JSON.parse(Buffer.from(payload!, 'base64url').toString('utf8')) as Record<string, unknown>;
 }
 
-let t: TestApp;
-let w: World;
-beforeAll(async () => {
-  t = await createTestApp();
-  w = await seedWorld(t);
-});
-afterAll(() => t?.close());
+const { t, w } = useWorld();
 
 const login = (app: TestApp, body: unknown) =>
   app
@@ -110,11 +102,7 @@ describe('POST /v1/auth/passenger', () => {
 });
 
 describe('POST /v1/auth/passenger with the super-app unreachable', () => {
-  let down: TestApp;
-  beforeAll(async () => {
-    down = await createTestApp({ SUPERAPP_BASE_URL: 'http://127.0.0.1:9' });
-  });
-  afterAll(() => down?.close());
+  const down = useTestApp({ SUPERAPP_BASE_URL: 'http://127.0.0.1:9' });
 
   it('answers 502 upstream_unavailable', async () => {
     expectError(await login(down, { loginCode: 'ok:alice' }), 502, 'upstream_unavailable');
@@ -122,11 +110,7 @@ describe('POST /v1/auth/passenger with the super-app unreachable', () => {
 });
 
 describe('dev login provider', () => {
-  let dev: TestApp;
-  beforeAll(async () => {
-    dev = await createTestApp({ SUPERAPP_BASE_URL: '' });
-  });
-  afterAll(() => dev?.close());
+  const dev = useTestApp({ SUPERAPP_BASE_URL: '' });
 
   it('is used without SUPERAPP_BASE_URL outside production: dev:<name> logs in', async () => {
     const res = await login(dev, { loginCode: 'dev:bob' });

@@ -5,30 +5,19 @@ import { randomUUID } from 'node:crypto';
 import { PNG } from 'pngjs';
 import QRCode from 'qrcode';
 import type { Response } from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { useWorld } from '../support/fixtures.js';
 import { expectError } from '../support/flows.js';
-import {
-  clientToken,
-  confirmedPassenger,
-  createTestApp,
-  passengerToken,
-  seedWorld,
-  type TestApp,
-  type World,
-} from '../support/test-app.js';
+import { clientToken, confirmedPassenger, passengerToken } from '../support/test-app.js';
 
-let t: TestApp;
-let w: World;
+// This file scans many codes with one passenger; the per-passenger limit (30/min) is not under test here.
+const { t, w } = useWorld({ RATE_LIMIT_PER_PASSENGER_PER_MINUTE: '1000' });
 /** A confirmed passenger: scans register at once (201). */
 let rider: string;
 
 beforeAll(async () => {
-  // This file scans many codes with one passenger; the per-passenger limit (30/min) is not under test here.
-  t = await createTestApp({ RATE_LIMIT_PER_PASSENGER_PER_MINUTE: '1000' });
-  w = await seedWorld(t);
   rider = await confirmedPassenger(t, 'carrier-rider');
 });
-afterAll(() => t?.close());
 
 // ---------------------------------------------------------------- helpers
 
@@ -374,8 +363,7 @@ describe('carriers: listing', () => {
     }
   });
 
-  // The cursor is the last id of a page; a cursor beyond the id range (integer column) must be refused
-  // like any other bad cursor, not reach the database.
+  // A cursor beyond the integer id range is a bad cursor like any other, refused before the database.
   it('a cursor beyond the id range → 400 validation_failed', async () => {
     for (const cursor of ['2147483648', '99999999999', '1e20']) {
       const res = await list({ cursor });

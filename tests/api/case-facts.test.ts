@@ -4,24 +4,18 @@
  * that changes, the status, is always read.
  */
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { beforeAll, expect, it } from 'vitest';
+import { useSharedDatabase } from '../support/fixtures.js';
 import { expectError, notifyCase, seedCaseWithContact } from '../support/flows.js';
-import {
-  createSharedDatabase,
-  seedWorld,
-  type SharedDatabase,
-  type TestApp,
-  type World,
-} from '../support/test-app.js';
+import { seedWorld, type TestApp, type World } from '../support/test-app.js';
 
-let shared: SharedDatabase;
+const shared = useSharedDatabase();
 let a: TestApp;
 let b: TestApp;
 let w: World;
 let caseId: string;
 
 beforeAll(async () => {
-  shared = await createSharedDatabase();
   a = await shared.server();
   b = await shared.server();
   w = await seedWorld(a);
@@ -32,7 +26,6 @@ beforeAll(async () => {
     reason: 'case facts test',
   }));
 });
-afterAll(() => shared?.close());
 
 const exposures = (t: TestApp, id: string) =>
   t.http().get(`/v1/cases/${id}/exposures`).set('authorization', w.tokens.official);

@@ -4,23 +4,17 @@ import type { ClientWithSecret } from '@ridetrace/shared';
 import { sql } from 'kysely';
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { useWorld } from '../support/fixtures.js';
 import { seedDemo } from '../../scripts/src/commands/seed.js';
 import { seedCaseWithContact } from '../support/flows.js';
 import { runCli, type Run } from '../support/run-cli.js';
-import {
-  cliEnv,
-  clientToken,
-  createTestApp,
-  seedWorld,
-  type TestApp,
-  type World,
-} from '../support/test-app.js';
+import { cliEnv, clientToken } from '../support/test-app.js';
 
 const DAY = 86_400_000;
 
-let t: TestApp;
-let w: World;
+// Not a load test: no load shedding while parallel test files and CLI child processes share the CPU.
+const { t, w } = useWorld({ NOTIFY_WORKER: 'off', SHED_MAX_EVENT_LOOP_DELAY_MS: '0' });
 let api: string;
 let reader: ClientWithSecret;
 let caseId: string;
@@ -44,9 +38,6 @@ async function auditCount(actor: string, action: string): Promise<number> {
 const stripBom = (s: string) => s.replace(/^\uFEFF/, '');
 
 beforeAll(async () => {
-  // Not a load test: no load shedding while parallel test files and CLI child processes share the CPU.
-  t = await createTestApp({ NOTIFY_WORKER: 'off', SHED_MAX_EVENT_LOOP_DELAY_MS: '0' });
-  w = await seedWorld(t);
   await t.app.listen({ port: 0, host: '127.0.0.1' });
   api = `http://127.0.0.1:${(t.app.server.address() as AddressInfo).port}`;
   reader = await createClient(t.db, { name: 'reader', role: 'official', scopes: ['trace:read'] });
@@ -57,9 +48,6 @@ beforeAll(async () => {
     caseNumber: 'CLI-1',
     reason: 'cli export test',
   }));
-});
-afterAll(async () => {
-  await t?.close();
 });
 
 describe('export case (CLI over HTTP)', () => {

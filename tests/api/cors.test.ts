@@ -1,11 +1,7 @@
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { createTestApp, type TestApp } from '../support/test-app.js';
+import { expect, it } from 'vitest';
+import { useTestApp } from '../support/fixtures.js';
 
-let t: TestApp;
-beforeAll(async () => {
-  t = await createTestApp({ CORS_ORIGINS: 'http://127.0.0.1:10086' });
-});
-afterAll(() => t?.close());
+const t = useTestApp({ CORS_ORIGINS: 'http://127.0.0.1:10086' });
 
 it('lets the configured h5 origin call the API (preflight and response headers)', async () => {
   const pre = await t

@@ -1,15 +1,11 @@
 import { ERRORS, ERROR_CODES } from '@ridetrace/shared';
 import { readFileSync } from 'node:fs';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { createTestApp, type TestApp } from '../support/test-app.js';
+import { expect, it } from 'vitest';
+import { useTestApp } from '../support/fixtures.js';
 
 const guide = readFileSync(new URL('../../docs/integrators.md', import.meta.url), 'utf8');
 
-let t: TestApp;
-beforeAll(async () => {
-  t = await createTestApp();
-});
-afterAll(() => t?.close());
+const t = useTestApp();
 
 it('the integrator guide lists every error code with its HTTP status', () => {
   const missing = ERROR_CODES.filter(

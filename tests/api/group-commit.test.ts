@@ -2,29 +2,19 @@ import { RideBatcher } from '@ridetrace/server/modules/rides/ride-batcher';
 import type { NewRide } from '@ridetrace/server/modules/rides/rides.repository';
 import { sql } from 'kysely';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import {
-  confirmedPassenger,
-  createCarrier,
-  createTestApp,
-  seedWorld,
-  type TestApp,
-  type World,
-} from '../support/test-app.js';
+import { beforeAll, expect, it } from 'vitest';
+import { useWorld } from '../support/fixtures.js';
+import { confirmedPassenger, createCarrier } from '../support/test-app.js';
 import { passengerIdOf } from '../support/flows.js';
 import { functionStatement, genericPlan, parentOf } from '../support/plans.js';
 
-let t: TestApp;
-let w: World;
+// One batch in flight at a time, so concurrent scans must share INSERTs.
+const { t, w } = useWorld({ RIDES_BATCH_IN_FLIGHT: '1', RATE_LIMIT_PER_PASSENGER_PER_MINUTE: '1000' });
 /** A live passenger for the rides written through the batcher directly. */
 let riderId: string;
 beforeAll(async () => {
-  // One batch in flight at a time, so concurrent scans must share INSERTs.
-  t = await createTestApp({ RIDES_BATCH_IN_FLIGHT: '1', RATE_LIMIT_PER_PASSENGER_PER_MINUTE: '1000' });
-  w = await seedWorld(t);
   riderId = await passengerIdOf(t, await confirmedPassenger(t, 'gc-rider'));
 });
-afterAll(() => t?.close());
 
 /** A ride row as the scan route builds it, for the batcher directly (random keys, the live test passenger). */
 function newRide(carrierId: number, over: Partial<NewRide> = {}): NewRide {
@@ -202,8 +192,7 @@ it('the ride insert has a fixed generic plan that probes each ride’s passenger
     expect(scans).toHaveLength(1);
     // A per-ride subplan, never a join of the passengers table against the batch.
     expect(parentOf(lines, scans[0]!)).toMatch(/^SubPlan/);
-    // The carrier-switch lookup probes each neighbour key in the rides' (passenger_key, boarded_at) index; it
-    // never reads every ride of the time window.
+    // The carrier-switch lookup probes the (passenger_key, boarded_at) index; it never reads the whole window.
     const rideScans = lines.filter((l) => / on rides_\d{8} /.test(l));
     expect(rideScans.length).toBeGreaterThan(0);
     for (const l of rideScans)

@@ -1,18 +1,11 @@
 import { keyStatus, rewrapAll } from '@ridetrace/server/crypto';
 import { maskName, maskPhone } from '@ridetrace/shared';
 import { randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { useSharedDatabase } from '../support/fixtures.js';
 import { scanRide, seedCaseWithContact } from '../support/flows.js';
 import { runCli } from '../support/run-cli.js';
-import {
-  cliEnv,
-  confirmedPassenger,
-  createSharedDatabase,
-  seedWorld,
-  type SharedDatabase,
-  type TestApp,
-  type World,
-} from '../support/test-app.js';
+import { cliEnv, confirmedPassenger, seedWorld, type TestApp, type World } from '../support/test-app.js';
 
 const KEY1 = randomBytes(32).toString('base64');
 const KEY2 = randomBytes(32).toString('base64');
@@ -20,7 +13,7 @@ const K1 = `k1:${KEY1}`;
 const K1K2 = `k1:${KEY1},k2:${KEY2}`;
 const K2 = `k2:${KEY2}`;
 
-let shared: SharedDatabase;
+const shared = useSharedDatabase();
 
 /** A server on the shared database with the given RIDETRACE_MASTER_KEYS. */
 const appWith = (masterKeys: string): Promise<TestApp> =>
@@ -35,7 +28,6 @@ let caseId: string;
 let aliceRideId: string;
 
 beforeAll(async () => {
-  shared = await createSharedDatabase();
   a = await appWith(K1);
   w = await seedWorld(a);
   const seeded = await seedCaseWithContact(a, w, {
@@ -46,8 +38,6 @@ beforeAll(async () => {
   });
   ({ code, caseId, subjectAuth: aliceAuth, contactAuth: bobAuth, subjectRideId: aliceRideId } = seeded);
 });
-
-afterAll(() => shared?.close());
 
 /** Everything written under k1 is readable through `t`. */
 async function expectEverythingReadable(t: TestApp, exposed = 1) {

@@ -1,28 +1,19 @@
 import { isValidIdNumber } from '@ridetrace/shared';
 import { sql } from 'kysely';
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { useWorld } from '../support/fixtures.js';
 import { expectError, withCheckChar } from '../support/flows.js';
-import {
-  confirmedPassenger,
-  createCarrier,
-  createTestApp,
-  seedWorld,
-  type TestApp,
-  type World,
-} from '../support/test-app.js';
+import { confirmedPassenger, createCarrier } from '../support/test-app.js';
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;
 
-let t: TestApp;
-let w: World;
+const { t, w } = useWorld();
 let carrierId: number;
 let unboundCarrierId: number;
 
 beforeAll(async () => {
-  t = await createTestApp();
-  w = await seedWorld(t);
   carrierId = (await createCarrier(t, w.tokens.operator)).carrier.id;
   unboundCarrierId = (
     await createCarrier(t, w.tokens.operator, { kind: 'taxi', plate: '粤B00001', city: '深圳' })
@@ -35,7 +26,6 @@ beforeAll(async () => {
   expect(bound.status).toBe(200);
   expect(bound.body.staff).toContain(w.staff.clientId);
 });
-afterAll(() => t?.close());
 
 const register = (body: Record<string, unknown>, token = w.tokens.staff, id = carrierId) =>
   t.http().post(`/v1/carriers/${id}/manual-rides`).set('authorization', token).send(body);

@@ -17,15 +17,8 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFakeGateway, type FakeGateway } from '../support/fake-notify.js';
-import {
-  confirmedPassenger,
-  createCarrier,
-  createTestApp,
-  createTestDatabase,
-  seedWorld,
-  type TestApp,
-} from '../support/test-app.js';
+import { useNotifyWorld } from '../support/fixtures.js';
+import { confirmedPassenger, createCarrier, createTestDatabase } from '../support/test-app.js';
 
 const MSG: ExposureMessage = {
   plate: '粤B12345',
@@ -368,28 +361,9 @@ describe('claimDue', () => {
 });
 
 describe('the worker reads a batch at once', () => {
-  let t: TestApp;
-  let msg: FakeGateway;
-  let sms: FakeGateway;
-
-  beforeAll(async () => {
-    msg = await startFakeGateway('message');
-    sms = await startFakeGateway('sms');
-    t = await createTestApp({
-      MESSAGE_BASE_URL: msg.baseUrl,
-      SMS_BASE_URL: sms.baseUrl,
-      SMS_API_KEY: 'k',
-      NOTIFY_BACKOFF_BASE_MS: '20',
-    });
-  });
-  afterAll(async () => {
-    await t?.close();
-    await msg?.close();
-    await sms?.close();
-  });
+  const { t, w, msg, sms } = useNotifyWorld({ SMS_API_KEY: 'k', NOTIFY_BACKOFF_BASE_MS: '20' });
 
   it('one person in two cases on both channels, an unknown person, a missing mark', async () => {
-    const w = await seedWorld(t);
     const { carrier } = await createCarrier(t, w.tokens.operator);
     const auth = await confirmedPassenger(t, 'batch-user', { name: '张三丰', phone: '13912345678' });
     const me = await t.http().get('/v1/passengers/me').set('authorization', auth).expect(200);

@@ -1,10 +1,9 @@
 import { createClient } from '@ridetrace/server/modules/admin/admin.service';
 import { sql } from 'kysely';
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { FakeGateway } from '../support/fake-notify.js';
+import { describe, expect, it } from 'vitest';
+import { useNotifyWorld } from '../support/fixtures.js';
 import {
-  createNotifyTestApp,
   createStaffedCarrier,
   expectError,
   notifyCase,
@@ -166,16 +165,7 @@ function caseSecrets(s: Scenario): string[] {
 }
 
 describe('notify with working gateways', () => {
-  let t: TestApp;
-  let w: World;
-  let msg: FakeGateway;
-  let sms: FakeGateway;
-  beforeAll(async () => {
-    ({ t, w, msg, sms } = await createNotifyTestApp({ SMS_API_KEY, NOTIFY_BACKOFF_BASE_MS: '20' }));
-  });
-  afterAll(async () => {
-    await t?.close();
-  });
+  const { t, w, msg, sms } = useNotifyWorld({ SMS_API_KEY, NOTIFY_BACKOFF_BASE_MS: '20' });
 
   it('queues exactly one notification per exposed person; a repeat call queues none', async () => {
     const s = await scenario(t, w, { apps: [15, 45], riders: [18] });
@@ -251,8 +241,7 @@ describe('notify with working gateways', () => {
   });
 
   it('a person who has the app but rode only as a manual rider is reached by super-app message', async () => {
-    // docs/api.md: registrations with the same phone are one person; a super-app message "when the person
-    // has the app (else SMS)".
+    // docs/api.md: registrations with one phone are one person, sent a super-app message when they have the app.
     const k = ++counter;
     const { caseId, appAuth } = await seedPersonRegisteredTwice(t, w, {
       carrier: { kind: 'bus', plate: `粤B${String(k).padStart(5, '0')}`, city: '深圳' },
@@ -434,20 +423,8 @@ describe('notify with working gateways', () => {
 });
 
 describe('notify retries', () => {
-  let t: TestApp;
-  let w: World;
-  let msg: FakeGateway;
-  let sms: FakeGateway;
-  beforeAll(async () => {
-    // Long enough backoff to observe the failing state between attempts.
-    ({ t, w, msg, sms } = await createNotifyTestApp(
-      { SMS_API_KEY, NOTIFY_BACKOFF_BASE_MS: '300' },
-      { failFirst: 2 },
-    ));
-  });
-  afterAll(async () => {
-    await t?.close();
-  });
+  // Long enough backoff to observe the failing state between attempts.
+  const { t, w, msg, sms } = useNotifyWorld({ SMS_API_KEY, NOTIFY_BACKOFF_BASE_MS: '300' }, { failFirst: 2 });
 
   it('retries a failing message gateway and ends sent after 3 attempts', async () => {
     const s = await scenario(t, w, { apps: [15] });
@@ -491,19 +468,10 @@ describe('notify retries', () => {
 });
 
 describe('notify final failure and fallback (NOTIFY_MAX_ATTEMPTS 2)', () => {
-  let t: TestApp;
-  let w: World;
-  let msg: FakeGateway;
-  let sms: FakeGateway;
-  beforeAll(async () => {
-    ({ t, w, msg, sms } = await createNotifyTestApp({
-      SMS_API_KEY,
-      NOTIFY_MAX_ATTEMPTS: '2',
-      NOTIFY_BACKOFF_BASE_MS: '20',
-    }));
-  });
-  afterAll(async () => {
-    await t?.close();
+  const { t, w, msg, sms } = useNotifyWorld({
+    SMS_API_KEY,
+    NOTIFY_MAX_ATTEMPTS: '2',
+    NOTIFY_BACKOFF_BASE_MS: '20',
   });
 
   const settled = (v: CaseNotifications) =>

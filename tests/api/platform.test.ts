@@ -2,22 +2,12 @@ import { buildApp } from '@ridetrace/server/app';
 import { createDb } from '@ridetrace/server/db';
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { useTestApp, useWorld } from '../support/fixtures.js';
 import { expectError } from '../support/flows.js';
-import {
-  confirmedPassenger,
-  createCarrier,
-  createTestApp,
-  createTestDatabase,
-  seedWorld,
-  type TestApp,
-} from '../support/test-app.js';
+import { confirmedPassenger, createCarrier, createTestDatabase } from '../support/test-app.js';
 
-let t: TestApp;
-beforeAll(async () => {
-  t = await createTestApp();
-});
-afterAll(() => t?.close());
+const t = useTestApp();
 
 describe('health and readiness', () => {
   it('GET /health → 200 {status: ok}', async () => {
@@ -183,11 +173,7 @@ describe('GET /v1/consent', () => {
 });
 
 describe('rate limit per IP', () => {
-  let limited: TestApp;
-  beforeAll(async () => {
-    limited = await createTestApp({ RATE_LIMIT_PER_IP_PER_MINUTE: '5' });
-  });
-  afterAll(() => limited?.close());
+  const limited = useTestApp({ RATE_LIMIT_PER_IP_PER_MINUTE: '5' });
 
   it('the 6th request in a minute → 429 rate_limited with retry-after', async () => {
     for (let i = 0; i < 5; i++) await limited.http().get('/v1/consent').expect(200);
@@ -206,14 +192,11 @@ describe('rate limit per IP', () => {
 });
 
 describe('rate limit per passenger on scans', () => {
-  let limited: TestApp;
+  const { t: limited, w } = useWorld({ RATE_LIMIT_PER_PASSENGER_PER_MINUTE: '3' });
   let code: { url: string; token: string };
   beforeAll(async () => {
-    limited = await createTestApp({ RATE_LIMIT_PER_PASSENGER_PER_MINUTE: '3' });
-    const w = await seedWorld(limited);
     ({ code } = await createCarrier(limited, w.tokens.operator));
   });
-  afterAll(() => limited?.close());
 
   const scan = (auth: string) =>
     limited

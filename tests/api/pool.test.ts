@@ -1,19 +1,15 @@
 /**
- * The server keeps its database connections: a Postgres backend's first trace pays for its catalog caches and the
- * trace statements' plans (≈ 40 ms against ≈ 4.5 ms warm on a 30-day city), and officials trace now and then, so
- * a connection closed after an idle spell would make most of their traces cold.
+ * The server keeps its database connections: a new backend's first trace pays for its catalog caches and the
+ * trace statements' plans, and officials trace now and then, so connections closed when idle would make most
+ * traces cold.
  */
 import { loadConfig } from '@ridetrace/server/config';
 import { createDb, poolOf } from '@ridetrace/server/db';
 import { sql } from 'kysely';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { createTestDatabase, type TestDatabase } from '../support/test-app.js';
+import { expect, it } from 'vitest';
+import { useTestDatabase } from '../support/fixtures.js';
 
-let database: TestDatabase;
-beforeAll(async () => {
-  database = await createTestDatabase();
-});
-afterAll(() => database?.drop());
+const database = useTestDatabase();
 
 it('the server keeps as many connections as its pool holds, unless DB_POOL_MIN says fewer', () => {
   const env = { NODE_ENV: 'test', LOG_LEVEL: 'silent' };

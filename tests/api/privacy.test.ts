@@ -4,18 +4,11 @@ import { sql } from 'kysely';
 import { randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { Writable } from 'node:stream';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { useWorld } from '../support/fixtures.js';
 import { loggerOptions, REDACT_PATHS } from '../../server/src/logging.js';
 import { createStaffedCarrier, withCheckChar } from '../support/flows.js';
-import {
-  confirmedPassenger,
-  createCarrier,
-  createTestApp,
-  passengerToken,
-  seedWorld,
-  type TestApp,
-  type World,
-} from '../support/test-app.js';
+import { confirmedPassenger, createCarrier, createTestApp, passengerToken } from '../support/test-app.js';
 
 const hex = (s: string) => Buffer.from(s, 'utf8').toString('hex');
 
@@ -72,12 +65,9 @@ function secrets(): string[] {
 }
 
 describe('no plaintext PII at rest', () => {
-  let t: TestApp;
-  let w: World;
+  const { t, w } = useWorld();
 
   beforeAll(async () => {
-    t = await createTestApp();
-    w = await seedWorld(t);
     for (const p of [ouyang, sima]) expect(isValidIdNumber(p.idNumber!)).toBe(true);
 
     const { carrier, code } = await createStaffedCarrier(t, w);
@@ -150,7 +140,6 @@ describe('no plaintext PII at rest', () => {
     expect(m4.status).toBe(201);
     expect(m4.body.rider.matched).toBe(false);
   });
-  afterAll(() => t?.close());
 
   async function publicTables(): Promise<string[]> {
     const r = await sql<{ table_name: string }>`

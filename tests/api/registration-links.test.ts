@@ -5,15 +5,12 @@
  */
 import { findRegistrationLinks } from '@ridetrace/server/modules/passengers/passengers.repository';
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
+import { useTestApp } from '../support/fixtures.js';
 import { passengerIdOf, seedPersonRegisteredTwice } from '../support/flows.js';
-import { createTestApp, seedWorld, type TestApp } from '../support/test-app.js';
+import { seedWorld } from '../support/test-app.js';
 
-let t: TestApp;
-beforeAll(async () => {
-  t = await createTestApp();
-});
-afterAll(() => t?.close());
+const t = useTestApp();
 
 it('a list of thousands and a short list find the same registrations, links and sealed identities', async () => {
   const w = await seedWorld(t);

@@ -3,18 +3,11 @@ import { cutoffDay, purgeRides } from '@ridetrace/server/modules/retention/reten
 import { recordRide } from '@ridetrace/server/modules/rides/rides.service';
 import { sql } from 'kysely';
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { useWorld } from '../support/fixtures.js';
 import { openCase } from '../support/flows.js';
 import { runCli } from '../support/run-cli.js';
-import {
-  cliEnv,
-  confirmedPassenger,
-  createCarrier,
-  createTestApp,
-  seedWorld,
-  type TestApp,
-  type World,
-} from '../support/test-app.js';
+import { cliEnv, confirmedPassenger, createCarrier, type TestApp } from '../support/test-app.js';
 
 const DAY = 86_400_000;
 
@@ -61,8 +54,8 @@ async function purgeAudits(t: TestApp) {
     .execute();
 }
 
-let t: TestApp;
-let w: World;
+// Not a load test: no load shedding while parallel test files and CLI child processes share the CPU.
+const { t, w } = useWorld({ SHED_MAX_EVENT_LOOP_DELAY_MS: '0' });
 let carrierId: number;
 let alice: { auth: string; id: string };
 let bob: { auth: string; id: string };
@@ -88,16 +81,10 @@ async function ride(passengerId: string, boardedAt: Date) {
 }
 
 beforeAll(async () => {
-  // Not a load test: no load shedding while parallel test files and CLI child processes share the CPU.
-  t = await createTestApp({ SHED_MAX_EVENT_LOOP_DELAY_MS: '0' });
-  w = await seedWorld(t);
   const { carrier } = await createCarrier(t, w.tokens.operator);
   carrierId = carrier.id;
   alice = await passenger('ret-alice', '王小明', '13900000011');
   bob = await passenger('ret-bob', '李四', '13900000012');
-});
-afterAll(async () => {
-  await t?.close();
 });
 
 describe('purge (retention 28 days)', () => {

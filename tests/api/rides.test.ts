@@ -1,14 +1,13 @@
 import { isValidIdNumber } from '@ridetrace/shared';
 import { sql } from 'kysely';
 import { randomUUID } from 'node:crypto';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { useWorld } from '../support/fixtures.js';
 import { expectError, withCheckChar } from '../support/flows.js';
 import {
   confirmedPassenger,
   createCarrier,
-  createTestApp,
   passengerToken,
-  seedWorld,
   type TestApp,
   type World,
 } from '../support/test-app.js';
@@ -35,18 +34,14 @@ async function newCarrier(t: TestApp, w: World) {
 }
 
 describe('rides (default bounds)', () => {
-  let t: TestApp;
-  let w: World;
+  const { t, w } = useWorld();
   let carrierA: Awaited<ReturnType<typeof newCarrier>>;
   let carrierB: Awaited<ReturnType<typeof newCarrier>>;
 
   beforeAll(async () => {
-    t = await createTestApp();
-    w = await seedWorld(t);
     carrierA = await newCarrier(t, w);
     carrierB = await newCarrier(t, w);
   });
-  afterAll(() => t?.close());
   afterEach(() => {
     t.clock.offsetMs = 0;
   });
@@ -540,13 +535,7 @@ describe('rides (default bounds)', () => {
 });
 
 describe('rides with RIDES_MAX_LATE_SECONDS=3600 (offline bound, pending scans)', () => {
-  let t: TestApp;
-  let w: World;
-  beforeAll(async () => {
-    t = await createTestApp({ RIDES_MAX_LATE_SECONDS: '3600' });
-    w = await seedWorld(t);
-  });
-  afterAll(() => t?.close());
+  const { t, w } = useWorld({ RIDES_MAX_LATE_SECONDS: '3600' });
   afterEach(() => {
     t.clock.offsetMs = 0;
   });

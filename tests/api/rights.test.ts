@@ -1,22 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { useWorld } from '../support/fixtures.js';
 import { notifyCase, openCase, passengerIdOf, scanRide, withCheckChar } from '../support/flows.js';
-import {
-  confirmedPassenger,
-  createCarrier,
-  createTestApp,
-  seedWorld,
-  type TestApp,
-  type World,
-} from '../support/test-app.js';
+import { confirmedPassenger, createCarrier } from '../support/test-app.js';
 
 const alice = { name: '欧阳娜娜', phone: '13900000031', idNumber: withCheckChar('11010119900307663') };
 const bob = { name: '李四', phone: '13900000032' };
 const carol = { name: '赵六', phone: '13900000033' };
 
-let t: TestApp;
-let w: World;
+// Not a load test: no load shedding while parallel test files share the CPU.
+const { t, w } = useWorld({ NOTIFY_WORKER: 'off', SHED_MAX_EVENT_LOOP_DELAY_MS: '0' });
 let code: { url: string };
 let aliceAuth: string;
 let bobAuth: string;
@@ -41,9 +35,6 @@ async function countRides(ids: string[]): Promise<number> {
 }
 
 beforeAll(async () => {
-  // Not a load test: no load shedding while parallel test files share the CPU.
-  t = await createTestApp({ NOTIFY_WORKER: 'off', SHED_MAX_EVENT_LOOP_DELAY_MS: '0' });
-  w = await seedWorld(t);
   ({ code } = await createCarrier(t, w.tokens.operator));
   aliceAuth = await confirmedPassenger(t, 'rights-alice', alice);
   bobAuth = await confirmedPassenger(t, 'rights-bob', bob);
@@ -59,9 +50,6 @@ beforeAll(async () => {
   caseId = c.body.id;
   const n = await notifyCase(t, w.tokens.official, caseId).expect(200);
   expect(n.body.exposed).toBe(2);
-});
-afterAll(async () => {
-  await t?.close();
 });
 
 describe('right of access: GET /v1/passengers/me/export', () => {

@@ -1,16 +1,9 @@
 import type { ClientWithSecret } from '@ridetrace/shared';
 import { createHmac, randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { useWorld } from '../support/fixtures.js';
 import { createStaffedCarrier, expectError } from '../support/flows.js';
-import {
-  clientToken,
-  confirmedPassenger,
-  createCarrier,
-  createTestApp,
-  seedWorld,
-  type TestApp,
-  type World,
-} from '../support/test-app.js';
+import { clientToken, confirmedPassenger, createCarrier } from '../support/test-app.js';
 
 /**
  * The role matrix: every route of the API × every kind of caller.
@@ -20,8 +13,7 @@ import {
  * test below fails when the OpenAPI document lists a route that ROUTES lacks.
  */
 
-let t: TestApp;
-let w: World;
+const { t, w } = useWorld();
 
 const CALLERS = [
   'none',
@@ -303,9 +295,6 @@ function claimsOf(bearer: string): Record<string, unknown> {
 }
 
 beforeAll(async () => {
-  t = await createTestApp();
-  w = await seedWorld(t);
-
   const managed = await createCarrier(t, w.tokens.operator, {
     kind: 'bus',
     plate: '粤B00001',
@@ -351,7 +340,6 @@ beforeAll(async () => {
   tokens.garbage = 'Bearer abc';
   tokens.expired = `Bearer ${t.app.jwt.sign({ sub: 'x', role: 'admin', scope: 'admin' }, { expiresIn: -10 })}`;
 });
-afterAll(() => t?.close());
 
 describe('role matrix', () => {
   it('the expired token is well signed but expired', () => {
@@ -445,9 +433,7 @@ describe('tokens', () => {
     }
   });
 
-  // The server signs every token with iss and exp and verifies with allowedIss: 'ridetrace'; a token lacking
-  // either claim was not issued by it and must not be accepted (fast-jwt skips allowedIss and expiry when
-  // the claim is absent unless requiredClaims names it).
+  // A token without iss or exp was not issued here (fast-jwt checks an absent claim only if it is required).
   it('a token without iss or without exp, even with the server key → 401 token_invalid', async () => {
     const secret = t.app.ctx.keyring.jwtSecret;
     const now = Math.floor(Date.now() / 1000);

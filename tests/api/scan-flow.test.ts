@@ -1,21 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  createCarrier,
-  createTestApp,
-  passengerToken,
-  seedWorld,
-  type TestApp,
-  type World,
-} from '../support/test-app.js';
+import { describe, expect, it } from 'vitest';
+import { useWorld } from '../support/fixtures.js';
+import { createCarrier, passengerToken } from '../support/test-app.js';
 
-let t: TestApp;
-let w: World;
-beforeAll(async () => {
-  t = await createTestApp();
-  w = await seedWorld(t);
-});
-afterAll(() => t?.close());
+const { t, w } = useWorld();
 
 describe('scan → confirm → one-tap rides', () => {
   it('first scan asks for confirmation with a preview, confirm registers the pending ride, later scans are one tap', async () => {

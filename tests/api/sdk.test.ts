@@ -4,12 +4,13 @@ import type { CarrierCode, ClientWithSecret } from '@ridetrace/shared';
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp, type TestApp } from '../support/test-app.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { useTestApp } from '../support/fixtures.js';
 
 const DAY = 86_400_000;
 
-let t: TestApp;
+// Not a load test: no load shedding while parallel test files share the CPU.
+const t = useTestApp({ NOTIFY_WORKER: 'off', SHED_MAX_EVENT_LOOP_DELAY_MS: '0' });
 let baseUrl: string;
 let admin: RideTraceClient;
 let operator: RideTraceClient;
@@ -40,17 +41,12 @@ async function closedPort(): Promise<number> {
 }
 
 beforeAll(async () => {
-  // Not a load test: no load shedding while parallel test files share the CPU.
-  t = await createTestApp({ NOTIFY_WORKER: 'off', SHED_MAX_EVENT_LOOP_DELAY_MS: '0' });
   await t.app.listen({ port: 0, host: '127.0.0.1' });
   const { port } = t.app.server.address() as AddressInfo;
   baseUrl = `http://127.0.0.1:${port}/`; // trailing slash on purpose: the SDK trims it
   const root = await createClient(t.db, { name: 'root', role: 'admin' });
   admin = new RideTraceClient({ baseUrl });
   await admin.loginClient(root.clientId, root.clientSecret);
-});
-afterAll(async () => {
-  await t?.close();
 });
 
 describe('SDK against a listening app', () => {

@@ -1,7 +1,8 @@
 import { createClient } from '@ridetrace/server/modules/admin/admin.service';
 import { sql } from 'kysely';
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useWorld } from '../support/fixtures.js';
 import {
   expectError,
   notifyCase,
@@ -14,8 +15,6 @@ import {
   clientToken,
   confirmedPassenger,
   createCarrier,
-  createTestApp,
-  seedWorld,
   type TestApp,
   type World,
 } from '../support/test-app.js';
@@ -95,16 +94,8 @@ async function withClock<T>(t: TestApp, offsetMs: number, fn: () => Promise<T>):
   }
 }
 
-let t: TestApp;
-let w: World;
-beforeAll(async () => {
-  // Offline scans up to 3 days old: the itinerary spans several days.
-  t = await createTestApp({ RIDES_MAX_LATE_SECONDS: String(3 * 86_400) });
-  w = await seedWorld(t);
-});
-afterAll(async () => {
-  await t?.close();
-});
+// Offline scans up to 3 days old: the itinerary spans several days.
+const { t, w } = useWorld({ RIDES_MAX_LATE_SECONDS: String(3 * 86_400) });
 
 describe('GET /v1/passengers/me/status', () => {
   it('is green for a fresh passenger', async () => {
@@ -166,8 +157,7 @@ describe('GET /v1/passengers/me/status', () => {
 
 describe('a person with two registrations', () => {
   it('exposed through the manual registration, the same person is yellow in the app too', async () => {
-    // notifications.service.ts: notify "marks every registration of that person yellow".
-    // A rider registered by staff (no app) who later starts using the app with the same phone (no ride there).
+    // Notify marks every registration of the person yellow, the app one without rides too.
     const k = ++counter;
     const { caseId, manual, appAuth } = await seedPersonRegisteredTwice(t, w, {
       carrier: { kind: 'bus', plate: `粤S${String(k).padStart(5, '0')}`, city: '深圳' },
@@ -185,15 +175,7 @@ describe('a person with two registrations', () => {
 });
 
 describe('OBSERVATION_DAYS', () => {
-  let t5: TestApp;
-  let w5: World;
-  beforeAll(async () => {
-    t5 = await createTestApp({ OBSERVATION_DAYS: '5' });
-    w5 = await seedWorld(t5);
-  });
-  afterAll(async () => {
-    await t5?.close();
-  });
+  const { t: t5, w: w5 } = useWorld({ OBSERVATION_DAYS: '5' });
 
   it('sets the end of the yellow status (infectiousTo + OBSERVATION_DAYS)', async () => {
     const e = await exposure(t5, w5);
@@ -370,8 +352,7 @@ describe('status token', () => {
     const p = await rider(t, 'token-forger');
     const { token } = await issue(p.auth);
     expect(token.startsWith('RTS1.')).toBe(true);
-    // One base64url character in the middle of the sealed body changed: same length, still well-formed,
-    // so the AEAD check fails → forged (status.service.ts: malformed only for a bad prefix/charset or < 29 bytes).
+    // One character changed keeps the token well-formed: only the AEAD check can find it forged.
     const i = 'RTS1.'.length + 20;
     const changed = token.slice(0, i) + (token[i] === 'A' ? 'B' : 'A') + token.slice(i + 1);
     expect(changed).not.toBe(token);

@@ -3,16 +3,10 @@ import { isDatabaseUnavailable, isQueryTimeout } from '@ridetrace/server/db/erro
 import { sql } from 'kysely';
 import net from 'node:net';
 import pg from 'pg';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { createTestApp, seedWorld, type TestApp, type World } from '../support/test-app.js';
+import { expect, it } from 'vitest';
+import { useWorld } from '../support/fixtures.js';
 
-let t: TestApp;
-let w: World;
-beforeAll(async () => {
-  t = await createTestApp();
-  w = await seedWorld(t);
-});
-afterAll(() => t?.close());
+const { t, w } = useWorld();
 
 it('a query cancelled by the statement timeout answers 503 service_unavailable, not 500', async () => {
   const locker = new pg.Client({ connectionString: t.url });

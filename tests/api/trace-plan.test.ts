@@ -5,15 +5,11 @@
  */
 import { sql } from 'kysely';
 import { randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
+import { useTestApp } from '../support/fixtures.js';
 import { functionStatement, genericPlan } from '../support/plans.js';
-import { createTestApp, type TestApp } from '../support/test-app.js';
 
-let t: TestApp;
-beforeAll(async () => {
-  t = await createTestApp();
-});
-afterAll(() => t?.close());
+const t = useTestApp();
 
 it('the co-passenger query has a fixed generic plan of index probes, fresh or with statistics', async () => {
   const { statement, config } = await functionStatement(t.db, 'trace_contacts');
@@ -22,8 +18,7 @@ it('the co-passenger query has a fixed generic plan of index probes, fresh or wi
     lines.filter((l) => l.includes(` on ${partition} `));
   const indexProbes = /Index (Only )?Scan using rides_\d{8}_(passenger_key_boarded_at_idx|pkey) /;
 
-  // Fresh partitions, as each day's is when it opens (never analysed): every one is read through its indexes,
-  // the case's rides by blind index and their co-passengers by carrier and time.
+  // Fresh partitions, as each day's is when it opens (never analysed), are read through their indexes.
   const fresh = await genericPlan(t.db, statement);
   const rideScans = fresh.filter((l) => / on rides_\d{8} /.test(l));
   expect(rideScans.length).toBeGreaterThan(0);

@@ -1,20 +1,12 @@
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { FakeGateway } from '../support/fake-notify.js';
-import { createNotifyTestApp, notifyCase, openCase, scanRide, waitFor } from '../support/flows.js';
-import { confirmedPassenger, createCarrier, type TestApp, type World } from '../support/test-app.js';
+import { expect, it } from 'vitest';
+import { useNotifyWorld } from '../support/fixtures.js';
+import { notifyCase, openCase, scanRide, waitFor } from '../support/flows.js';
+import { confirmedPassenger, createCarrier } from '../support/test-app.js';
 
-let t: TestApp;
-let w: World;
-let msg: FakeGateway;
-beforeAll(async () => {
-  ({ t, w, msg } = await createNotifyTestApp(
-    { NOTIFY_BACKOFF_BASE_MS: '20', NOTIFY_POLL_MS: '50' },
-    { failFirst: 1 },
-  ));
-});
-afterAll(async () => {
-  await t?.close();
-});
+const { t, w, msg } = useNotifyWorld(
+  { NOTIFY_BACKOFF_BASE_MS: '20', NOTIFY_POLL_MS: '50' },
+  { failFirst: 1 },
+);
 
 it('case → exposures → notify → yellow; audit chain intact', async () => {
   const { code } = await createCarrier(t, w.tokens.operator);

@@ -1,20 +1,17 @@
-import { createDb, type Db } from '@ridetrace/server/db';
+import type { Db } from '@ridetrace/server/db';
 import { randomUUID } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useCleanup } from '../support/fixtures.js';
 import {
-  Cleanup,
-  createDatabase,
   fmt,
   percentile,
-  prepareWorld,
   restartPostgres,
   ridesPresent,
   scan,
   sleep,
-  startPostgres,
-  startServer,
+  startStack,
   type Postgres,
   type ServerProcess,
   type World,
@@ -59,18 +56,14 @@ interface Setup {
   exit: () => { code: number | null; signal: string | null } | undefined;
 }
 
-const cleanup = new Cleanup();
-afterAll(() => cleanup.run());
+const cleanup = useCleanup();
 
 async function setUp(name: string, persistent: boolean): Promise<Setup> {
-  const pg = await startPostgres({ persistent });
-  cleanup.add(() => pg.destroy());
-  const dbUrl = await createDatabase(pg.pg, name);
-  const server = await startServer({ DATABASE_URL: dbUrl });
-  cleanup.add(() => server.kill('SIGKILL'));
-  const db = createDb({ connectionString: dbUrl, max: 1 });
-  cleanup.add(() => db.destroy());
-  const world = await prepareWorld(db, server.url, PASSENGERS);
+  const { pg, server, db, world } = await startStack(cleanup, {
+    database: name,
+    persistent,
+    passengers: PASSENGERS,
+  });
   let exit: { code: number | null; signal: string | null } | undefined;
   void server.exited.then((e) => (exit = e));
   return { pg, server, db, world, exit: () => exit };

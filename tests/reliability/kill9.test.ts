@@ -1,18 +1,7 @@
-import { createDb } from '@ridetrace/server/db';
 import { randomUUID } from 'node:crypto';
-import { afterAll, describe, expect, it } from 'vitest';
-import {
-  Cleanup,
-  countRides,
-  createDatabase,
-  ridesPresent,
-  scan,
-  sleep,
-  startPostgres,
-  startServer,
-  prepareWorld,
-  type ServerProcess,
-} from './support/harness.js';
+import { describe, expect, it } from 'vitest';
+import { useCleanup } from '../support/fixtures.js';
+import { countRides, ridesPresent, scan, sleep, startStack } from './support/harness.js';
 
 /**
  * kill -9 under load: 20 passengers scan at full speed with fresh clientRideIds, remembering every ride
@@ -36,19 +25,13 @@ interface Client {
   unexpected: string[];
 }
 
-const cleanup = new Cleanup();
-afterAll(() => cleanup.run());
+const cleanup = useCleanup();
 
 describe('kill -9 of the server under scan load', () => {
   it(`loses no acknowledged ride, and retries create each ride exactly once (${ROUNDS} kills)`, async () => {
-    const pg = await startPostgres();
-    cleanup.add(() => pg.destroy());
-    const dbUrl = await createDatabase(pg.pg, 'rt_kill9');
-    let server: ServerProcess = await startServer({ DATABASE_URL: dbUrl });
-    cleanup.add(() => server.kill('SIGKILL'));
-    const db = createDb({ connectionString: dbUrl, max: 2 });
-    cleanup.add(() => db.destroy());
-    const world = await prepareWorld(db, server.url, CLIENTS);
+    const stack = await startStack(cleanup, { database: 'rt_kill9', passengers: CLIENTS });
+    const { db, world } = stack;
+    let server = stack.server;
     const clients: Client[] = world.passengers.map((token) => ({
       token,
       acked: new Map(),
@@ -94,7 +77,7 @@ describe('kill -9 of the server under scan load', () => {
       await Promise.all(load);
       expect(exit.signal).toBe('SIGKILL');
 
-      server = await startServer({ DATABASE_URL: dbUrl, PORT: String(server.port) });
+      server = await stack.restartServer();
       console.log(
         `round ${round}: ${rate.toFixed(0)} rides/s acknowledged, killed with ${cutOff} requests in flight; ` +
           `acknowledged so far ${ackedCount()}, ` +
@@ -108,8 +91,7 @@ describe('kill -9 of the server under scan load', () => {
     expect(acked.filter((id) => !present.has(id))).toEqual([]);
     expect(clients.flatMap((c) => c.unexpected)).toEqual([]);
 
-    // 2. Each client retries its unacknowledged requests with the same clientRideId (again on a network error,
-    // as a real client would): each one ends in 201 or 200.
+    // 2. As a real client would, each retries its unacknowledged requests with the same clientRideId.
     const outcomes = new Map<number, number>();
     const retried = new Map<string, string>();
     const failures: string[] = [];

@@ -1,19 +1,8 @@
-import { createDb } from '@ridetrace/server/db';
 import autocannon from 'autocannon';
 import { randomUUID } from 'node:crypto';
-import { afterAll, describe, expect, it } from 'vitest';
-import {
-  Cleanup,
-  createDatabase,
-  fmt,
-  percentile,
-  prepareWorld,
-  ridesPresent,
-  scan,
-  startPostgres,
-  startServer,
-  type World,
-} from './support/harness.js';
+import { describe, expect, it } from 'vitest';
+import { useCleanup } from '../support/fixtures.js';
+import { fmt, percentile, ridesPresent, scan, startStack, type World } from './support/harness.js';
 
 /**
  * Overload at twice the capacity, with event-loop load shedding on (SHED_MAX_EVENT_LOOP_DELAY_MS=100, as a
@@ -27,12 +16,9 @@ const PASSENGERS = 40;
 const CAPACITY_SECONDS = 6;
 const OVERLOAD_SECONDS = 12;
 /**
- * Generous: the point is that shedding keeps accepted requests out of an unbounded queue, in which a request
- * accepted t seconds into a run at twice the capacity would wait about t seconds. Asserted after the first third of
- * the run: at its start several hundred connections open and send at once, and on a slow machine (750 scans/s) the
- * requests admitted from that burst waited up to 3.4 s while the server worked through it (whole-run p99 over
- * runs: 0.7–3.4 s; 0.8–1.5 s for the server before session 5, which admitted fewer); afterwards the p90 was
- * 0.2–0.3 s. The other test is that the latency does not grow over the run.
+ * Generous: shedding only has to keep accepted requests out of an unbounded queue (where a request t seconds into
+ * the run would wait about t seconds). Asserted after the first third, once the opening burst of connections is
+ * served.
  */
 const ACCEPTED_P99_BOUND_MS = 2000;
 
@@ -135,19 +121,15 @@ function describeLoad(name: string, r: LoadResult): string {
   );
 }
 
-const cleanup = new Cleanup();
-afterAll(() => cleanup.run());
+const cleanup = useCleanup();
 
 describe('overload at twice the capacity, event-loop shedding on', () => {
   it('sheds with 503 overloaded + Retry-After, no other 5xx, loses no acknowledged ride, keeps accepted latency bounded', async () => {
-    const pg = await startPostgres();
-    cleanup.add(() => pg.destroy());
-    const dbUrl = await createDatabase(pg.pg, 'rt_overload');
-    const server = await startServer({ DATABASE_URL: dbUrl, SHED_MAX_EVENT_LOOP_DELAY_MS: '100' });
-    cleanup.add(() => server.kill('SIGKILL'));
-    const db = createDb({ connectionString: dbUrl, max: 2 });
-    cleanup.add(() => db.destroy());
-    const world = await prepareWorld(db, server.url, PASSENGERS);
+    const { server, db, world } = await startStack(cleanup, {
+      database: 'rt_overload',
+      passengers: PASSENGERS,
+      env: { SHED_MAX_EVENT_LOOP_DELAY_MS: '100' },
+    });
 
     // Warm-up (JIT, connection pool), then capacity: closed loop, enough connections to keep the server busy.
     await load(server.url, world, { connections: 8, seconds: 2 });
@@ -193,8 +175,7 @@ describe('overload at twice the capacity, event-loop shedding on', () => {
     expect(first.length).toBeGreaterThan(0);
     expect(last.length).toBeGreaterThan(0);
     expect(percentile(steady, 99)).toBeLessThan(ACCEPTED_P99_BOUND_MS);
-    // And it does not grow over the run: the replies of the last third wait no longer than those of the first
-    // (with a margin for noise); in an unbounded queue they would wait several seconds longer.
+    // Nor does it grow over the run: in an unbounded queue the last third would wait seconds longer than the first.
     expect(percentile(last, 50)).toBeLessThan(2 * percentile(first, 50) + 500);
 
     // No acknowledged ride lost (capacity and overload runs).

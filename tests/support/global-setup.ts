@@ -1,10 +1,11 @@
 import { createDb } from '@ridetrace/server/db';
-import { startEmbeddedPostgres, withDatabase, type RunningPostgres } from '@ridetrace/server/db/embedded';
+import type { RunningPostgres } from '@ridetrace/server/db/embedded';
 import { migrateToLatest } from '@ridetrace/server/db/migrate';
 import { sql } from 'kysely';
 import os from 'node:os';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
+import { createDatabase, dropDatabases, startTestPostgres } from './postgres.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -17,24 +18,16 @@ declare module 'vitest' {
 
 /**
  * One real Postgres for the whole run: embedded (fresh, fsync off) unless DATABASE_URL is set.
- * Migrates a template database once; each test file clones it (see test-db.ts) so files run in parallel.
+ * Migrates a template database once; each test file clones it (createTestDatabase in test-app.ts) so files run in parallel.
  */
 export default async function setup(project: TestProject) {
   let embedded: RunningPostgres | undefined;
-  let adminUrl = process.env.DATABASE_URL;
-  if (!adminUrl) {
-    embedded = await startEmbeddedPostgres({
-      dir: path.join(os.tmpdir(), `ridetrace-test-${process.pid}`),
-      persistent: false,
-      settings: { fsync: 'off', synchronous_commit: 'off', full_page_writes: 'off' },
-    });
-    adminUrl = embedded.url;
-  }
+  if (!process.env.DATABASE_URL)
+    embedded = await startTestPostgres({ dir: path.join(os.tmpdir(), `ridetrace-test-${process.pid}`) });
+  const adminUrl = process.env.DATABASE_URL || embedded!.url;
   const templateDb = `rt_template_${process.pid}`;
-  const admin = createDb({ connectionString: adminUrl, max: 1 });
-  await sql`drop database if exists ${sql.id(templateDb)}`.execute(admin);
-  await sql`create database ${sql.id(templateDb)}`.execute(admin);
-  const tpl = createDb({ connectionString: withDatabase(adminUrl, templateDb), max: 1 });
+  await dropDatabases(adminUrl, [templateDb]);
+  const tpl = createDb({ connectionString: await createDatabase(adminUrl, templateDb), max: 1 });
   await migrateToLatest(tpl);
   await tpl.destroy();
 
@@ -43,13 +36,15 @@ export default async function setup(project: TestProject) {
 
   return async () => {
     // Test databases of this run, then the template.
+    const admin = createDb({ connectionString: adminUrl, max: 1 });
     const dbs = await sql<{ datname: string }>`
-      select datname from pg_database where datname like ${`${templateDb}_f_%`} or datname = ${templateDb}`.execute(
-      admin,
-    );
-    for (const { datname } of dbs.rows)
-      await sql`drop database if exists ${sql.id(datname)} with (force)`.execute(admin);
+      select datname from pg_database where datname like ${`${templateDb}_f_%`} or datname = ${templateDb}
+      order by datname = ${templateDb}`.execute(admin);
     await admin.destroy();
+    await dropDatabases(
+      adminUrl,
+      dbs.rows.map((r) => r.datname),
+    );
     await embedded?.stop();
   };
 }

@@ -1,14 +1,16 @@
 import { buildApp, type App } from '@ridetrace/server/app';
 import { loadConfig, type Config } from '@ridetrace/server/config';
 import { createDb, type Db } from '@ridetrace/server/db';
-import { withDatabase } from '@ridetrace/server/db/embedded';
 import { createClient, createOperator } from '@ridetrace/server/modules/admin/admin.service';
 import type { ClientWithSecret } from '@ridetrace/shared';
-import { sql } from 'kysely';
 import { randomBytes } from 'node:crypto';
 import request from 'supertest';
 import { inject } from 'vitest';
 import { startFakeSuperApp, type FakeSuperApp } from './fake-super-app.js';
+import { createDatabase, dropDatabases } from './postgres.js';
+import { TEST_MASTER_KEY, testServerEnv } from './test-env.js';
+
+export { TEST_MASTER_KEY };
 
 export interface TestDatabase {
   url: string;
@@ -21,17 +23,14 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   const adminUrl = inject('pgAdminUrl');
   const template = inject('templateDb');
   const name = `${template}_f_${randomBytes(6).toString('hex')}`;
-  const admin = createDb({ connectionString: adminUrl, max: 1 });
-  await sql`create database ${sql.id(name)} template ${sql.id(template)}`.execute(admin);
-  const url = withDatabase(adminUrl, name);
+  const url = await createDatabase(adminUrl, name, template);
   const db = createDb({ connectionString: url, max: 8 });
   return {
     url,
     db,
     drop: async () => {
       await db.destroy();
-      await sql`drop database if exists ${sql.id(name)} with (force)`.execute(admin);
-      await admin.destroy();
+      await dropDatabases(adminUrl, [name]);
     },
   };
 }
@@ -50,8 +49,6 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-export const TEST_MASTER_KEY = randomBytes(32).toString('base64');
-
 /**
  * buildApp on `database` with the test configuration (`env` on top of the test defaults) and a movable clock.
  * close() closes the app only: the database and the fake super-app stay the caller's.
@@ -64,17 +61,10 @@ export async function buildTestApp(
 ): Promise<TestApp> {
   const config = loadConfig({
     NODE_ENV: 'test',
-    RIDETRACE_MASTER_KEY: TEST_MASTER_KEY,
-    SUPERAPP_BASE_URL: superApp.baseUrl,
-    SUPERAPP_APP_ID: 'wx-test-app',
-    SUPERAPP_APP_SECRET: 'test-app-secret',
+    ...testServerEnv(superApp),
     PUBLIC_BASE_URL: 'https://rt.example.cn',
     LOG_LEVEL: 'silent',
-    // Tests log many passengers in from one IP; the rate-limit tests set their own limits.
-    RATE_LIMIT_LOGIN_PER_MINUTE: '1000',
     NOTIFY_POLL_MS: '50',
-    // A busy CI machine lags; only the load-shedding tests turn event-loop shedding on.
-    SHED_MAX_EVENT_LOOP_DELAY_MS: '0',
     ...env,
   });
   const clock = { offsetMs: 0 };

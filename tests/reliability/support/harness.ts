@@ -1,36 +1,33 @@
 import { createDb, type Db } from '@ridetrace/server/db';
-import { freePort, startEmbeddedPostgres, type RunningPostgres } from '@ridetrace/server/db/embedded';
+import { freePort, type RunningPostgres } from '@ridetrace/server/db/embedded';
 import { createClient, createOperator } from '@ridetrace/server/modules/admin/admin.service';
 import { RideTraceClient } from '@ridetrace/sdk';
-import { sql } from 'kysely';
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { startFakeSuperApp, type FakeSuperApp } from '../../support/fake-super-app.js';
+import type { Cleanup } from '../../support/fixtures.js';
+import { createDatabase, startTestPostgres } from '../../support/postgres.js';
+import { REPO_ROOT } from '../../support/run-cli.js';
+import { testServerEnv } from '../../support/test-env.js';
 
 /**
  * Reliability harness: a real embedded Postgres started by the test, and the real server as a child process
- * (`node --import tsx server/src/main.ts`, cwd the workspace root) that the test can SIGKILL and restart.
+ * (`node --import tsx server/src/main.ts`, cwd the workspace root) that the test can SIGKILL and restart. The
+ * clusters, databases, login provider and server settings are those of the API tests (tests/support).
  */
 
-export const ROOT = path.resolve(import.meta.dirname, '../../..');
-
-// `--import tsx` resolves from the cwd, and tsx is a dependency of the server package, not of the root: pass
-// the loader's file URL instead.
-const TSX_LOADER = pathToFileURL(createRequire(path.join(ROOT, 'server/package.json')).resolve('tsx')).href;
-
-/** One master key for every server process of this test run (restarts must read the same data keys). */
-export const MASTER_KEY = randomBytes(32).toString('base64');
+// tsx belongs to the server package, not the root, and `--import` resolves from the cwd: pass its file URL.
+const TSX_LOADER = pathToFileURL(
+  createRequire(path.join(REPO_ROOT, 'server/package.json')).resolve('tsx'),
+).href;
 
 const UNLIMITED = '1000000000';
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-// The tests crash the server, never Postgres (stop() is a clean fast shutdown, SIGSTOP loses nothing): no fsync.
-const PG_SETTINGS = { fsync: 'off', synchronous_commit: 'off', full_page_writes: 'off' };
 
 export interface Postgres {
   pg: RunningPostgres;
@@ -51,12 +48,8 @@ export async function startPostgres(opts: { persistent?: boolean } = {}): Promis
   await chmod(dir, 0o755);
   const port = await freePort();
   const postgres: Postgres = {
-    pg: await startEmbeddedPostgres({
-      dir,
-      port,
-      persistent: opts.persistent ?? false,
-      settings: PG_SETTINGS,
-    }),
+    // The tests crash the server, never Postgres (stop() is a clean fast shutdown, SIGSTOP loses nothing).
+    pg: await startTestPostgres({ dir, port, persistent: opts.persistent ?? false }),
     dir,
     port,
     // Stops the cluster running now (restartPostgres may have replaced the first one).
@@ -70,19 +63,8 @@ export async function startPostgres(opts: { persistent?: boolean } = {}): Promis
 
 /** Starts Postgres again on a kept data directory and the same port. */
 export async function restartPostgres(p: Postgres): Promise<RunningPostgres> {
-  p.pg = await startEmbeddedPostgres({ dir: p.dir, port: p.port, persistent: true, settings: PG_SETTINGS });
+  p.pg = await startTestPostgres({ dir: p.dir, port: p.port, persistent: true });
   return p.pg;
-}
-
-/** Creates an empty database on the cluster; the server migrates it when it starts. */
-export async function createDatabase(pg: RunningPostgres, name: string): Promise<string> {
-  const admin = createDb({ connectionString: pg.url, max: 1 });
-  try {
-    await sql`create database ${sql.id(name)}`.execute(admin);
-  } finally {
-    await admin.destroy();
-  }
-  return pg.urlFor(name);
 }
 
 export interface ServerProcess {
@@ -96,8 +78,11 @@ export interface ServerProcess {
   kill(signal: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-/** Environment of a server process: development mode, the test's master key, no rate limits, no shedding. */
-export function serverEnv(env: Record<string, string>): NodeJS.ProcessEnv {
+/**
+ * Environment of a server process: development mode, the test servers' settings (master key, `superApp` as the
+ * login provider, no shedding) and no rate limits.
+ */
+function serverEnv(superApp: FakeSuperApp, env: Record<string, string>): NodeJS.ProcessEnv {
   return {
     PATH: process.env.PATH,
     HOME: process.env.HOME,
@@ -106,11 +91,10 @@ export function serverEnv(env: Record<string, string>): NodeJS.ProcessEnv {
     NODE_ENV: 'development',
     HOST: '127.0.0.1',
     LOG_LEVEL: 'warn',
-    RIDETRACE_MASTER_KEY: MASTER_KEY,
+    ...testServerEnv(superApp),
     RATE_LIMIT_PER_IP_PER_MINUTE: UNLIMITED,
     RATE_LIMIT_PER_PASSENGER_PER_MINUTE: UNLIMITED,
     RATE_LIMIT_LOGIN_PER_MINUTE: UNLIMITED,
-    SHED_MAX_EVENT_LOOP_DELAY_MS: '0',
     ...env,
   };
 }
@@ -119,12 +103,12 @@ export function serverEnv(env: Record<string, string>): NodeJS.ProcessEnv {
  * Starts `node --import tsx server/src/main.ts` and waits until GET /ready answers 200. `env` must hold
  * DATABASE_URL; PORT is chosen here unless given (a restart passes the same port).
  */
-export async function startServer(env: Record<string, string>): Promise<ServerProcess> {
+async function startServer(superApp: FakeSuperApp, env: Record<string, string>): Promise<ServerProcess> {
   const port = Number(env.PORT ?? (await freePort()));
   const url = `http://127.0.0.1:${port}`;
   const child = spawn(process.execPath, ['--import', TSX_LOADER, 'server/src/main.ts'], {
-    cwd: ROOT,
-    env: serverEnv({ ...env, PORT: String(port) }),
+    cwd: REPO_ROOT,
+    env: serverEnv(superApp, { ...env, PORT: String(port) }),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -172,9 +156,9 @@ export interface World {
 
 /**
  * An operator and its client (directly in the database), a carrier and its code (over HTTP), and `n` confirmed
- * passengers (dev login `dev:<name>` and confirmation over HTTP, with the SDK).
+ * passengers (login through the fake super-app and confirmation over HTTP, with the SDK).
  */
-export async function prepareWorld(db: Db, url: string, n: number): Promise<World> {
+async function prepareWorld(db: Db, url: string, n: number): Promise<World> {
   await createOperator(db, 'rel-bus', 'Reliability Bus Co.');
   const client = await createClient(db, { name: 'rel ops', role: 'operator', operatorId: 'rel-bus' });
   const operator = new RideTraceClient({ baseUrl: url });
@@ -191,7 +175,7 @@ export async function prepareWorld(db: Db, url: string, n: number): Promise<Worl
   const passengers: string[] = [];
   for (let i = 0; i < n; i++) {
     const p = new RideTraceClient({ baseUrl: url });
-    await p.loginPassenger(`dev:rel-passenger-${i}`);
+    await p.loginPassenger(`ok:rel-passenger-${i}`);
     await p.confirm({
       name: '张三',
       phone: `139${String(i).padStart(8, '0')}`,
@@ -270,15 +254,50 @@ export function percentile(values: number[], p: number): number {
 
 export const fmt = (ms: number) => `${ms.toFixed(0)} ms`;
 
-/** What a test must undo (processes, pools, temp directories), undone in reverse order even after a failure. */
-export class Cleanup {
-  private readonly steps: (() => Promise<unknown>)[] = [];
-  add(step: () => Promise<unknown>): void {
-    this.steps.push(step);
-  }
-  async run(): Promise<void> {
-    for (const step of this.steps.reverse())
-      await step().catch((err: unknown) => console.error('cleanup:', err));
-    this.steps.length = 0;
-  }
+export interface Stack {
+  pg: Postgres;
+  /** Connection string of the server's database. */
+  dbUrl: string;
+  /** The server process running now: restartServer() replaces it. */
+  readonly server: ServerProcess;
+  /** A small pool on the server's database, for the test's own reads. */
+  db: Db;
+  world: World;
+  /** Starts the server again on the same database and port (after a kill). */
+  restartServer(): Promise<ServerProcess>;
+}
+
+/**
+ * An embedded Postgres with an empty database `database`, the fake super-app, the server on them (`env` on top of
+ * serverEnv) and a world of `passengers` confirmed passengers; `cleanup` undoes it all.
+ */
+export async function startStack(
+  cleanup: Cleanup,
+  opts: { database: string; passengers: number; persistent?: boolean; env?: Record<string, string> },
+): Promise<Stack> {
+  const pg = await startPostgres({ persistent: opts.persistent ?? false });
+  cleanup.add(() => pg.destroy());
+  const superApp = await startFakeSuperApp();
+  cleanup.add(() => superApp.close());
+  // Empty: the server migrates it when it starts.
+  const dbUrl = await createDatabase(pg.pg.url, opts.database);
+  const env = { DATABASE_URL: dbUrl, ...opts.env };
+  let server = await startServer(superApp, env);
+  cleanup.add(() => server.kill('SIGKILL'));
+  const db = createDb({ connectionString: dbUrl, max: 2 });
+  cleanup.add(() => db.destroy());
+  const world = await prepareWorld(db, server.url, opts.passengers);
+  return {
+    pg,
+    dbUrl,
+    get server() {
+      return server;
+    },
+    db,
+    world,
+    restartServer: async () => {
+      server = await startServer(superApp, { ...env, PORT: String(server.port) });
+      return server;
+    },
+  };
 }

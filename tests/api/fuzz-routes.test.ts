@@ -1,20 +1,11 @@
-import { signCodeToken } from '@ridetrace/server/crypto';
 import { poolOf } from '@ridetrace/server/db';
 import { createClient } from '@ridetrace/server/modules/admin/admin.service';
 import { ERROR_CODES, ERRORS, type ErrorCode } from '@ridetrace/shared';
 import fc from 'fast-check';
 import { createHmac, createSign, generateKeyPairSync, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  clientToken,
-  confirmedPassenger,
-  createCarrier,
-  createTestApp,
-  passengerToken,
-  seedWorld,
-  type TestApp,
-  type World,
-} from '../support/test-app.js';
+import { useWorld } from '../support/fixtures.js';
+import { clientToken, confirmedPassenger, createCarrier, passengerToken } from '../support/test-app.js';
 
 /**
  * Property-based fuzzing of every route of the OpenAPI document (plus the hidden ones) with hostile requests:
@@ -30,15 +21,21 @@ import {
  *
  * FUZZ_SEED (default a fixed seed, so CI is reproducible) and FUZZ_RUNS (default 10,000) override the run; a
  * failure prints the seed and the shrunk request. Alone:
- * `FUZZ_SEED=<seed> FUZZ_RUNS=<n> pnpm exec vitest run --project api tests/api/fuzz.test.ts`.
+ * `FUZZ_SEED=<seed> FUZZ_RUNS=<n> pnpm exec vitest run --project api tests/api/fuzz-routes.test.ts`.
  * Server bugs already known are tolerated and counted (see KNOWN_DEVIATIONS); FUZZ_STRICT=1 refuses them too.
  */
 
 const SEED = Number(process.env.FUZZ_SEED ?? 20261122);
 const RUNS = Number(process.env.FUZZ_RUNS ?? 10_000);
 
-let t: TestApp;
-let w: World;
+const UNLIMITED = '1000000000';
+const { t, w } = useWorld({
+  RATE_LIMIT_PER_IP_PER_MINUTE: UNLIMITED,
+  RATE_LIMIT_PER_PASSENGER_PER_MINUTE: UNLIMITED,
+  RATE_LIMIT_LOGIN_PER_MINUTE: UNLIMITED,
+  SHED_MAX_EVENT_LOOP_DELAY_MS: '0',
+  SHED_MAX_DB_WAITING: '0',
+});
 
 // --- the OpenAPI document, as far as the fuzzer reads it -------------------------------------------------------
 
@@ -876,18 +873,15 @@ function requestFor(op: Operation): fc.Arbitrary<FuzzRequest> {
 // --- checks and figures ---------------------------------------------------------------------------------------
 
 /**
- * Server bugs this fuzzer found (reported, not fixed here): replies that break the error contract. They are
- * tolerated by the property so that `pnpm test` stays usable, counted and printed, and each one is pinned by an
- * `it.fails` reproduction below, which starts failing (remove the entry and the `.fails`) once it is fixed.
- * FUZZ_STRICT=1 makes the property refuse them too.
+ * Server bugs found and not fixed yet: replies that break the error contract, tolerated (counted and printed) so
+ * that `pnpm test` stays usable. Each is pinned by an `it.fails` reproduction in fuzz-regressions.test.ts; once it
+ * is fixed, remove the entry and the `.fails`. FUZZ_STRICT=1 makes the property refuse them too.
  */
 const KNOWN_DEVIATIONS: {
   id: string;
   matches: (req: FuzzRequest, status: number, body: string) => boolean;
 }[] = [
-  // Empty: the five deviations this fuzzer first found (NUL in text → 500, Fastify's own bodies for bad
-  // %-encoding and over-long parameters, plain-text CORS preflight errors, carrier ids ≥ 2^31 → 500) are fixed
-  // and pinned by the regression tests at the end of this file.
+  // Empty: every deviation found so far is fixed and pinned in fuzz-regressions.test.ts.
 ];
 const STRICT = process.env.FUZZ_STRICT === '1';
 
@@ -965,15 +959,6 @@ async function send(req: FuzzRequest) {
 // --- the run --------------------------------------------------------------------------------------------------
 
 beforeAll(async () => {
-  const unlimited = '1000000000';
-  t = await createTestApp({
-    RATE_LIMIT_PER_IP_PER_MINUTE: unlimited,
-    RATE_LIMIT_PER_PASSENGER_PER_MINUTE: unlimited,
-    RATE_LIMIT_LOGIN_PER_MINUTE: unlimited,
-    SHED_MAX_EVENT_LOOP_DELAY_MS: '0',
-    SHED_MAX_DB_WAITING: '0',
-  });
-  w = await seedWorld(t);
   const op = w.tokens.operator;
 
   const managed = await createCarrier(t, op, { kind: 'bus', plate: '粤B00001', route: '1路', city: '深圳' });
@@ -1131,7 +1116,6 @@ afterAll(async () => {
       'error codes with a status other than the contract gives:',
       Object.fromEntries(statusMismatches),
     );
-  await t?.close();
 });
 
 /**
@@ -1227,8 +1211,7 @@ describe('fuzzing every route', () => {
     Math.max(180_000, RUNS * 30),
   );
 
-  // The random run meets each (route, field, nasty string) only by chance; this sweep meets all of them: every
-  // path parameter, query parameter and string field of a valid-looking body, one at a time.
+  // The random run meets each (route, field, nasty string) only by chance; this sweep meets all of them.
   it('every field of every route, one at a time, with each special string', async () => {
     const SPECIAL = [
       'a\u0000b',
@@ -1391,65 +1374,3 @@ function withLeaf(v: unknown, path: (string | number)[], leaf: unknown): unknown
   copy[head] = withLeaf(copy[head], rest, leaf);
   return copy;
 }
-
-/** The error contract, for the pinned reproductions below. */
-function expectErrorContract(res: { statusCode: number; body: string }) {
-  let body: unknown;
-  try {
-    body = JSON.parse(res.body);
-  } catch {
-    body = res.body;
-  }
-  expect({ below500: res.statusCode < 500, body }).toEqual({
-    below500: true,
-    body: { error: { code: expect.toSatisfy((c: string) => CODES.has(c)), message: expect.any(String) } },
-  });
-}
-
-// Server bugs found by fuzzing, fixed; these pin the fixes:
-// turn it into `it` and remove its entry from KNOWN_DEVIATIONS.
-describe('server bugs found by fuzzing (regressions)', () => {
-  it('a NUL character in a string field → 400, not 500 (here POST /v1/auth/token, no token needed)', async () => {
-    const res = await t.app.inject({
-      method: 'POST',
-      url: '/v1/auth/token',
-      headers: { 'content-type': 'application/json' },
-      payload: JSON.stringify({ grantType: 'client_credentials', clientId: 'a\u0000b', clientSecret: 'x' }),
-    });
-    expectErrorContract(res);
-  });
-
-  it('a path with malformed %-encoding → 400 {error:{code,message}}', async () => {
-    const res = await t.app.inject({
-      method: 'GET',
-      url: '/v1/carriers/%ff',
-      headers: { authorization: w.tokens.admin },
-    });
-    expectErrorContract(res);
-  });
-
-  it('a path parameter longer than 100 characters → 4xx {error:{code,message}}', async () => {
-    const res = await t.app.inject({ method: 'GET', url: `/v1/cases/${'x'.repeat(101)}` });
-    expectErrorContract(res);
-  });
-
-  it('OPTIONS without Origin → an empty 204 without any CORS grant (no plain-text 400)', async () => {
-    const res = await t.app.inject({ method: 'OPTIONS', url: '/v1/rides' });
-    expect(res.statusCode).toBe(204);
-    expect(res.headers['access-control-allow-origin']).toBeUndefined();
-  });
-
-  // Not reachable without the code key (the code's MAC must verify), so outside the random run: a correctly
-  // signed code naming a carrier id beyond Postgres `int` overflows the insert's ::int[] cast.
-  it('a signed code with a carrier id ≥ 2^31 → 4xx, not 500', async () => {
-    const token = signCodeToken(t.app.ctx.keyring, { carrierId: 2 ** 31 + 5, generation: 1 });
-    const auth = await confirmedPassenger(t, 'big-carrier-id');
-    const res = await t.app.inject({
-      method: 'POST',
-      url: '/v1/rides',
-      headers: { authorization: auth, 'content-type': 'application/json' },
-      payload: JSON.stringify({ code: token, clientRideId: randomUUID() }),
-    });
-    expectErrorContract(res);
-  });
-});
