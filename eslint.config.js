@@ -66,6 +66,23 @@ export default tseslint.config(
     languageOptions: { sourceType: 'commonjs', globals: { module: 'writable' } },
   },
   {
+    // Scripts use the server's public surface; its internals (testing.ts) are for the server's own tests.
+    files: ['scripts/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['@ridetrace/server/*'],
+              message: "Import from '@ridetrace/server' (server/src/index.ts) only.",
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     // Migrations are frozen in time and must not depend on today's table types (Kysely's convention).
     files: ['server/src/db/migrations/**', 'server/src/db/migrate.ts'],
     rules: { '@typescript-eslint/no-explicit-any': 'off' },

@@ -99,7 +99,8 @@ function validatorCompilers() {
     const validate = body.compile(schema);
     if (!(OPTIONAL_BODY in schema)) return validate;
     return withErrors(
-      (data: unknown) => data === undefined || validate(data),
+      // Fastify hands a missing body to the validator as null.
+      (data: unknown) => data === undefined || data === null || validate(data),
       () => validate.errors,
     );
   };

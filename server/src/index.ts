@@ -8,7 +8,12 @@ export { createContext, loadContext, type AppContext } from './context.js';
 export * as bulk from './bulk.js';
 
 export { createDb, poolOf, type Db } from './db/index.js';
-export { freePort, startEmbeddedPostgres, withDatabase, type RunningPostgres } from './db/embedded-postgres.js';
+export {
+  freePort,
+  startEmbeddedPostgres,
+  withDatabase,
+  type RunningPostgres,
+} from './db/embedded-postgres.js';
 export { isDatabaseUnavailable, isQueryTimeout } from './db/errors.js';
 export { migrateDatabase, migrateToLatest } from './db/migrate.js';
 export { openDatabase, type OpenDatabase } from './db/open.js';

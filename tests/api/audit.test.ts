@@ -1,6 +1,4 @@
-import { withDatabase } from '@ridetrace/server/db/embedded';
-import { createClient } from '@ridetrace/server/modules/admin/admin.service';
-import { appendAudit, verifyAuditChain } from '@ridetrace/server/modules/audit/audit.service';
+import { appendAudit, createClient, verifyAuditChain, withDatabase } from '@ridetrace/server';
 import type { ClientWithSecret } from '@ridetrace/shared';
 import { sql, type RawBuilder } from 'kysely';
 import { createHash, randomUUID } from 'node:crypto';

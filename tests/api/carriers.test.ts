@@ -1,4 +1,4 @@
-import { signCodeToken } from '@ridetrace/server/crypto';
+import { signCodeToken } from '@ridetrace/server';
 import type { Carrier, CarrierCode, ClientWithSecret } from '@ridetrace/shared';
 import jsQR from 'jsqr';
 import { randomUUID } from 'node:crypto';

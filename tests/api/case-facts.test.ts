@@ -3,6 +3,7 @@
  * servers on one database give the same exposures whether they hold a case's facts or read them, and the one fact
  * that changes, the status, is always read.
  */
+import { caseFactsOf } from '@ridetrace/server';
 import { randomUUID } from 'node:crypto';
 import { beforeAll, expect, it } from 'vitest';
 import { useSharedDatabase } from '../support/fixtures.js';
@@ -31,8 +32,8 @@ const exposures = (t: TestApp, id: string) =>
   t.http().get(`/v1/cases/${id}/exposures`).set('authorization', w.tokens.official);
 
 it('the server that opened a case and one that reads it give the same exposures', async () => {
-  expect(a.app.ctx.caseFacts.get(caseId)).toMatchObject({ id: caseId });
-  expect(b.app.ctx.caseFacts.get(caseId)).toBeUndefined();
+  expect(caseFactsOf(a.app.ctx).get(caseId)).toMatchObject({ id: caseId });
+  expect(caseFactsOf(b.app.ctx).get(caseId)).toBeUndefined();
 
   const fromA = await exposures(a, caseId).expect(200);
   const fromB = await exposures(b, caseId).expect(200);
@@ -40,7 +41,7 @@ it('the server that opened a case and one that reads it give the same exposures'
   expect(fromA.body.items[0]).toMatchObject({ phone: '13900000042', degree: 1 });
   expect(fromB.body).toEqual(fromA.body);
   // Read once, then kept: the same facts as the opener's.
-  expect(b.app.ctx.caseFacts.get(caseId)).toEqual(a.app.ctx.caseFacts.get(caseId));
+  expect(caseFactsOf(b.app.ctx).get(caseId)).toEqual(caseFactsOf(a.app.ctx).get(caseId));
   const again = await exposures(b, caseId).expect(200);
   expect(again.body).toEqual(fromA.body);
 });
@@ -49,11 +50,11 @@ it('an unknown case is 404 on every try and is not kept', async () => {
   const unknown = randomUUID();
   expectError(await exposures(b, unknown), 404, 'case_not_found');
   expectError(await exposures(b, unknown), 404, 'case_not_found');
-  expect(b.app.ctx.caseFacts.get(unknown)).toBeUndefined();
+  expect(caseFactsOf(b.app.ctx).get(unknown)).toBeUndefined();
 });
 
 it('a case closed through one server cannot be notified through another that holds its facts', async () => {
-  expect(b.app.ctx.caseFacts.get(caseId)).toBeDefined();
+  expect(caseFactsOf(b.app.ctx).get(caseId)).toBeDefined();
   await a
     .http()
     .post(`/v1/cases/${caseId}/close`)

@@ -1,5 +1,4 @@
-import { DevSuperAppLogin } from '@ridetrace/server/adapters/super-app';
-import { createClient } from '@ridetrace/server/modules/admin/admin.service';
+import { createClient, DevSuperAppLogin } from '@ridetrace/server';
 import type { ClientWithSecret } from '@ridetrace/shared';
 import { sql } from 'kysely';
 import { randomUUID } from 'node:crypto';

@@ -2,7 +2,7 @@
  * Server bugs that fuzzing (fuzz-routes.test.ts) found, one request each: each answers within the error contract.
  * A bug found and not fixed yet comes here as `it.fails`, with an entry in that file's KNOWN_DEVIATIONS.
  */
-import { signCodeToken } from '@ridetrace/server/crypto';
+import { signCodeToken } from '@ridetrace/server';
 import { ERROR_CODES } from '@ridetrace/shared';
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';

@@ -1,5 +1,4 @@
-import { poolOf } from '@ridetrace/server/db';
-import { createClient } from '@ridetrace/server/modules/admin/admin.service';
+import { createClient, poolOf } from '@ridetrace/server';
 import { ERROR_CODES, ERRORS, type ErrorCode } from '@ridetrace/shared';
 import fc from 'fast-check';
 import { createHmac, createSign, generateKeyPairSync, randomUUID } from 'node:crypto';
@@ -1020,7 +1019,7 @@ beforeAll(async () => {
     .expect(200);
 
   // Tokens the server issued whose subject is gone or disabled: a deleted passenger, a disabled client.
-  const deletedPassenger = `Bearer ${t.app.jwt.sign({ sub: randomUUID(), role: 'passenger', scope: 'passenger', cv: t.config.consentVersion }, { expiresIn: 3600 })}`;
+  const deletedPassenger = `Bearer ${t.app.ctx.tokens.sign({ sub: randomUUID(), role: 'passenger', scope: 'passenger', cv: t.config.consentVersion }, 3600)}`;
   const doomed = await t
     .http()
     .post('/v1/admin/clients')

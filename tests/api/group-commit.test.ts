@@ -1,5 +1,5 @@
-import { RideBatcher } from '@ridetrace/server/modules/rides/ride-batcher';
-import type { NewRide } from '@ridetrace/server/modules/rides/rides.repository';
+import { rideBatcherOf } from '@ridetrace/server';
+import { type NewRide, RideBatcher } from '@ridetrace/server/testing';
 import { sql } from 'kysely';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { beforeAll, expect, it } from 'vitest';
@@ -46,7 +46,7 @@ async function carrierAndBatcher(kind: 'bus' | 'taxi', plate: string, maxQueueMs
 it('concurrent scans share INSERT statements, and every 201 ride is committed', async () => {
   const { code } = await createCarrier(t, w.tokens.operator);
   const tokens = await Promise.all(Array.from({ length: 10 }, (_, i) => confirmedPassenger(t, `gc${i}`)));
-  const before = { ...t.app.ctx.rideBatcher.stats };
+  const before = { ...rideBatcherOf(t.app.ctx).stats };
   const results = await Promise.all(
     Array.from({ length: 60 }, (_, i) =>
       t
@@ -57,8 +57,8 @@ it('concurrent scans share INSERT statements, and every 201 ride is committed', 
     ),
   );
   expect(results.map((r) => r.status)).toEqual(Array(60).fill(201));
-  const batches = t.app.ctx.rideBatcher.stats.batches - before.batches;
-  const rides = t.app.ctx.rideBatcher.stats.rides - before.rides;
+  const batches = rideBatcherOf(t.app.ctx).stats.batches - before.batches;
+  const rides = rideBatcherOf(t.app.ctx).stats.rides - before.rides;
   expect(rides).toBe(60);
   expect(batches).toBeLessThan(60);
   const ids = results.map((r) => r.body.ride.id as string);

@@ -67,6 +67,21 @@ describe('numeric path ids are canonical decimals', () => {
   });
 });
 
+describe('optional bodies', () => {
+  it('closing a case takes no body or a valid one, and refuses an invalid one', async () => {
+    const other = await openCase(t, w.tokens.official, {
+      subject: { phone: '13812345678' },
+      caseNumber: 'C-CONTRACT-2',
+      reason: 'contract test',
+    });
+    const close = () =>
+      t.http().post(`/v1/cases/${other.body.id}/close`).set('authorization', w.tokens.official);
+    expectError(await close().send({ bogus: 1 }), 400, 'validation_failed');
+    expectError(await close().send({ reason: 7 }), 400, 'validation_failed');
+    await close().send({ reason: 'recovered' }).expect(200);
+  });
+});
+
 describe('security headers', () => {
   function expectNoSniff(res: Response) {
     expect(res.headers['x-content-type-options']).toBe('nosniff');

@@ -1,4 +1,4 @@
-import { keyStatus, rewrapAll } from '@ridetrace/server/crypto';
+import { keyStatus, rewrapAll } from '@ridetrace/server';
 import { maskName, maskPhone } from '@ridetrace/shared';
 import { randomBytes } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';

@@ -1,16 +1,14 @@
 import {
+  bulk,
+  type Db,
   DeliveryError,
+  kickNotifier,
+  type ExposureMessage,
   HttpMessageSender,
   HttpSmsSender,
   localTime,
-  type ExposureMessage,
-} from '@ridetrace/server/adapters/notify';
-import type { Db } from '@ridetrace/server/db';
-import {
-  claimDue,
-  insertMarks,
-  insertNotifications,
-} from '@ridetrace/server/modules/notifications/notifications.repository';
+} from '@ridetrace/server';
+import { claimDue } from '@ridetrace/server/testing';
 import { Kysely, PostgresDialect, sql, type CompiledQuery } from 'kysely';
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
@@ -384,8 +382,12 @@ describe('the worker reads a batch at once', () => {
       boarded_at: boardedAt,
       observe_until: observeUntil,
     });
-    await insertMarks(t.db, [mark(cases[0]!, person), mark(cases[1]!, person), mark(cases[0]!, stranger)]);
-    await insertNotifications(t.db, [
+    await bulk.insertMarks(t.db, [
+      mark(cases[0]!, person),
+      mark(cases[1]!, person),
+      mark(cases[0]!, stranger),
+    ]);
+    await bulk.insertNotifications(t.db, [
       { id: randomUUID(), case_id: cases[0]!, passenger_id: person, channel: 'sms', state: 'queued' },
       { id: randomUUID(), case_id: cases[1]!, passenger_id: person, channel: 'app', state: 'queued' },
       // Nobody by that id: no app id (falls back to SMS), then no phone.
@@ -393,7 +395,7 @@ describe('the worker reads a batch at once', () => {
       // No exposure mark for this one.
       { id: randomUUID(), case_id: cases[1]!, passenger_id: stranger, channel: 'sms', state: 'queued' },
     ]);
-    t.app.ctx.notifier?.kick();
+    kickNotifier(t.app.ctx);
     const end = Date.now() + 10_000;
     let rows: {
       case_id: string;

@@ -1,4 +1,4 @@
-import { createClient } from '@ridetrace/server/modules/admin/admin.service';
+import { createClient } from '@ridetrace/server';
 import { sql } from 'kysely';
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';

@@ -1,5 +1,4 @@
-import { poolOf } from '@ridetrace/server/db';
-import { BENCH_TIMING_HEADER } from '@ridetrace/server/modules/bench/timing';
+import { BENCH_TIMING_HEADER, poolOf } from '@ridetrace/server';
 import { sql } from 'kysely';
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';

@@ -1,5 +1,4 @@
-import { buildApp } from '@ridetrace/server/app';
-import { createDb } from '@ridetrace/server/db';
+import { buildApp, createDb } from '@ridetrace/server';
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { beforeAll, describe, expect, it } from 'vitest';

@@ -3,8 +3,7 @@
  * trace statements' plans, and officials trace now and then, so connections closed when idle would make most
  * traces cold.
  */
-import { loadConfig } from '@ridetrace/server/config';
-import { createDb, poolOf } from '@ridetrace/server/db';
+import { createDb, loadConfig, poolOf } from '@ridetrace/server';
 import { sql } from 'kysely';
 import { expect, it } from 'vitest';
 import { useTestDatabase } from '../support/fixtures.js';

@@ -1,4 +1,4 @@
-import { loadConfig } from '@ridetrace/server/config';
+import { loadConfig } from '@ridetrace/server';
 import { isValidIdNumber } from '@ridetrace/shared';
 import { sql } from 'kysely';
 import { randomUUID } from 'node:crypto';

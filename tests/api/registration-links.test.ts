@@ -3,7 +3,7 @@
  * statement: prepared (one plan per connection) for the usual few hundred people, planned for its values above
  * that. Both ways must find the same registrations, links and sealed identities.
  */
-import { findRegistrationLinks } from '@ridetrace/server/modules/passengers/passengers.repository';
+import { findRegistrationLinks } from '@ridetrace/server/testing';
 import { randomUUID } from 'node:crypto';
 import { expect, it } from 'vitest';
 import { useTestApp } from '../support/fixtures.js';

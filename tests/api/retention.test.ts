@@ -1,6 +1,4 @@
-import { open } from '@ridetrace/server/crypto';
-import { cutoffDay, purgeRides } from '@ridetrace/server/modules/retention/retention.service';
-import { recordRide } from '@ridetrace/server/modules/rides/rides.service';
+import { cutoffDay, open, purgeRides, recordRide } from '@ridetrace/server';
 import { sql } from 'kysely';
 import { randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';

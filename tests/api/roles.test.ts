@@ -338,7 +338,7 @@ beforeAll(async () => {
   tokens.official = w.tokens.official;
   tokens.admin = w.tokens.admin;
   tokens.garbage = 'Bearer abc';
-  tokens.expired = `Bearer ${t.app.jwt.sign({ sub: 'x', role: 'admin', scope: 'admin' }, { expiresIn: -10 })}`;
+  tokens.expired = `Bearer ${t.app.ctx.tokens.sign({ sub: 'x', role: 'admin', scope: 'admin' }, -10)}`;
 });
 
 describe('role matrix', () => {

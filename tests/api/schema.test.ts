@@ -1,8 +1,7 @@
 import { sql } from 'kysely';
 import { inject, expect, it } from 'vitest';
-import { createDb } from '@ridetrace/server/db';
-import { withDatabase } from '@ridetrace/server/db/embedded';
-import { TABLE_COLUMNS } from '@ridetrace/server/db/tables';
+import { createDb, withDatabase } from '@ridetrace/server';
+import { TABLE_COLUMNS } from '@ridetrace/server/testing';
 
 it('the table types match the migrated schema (no missing or extra tables or columns)', async () => {
   const db = createDb({ connectionString: withDatabase(inject('pgAdminUrl'), inject('templateDb')), max: 1 });

@@ -1,4 +1,4 @@
-import { createClient } from '@ridetrace/server/modules/admin/admin.service';
+import { createClient } from '@ridetrace/server';
 import { RideTraceClient, RideTraceError } from '@ridetrace/sdk';
 import type { CarrierCode, ClientWithSecret } from '@ridetrace/shared';
 import { randomUUID } from 'node:crypto';

@@ -1,5 +1,4 @@
-import { createDb, poolOf } from '@ridetrace/server/db';
-import { isDatabaseUnavailable, isQueryTimeout } from '@ridetrace/server/db/errors';
+import { createDb, isDatabaseUnavailable, isQueryTimeout, poolOf } from '@ridetrace/server';
 import { sql } from 'kysely';
 import net from 'node:net';
 import pg from 'pg';

@@ -1,5 +1,5 @@
 /** Every successful read of a case's exposures is audited once, with the people it showed. */
-import { createClient } from '@ridetrace/server/modules/admin/admin.service';
+import { createClient } from '@ridetrace/server';
 import { describe, expect, it } from 'vitest';
 import { clientToken } from '../support/test-app.js';
 import { HOUR, MIN, useTraceKit } from '../support/trace-kit.js';

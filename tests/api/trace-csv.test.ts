@@ -1,6 +1,6 @@
 /** The exposures CSV: the same data as the page, RFC 4180, and no cell a spreadsheet would run as a formula. */
-import { createClient } from '@ridetrace/server/modules/admin/admin.service';
-import { csvCell, toCsv } from '@ridetrace/server/modules/cases/csv';
+import { createClient } from '@ridetrace/server';
+import { csvCell, toCsv } from '@ridetrace/server/testing';
 import { EXPOSURE_CSV_COLUMNS } from '@ridetrace/shared';
 import { describe, expect, it } from 'vitest';
 import { byKey, csvFromPage, csvRecords, FORMULA_START, parseCsv } from '../support/exposures-csv.js';

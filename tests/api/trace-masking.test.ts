@@ -1,5 +1,5 @@
 /** Officials without trace:reveal see masked names and phones and no ID numbers, in every reply and export. */
-import { createClient } from '@ridetrace/server/modules/admin/admin.service';
+import { createClient } from '@ridetrace/server';
 import { maskName, maskPhone, type Case, type ExposurePage } from '@ridetrace/shared';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { byKey, csvFromPage, csvRecords } from '../support/exposures-csv.js';

@@ -1,5 +1,5 @@
 /// <reference lib="dom" />
-import { freePort } from '@ridetrace/server/db/embedded';
+import { freePort } from '@ridetrace/server';
 import jsQR from 'jsqr';
 import { sql } from 'kysely';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';

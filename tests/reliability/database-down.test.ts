@@ -1,4 +1,4 @@
-import type { Db } from '@ridetrace/server/db';
+import type { Db } from '@ridetrace/server';
 import { randomUUID } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';

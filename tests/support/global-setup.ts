@@ -1,6 +1,4 @@
-import { createDb } from '@ridetrace/server/db';
-import type { RunningPostgres } from '@ridetrace/server/db/embedded';
-import { migrateToLatest } from '@ridetrace/server/db/migrate';
+import { createDb, migrateToLatest, type RunningPostgres } from '@ridetrace/server';
 import { sql } from 'kysely';
 import os from 'node:os';
 import path from 'node:path';

@@ -1,4 +1,4 @@
-import type { Db } from '@ridetrace/server/db';
+import type { Db } from '@ridetrace/server';
 import { sql } from 'kysely';
 
 /**

@@ -1,6 +1,5 @@
 /** Real Postgres for tests: embedded clusters that nothing needs to survive, and databases created on them. */
-import { createDb } from '@ridetrace/server/db';
-import { startEmbeddedPostgres, withDatabase, type RunningPostgres } from '@ridetrace/server/db/embedded';
+import { createDb, type RunningPostgres, startEmbeddedPostgres, withDatabase } from '@ridetrace/server';
 import { sql } from 'kysely';
 
 /** A test cluster is thrown away, never recovered after a machine crash: no fsync. */

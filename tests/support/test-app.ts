@@ -1,7 +1,13 @@
-import { buildApp, type App } from '@ridetrace/server/app';
-import { loadConfig, type Config } from '@ridetrace/server/config';
-import { createDb, type Db } from '@ridetrace/server/db';
-import { createClient, createOperator } from '@ridetrace/server/modules/admin/admin.service';
+import {
+  type App,
+  buildApp,
+  type Config,
+  createClient,
+  createDb,
+  createOperator,
+  type Db,
+  loadConfig,
+} from '@ridetrace/server';
 import type { ClientWithSecret } from '@ridetrace/shared';
 import { randomBytes } from 'node:crypto';
 import request from 'supertest';

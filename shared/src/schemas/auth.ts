@@ -30,10 +30,15 @@ export const PassengerLoginBodySchema = Type.Object(
 );
 export type PassengerLoginBody = Static<typeof PassengerLoginBodySchema>;
 
-export const PassengerTokenSchema = Type.Object({
+/** The fields of every token reply. */
+const BearerToken = {
   accessToken: Type.String(),
   tokenType: Type.Literal('Bearer'),
   expiresIn: Type.Integer({ description: 'seconds' }),
+};
+
+export const PassengerTokenSchema = Type.Object({
+  ...BearerToken,
   passenger: Type.Object({ id: Type.String(), confirmed: Type.Boolean() }),
 });
 export type PassengerToken = Static<typeof PassengerTokenSchema>;
@@ -52,9 +57,7 @@ export const ClientTokenBodySchema = Type.Object(
 export type ClientTokenBody = Static<typeof ClientTokenBodySchema>;
 
 export const ClientTokenSchema = Type.Object({
-  accessToken: Type.String(),
-  tokenType: Type.Literal('Bearer'),
-  expiresIn: Type.Integer({ description: 'seconds' }),
+  ...BearerToken,
   scope: Type.String(),
 });
 export type ClientToken = Static<typeof ClientTokenSchema>;

@@ -1,9 +1,16 @@
-import { buildApp, type App } from '@ridetrace/server/app';
-import { loadConfig } from '@ridetrace/server/config';
-import { createDb, type Db } from '@ridetrace/server/db';
-import { freePort, startEmbeddedPostgres, type RunningPostgres } from '@ridetrace/server/db/embedded';
-import { migrateToLatest } from '@ridetrace/server/db/migrate';
-import { createClient, createOperator } from '@ridetrace/server/modules/admin/admin.service';
+import {
+  type App,
+  buildApp,
+  createClient,
+  createDb,
+  createOperator,
+  type Db,
+  freePort,
+  loadConfig,
+  migrateToLatest,
+  type RunningPostgres,
+  startEmbeddedPostgres,
+} from '@ridetrace/server';
 import type { CarrierCode, ClientWithSecret } from '@ridetrace/shared';
 import { sql } from 'kysely';
 import { randomBytes } from 'node:crypto';

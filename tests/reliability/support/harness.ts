@@ -1,6 +1,11 @@
-import { createDb, type Db } from '@ridetrace/server/db';
-import { freePort, type RunningPostgres } from '@ridetrace/server/db/embedded';
-import { createClient, createOperator } from '@ridetrace/server/modules/admin/admin.service';
+import {
+  createClient,
+  createDb,
+  createOperator,
+  type Db,
+  freePort,
+  type RunningPostgres,
+} from '@ridetrace/server';
 import { RideTraceClient } from '@ridetrace/sdk';
 import { spawn } from 'node:child_process';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';

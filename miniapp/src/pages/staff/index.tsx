@@ -148,27 +148,15 @@ function StaffConsole({ onSessionError, onSignOut }: { onSessionError: () => voi
   );
 }
 
-function ManualRide({ carrier, onSessionError }: { carrier: Carrier; onSessionError: () => void }) {
-  const t = useT();
-  const [identity, setIdentity] = useState<IdentityInput>(EMPTY_IDENTITY);
-  const [fieldErrors, setFieldErrors] = useState<IdentityErrors>({});
-  // Kept across retries of the same registration so a lost reply never records the rider twice.
-  const [clientRideId, setClientRideId] = useState(uuidV4);
+/** One staff request at a time: the busy flag, the error to show, session errors handed to the page. */
+function useStaffRequest(onSessionError: () => void) {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<ApiError | null>(null);
-  const [result, setResult] = useState<ManualRideResult | null>(null);
-
-  const submit = async () => {
-    const errors = identityErrors(identity);
-    setFieldErrors(errors);
-    if (Object.keys(errors).length > 0) return;
+  const run = async (request: () => Promise<void>) => {
     setBusy(true);
     setError(null);
     try {
-      const data = await api('staff').manualRide(carrier.id, { ...identityBody(identity), clientRideId });
-      setResult(data);
-      setIdentity(EMPTY_IDENTITY);
-      setClientRideId(uuidV4());
+      await request();
     } catch (err) {
       const e = toApiError(err);
       if (isSessionError(e)) onSessionError();
@@ -176,6 +164,29 @@ function ManualRide({ carrier, onSessionError }: { carrier: Carrier; onSessionEr
     } finally {
       setBusy(false);
     }
+  };
+  return { busy, error, run };
+}
+
+function ManualRide({ carrier, onSessionError }: { carrier: Carrier; onSessionError: () => void }) {
+  const t = useT();
+  const [identity, setIdentity] = useState<IdentityInput>(EMPTY_IDENTITY);
+  const [fieldErrors, setFieldErrors] = useState<IdentityErrors>({});
+  // Kept across retries of the same registration so a lost reply never records the rider twice.
+  const [clientRideId, setClientRideId] = useState(uuidV4);
+  const { busy, error, run } = useStaffRequest(onSessionError);
+  const [result, setResult] = useState<ManualRideResult | null>(null);
+
+  const submit = async () => {
+    const errors = identityErrors(identity);
+    setFieldErrors(errors);
+    if (Object.keys(errors).length > 0) return;
+    await run(async () => {
+      const data = await api('staff').manualRide(carrier.id, { ...identityBody(identity), clientRideId });
+      setResult(data);
+      setIdentity(EMPTY_IDENTITY);
+      setClientRideId(uuidV4());
+    });
   };
 
   return (
@@ -218,25 +229,13 @@ function ManualRide({ carrier, onSessionError }: { carrier: Carrier; onSessionEr
 function VerifyStatus({ onSessionError }: { onSessionError: () => void }) {
   const t = useT();
   const [token, setToken] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<ApiError | null>(null);
+  const { busy, error, run } = useStaffRequest(onSessionError);
   const [verified, setVerified] = useState<VerifiedStatus | null>(null);
 
   const verify = async (value: string) => {
     if (!value.trim()) return;
-    setBusy(true);
-    setError(null);
     setVerified(null);
-    try {
-      const data = await api('staff').verifyStatus(value.trim());
-      setVerified(data);
-    } catch (err) {
-      const e = toApiError(err);
-      if (isSessionError(e)) onSessionError();
-      else setError(e);
-    } finally {
-      setBusy(false);
-    }
+    await run(async () => setVerified(await api('staff').verifyStatus(value.trim())));
   };
 
   const scan = async () => {

@@ -17,17 +17,8 @@ export interface AuditInput {
   detail?: string | null;
 }
 
-interface Hashable {
-  seq: number;
-  at: Date;
-  actor: string;
-  action: string;
-  case_id: string | null;
-  people: number;
-  request_id: string | null;
-  detail: string | null;
-  prev_hash: string;
-}
+/** An audit entry as its hash covers it: every column but the hash itself. */
+type Hashable = Omit<Selectable<AuditLogTable>, 'hash'>;
 
 /** The entry hash covers every field and the previous hash; JSON keeps field boundaries unambiguous. */
 export function entryHash(e: Hashable): string {

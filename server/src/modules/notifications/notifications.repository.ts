@@ -90,25 +90,27 @@ export async function markFailed(db: Db, id: string, error: string): Promise<voi
     .execute();
 }
 
+/** An exposure mark's columns with its carrier's, as messages and the passenger's inbox show them. */
+const MARK_WITH_CARRIER = [
+  'exposure_marks.case_id',
+  'exposure_marks.level',
+  'exposure_marks.boarded_at',
+  'exposure_marks.observe_until',
+  'exposure_marks.created_at',
+  'carriers.id as carrier_id',
+  'carriers.kind',
+  'carriers.plate',
+  'carriers.route',
+  'carriers.city',
+] as const;
+
 /** The exposure marks of claimed notifications (one query for a batch), with their carriers. */
 export async function findMarksOf(db: Db, keys: readonly { case_id: string; passenger_id: string }[]) {
   if (keys.length === 0) return [];
   return db
     .selectFrom('exposure_marks')
     .innerJoin('carriers', 'carriers.id', 'exposure_marks.carrier_id')
-    .select([
-      'exposure_marks.case_id',
-      'exposure_marks.passenger_id',
-      'exposure_marks.level',
-      'exposure_marks.boarded_at',
-      'exposure_marks.observe_until',
-      'exposure_marks.created_at',
-      'carriers.id as carrier_id',
-      'carriers.kind',
-      'carriers.plate',
-      'carriers.route',
-      'carriers.city',
-    ])
+    .select([...MARK_WITH_CARRIER, 'exposure_marks.passenger_id'])
     .where((eb) =>
       eb(
         eb.refTuple('exposure_marks.case_id', 'exposure_marks.passenger_id'),
@@ -123,19 +125,7 @@ export async function findMarksOfPassenger(db: Db, passengerId: string) {
   return db
     .selectFrom('exposure_marks')
     .innerJoin('carriers', 'carriers.id', 'exposure_marks.carrier_id')
-    .select([
-      'exposure_marks.case_id',
-      'exposure_marks.level',
-      'exposure_marks.boarded_at',
-      'exposure_marks.observe_until',
-      'exposure_marks.created_at',
-      'exposure_marks.cleared_at',
-      'carriers.id as carrier_id',
-      'carriers.kind',
-      'carriers.plate',
-      'carriers.route',
-      'carriers.city',
-    ])
+    .select([...MARK_WITH_CARRIER, 'exposure_marks.cleared_at'])
     .where('exposure_marks.passenger_id', '=', passengerId)
     .orderBy('exposure_marks.created_at', 'desc')
     .execute();
