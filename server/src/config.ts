@@ -26,6 +26,10 @@ export interface Config {
     readonly appId: string;
     readonly appSecret: string;
     readonly timeoutMs: number;
+    /** Subscribe-message template of exposure notices. */
+    readonly exposureTemplateId: string;
+    /** `miniprogram_state` of subscribe messages: formal, trial or developer. */
+    readonly messageState: 'formal' | 'trial' | 'developer';
   };
   readonly rides: {
     /** Offline scans older than this are refused. */
@@ -44,8 +48,20 @@ export interface Config {
     readonly batchInFlight: number;
     /** A scan queued this long without its batch starting is refused with 503 (the database is stuck). */
     readonly batchQueueMs: number;
+    /** The same passenger scanning the same carrier again within this many minutes gets the existing ride. */
+    readonly repeatMinutes: number;
   };
   readonly consentVersion: string;
+  /** SMS one-time codes that verify a typed phone number. */
+  readonly otp: {
+    readonly ttlSeconds: number;
+    readonly maxAttempts: number;
+    /** Least time between two codes to one phone. */
+    readonly resendSeconds: number;
+    readonly perPhonePerHour: number;
+    readonly perPassengerPerHour: number;
+    readonly perIpPerHour: number;
+  };
   readonly trace: {
     /** Co-passenger window per carrier kind (seconds, either side of the case's boarding). */
     readonly windowSeconds: Readonly<Record<'taxi' | 'metro' | 'bus' | 'ferry', number>>;
@@ -56,9 +72,24 @@ export interface Config {
     readonly maxDegree1ForDegree2: number;
   };
   readonly notify: {
+    /** Super-app subscribe-message API; defaults to the super-app base URL. */
     readonly messageBaseUrl: string | undefined;
+    /** `generic`: JSON gateway with a bearer key; `tencent`: Tencent Cloud SMS SendSms (TC3-HMAC-SHA256). */
+    readonly smsProvider: 'generic' | 'tencent';
     readonly smsBaseUrl: string | undefined;
     readonly smsApiKey: string;
+    readonly tencentSms: {
+      readonly secretId: string;
+      readonly secretKey: string;
+      /** SmsSdkAppId. */
+      readonly appId: string;
+      readonly signName: string;
+      readonly region: string;
+      readonly exposureTemplateId: string;
+      readonly otpTemplateId: string;
+    };
+    /** Development without an SMS provider: every SMS is appended here as one JSON line (never in production). */
+    readonly devSmsLogFile: string | undefined;
     readonly maxAttempts: number;
     readonly backoffBaseMs: number;
     readonly pollMs: number;
@@ -145,6 +176,18 @@ function timeZone(tz: string): string {
   return tz;
 }
 
+function oneOf<const T extends readonly string[]>(
+  env: Env,
+  name: string,
+  values: T,
+  def: T[number],
+): T[number] {
+  const v = env[name];
+  if (v === undefined || v === '') return def;
+  if (!values.includes(v)) throw new ConfigError(`${name} must be one of ${values.join(', ')}, got "${v}"`);
+  return v;
+}
+
 function logFormat(v: string | undefined): Config['logFormat'] {
   if (v === undefined || v === '' || v === 'auto') return 'auto';
   if (v === 'json' || v === 'pretty') return v;
@@ -169,8 +212,22 @@ export function loadConfig(env: Env = process.env): Config {
     if (!env.SUPERAPP_BASE_URL || !env.SUPERAPP_APP_ID || !env.SUPERAPP_APP_SECRET) {
       missing.push('SUPERAPP_BASE_URL, SUPERAPP_APP_ID, SUPERAPP_APP_SECRET');
     }
-    if (!env.MESSAGE_BASE_URL || !env.SMS_BASE_URL || !env.SMS_API_KEY) {
-      missing.push('MESSAGE_BASE_URL, SMS_BASE_URL, SMS_API_KEY');
+    if ((env.SMS_PROVIDER ?? 'generic') === 'generic' && (!env.SMS_BASE_URL || !env.SMS_API_KEY)) {
+      missing.push('SMS_BASE_URL, SMS_API_KEY');
+    }
+    if (
+      env.SMS_PROVIDER === 'tencent' &&
+      (!env.TENCENT_SMS_SECRET_ID ||
+        !env.TENCENT_SMS_SECRET_KEY ||
+        !env.TENCENT_SMS_APP_ID ||
+        !env.TENCENT_SMS_SIGN_NAME ||
+        !env.TENCENT_SMS_EXPOSURE_TEMPLATE_ID ||
+        !env.TENCENT_SMS_OTP_TEMPLATE_ID)
+    ) {
+      missing.push(
+        'TENCENT_SMS_SECRET_ID, TENCENT_SMS_SECRET_KEY, TENCENT_SMS_APP_ID, TENCENT_SMS_SIGN_NAME, ' +
+          'TENCENT_SMS_EXPOSURE_TEMPLATE_ID, TENCENT_SMS_OTP_TEMPLATE_ID',
+      );
     }
     if (missing.length)
       throw new ConfigError(`production mode refuses to start without: ${missing.join('; ')}`);
@@ -208,6 +265,8 @@ export function loadConfig(env: Env = process.env): Config {
       appId: env.SUPERAPP_APP_ID ?? 'dev-app',
       appSecret: env.SUPERAPP_APP_SECRET ?? 'dev-secret',
       timeoutMs: int(env, 'SUPERAPP_TIMEOUT_MS', 3000, 100, 60000),
+      exposureTemplateId: env.SUPERAPP_EXPOSURE_TEMPLATE_ID || 'ridetrace_exposure',
+      messageState: oneOf(env, 'SUPERAPP_MESSAGE_STATE', ['formal', 'trial', 'developer'] as const, 'formal'),
     },
     rides: {
       maxLateSeconds: int(env, 'RIDES_MAX_LATE_SECONDS', 24 * 3600, 60, 7 * 86400),
@@ -219,8 +278,17 @@ export function loadConfig(env: Env = process.env): Config {
       batchMax: int(env, 'RIDES_BATCH_MAX', 200, 1, 5000),
       batchInFlight: int(env, 'RIDES_BATCH_IN_FLIGHT', 1, 1, 100),
       batchQueueMs: int(env, 'RIDES_BATCH_QUEUE_MS', 1000, 10, 60_000),
+      repeatMinutes: int(env, 'RIDES_REPEAT_MINUTES', 5, 0, 120),
     },
     consentVersion: env.CONSENT_VERSION ?? '2026-11',
+    otp: {
+      ttlSeconds: int(env, 'OTP_TTL_SECONDS', 600, 60, 3600),
+      maxAttempts: int(env, 'OTP_MAX_ATTEMPTS', 5, 1, 20),
+      resendSeconds: int(env, 'OTP_RESEND_SECONDS', 60, 0, 3600),
+      perPhonePerHour: int(env, 'OTP_PER_PHONE_PER_HOUR', 5, 1, 1000),
+      perPassengerPerHour: int(env, 'OTP_PER_PASSENGER_PER_HOUR', 10, 1, 1000),
+      perIpPerHour: int(env, 'OTP_PER_IP_PER_HOUR', 30, 1, 100_000),
+    },
     trace: {
       windowSeconds: {
         taxi: int(env, 'TRACE_TAXI_WINDOW_MINUTES', 10, 0, 1440) * 60,
@@ -239,9 +307,23 @@ export function loadConfig(env: Env = process.env): Config {
       maxDegree1ForDegree2: int(env, 'TRACE_MAX_DEGREE1_FOR_DEGREE2', 1000, 1, 100000),
     },
     notify: {
-      messageBaseUrl: env.MESSAGE_BASE_URL?.replace(/\/+$/, '') || undefined,
-      smsBaseUrl: env.SMS_BASE_URL?.replace(/\/+$/, '') || undefined,
+      messageBaseUrl:
+        env.MESSAGE_BASE_URL?.replace(/\/+$/, '') || env.SUPERAPP_BASE_URL?.replace(/\/+$/, '') || undefined,
+      smsProvider: oneOf(env, 'SMS_PROVIDER', ['generic', 'tencent'] as const, 'generic'),
+      smsBaseUrl:
+        env.SMS_BASE_URL?.replace(/\/+$/, '') ||
+        (env.SMS_PROVIDER === 'tencent' ? 'https://sms.tencentcloudapi.com' : undefined),
       smsApiKey: env.SMS_API_KEY ?? 'dev-sms-key',
+      tencentSms: {
+        secretId: env.TENCENT_SMS_SECRET_ID ?? '',
+        secretKey: env.TENCENT_SMS_SECRET_KEY ?? '',
+        appId: env.TENCENT_SMS_APP_ID ?? '',
+        signName: env.TENCENT_SMS_SIGN_NAME ?? '',
+        region: env.TENCENT_SMS_REGION || 'ap-guangzhou',
+        exposureTemplateId: env.TENCENT_SMS_EXPOSURE_TEMPLATE_ID ?? '',
+        otpTemplateId: env.TENCENT_SMS_OTP_TEMPLATE_ID ?? '',
+      },
+      devSmsLogFile: mode === 'production' ? undefined : path.join(dataDir, 'dev-sms.log'),
       maxAttempts: int(env, 'NOTIFY_MAX_ATTEMPTS', 6, 1, 50),
       backoffBaseMs: int(env, 'NOTIFY_BACKOFF_BASE_MS', 2000, 1, 3600_000),
       pollMs: int(env, 'NOTIFY_POLL_MS', 1000, 10, 60_000),

@@ -15,6 +15,8 @@ export const ERRORS = {
   service_unavailable: { status: 503, message: 'The service is temporarily unavailable; retry later.' },
   overloaded: { status: 503, message: 'The server is overloaded; retry after the Retry-After delay.' },
   upstream_unavailable: { status: 502, message: 'An upstream service did not answer; retry later.' },
+  superapp_unavailable: { status: 503, message: 'The super-app service did not answer; retry later.' },
+  sms_unavailable: { status: 503, message: 'The SMS service did not answer; retry later.' },
 
   // Authentication and authorisation
   auth_required: { status: 401, message: 'A bearer token is required.' },
@@ -47,6 +49,16 @@ export const ERRORS = {
   client_ride_id_reused: { status: 409, message: 'This clientRideId was already used for another carrier.' },
   consent_version_outdated: { status: 409, message: 'Consent must be given to the current consent text.' },
   passenger_not_found: { status: 404, message: 'No such passenger.' },
+
+  // Phone verification
+  phone_code_invalid: { status: 400, message: 'The super-app phone-number code is invalid or used.' },
+  otp_invalid: { status: 400, message: 'The one-time code is wrong.' },
+  otp_expired: {
+    status: 400,
+    message: 'The one-time code has expired or was never sent; ask for a new one.',
+  },
+  otp_attempts_exceeded: { status: 400, message: 'Too many wrong codes; ask for a new one.' },
+  otp_rate_limited: { status: 429, message: 'Too many codes requested; retry after the Retry-After delay.' },
 
   // Cases, tracing, status
   case_not_found: { status: 404, message: 'No such case.' },

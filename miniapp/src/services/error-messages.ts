@@ -45,6 +45,14 @@ export const SERVER_ERROR_MESSAGES = {
     'zh-CN': '登录服务暂时无响应，请稍后重试。',
     en: 'The sign-in service did not answer; please retry shortly.',
   },
+  superapp_unavailable: {
+    'zh-CN': '平台服务暂时无响应，请稍后重试。',
+    en: 'The super-app service did not answer; please retry shortly.',
+  },
+  sms_unavailable: {
+    'zh-CN': '短信服务暂时无响应，请稍后重试。',
+    en: 'The SMS service did not answer; please retry shortly.',
+  },
 
   auth_required: { 'zh-CN': '请先登录。', en: 'Please sign in first.' },
   token_invalid: {
@@ -114,6 +122,20 @@ export const SERVER_ERROR_MESSAGES = {
   passenger_not_found: {
     'zh-CN': '未找到您的登记信息，请重新扫码。',
     en: 'Your registration was not found; scan again.',
+  },
+  phone_code_invalid: {
+    'zh-CN': '获取手机号失败，请重试或改用短信验证码。',
+    en: 'Could not get your phone number; retry or use an SMS code.',
+  },
+  otp_invalid: { 'zh-CN': '验证码错误。', en: 'The code is wrong.' },
+  otp_expired: { 'zh-CN': '验证码已过期，请重新获取。', en: 'The code has expired; ask for a new one.' },
+  otp_attempts_exceeded: {
+    'zh-CN': '验证码错误次数过多，请重新获取。',
+    en: 'Too many wrong codes; ask for a new one.',
+  },
+  otp_rate_limited: {
+    'zh-CN': '获取验证码过于频繁，请稍后再试。',
+    en: 'Too many codes requested; please wait a moment.',
   },
 
   case_not_found: { 'zh-CN': '病例不存在。', en: 'No such case.' },

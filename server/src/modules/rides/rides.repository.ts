@@ -149,11 +149,15 @@ const RIDE_WITH_CARRIER = [
   'carriers.city',
 ] as const;
 
-export async function findRideWithCarrier(db: Db, id: string, carrierId: number, boardedAt: Date) {
+function ridesWithCarrier(db: Db) {
   return db
     .selectFrom('rides')
     .innerJoin('carriers', 'carriers.id', 'rides.carrier_id')
-    .select(RIDE_WITH_CARRIER)
+    .select(RIDE_WITH_CARRIER);
+}
+
+export async function findRideWithCarrier(db: Db, id: string, carrierId: number, boardedAt: Date) {
+  return ridesWithCarrier(db)
     .where('rides.carrier_id', '=', carrierId)
     .where('rides.boarded_at', '=', boardedAt)
     .where('rides.id', '=', id)
@@ -163,10 +167,7 @@ export async function findRideWithCarrier(db: Db, id: string, carrierId: number,
 /** Rides of one passenger, found through their per-day blind indexes. */
 export async function findRidesByPassengerKeys(db: Db, keys: Buffer[], since: Date, limit: number) {
   if (keys.length === 0) return [];
-  return db
-    .selectFrom('rides')
-    .innerJoin('carriers', 'carriers.id', 'rides.carrier_id')
-    .select(RIDE_WITH_CARRIER)
+  return ridesWithCarrier(db)
     .where('rides.passenger_key', 'in', keys)
     .where('rides.boarded_at', '>=', since)
     .orderBy('rides.boarded_at', 'desc')
