@@ -1,6 +1,8 @@
 import Taro from '@tarojs/taro';
 import type { Mock } from 'vitest';
 
+export { phoneNumberEvent } from './taro-components';
+
 /** The Taro mock of test/setup.ts, typed for tests. */
 export interface TaroMock {
   storage: Map<string, unknown>;
@@ -30,7 +32,7 @@ export interface FakeRequest {
   authorization: string | undefined;
 }
 
-export type Reply = { status: number; body?: unknown } | 'network';
+export type Reply = { status: number; body?: unknown; headers?: Record<string, string> } | 'network';
 type Handler = (req: FakeRequest) => Reply | Promise<Reply>;
 
 export const errorBody = (code: string, message = code) => ({ error: { code, message } });
@@ -43,6 +45,7 @@ export function fakeApi(routes: Record<string, Handler | Reply>): FakeRequest[] 
   const seen: FakeRequest[] = [];
   const all: Record<string, Handler | Reply> = {
     'POST /v1/auth/passenger': { status: 200, body: passengerToken('token-1') },
+    'GET /v1/passengers/me': { status: 200, body: profile() },
     ...routes,
   };
   taro.request.mockImplementation(
@@ -66,7 +69,7 @@ export function fakeApi(routes: Record<string, Handler | Reply>): FakeRequest[] 
           ? await route(req)
           : (route ?? { status: 404, body: errorBody('route_not_found') });
       if (reply === 'network') throw { errMsg: 'request:fail net::ERR_INTERNET_DISCONNECTED' };
-      return { statusCode: reply.status, data: reply.body ?? null, header: {} };
+      return { statusCode: reply.status, data: reply.body ?? null, header: reply.headers ?? {} };
     },
   );
   return seen;
@@ -78,6 +81,22 @@ export function passengerToken(accessToken: string, confirmed = false) {
     tokenType: 'Bearer',
     expiresIn: 7200,
     passenger: { id: 'p-1', confirmed },
+  };
+}
+
+/** GET /v1/passengers/me: a passenger who has not confirmed yet and has no phone, unless overridden. */
+export function profile(overrides: Record<string, unknown> = {}) {
+  return {
+    id: 'p-1',
+    confirmed: false,
+    name: null,
+    phone: null,
+    phoneVerified: false,
+    phoneSource: null,
+    hasIdNumber: false,
+    consentVersion: null,
+    consentedAt: null,
+    ...overrides,
   };
 }
 

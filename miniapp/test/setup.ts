@@ -57,6 +57,8 @@ beforeEach(async () => {
   const { resetLang } = await import('../src/services/i18n-core');
   const { signOutStaff } = await import('../src/services/api');
   const { resetQueueWatcherForTests } = await import('../src/services/rides');
+  const { phoneNumberEvent } = await import('./taro-components');
+  phoneNumberEvent.detail = {};
   resetLang();
   signOutStaff();
   resetQueueWatcherForTests();

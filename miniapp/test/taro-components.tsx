@@ -20,6 +20,12 @@ export const Text = (props: Props) => createElement('span', passThrough(props), 
 export const ScrollView = View;
 export const Image = (props: Props) => createElement('img', passThrough(props));
 
+/**
+ * The `detail` a getPhoneNumber button hands its handler on the next tap: WeChat's `{ code }` when the passenger
+ * allows, `{ errMsg: 'getPhoneNumber:fail user deny' }` (no code) when they decline. Reset before each test.
+ */
+export const phoneNumberEvent: { detail: object } = { detail: {} };
+
 export const Button = (props: Props) => {
   const { onGetPhoneNumber, openType } = props as {
     onGetPhoneNumber?: (e: { detail: object }) => void;
@@ -34,7 +40,7 @@ export const Button = (props: Props) => {
       disabled: Boolean(props.disabled),
       onClick: (e: unknown) => {
         (props.onClick as ((e: unknown) => void) | undefined)?.(e);
-        if (openType === 'getPhoneNumber') onGetPhoneNumber?.({ detail: {} });
+        if (openType === 'getPhoneNumber') onGetPhoneNumber?.({ detail: phoneNumberEvent.detail });
       },
     },
     props.children,

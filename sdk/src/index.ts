@@ -29,6 +29,7 @@ import type {
   PassengerExport,
   PassengerProfile,
   PassengerToken,
+  PhoneCodeSent,
   ScanBody,
   ScanConfirmationRequired,
   ScanRegistered,
@@ -251,6 +252,18 @@ export class RideTraceClient {
     this.json<Itinerary>('GET', '/v1/passengers/me/itinerary', { query: { days } });
   myNotifications = () => this.json<{ items: MyNotification[] }>('GET', '/v1/passengers/me/notifications');
   exportMyData = () => this.json<PassengerExport>('GET', '/v1/passengers/me/export');
+  /**
+   * Verifies my phone with the one-time code of the mini-program's getPhoneNumber button: the server redeems it
+   * for the number the super-app verified. The profile shows it masked (the client never learns it in full).
+   */
+  verifyPhoneWithSuperApp = (code: string) =>
+    this.json<PassengerProfile>('POST', '/v1/passengers/me/phone', { body: { code } });
+  /** Sends a 6-digit SMS code to `phone` (429 otp_rate_limited with Retry-After, 503 sms_unavailable). */
+  requestPhoneCode = (phone: string) =>
+    this.json<PhoneCodeSent>('POST', '/v1/passengers/me/phone/otp', { body: { phone } });
+  /** Checks the SMS code: `phone` becomes my verified phone (otp_invalid, otp_expired, otp_attempts_exceeded). */
+  verifyPhoneCode = (phone: string, code: string) =>
+    this.json<PassengerProfile>('POST', '/v1/passengers/me/phone/verify', { body: { phone, code } });
   async deleteAccount(): Promise<void> {
     await this.send('DELETE', '/v1/passengers/me');
   }

@@ -12,8 +12,15 @@ import Fastify, {
   type FastifyReply,
 } from 'fastify';
 import { randomUUID } from 'node:crypto';
-import { HttpMessageSender, HttpSmsSender, LogOnlySender } from './adapters/notify.js';
-import { DevSuperAppLogin, HttpSuperAppLogin, type SuperAppLogin } from './adapters/super-app.js';
+import { HttpMessageSender, LogOnlySender } from './adapters/notify.js';
+import { createSmsSender } from './adapters/sms.js';
+import {
+  createSuperApp,
+  DevSuperAppLogin,
+  HttpSuperAppLogin,
+  type AccessTokenCache,
+  type SuperAppLogin,
+} from './adapters/super-app.js';
 import type { Config } from './config.js';
 import { loadContext, type AppContext } from './context.js';
 import type { MasterKeys } from './crypto/master-keys.js';
@@ -57,14 +64,22 @@ export interface AppDeps {
 
 export type App = FastifyInstance & { ctx: AppContext };
 
-function superAppFor(config: Config): SuperAppLogin {
-  if (config.superApp.baseUrl)
-    return new HttpSuperAppLogin({ ...config.superApp, baseUrl: config.superApp.baseUrl });
-  if (config.mode === 'production') throw new Error('SUPERAPP_BASE_URL is required in production');
-  return new DevSuperAppLogin();
+/** The super-app adapter and its access-token cache (null for the dev provider), from config or the caller. */
+function superAppFor(
+  config: Config,
+  given: SuperAppLogin | undefined,
+): { superApp: SuperAppLogin; tokens: AccessTokenCache | null } {
+  if (given) return { superApp: given, tokens: given instanceof HttpSuperAppLogin ? given.tokens : null };
+  if (!config.superApp.baseUrl && config.mode === 'production')
+    throw new Error('SUPERAPP_BASE_URL is required in production');
+  return createSuperApp(config.superApp);
 }
 
-function sendersFor(config: Config, log: FastifyBaseLogger): Senders {
+/**
+ * Notification channels. Messages share the phone lookups' access-token cache: the super-app revokes the old
+ * token when it issues a new one, so two caches would keep invalidating each other.
+ */
+function sendersFor(config: Config, log: FastifyBaseLogger, tokens: AccessTokenCache | null): Senders {
   const { notify, superApp } = config;
   const devLog = new LogOnlySender((m) => log.info(m));
   return {
@@ -75,16 +90,12 @@ function sendersFor(config: Config, log: FastifyBaseLogger): Senders {
           appSecret: superApp.appSecret,
           timeoutMs: notify.timeoutMs,
           timeZone: config.displayTimeZone,
+          templateId: superApp.exposureTemplateId,
+          messageState: superApp.messageState,
+          ...(tokens ? { tokens } : {}),
         })
       : devLog,
-    sms: notify.smsBaseUrl
-      ? new HttpSmsSender({
-          baseUrl: notify.smsBaseUrl,
-          apiKey: notify.smsApiKey,
-          timeoutMs: notify.timeoutMs,
-          timeZone: config.displayTimeZone,
-        })
-      : devLog,
+    sms: createSmsSender(config, (m) => log.info(m)),
   };
 }
 
@@ -155,14 +166,6 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   if (config.mode === 'production' && deps.superApp instanceof DevSuperAppLogin) {
     throw new Error('the dev login provider is not allowed in production');
   }
-  const ctx = await loadContext({
-    config,
-    db,
-    masterKeys: deps.masterKeys,
-    superApp: deps.superApp ?? superAppFor(config),
-    now: deps.now ?? (() => new Date()),
-  });
-
   const gate = new ShedGate({
     maxInFlight: config.shedding.maxInFlight,
     maxDbWaiting: config.shedding.maxDbWaiting,
@@ -189,17 +192,33 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     },
     ajv: { customOptions: { removeAdditional: false } },
   }).withTypeProvider<TypeBoxTypeProvider>();
+  const platform = superAppFor(config, deps.superApp);
+  const senders = deps.senders ?? sendersFor(config, app.log, platform.tokens);
+  const ctx = await loadContext({
+    config,
+    db,
+    masterKeys: deps.masterKeys,
+    superApp: platform.superApp,
+    sms: senders.sms,
+    now: deps.now ?? (() => new Date()),
+  });
   app.setValidatorCompiler(validatorCompilers());
   // JSON only: Fastify's built-in text/plain parser would let a text body reach validation as a string.
   app.removeContentTypeParser('text/plain');
 
   app.setErrorHandler((err: FastifyError, req, reply) => {
     const e = toAppError(err);
+    if (e.retryAfterSeconds !== undefined) reply.header('retry-after', String(e.retryAfterSeconds));
     if (e.status === 503) {
       // Overloaded (shed) or the database is down or stuck: clients retry (scans with the same clientRideId).
       // Sheds are not logged one by one: under overload that would add work to every refused request.
       if (!reply.hasHeader('retry-after')) reply.header('retry-after', '1');
-      if (e.code === 'service_unavailable') req.log.warn({ err }, 'request refused: service unavailable');
+      if (
+        e.code === 'service_unavailable' ||
+        e.code === 'superapp_unavailable' ||
+        e.code === 'sms_unavailable'
+      )
+        req.log.warn({ err }, `request refused: ${e.code}`);
     } else if (e.status >= 500) req.log.error({ err }, 'request failed');
     return reply.code(e.status).send(e.toBody());
   });
@@ -246,6 +265,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     origin: config.corsOrigins.length ? [...config.corsOrigins] : false,
     methods: ['GET', 'POST', 'PATCH', 'DELETE'],
     allowedHeaders: ['authorization', 'content-type'],
+    // The h5 client shows how long to wait (429 otp_rate_limited, 503).
+    exposedHeaders: ['retry-after'],
     maxAge: 600,
     // A malformed preflight is answered like any request, not with a plain-text 400.
     strictPreflight: false,
@@ -281,9 +302,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
 
   await prepareRideDays(ctx);
   if (config.notify.workerEnabled) {
-    const worker = createNotificationWorker(ctx, deps.senders ?? sendersFor(config, app.log), (err, msg) =>
-      app.log.error({ err }, msg),
-    );
+    const worker = createNotificationWorker(ctx, senders, (err, msg) => app.log.error({ err }, msg));
     app.addHook('onReady', async () => worker.start());
     app.addHook('onClose', async () => worker.stop());
   }

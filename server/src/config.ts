@@ -48,8 +48,6 @@ export interface Config {
     readonly batchInFlight: number;
     /** A scan queued this long without its batch starting is refused with 503 (the database is stuck). */
     readonly batchQueueMs: number;
-    /** The same passenger scanning the same carrier again within this many minutes gets the existing ride. */
-    readonly repeatMinutes: number;
   };
   readonly consentVersion: string;
   /** SMS one-time codes that verify a typed phone number. */
@@ -278,7 +276,6 @@ export function loadConfig(env: Env = process.env): Config {
       batchMax: int(env, 'RIDES_BATCH_MAX', 200, 1, 5000),
       batchInFlight: int(env, 'RIDES_BATCH_IN_FLIGHT', 1, 1, 100),
       batchQueueMs: int(env, 'RIDES_BATCH_QUEUE_MS', 1000, 10, 60_000),
-      repeatMinutes: int(env, 'RIDES_REPEAT_MINUTES', 5, 0, 120),
     },
     consentVersion: env.CONSENT_VERSION ?? '2026-11',
     otp: {
@@ -323,7 +320,7 @@ export function loadConfig(env: Env = process.env): Config {
         exposureTemplateId: env.TENCENT_SMS_EXPOSURE_TEMPLATE_ID ?? '',
         otpTemplateId: env.TENCENT_SMS_OTP_TEMPLATE_ID ?? '',
       },
-      devSmsLogFile: mode === 'production' ? undefined : path.join(dataDir, 'dev-sms.log'),
+      devSmsLogFile: mode === 'development' ? path.join(dataDir, 'dev-sms.log') : undefined,
       maxAttempts: int(env, 'NOTIFY_MAX_ATTEMPTS', 6, 1, 50),
       backoffBaseMs: int(env, 'NOTIFY_BACKOFF_BASE_MS', 2000, 1, 3600_000),
       pollMs: int(env, 'NOTIFY_POLL_MS', 1000, 10, 60_000),

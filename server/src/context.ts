@@ -2,6 +2,7 @@ import type { Config } from './config.js';
 import { Keyring } from './crypto/keyring.js';
 import type { MasterKeys } from './crypto/master-keys.js';
 import type { Db } from './db/index.js';
+import { DeliveryError, type SmsSender } from './adapters/notify.js';
 import type { SuperAppLogin } from './adapters/super-app.js';
 import { Tokens } from './tokens.js';
 
@@ -11,15 +12,24 @@ export interface AppContext {
   readonly db: Db;
   readonly keyring: Keyring;
   readonly superApp: SuperAppLogin;
+  /** SMS for one-time codes sent while a request waits (exposure notices go through the worker's senders). */
+  readonly sms: SmsSender;
   readonly tokens: Tokens;
   /** Injectable clock (tests move time). */
   readonly now: () => Date;
 }
 
-export type ContextParts = Pick<AppContext, 'config' | 'db' | 'keyring' | 'superApp' | 'now'>;
+export type ContextParts = Pick<AppContext, 'config' | 'db' | 'keyring' | 'superApp' | 'now'> &
+  Partial<Pick<AppContext, 'sms'>>;
+
+/** Scripts send no SMS: a code request in such a context is refused as unavailable. */
+const noSms: SmsSender = {
+  send: () => Promise.reject(new DeliveryError('no SMS provider in this process', true)),
+  sendCode: () => Promise.reject(new DeliveryError('no SMS provider in this process', true)),
+};
 
 export function createContext(parts: ContextParts): AppContext {
-  return Object.freeze({ ...parts, tokens: new Tokens(parts.keyring.jwtSecret) });
+  return Object.freeze({ sms: noSms, ...parts, tokens: new Tokens(parts.keyring.jwtSecret) });
 }
 
 /** A context whose keyring is loaded from the database with the master keys (the app and scripts alike). */

@@ -3,6 +3,8 @@ import { ERRORS, type ErrorCode } from '@ridetrace/shared';
 /** The one error type of the server: a stable shared code, its HTTP status, a human message. */
 export class AppError extends Error {
   readonly status: number;
+  /** Seconds after which a retry can succeed (sent as Retry-After). */
+  retryAfterSeconds: number | undefined;
   constructor(
     readonly code: ErrorCode,
     message?: string,
@@ -10,6 +12,12 @@ export class AppError extends Error {
   ) {
     super(message ?? ERRORS[code].message);
     this.status = status ?? ERRORS[code].status;
+  }
+
+  /** The same error with a Retry-After delay. */
+  retryAfter(seconds: number): this {
+    this.retryAfterSeconds = Math.max(1, Math.ceil(seconds));
+    return this;
   }
 
   toBody() {

@@ -29,11 +29,26 @@ export {
   HttpMessageSender,
   HttpSmsSender,
   localTime,
+  MessageRefusedError,
   type ExposureMessage,
   type MessageSender,
   type SmsSender,
 } from './adapters/notify.js';
-export { DevSuperAppLogin, HttpSuperAppLogin, type SuperAppLogin } from './adapters/super-app.js';
+export {
+  AccessTokenCache,
+  createSuperApp,
+  DevSuperAppLogin,
+  HttpSuperAppLogin,
+  SuperAppUnavailableError,
+  type SuperAppLogin,
+} from './adapters/super-app.js';
+export {
+  createSmsSender,
+  DevLogSmsSender,
+  TencentSmsSender,
+  type DevSmsLine,
+  type TencentSmsOptions,
+} from './adapters/sms.js';
 
 export {
   createClient,
@@ -59,6 +74,7 @@ export {
   type CarrierWithCode,
 } from './modules/carriers/carriers.service.js';
 export { caseFactsOf } from './modules/cases/cases.service.js';
+export { verifyPhoneWithSuperApp } from './modules/passengers/phone-verification.js';
 export { kickNotifier } from './modules/notifications/notifications.service.js';
 export { confirm, scan } from './modules/registration/registration.service.js';
 export { cutoffDay, purgeRides, type PurgeReport } from './modules/retention/retention.service.js';

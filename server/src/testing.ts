@@ -8,3 +8,7 @@ export { claimDue } from './modules/notifications/notifications.repository.js';
 export { findRegistrationLinks } from './modules/passengers/passengers.repository.js';
 export { RideBatcher } from './modules/rides/ride-batcher.js';
 export type { NewRide } from './modules/rides/rides.repository.js';
+export { AppError } from './errors.js';
+export { loggerOptions, REDACT_PATHS } from './logging.js';
+export { LogOnlySender } from './adapters/notify.js';
+export { signTc3, tencentCodeRetryable } from './adapters/sms.js';

@@ -8,3 +8,4 @@ export * from './schemas/carriers.js';
 export * from './schemas/rides.js';
 export * from './schemas/admin.js';
 export * from './schemas/cases.js';
+export * from './schemas/phone.js';

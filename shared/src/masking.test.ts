@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { IdType } from './identity.js';
 import { maskIdNumber, maskName, maskPhone } from './masking.js';
 
 describe('maskName', () => {
@@ -57,5 +58,52 @@ describe('maskIdNumber', () => {
 
   it('masks short values completely', () => {
     expect(maskIdNumber('12345678')).toBe('********');
+  });
+
+  it('cn_id with its type: the same mask as with one argument', () => {
+    for (const id of ['11010519491231002X', '11010519491231002x', ' 110101199003074477 ', '12345678', ''])
+      expect(maskIdNumber('cn_id', id), id).toBe(maskIdNumber(id));
+  });
+
+  it('foreign_pr: the 2023 card as a resident ID card, the 15-character card keeps its nationality letters', () => {
+    expect(maskIdNumber('foreign_pr', '911840198001011232')).toBe('9118**********1232');
+    expect(maskIdNumber('foreign_pr', 'usa110080010101')).toBe('USA********0101');
+  });
+
+  it('hk_mo_permit: the H/M letter and the last 3 digits of the lifelong number', () => {
+    expect(maskIdNumber('hk_mo_permit', 'H12345678')).toBe('H*****678');
+    expect(maskIdNumber('hk_mo_permit', 'm87654321(02)')).toBe('M*****321');
+  });
+
+  it('tw_permit: the last 3 digits of the lifelong number', () => {
+    expect(maskIdNumber('tw_permit', '05616820')).toBe('*****820');
+    expect(maskIdNumber('tw_permit', '0561682001(D)')).toBe('*****820');
+  });
+
+  it('passport: the first and last 2, or only the last 2 under 8 characters', () => {
+    expect(maskIdNumber('passport', 'E12345678')).toBe('E1*****78');
+    expect(maskIdNumber('passport', 'ea1234567')).toBe('EA*****67');
+    expect(maskIdNumber('passport', 'A1234567890123456')).toBe('A1*************56');
+    expect(maskIdNumber('passport', 'K1234')).toBe('***34');
+    expect(maskIdNumber('passport', 'K123456')).toBe('*****56');
+  });
+
+  it('every type masks at least half of the characters, and never shows a short value', () => {
+    const samples: [IdType, string][] = [
+      ['cn_id', '11010519491231002X'],
+      ['passport', 'E12345678'],
+      ['passport', 'K1234'],
+      ['hk_mo_permit', 'H12345678'],
+      ['tw_permit', '05616820'],
+      ['foreign_pr', 'USA110080010101'],
+      ['foreign_pr', '911840198001011232'],
+    ];
+    for (const [type, id] of samples) {
+      const masked = maskIdNumber(type, id);
+      const stars = Array.from(masked).filter((c) => c === '*').length;
+      expect(stars, `${type} ${id}`).toBeGreaterThanOrEqual(Math.ceil(masked.length / 2));
+    }
+    expect(maskIdNumber('passport', 'K12')).toBe('***');
+    expect(maskIdNumber('hk_mo_permit', 'H12')).toBe('***');
   });
 });

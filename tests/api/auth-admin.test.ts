@@ -81,12 +81,12 @@ describe('POST /v1/auth/passenger', () => {
     expectError(await login(t, { loginCode: 'nonsense' }), 401, 'login_code_invalid');
   });
 
-  it('answers 502 upstream_unavailable when the super-app is busy (errcode -1)', async () => {
-    expectError(await login(t, { loginCode: 'busy' }), 502, 'upstream_unavailable');
+  it('answers 503 superapp_unavailable when the super-app is busy (errcode -1)', async () => {
+    expectError(await login(t, { loginCode: 'busy' }), 503, 'superapp_unavailable');
   });
 
-  it('answers 502 upstream_unavailable when the super-app fails with HTTP 500', async () => {
-    expectError(await login(t, { loginCode: 'down' }), 502, 'upstream_unavailable');
+  it('answers 503 superapp_unavailable when the super-app fails with HTTP 500', async () => {
+    expectError(await login(t, { loginCode: 'down' }), 503, 'superapp_unavailable');
   });
 
   it('validates the body: empty, missing, extra field, wrong type → 400 validation_failed', async () => {
@@ -102,8 +102,8 @@ describe('POST /v1/auth/passenger', () => {
 describe('POST /v1/auth/passenger with the super-app unreachable', () => {
   const down = useTestApp({ SUPERAPP_BASE_URL: 'http://127.0.0.1:9' });
 
-  it('answers 502 upstream_unavailable', async () => {
-    expectError(await login(down, { loginCode: 'ok:alice' }), 502, 'upstream_unavailable');
+  it('answers 503 superapp_unavailable', async () => {
+    expectError(await login(down, { loginCode: 'ok:alice' }), 503, 'superapp_unavailable');
   });
 });
 

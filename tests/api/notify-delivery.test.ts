@@ -1,11 +1,12 @@
 import {
+  AccessTokenCache,
   bulk,
   type Db,
   DeliveryError,
-  kickNotifier,
   type ExposureMessage,
   HttpMessageSender,
   HttpSmsSender,
+  kickNotifier,
   localTime,
 } from '@ridetrace/server';
 import { claimDue } from '@ridetrace/server/testing';
@@ -15,6 +16,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startFakeSuperApp, type FakeSuperApp } from '../support/fake-super-app.js';
 import { useNotifyWorld } from '../support/fixtures.js';
 import { confirmedPassenger, createCarrier, createTestDatabase } from '../support/test-app.js';
 
@@ -172,21 +174,25 @@ describe('HttpSmsSender over a keep-alive pool', () => {
 describe('HttpMessageSender over a keep-alive pool', () => {
   let answer: [number, unknown] = [200, { errcode: 0 }];
   let gw: Awaited<ReturnType<typeof startGateway>>;
+  let superApp: FakeSuperApp;
   let app: HttpMessageSender;
 
   beforeAll(async () => {
     gw = await startGateway(() => answer);
+    // Access tokens come from the super-app, messages go to the gateway (MESSAGE_BASE_URL).
+    superApp = await startFakeSuperApp({ appId: 'wx-app', appSecret: 's3cret' });
+    const auth = { appId: 'wx-app', appSecret: 's3cret', timeoutMs: 2000 };
     app = new HttpMessageSender({
       baseUrl: gw.baseUrl,
-      appId: 'wx-app',
-      appSecret: 's3cret',
-      timeoutMs: 2000,
+      ...auth,
       timeZone: 'Asia/Shanghai',
+      tokens: new AccessTokenCache({ baseUrl: superApp.baseUrl, ...auth }),
     });
   });
   afterAll(async () => {
     await app?.close();
     await gw?.close();
+    await superApp?.close();
   });
 
   it('delivers on errcode 0 (or none) and sends the same request as before', async () => {
@@ -195,9 +201,8 @@ describe('HttpMessageSender over a keep-alive pool', () => {
     answer = [200, {}];
     await app.send('openid-1', MSG);
     expect(gw.state.requests.at(-1)).toEqual({
-      path: '/cgi-bin/message/subscribe/send',
+      path: expect.stringMatching(/^\/cgi-bin\/message\/subscribe\/send\?access_token=[\w-]+$/),
       body: {
-        appid: 'wx-app',
         touser: 'openid-1',
         template_id: 'ridetrace_exposure',
         page: 'pages/inbox/index',
@@ -206,8 +211,11 @@ describe('HttpMessageSender over a keep-alive pool', () => {
           vehicle: { value: '粤B12345 36路' },
           until: { value: '2026-12-05' },
         },
+        miniprogram_state: 'formal',
+        lang: 'zh_CN',
       },
     });
+    expect(superApp.tokenRequests).toBe(1);
   });
 
   it('5xx and errcode −1 are retryable; 4xx (429 too) and other errcodes are not', async () => {
@@ -390,7 +398,7 @@ describe('the worker reads a batch at once', () => {
     await bulk.insertNotifications(t.db, [
       { id: randomUUID(), case_id: cases[0]!, passenger_id: person, channel: 'sms', state: 'queued' },
       { id: randomUUID(), case_id: cases[1]!, passenger_id: person, channel: 'app', state: 'queued' },
-      // Nobody by that id: no app id (falls back to SMS), then no phone.
+      // Nobody by that id: no app id (falls back to SMS), then no verified phone.
       { id: randomUUID(), case_id: cases[0]!, passenger_id: stranger, channel: 'app', state: 'queued' },
       // No exposure mark for this one.
       { id: randomUUID(), case_id: cases[1]!, passenger_id: stranger, channel: 'sms', state: 'queued' },
@@ -422,7 +430,7 @@ describe('the worker reads a batch at once', () => {
     expect(state(cases[0]!, stranger)).toEqual({
       channel: 'sms',
       state: 'failed',
-      lastError: 'no phone number',
+      lastError: 'no verified phone number',
     });
     expect(state(cases[1]!, stranger)).toEqual({
       channel: 'sms',

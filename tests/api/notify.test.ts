@@ -291,7 +291,13 @@ describe('notify with working gateways', () => {
     expect(messages).toHaveLength(1);
     const m = messages[0]!;
     expect(m.path).toBe('/cgi-bin/message/subscribe/send');
-    expect(m.body).toMatchObject({ touser: `o_${app.user}`, appid: 'wx-test-app' });
+    expect(m.body).toMatchObject({
+      touser: `o_${app.user}`,
+      template_id: 'ridetrace_exposure',
+      miniprogram_state: 'formal',
+    });
+    expect(m.accessToken).toMatch(/\S/);
+    expect(JSON.stringify(m)).not.toContain('test-app-secret');
     expect(JSON.stringify(m.body)).toContain(s.plate);
     for (const secret of caseSecrets(s)) expect(JSON.stringify(m.body)).not.toContain(secret);
     expect(sms.received.filter((r) => r.body.phone === app.phone)).toHaveLength(0);

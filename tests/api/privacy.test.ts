@@ -6,7 +6,7 @@ import { createRequire } from 'node:module';
 import { Writable } from 'node:stream';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { useWorld } from '../support/fixtures.js';
-import { loggerOptions, REDACT_PATHS } from '../../server/src/logging.js';
+import { loggerOptions, REDACT_PATHS } from '@ridetrace/server/testing';
 import { createStaffedCarrier, withCheckChar } from '../support/flows.js';
 import { confirmedPassenger, createCarrier, createTestApp, passengerToken } from '../support/test-app.js';
 
@@ -105,6 +105,13 @@ describe('no plaintext PII at rest', () => {
 
     // App user without an ID number.
     const z = await passengerToken(t, 'privacy-zhang');
+    // Zhang's phone is verified (super-app button): staff registering Zhang by phone match this registration.
+    await t
+      .http()
+      .post('/v1/passengers/me/phone')
+      .set('authorization', z)
+      .send({ code: `phone:${zhang.phone}` })
+      .expect(200);
     const cz = await confirm(z, zhang);
     expect(cz.status).toBe(200);
     expect(

@@ -330,7 +330,7 @@ describe('rides (default bounds)', () => {
       // Find 17 digits whose check character is X.
       let first17 = '';
       for (let i = 0; i < 1000; i++) {
-        first17 = `1101051990${String(10_000_000 + i).slice(1)}`;
+        first17 = `11010519900101${String(1000 + i).slice(1)}`;
         if (withCheckChar(first17).endsWith('X')) break;
       }
       const valid = withCheckChar(first17).toLowerCase();

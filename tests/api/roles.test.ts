@@ -223,6 +223,15 @@ const ROUTES: RouteSpec[] = [
   },
   { route: 'GET /v1/passengers/me', allow: PASSENGER, ok: 200 },
   { route: 'GET /v1/passengers/me/rides', allow: PASSENGER, ok: 200 },
+  {
+    route: 'POST /v1/passengers/me/phone',
+    allow: PASSENGER,
+    body: () => ({ code: 'phone:13812345678' }),
+    ok: 200,
+  },
+  // Minimal requests (a code is sent and checked in the phone verification tests).
+  { route: 'POST /v1/passengers/me/phone/otp', allow: PASSENGER, body: () => ({ phone: 'x' }) },
+  { route: 'POST /v1/passengers/me/phone/verify', allow: PASSENGER, body: () => ({ phone: 'x', code: '1' }) },
 
   // Tracing, notifications, health status and audit (modules added later: minimal requests, class only)
   { route: 'POST /v1/cases', allow: OFFICIAL, body: () => ({}) },

@@ -19,6 +19,7 @@ let operatorClient: ClientWithSecret;
 let officialClient: ClientWithSecret;
 let carrierId: number;
 let code: CarrierCode;
+let subjectId: string;
 
 /** Resolves with the RideTraceError the call threw (fails when it did not throw one). */
 async function sdkError(p: Promise<unknown>): Promise<RideTraceError> {
@@ -95,6 +96,7 @@ describe('SDK against a listening app', () => {
     const consentVersion = first.preview.consentVersion;
     const confirmed = await p.confirm({ name: '王小明', phone: '13900000041', consentVersion });
     expect(confirmed.passenger.confirmed).toBe(true);
+    subjectId = confirmed.passenger.id;
     expect(confirmed.ride).toMatchObject({ carrier: { id: carrierId } });
     expect(p.accessToken).toBe(confirmed.accessToken);
     const second = await p.scan({ code: code.url, clientRideId: randomUUID() });
@@ -118,7 +120,8 @@ describe('SDK against a listening app', () => {
     await official.loginClient(officialClient.clientId, officialClient.clientSecret);
     const now = Date.now();
     const c = await official.openCase({
-      subject: { phone: '13900000041' },
+      // A typed phone names no case subject (only verified ones do): the official picks the registration.
+      subject: { passengerId: subjectId },
       infectiousFrom: new Date(now - DAY).toISOString(),
       infectiousTo: new Date(now).toISOString(),
       caseNumber: 'SDK-1',

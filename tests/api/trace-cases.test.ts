@@ -6,6 +6,7 @@ import {
   DAY,
   HOUR,
   iso,
+  MIN,
   newName,
   newPhone,
   next,
@@ -38,8 +39,11 @@ describe('POST /v1/cases and the case lifecycle', () => {
   it('opens a case by ID number (lower-case x check character too)', async () => {
     let idNumber = '';
     for (let n = 0; !idNumber.endsWith('X'); n++)
-      idNumber = withCheckChar(`4403041988010${String(n).padStart(4, '0')}`);
-    const s = await k.person({ idNumber });
+      idNumber = withCheckChar(`44030419880101${String(n).padStart(3, '0')}`);
+    // The ID card was seen by staff (a manual registration): only a checked ID number names a subject.
+    const v = await k.vehicle('bus', { staff: true });
+    const s = { name: '陈孔氄', phone: '13900077001' };
+    await k.manualRide(v, { ...s, idNumber }, -5 * MIN);
     const c = await k.openCase({ idNumber }, -HOUR, 0);
     expect(c.subject).toEqual({ name: s.name, phone: s.phone, passengers: 1 });
     const lower = await k.openCase({ idNumber: idNumber.toLowerCase() }, -HOUR, 0);

@@ -64,7 +64,7 @@ describe('masking', () => {
       .post('/v1/cases')
       .set('authorization', readOnly)
       .send({
-        subject: { idNumber: S.idNumber },
+        subject: { phone: S.phone },
         infectiousFrom: iso(-HOUR),
         infectiousTo: iso(30 * MIN),
         caseNumber: 'C-mask',

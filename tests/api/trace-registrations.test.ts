@@ -118,29 +118,29 @@ describe('exposures: manual riders and merged registrations', () => {
     }
   });
 
-  it('case by ID number: the manual registration (same phone, no ID number) is the subject too', async () => {
+  it('case by an ID number only typed in the app: no subject, the registration is an unverified claim', async () => {
     const idNumber = newIdNumber(next());
-    const { s, contact, raw } = await subjectWithTwoRegistrations({}, { idNumber });
-    // Same person by the merge rule (phone): the passenger-id lookup finds both registrations.
+    const { s } = await subjectWithTwoRegistrations({}, { idNumber });
+    // Same person by the verified phone: the passenger-id lookup finds both registrations.
     const byId = await k.openCase({ passengerId: s.id }, -HOUR, HOUR);
     expect(byId.subject.passengers).toBe(2);
     const c = await k.openCase({ idNumber }, -HOUR, HOUR);
-    expect(c.subject.passengers).toBe(2);
-    expectOnlyContact(await k.exposures(c.id), contact, raw);
+    expect(c.subject.passengers).toBe(0);
+    expect(c.unverifiedClaims.map((x) => x.passengerId)).toEqual([s.id]);
+    expect((await k.exposures(c.id)).total).toBe(0);
   });
 
-  it('case by phone: a manual registration with the same ID number (other phone) is the subject too', async () => {
+  it('a staff-checked ID number is not linked to an app user who only typed it (other phone)', async () => {
     const idNumber = newIdNumber(next());
     const otherPhone = newPhone(next());
-    const { s, contact, raw } = await subjectWithTwoRegistrations(
-      { phone: otherPhone, idNumber },
-      { idNumber },
-    );
+    const { s, contact } = await subjectWithTwoRegistrations({ phone: otherPhone, idNumber }, { idNumber });
     const byId = await k.openCase({ passengerId: s.id }, -HOUR, HOUR);
-    expect(byId.subject.passengers).toBe(2);
-    expectOnlyContact(await k.exposures(byId.id), contact, raw);
+    expect(byId.subject.passengers).toBe(1);
+    const page = await k.exposures(byId.id);
+    // The ID holder registered by staff is another person: a contact, not the subject.
+    expect(page.items.map((i) => i.registration).sort()).toEqual(['app', 'manual']);
+    expect(page.items.map((i) => i.personId)).toContain(contact.id);
     const c = await k.openCase({ phone: s.phone }, -HOUR, HOUR);
-    expect(c.subject.passengers).toBe(2);
-    expectOnlyContact(await k.exposures(c.id), contact, raw);
+    expect(c.subject.passengers).toBe(1);
   });
 });

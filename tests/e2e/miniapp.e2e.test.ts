@@ -231,4 +231,71 @@ describe('mini-program h5 against the real server', () => {
       .waitFor();
     await shot('08-staff');
   });
+
+  it('phone verified by SMS code: code read off the SMS gateway, typed, verified, confirmed', async () => {
+    // Another passenger on this phone: nothing of the first one is kept.
+    await launch('/pages/scan/index');
+    await page.evaluate(() => localStorage.clear());
+    const mark = stack.requests.length;
+    const smsBefore = stack.sms.received.length;
+    await launch(scanRoute(world.code.url), 'ok:bob');
+    await page.locator('#confirm-consent').getByText('版本 2026-11').waitFor();
+    await fill('#confirm-name', '李雷');
+    await fill('#confirm-phone', '13900002222');
+    await page.getByText(/未验证的手机号只是您自己填写的联系方式/).waitFor();
+    await page.locator('#confirm-otp-send').click();
+    await page.getByText('验证码已发送至 139****2222，10 分钟内有效').waitFor();
+    await page
+      .locator('#confirm-otp-send')
+      .getByText(/^\d+ 秒后重新获取$/)
+      .waitFor();
+    await shot('09-phone-code-sent');
+
+    expect(stack.sms.received.length).toBe(smsBefore + 1);
+    const sms = stack.sms.received.at(-1)!.body as {
+      phone: string;
+      template: string;
+      params: { code: string; minutes: string };
+    };
+    expect(sms).toMatchObject({ phone: '13900002222', template: 'ridetrace_otp', params: { minutes: '10' } });
+    expect(sms.params.code).toMatch(/^\d{6}$/);
+    await fill('#confirm-otp-code', sms.params.code);
+    await page.locator('#confirm-otp-verify').click();
+    await page.getByText('已验证：此号码会收到接触提醒短信。').waitFor();
+    await page.locator('#confirm-phone-verified').getByText('139****2222').waitFor();
+    await shot('10-phone-verified');
+
+    await page.locator('#confirm-submit').click();
+    await page.locator('#ride-pass').getByText('粤B12345').waitFor();
+    await page.locator('#pass-registrant').getByText('李*').waitFor();
+    await page.locator('#pass-contact').getByText('139****2222').waitFor();
+    await page.locator('#pass-contact').getByText('已验证').waitFor();
+    await shot('11-pass-verified-phone');
+
+    // The server holds the phone as verified (otp): it links registrations and receives SMS.
+    const token = await page.evaluate(
+      () =>
+        (JSON.parse(localStorage.getItem('rt.passengerToken')!) as { data: { token: string } }).data.token,
+    );
+    const me = await fetch(`${stack.api}/v1/passengers/me`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(await me.json()).toMatchObject({
+      confirmed: true,
+      name: '李*',
+      phone: '139****2222',
+      phoneVerified: true,
+      phoneSource: 'otp',
+    });
+    expect(since(mark, 'POST /v1/passengers/me/phone/otp')).toBe(1);
+    expect(since(mark, 'POST /v1/passengers/me/phone/verify')).toBe(1);
+    expect(since(mark, 'POST /v1/passengers/me/confirm')).toBe(1);
+
+    await launch('/pages/settings/index', 'ok:bob');
+    const state = page.locator('#settings-phone-state');
+    await state.getByText('139****2222').waitFor();
+    await state.getByText('已验证').waitFor();
+    await state.getByText('短信验证').waitFor();
+    await shot('12-settings-phone');
+  });
 });

@@ -5,17 +5,23 @@ export interface Received {
   path: string;
   headers: http.IncomingHttpHeaders;
   body: Record<string, unknown>;
+  /** Message API: the access_token of the request. */
+  accessToken?: string;
 }
 
 /**
  * Fake super-app message API and SMS gateway on 127.0.0.1 over real HTTP.
- * `failFirst` calls answer 500 (message API: errcode -1 with status 200 when `busyInsteadOf500`),
- * `rejectAll` makes every call fail permanently (400 / errcode 43101).
+ * `failFirst` calls answer 500, `rejectAll` makes every call fail permanently (400 / errcode 43101).
+ * The message API wants an `access_token` query parameter (else errcode 41001) and takes any: the token may come
+ * from its own GET /cgi-bin/token (any appid and secret; counted in `tokenCalls`, not in `calls`) or from the fake
+ * super-app when tokens are fetched there.
  */
 export interface FakeGateway {
   baseUrl: string;
   received: Received[];
   calls: number;
+  /** Message API: GET /cgi-bin/token requests. */
+  tokenCalls: number;
   failFirst: number;
   rejectAll: boolean;
   close(): Promise<void>;
@@ -29,6 +35,7 @@ export async function startFakeGateway(
     baseUrl: '',
     received: [],
     calls: 0,
+    tokenCalls: 0,
     failFirst: opts.failFirst ?? 0,
     rejectAll: false,
     close: async () => undefined,
@@ -37,20 +44,31 @@ export async function startFakeGateway(
     let raw = '';
     req.on('data', (c: Buffer) => (raw += c.toString('utf8')));
     req.on('end', () => {
-      state.calls++;
       const send = (status: number, body: unknown) =>
         res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+      const url = new URL(req.url ?? '/', 'http://x');
+      if (kind === 'message' && req.method === 'GET' && url.pathname === '/cgi-bin/token') {
+        state.tokenCalls++;
+        if (!url.searchParams.get('appid') || !url.searchParams.get('secret'))
+          return send(200, { errcode: 41002, errmsg: 'appid missing' });
+        return send(200, { access_token: `fake-msg-token-${state.tokenCalls}`, expires_in: 7200 });
+      }
+      state.calls++;
       const expected = kind === 'message' ? '/cgi-bin/message/subscribe/send' : '/sms/send';
-      if (req.method !== 'POST' || req.url !== expected) return send(404, { error: 'not found' });
+      if (req.method !== 'POST' || url.pathname !== expected) return send(404, { error: 'not found' });
+      const accessToken = url.searchParams.get('access_token') ?? '';
+      if (kind === 'message' && !accessToken)
+        return send(200, { errcode: 41001, errmsg: 'access_token missing' });
       if (state.calls <= state.failFirst) return send(500, { errcode: -1, errmsg: 'temporarily failing' });
       if (state.rejectAll)
         return kind === 'message'
           ? send(200, { errcode: 43101, errmsg: 'user refused' })
           : send(400, { error: 'bad number' });
       state.received.push({
-        path: req.url,
+        path: url.pathname,
         headers: req.headers,
         body: JSON.parse(raw || '{}') as Record<string, unknown>,
+        ...(kind === 'message' ? { accessToken } : {}),
       });
       return kind === 'message' ? send(200, { errcode: 0, errmsg: 'ok' }) : send(200, { ok: true });
     });

@@ -164,12 +164,24 @@ export async function passengerToken(t: TestApp, user: string): Promise<string> 
   return `Bearer ${res.body.accessToken as string}`;
 }
 
+/**
+ * A passenger who confirmed `identity`. By default the phone is verified first through the super-app's phone button
+ * (the fake super-app's `phone:<digits>` codes); `verified: false` leaves it typed (source `self`).
+ */
 export async function confirmedPassenger(
   t: TestApp,
   user: string,
   identity: { name: string; phone: string; idNumber?: string } = { name: '张三丰', phone: '13812345678' },
+  opts: { verified?: boolean } = {},
 ): Promise<string> {
   const auth = await passengerToken(t, user);
+  if (opts.verified !== false)
+    await t
+      .http()
+      .post('/v1/passengers/me/phone')
+      .set('authorization', auth)
+      .send({ code: `phone:${identity.phone}` })
+      .expect(200);
   const res = await t
     .http()
     .post('/v1/passengers/me/confirm')

@@ -70,7 +70,11 @@ export function withCheckChar(first17: string): string {
   expect(isValidIdNumber(id)).toBe(true);
   return id;
 }
-export const newIdNumber = (n: number) => withCheckChar(`1101051990${String(n).padStart(7, '0')}`);
+/** A valid resident ID number per `n`: birth dates from 1990-01-01 on, a thousand sequence numbers each. */
+export const newIdNumber = (n: number) =>
+  withCheckChar(
+    `110105${new Date(Date.UTC(1990, 0, 1 + Math.floor(n / 1000))).toISOString().slice(0, 10).replaceAll('-', '')}${String(n % 1000).padStart(3, '0')}`,
+  );
 
 /** None of the raw values appears anywhere in the response. */
 export function expectNoRaw(body: unknown, raw: string[]) {

@@ -9,6 +9,8 @@ export class ApiError extends Error {
     readonly status: number,
     /** The server's English message, for logs only: users read `userMessage()`. */
     readonly serverMessage?: string,
+    /** The reply's Retry-After in seconds, when the client could read it (h5 cannot: CORS hides it). */
+    readonly retryAfterSeconds?: number,
   ) {
     super(`${code}${serverMessage ? `: ${serverMessage}` : ''}`);
     this.name = 'ApiError';

@@ -39,6 +39,8 @@ export function loginPassenger(): Promise<string> {
   const run = async () => {
     const loginCode = await getLoginCode();
     const data = await sdk(taroTransport).loginPassenger(loginCode);
+    // Another passenger on this device (h5 login bridge): the kept profile is not theirs.
+    if (readStore('rt.profile')?.id !== data.passenger.id) removeStore('rt.profile');
     setPassengerToken(data.accessToken, data.expiresIn);
     return data.accessToken;
   };

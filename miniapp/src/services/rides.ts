@@ -218,6 +218,7 @@ export async function confirmIdentity(body: ConfirmBody): Promise<ConfirmResult>
   const data = await api().confirm(body);
   setPassengerToken(data.accessToken, data.expiresIn);
   writeStore('rt.identity', { name: body.name, phone: body.phone });
+  writeStore('rt.profile', data.passenger);
   removeStore('rt.pendingPreview');
   if (data.ride) writeStore('rt.lastRide', data.ride);
   notifyQueue();

@@ -1,5 +1,5 @@
 import Taro from '@tarojs/taro';
-import type { Ride, ScanPreview } from '@ridetrace/shared';
+import type { PassengerProfile, Ride, ScanPreview } from '@ridetrace/shared';
 import type { Lang } from './i18n-core';
 
 /** A scan that could not be sent for lack of network; retried with the same clientRideId. */
@@ -32,6 +32,8 @@ interface Schema {
   'rt.lastRide': Ride;
   /** The passenger's own name and phone, so a renewed consent needs no retyping. Cleared by "delete my data". */
   'rt.identity': { name: string; phone: string };
+  /** The passenger's profile as the server shows it (masked name and phone, whether the phone is verified). */
+  'rt.profile': PassengerProfile;
   /** h5 only: the login-code bridge (see services/login.ts). */
   'rt.loginCode': string;
 }

@@ -28,5 +28,17 @@ export const taroTransport: Transport = async (req) => {
   if (status >= 200 && status < 300) return { status, headers: res.header ?? {}, data: res.data };
   const body = res.data as Partial<ErrorBody> | null | undefined;
   const code = body?.error?.code;
-  throw new ApiError(isKnownErrorCode(code) ? code : 'unknown_error', status, body?.error?.message);
+  throw new ApiError(
+    isKnownErrorCode(code) ? code : 'unknown_error',
+    status,
+    body?.error?.message,
+    retryAfterSeconds(res.header),
+  );
 };
+
+/** Retry-After in seconds (the API sends delay-seconds); header names come in any case. */
+function retryAfterSeconds(headers: Record<string, string> | undefined): number | undefined {
+  for (const [name, value] of Object.entries(headers ?? {}))
+    if (name.toLowerCase() === 'retry-after' && /^\d+$/.test(String(value).trim())) return Number(value);
+  return undefined;
+}

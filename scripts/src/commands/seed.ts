@@ -8,6 +8,7 @@ import {
   listCarriers,
   passengerLogin,
   recordRide,
+  verifyPhoneWithSuperApp,
 } from '@ridetrace/server';
 import type { CarrierKind } from '@ridetrace/shared';
 import { randomUUID } from 'node:crypto';
@@ -98,6 +99,8 @@ export async function seedDemo(
   for (let p = 0; p < opts.passengers; p++) {
     const { passenger: login } = await passengerLogin(ctx, `dev:demo-${suffix}-${p}`);
     const phone = `139${String(Math.floor(rnd() * 1e8)).padStart(8, '0')}`;
+    // As the super-app's phone button would (dev provider): demo passengers have verified phones.
+    await verifyPhoneWithSuperApp(ctx, login.id, `dev:${phone}`);
     await confirm(ctx, login.id, {
       name: pick(rnd, SURNAMES) + pick(rnd, GIVEN_NAMES),
       phone,

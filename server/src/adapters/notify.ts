@@ -1,4 +1,5 @@
 import { Pool, type Dispatcher } from 'undici';
+import { AccessTokenCache, SuperAppUnavailableError } from './super-app.js';
 
 /** A notification to deliver: never names the case, only where and when the exposure happened. */
 export interface ExposureMessage {
@@ -25,8 +26,12 @@ export interface MessageSender {
   close?(): Promise<void>;
 }
 
+/** SMS to a mainland mobile number; both methods reject with DeliveryError. Providers: ./sms.ts. */
 export interface SmsSender {
+  /** An exposure notice. */
   send(phone: string, msg: ExposureMessage): Promise<void>;
+  /** A one-time code that verifies the phone, valid for `ttlMinutes`. */
+  sendCode(phone: string, code: string, ttlMinutes: number): Promise<void>;
   close?(): Promise<void>;
 }
 
@@ -106,47 +111,96 @@ export function localTime(d: Date, timeZone: string): { minute: string; date: st
   return { minute: `${date} ${parts.hour}:${parts.minute}`, date };
 }
 
-/** Super-app subscribe message API: POST {base}/cgi-bin/message/subscribe/send → { errcode: 0 }. */
+/** The user refused the app's messages (43101: no subscription left) or is unknown to the super-app (40003). */
+export class MessageRefusedError extends DeliveryError {
+  readonly refused = true;
+  constructor(readonly errcode: number) {
+    super(`message API errcode ${errcode}`, false);
+  }
+}
+
+/** errcodes by which the super-app refuses a message for its recipient: SMS is the only way to reach them. */
+const MESSAGE_REFUSED = new Set([43101, 40003]);
+
+interface MessageSenderOptions {
+  /** Base URL of the subscribe-message API (MESSAGE_BASE_URL, by default the super-app's). */
+  baseUrl: string;
+  appId: string;
+  appSecret: string;
+  timeoutMs: number;
+  timeZone: string;
+  /** The app's one access-token cache (createSuperApp); without it, a cache of its own on `baseUrl`. */
+  tokens?: AccessTokenCache | null;
+  /** Exposure notice template (config.superApp.exposureTemplateId). */
+  templateId?: string;
+  /** `miniprogram_state`: which version of the mini-program the message opens. */
+  messageState?: 'formal' | 'trial' | 'developer';
+}
+
+/**
+ * Super-app subscribe message API (WeChat's): POST {base}/cgi-bin/message/subscribe/send?access_token → { errcode }.
+ * Refused (43101, 40003): MessageRefusedError, not retryable; busy (-1), 5xx, network, token trouble: retryable;
+ * a refused token (40001, 42001) is renewed and the message sent once more.
+ */
 export class HttpMessageSender implements MessageSender {
   private readonly gateway: Gateway;
+  private readonly tokens: AccessTokenCache;
 
-  constructor(
-    private readonly opts: {
-      baseUrl: string;
-      appId: string;
-      appSecret: string;
-      timeoutMs: number;
-      timeZone: string;
-    },
-  ) {
+  constructor(private readonly opts: MessageSenderOptions) {
     this.gateway = new Gateway(opts.baseUrl, opts.timeoutMs);
+    this.tokens =
+      opts.tokens ??
+      new AccessTokenCache({
+        baseUrl: opts.baseUrl,
+        appId: opts.appId,
+        appSecret: opts.appSecret,
+        timeoutMs: opts.timeoutMs,
+      });
   }
 
   async send(openId: string, msg: ExposureMessage): Promise<void> {
-    const res = await this.gateway.post(
-      '/cgi-bin/message/subscribe/send',
-      {
-        appid: this.opts.appId,
-        touser: openId,
-        template_id: 'ridetrace_exposure',
-        page: 'pages/inbox/index',
-        data: {
-          time: { value: localTime(msg.boardedAt, this.opts.timeZone).minute },
-          vehicle: { value: `${msg.plate}${msg.route ? ` ${msg.route}` : ''}` },
-          until: { value: localTime(msg.observeUntil, this.opts.timeZone).date },
-        },
+    const { timeZone } = this.opts;
+    const body = {
+      touser: openId,
+      template_id: this.opts.templateId ?? 'ridetrace_exposure',
+      page: 'pages/inbox/index',
+      data: {
+        time: { value: localTime(msg.boardedAt, timeZone).minute },
+        vehicle: { value: `${msg.plate}${msg.route ? ` ${msg.route}` : ''}` },
+        until: { value: localTime(msg.observeUntil, timeZone).date },
       },
-      { 'x-app-secret': this.opts.appSecret },
+      miniprogram_state: this.opts.messageState ?? 'formal',
+      lang: 'zh_CN',
+    };
+    let reply: { errcode?: unknown };
+    try {
+      reply = await this.tokens.call((token) => this.post(token, body));
+    } catch (err) {
+      if (err instanceof SuperAppUnavailableError)
+        throw new DeliveryError(`message API token ${err.detail}`, true);
+      throw err;
+    }
+    const errcode = reply.errcode;
+    // A body that cannot be read or parsed counts as no errcode, as before.
+    if (errcode === 0 || errcode === undefined) return;
+    if (typeof errcode === 'number' && MESSAGE_REFUSED.has(errcode)) throw new MessageRefusedError(errcode);
+    // -1 busy, or a token refused twice: retry later; any other errcode (bad template or data): no point.
+    const retryable = errcode === -1 || errcode === 40001 || errcode === 40014 || errcode === 42001;
+    throw new DeliveryError(`message API errcode ${String(errcode)}`, retryable);
+  }
+
+  private async post(token: string, body: unknown): Promise<{ errcode?: unknown }> {
+    const res = await this.gateway.post(
+      `/cgi-bin/message/subscribe/send?access_token=${encodeURIComponent(token)}`,
+      body,
+      {},
     );
     if (res.statusCode >= 400) {
       await discard(res.body);
       throw new DeliveryError(`message API status ${res.statusCode}`, res.statusCode >= 500);
     }
-    // A body that cannot be read or parsed counts as no errcode, as before.
-    const body = (await res.body.json().catch(() => ({}))) as { errcode?: number; errmsg?: string };
-    if (body.errcode === 0 || body.errcode === undefined) return;
-    // -1 busy: retry; 43101 the user refused messages, 40003 unknown user: no point retrying.
-    throw new DeliveryError(`message API errcode ${body.errcode}`, body.errcode === -1);
+    const parsed: unknown = await res.body.json().catch(() => ({}));
+    return typeof parsed === 'object' && parsed !== null ? parsed : {};
   }
 
   close(): Promise<void> {
@@ -154,7 +208,10 @@ export class HttpMessageSender implements MessageSender {
   }
 }
 
-/** SMS gateway: POST {base}/sms/send with a bearer API key → 2xx. */
+/**
+ * Generic SMS gateway (SMS_PROVIDER=generic): POST {base}/sms/send { phone, template, params } with a bearer API
+ * key → 2xx. Templates: `ridetrace_exposure` { time, vehicle, until }, `ridetrace_otp` { code, minutes }.
+ */
 export class HttpSmsSender implements SmsSender {
   private readonly gateway: Gateway;
 
@@ -164,18 +221,22 @@ export class HttpSmsSender implements SmsSender {
     this.gateway = new Gateway(opts.baseUrl, opts.timeoutMs);
   }
 
-  async send(phone: string, msg: ExposureMessage): Promise<void> {
+  send(phone: string, msg: ExposureMessage): Promise<void> {
+    return this.post(phone, 'ridetrace_exposure', {
+      time: localTime(msg.boardedAt, this.opts.timeZone).minute,
+      vehicle: msg.plate,
+      until: localTime(msg.observeUntil, this.opts.timeZone).date,
+    });
+  }
+
+  sendCode(phone: string, code: string, ttlMinutes: number): Promise<void> {
+    return this.post(phone, 'ridetrace_otp', { code, minutes: String(ttlMinutes) });
+  }
+
+  private async post(phone: string, template: string, params: Record<string, string>): Promise<void> {
     const res = await this.gateway.post(
       '/sms/send',
-      {
-        phone,
-        template: 'ridetrace_exposure',
-        params: {
-          time: localTime(msg.boardedAt, this.opts.timeZone).minute,
-          vehicle: msg.plate,
-          until: localTime(msg.observeUntil, this.opts.timeZone).date,
-        },
-      },
+      { phone, template, params },
       { authorization: `Bearer ${this.opts.apiKey}` },
     );
     await discard(res.body);
@@ -196,5 +257,8 @@ export class LogOnlySender implements MessageSender, SmsSender {
   constructor(private readonly log: (msg: string) => void) {}
   async send(): Promise<void> {
     this.log('notification delivered to the development log sender (no gateway configured)');
+  }
+  async sendCode(): Promise<void> {
+    this.log('one-time code delivered to the development log sender (no SMS provider configured)');
   }
 }

@@ -128,7 +128,10 @@ export class Keyring {
   }
 
   /** Blind index: equal inputs give equal indexes, without the value being stored or recoverable. */
-  blindIndex(kind: 'phone' | 'id-number' | 'subject' | 'ride-request', value: string): Buffer {
+  blindIndex(
+    kind: 'phone' | 'id-number' | 'subject' | 'ride-request' | 'otp-code' | 'otp-requester',
+    value: string,
+  ): Buffer {
     return hmac(this.systemKey('blind-index'), kind, value);
   }
 

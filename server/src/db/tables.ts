@@ -1,3 +1,4 @@
+import type { IdType } from '@ridetrace/shared';
 import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
 
 /** Table types, written once here; migrations are the schema's source of truth and a test compares them. */
@@ -65,6 +66,8 @@ export interface PassengersTable {
   id_number_sealed: Buffer | null;
   phone_index: Buffer | null;
   id_number_index: Buffer | null;
+  /** The document id_number_sealed holds; null with an ID number: cn_id (sealed before 0010). */
+  id_type: IdType | null;
   consent_version: string | null;
   consented_at: Date | null;
   pending_sealed: Buffer | null;
@@ -72,6 +75,36 @@ export interface PassengersTable {
   deleted_at: Date | null;
   created_at: CreatedAt;
   updated_at: Timestamp;
+  /** How the phone is known; only superapp, otp and staff link registrations. */
+  phone_source: PhoneSource | null;
+  /** How the ID number is known; only staff (document seen) links registrations. */
+  id_source: 'staff' | 'self' | null;
+  /** Accepted super-app subscriptions not used yet: one exposure message each. */
+  message_grants: ColumnType<number, number | undefined, number>;
+  /** phone_index while the phone is verified (generated). */
+  link_phone_index: ColumnType<Buffer | null, never, never>;
+  /** id_number_index while the ID number was checked by staff (generated). */
+  link_id_index: ColumnType<Buffer | null, never, never>;
+}
+
+export type PhoneSource = 'superapp' | 'otp' | 'staff' | 'self';
+
+export interface CaseClaimsTable {
+  case_id: string;
+  passenger_id: string;
+}
+
+export interface PhoneOtpsTable {
+  id: string;
+  passenger_id: string;
+  phone_index: Buffer;
+  /** Blind index of the requesting IP (rate limit), never the IP itself. */
+  requester_index: Buffer;
+  code_hash: Buffer;
+  attempts: ColumnType<number, number | undefined, number>;
+  expires_at: Date;
+  used_at: Date | null;
+  created_at: CreatedAt;
 }
 
 export interface RidesTable {
@@ -165,6 +198,8 @@ export interface Database {
   ride_requests: RideRequestsTable;
   cases: CasesTable;
   case_subjects: CaseSubjectsTable;
+  case_claims: CaseClaimsTable;
+  phone_otps: PhoneOtpsTable;
   exposure_marks: ExposureMarksTable;
   notifications: NotificationsTable;
   audit_log: AuditLogTable;
@@ -177,7 +212,7 @@ export type PassengerRow = Selectable<PassengersTable>;
 /** The columns that open a passenger's identity: the wrapped data key and the sealed fields. */
 export type SealedIdentity = Pick<
   PassengerRow,
-  'id' | 'dek_master_key_id' | 'dek_wrapped' | 'name_sealed' | 'phone_sealed' | 'id_number_sealed'
+  'id' | 'dek_master_key_id' | 'dek_wrapped' | 'name_sealed' | 'phone_sealed' | 'id_number_sealed' | 'id_type'
 >;
 export type ClientRow = Selectable<ClientsTable>;
 export type RideRow = Selectable<RidesTable>;
@@ -215,6 +250,7 @@ export const TABLE_COLUMNS = {
     'id_number_sealed',
     'phone_index',
     'id_number_index',
+    'id_type',
     'consent_version',
     'consented_at',
     'pending_sealed',
@@ -222,6 +258,23 @@ export const TABLE_COLUMNS = {
     'deleted_at',
     'created_at',
     'updated_at',
+    'phone_source',
+    'id_source',
+    'message_grants',
+    'link_phone_index',
+    'link_id_index',
+  ],
+  case_claims: ['case_id', 'passenger_id'],
+  phone_otps: [
+    'id',
+    'passenger_id',
+    'phone_index',
+    'requester_index',
+    'code_hash',
+    'attempts',
+    'expires_at',
+    'used_at',
+    'created_at',
   ],
   rides: [
     'id',

@@ -1,11 +1,11 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { CarrierKindSchema } from './carriers.js';
 import { DateTime, Page, PageQuery, Strict } from './common.js';
-import { IdNumber, Phone, RideSchema } from './rides.js';
+import { IdNumber, IdTypeField, IdTypeOutput, Phone, RideSchema } from './rides.js';
 
 export const CaseSubjectSchema = Type.Union([
   Type.Object({ phone: Phone }, Strict),
-  Type.Object({ idNumber: IdNumber }, Strict),
+  Type.Object({ idType: IdTypeField, idNumber: IdNumber }, Strict),
   Type.Object({ passengerId: Type.String({ format: 'uuid' }) }, Strict),
 ]);
 export type CaseSubject = Static<typeof CaseSubjectSchema>;
@@ -38,8 +38,26 @@ export const CaseSchema = Type.Object({
     phone: Type.Union([Type.String(), Type.Null()], {
       description: 'masked unless the token holds trace:reveal',
     }),
-    passengers: Type.Integer({ description: 'registrations found for the subject (app user, manual rider)' }),
+    passengers: Type.Integer({
+      description: 'registrations verified for the subject (app user, manual rider), all traced',
+    }),
   }),
+  unverifiedClaims: Type.Array(
+    Type.Object({
+      passengerId: Type.String(),
+      name: Type.Union([Type.String(), Type.Null()], {
+        description: 'masked unless the token holds trace:reveal',
+      }),
+      phone: Type.Union([Type.String(), Type.Null()], {
+        description: 'masked unless the token holds trace:reveal',
+      }),
+    }),
+    {
+      description:
+        "registrations that typed the subject's phone or ID number without verifying it: never traced; open a " +
+        'case by passengerId to trace one',
+    },
+  ),
   openedBy: Type.String(),
   openedAt: DateTime(),
   closedAt: Type.Union([DateTime(), Type.Null()]),
@@ -89,6 +107,7 @@ export const ExposureSchema = Type.Object({
   name: Type.Union([Type.String(), Type.Null()], { description: 'masked unless trace:reveal' }),
   phone: Type.Union([Type.String(), Type.Null()], { description: 'masked unless trace:reveal' }),
   idNumber: Type.Union([Type.String(), Type.Null()], { description: 'only with trace:reveal' }),
+  idType: Type.Optional(IdTypeOutput),
   registration: Type.Union([Type.Literal('app'), Type.Literal('manual')]),
   level: ExposureLevelSchema,
   degree: Type.Union([Type.Literal(1), Type.Literal(2)]),
@@ -302,6 +321,7 @@ export const PassengerExportSchema = Type.Object({
     name: Type.Union([Type.String(), Type.Null()]),
     phone: Type.Union([Type.String(), Type.Null()]),
     idNumber: Type.Union([Type.String(), Type.Null()]),
+    idType: Type.Optional(IdTypeOutput),
     superAppLinked: Type.Boolean(),
     consentVersion: Type.Union([Type.String(), Type.Null()]),
     consentedAt: Type.Union([DateTime(), Type.Null()]),

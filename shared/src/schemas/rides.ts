@@ -1,5 +1,12 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { ID_NUMBER_PATTERN, NAME_PATTERN, PHONE_PATTERN } from '../identity.js';
+import {
+  ID_NUMBER_INPUT_MAX,
+  ID_NUMBER_INPUT_MIN,
+  ID_NUMBER_INPUT_PATTERN,
+  ID_TYPES,
+  NAME_PATTERN,
+  PHONE_PATTERN,
+} from '../identity.js';
 import { CarrierKindSchema } from './carriers.js';
 import { DateTime, Strict, Uuid } from './common.js';
 
@@ -69,15 +76,40 @@ export type ScanConfirmationRequired = Static<typeof ScanConfirmationRequiredSch
 
 export const Name = Type.String({ pattern: NAME_PATTERN, description: 'real name as on the ID card' });
 export const Phone = Type.String({ pattern: PHONE_PATTERN, description: 'mainland mobile number' });
+const ID_TYPE_DESCRIPTION =
+  'the document idNumber belongs to: cn_id (mainland resident identity card), passport, hk_mo_permit (Mainland ' +
+  'Travel Permit for Hong Kong and Macao Residents), tw_permit (Mainland Travel Permit for Taiwan Residents), ' +
+  "foreign_pr (Foreigner's Permanent Residence ID Card)";
+export const IdTypeSchema = Type.Union(
+  ID_TYPES.map((t) => Type.Literal(t)),
+  { description: ID_TYPE_DESCRIPTION },
+);
+/** Where an ID number is taken: its type, `cn_id` when omitted (so clients from before types keep working). */
+export const IdTypeField = Type.Optional(
+  Type.Union(
+    ID_TYPES.map((t) => Type.Literal(t)),
+    { description: `${ID_TYPE_DESCRIPTION}; cn_id when omitted` },
+  ),
+);
+/** Bounds only length and charset: the server checks the number against its idType (400 validation_failed). */
 export const IdNumber = Type.String({
-  pattern: ID_NUMBER_PATTERN,
-  description: '18-character resident ID number',
+  minLength: ID_NUMBER_INPUT_MIN,
+  maxLength: ID_NUMBER_INPUT_MAX,
+  pattern: ID_NUMBER_INPUT_PATTERN,
+  description:
+    'the number of the document idType names, as on it (spaces, hyphens and parentheses are ignored); checked ' +
+    'against its type: a resident ID card needs its check character and a real birth date',
+});
+/** How an output shows the type of an ID number it shows: null when it shows none. */
+export const IdTypeOutput = Type.Union([IdTypeSchema, Type.Null()], {
+  description: 'the type of idNumber; null when idNumber is null',
 });
 
 export const ConfirmBodySchema = Type.Object(
   {
     name: Name,
     phone: Phone,
+    idType: IdTypeField,
     idNumber: Type.Optional(IdNumber),
     consentVersion: Type.String({ minLength: 1, maxLength: 32 }),
   },
@@ -90,6 +122,16 @@ export const PassengerProfileSchema = Type.Object({
   confirmed: Type.Boolean(),
   name: Type.Union([Type.String(), Type.Null()], { description: 'masked' }),
   phone: Type.Union([Type.String(), Type.Null()], { description: 'masked' }),
+  phoneVerified: Type.Boolean({
+    description: 'verified by the super-app or an SMS code: links and receives SMS',
+  }),
+  phoneSource: Type.Union([
+    Type.Literal('superapp'),
+    Type.Literal('otp'),
+    Type.Literal('staff'),
+    Type.Literal('self'),
+    Type.Null(),
+  ]),
   hasIdNumber: Type.Boolean(),
   consentVersion: Type.Union([Type.String(), Type.Null()]),
   consentedAt: Type.Union([DateTime(), Type.Null()]),
@@ -117,6 +159,7 @@ export const ManualRideBodySchema = Type.Object(
   {
     name: Name,
     phone: Phone,
+    idType: IdTypeField,
     idNumber: Type.Optional(IdNumber),
     boardedAt: Type.Optional(DateTime('defaults to now; may lie in the past within the offline window')),
     clientRideId: Type.Optional(Uuid('idempotency key: a retried registration with it records one ride')),

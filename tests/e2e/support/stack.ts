@@ -17,6 +17,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { startFakeGateway, type FakeGateway } from '../../support/fake-notify.js';
 import { startFakeSuperApp, type FakeSuperApp } from '../../support/fake-super-app.js';
 
 export interface Stack {
@@ -25,6 +26,11 @@ export interface Stack {
   app: App;
   db: Db;
   superApp: FakeSuperApp;
+  /**
+   * The SMS gateway the server sends through (`SMS_BASE_URL`): every accepted SMS body, e.g. a one-time code as
+   * `{ phone, template: 'ridetrace_otp', params: { code, minutes } }`.
+   */
+  sms: FakeGateway;
   /** Requests that reached the API, as `METHOD path` (CORS preflights included, as OPTIONS). */
   requests: string[];
   close(): Promise<void>;
@@ -32,7 +38,7 @@ export interface Stack {
 
 /**
  * The real server (buildApp) on a fresh embedded Postgres, listening on 127.0.0.1, with a fake super-app login
- * (login codes `ok:<user>`) and CORS for the h5 origin. Like tests/support/global-setup.ts, but one cluster of its
+ * (login codes `ok:<user>`), a fake SMS gateway (the one-time codes a test reads) and CORS for the h5 origin. Like tests/support/global-setup.ts, but one cluster of its
  * own so the e2e project runs apart from the API tests.
  */
 export async function startStack(corsOrigin: string, port?: number): Promise<Stack> {
@@ -50,6 +56,7 @@ export async function startStack(corsOrigin: string, port?: number): Promise<Sta
     const db = createDb({ connectionString: pg.urlFor('rt_e2e'), max: 8 });
     await migrateToLatest(db);
     const superApp = await startFakeSuperApp();
+    const sms = await startFakeGateway('sms');
     const apiPort = port ?? (await freePort());
     const api = `http://127.0.0.1:${apiPort}`;
     const config = loadConfig({
@@ -58,6 +65,8 @@ export async function startStack(corsOrigin: string, port?: number): Promise<Sta
       SUPERAPP_BASE_URL: superApp.baseUrl,
       SUPERAPP_APP_ID: 'wx-e2e-app',
       SUPERAPP_APP_SECRET: 'e2e-app-secret',
+      SMS_BASE_URL: sms.baseUrl,
+      SMS_API_KEY: 'e2e-sms-key',
       PUBLIC_BASE_URL: api,
       CORS_ORIGINS: corsOrigin,
       LOG_LEVEL: 'silent',
@@ -81,10 +90,12 @@ export async function startStack(corsOrigin: string, port?: number): Promise<Sta
       app,
       db,
       superApp,
+      sms,
       requests,
       close: async () => {
         await app.close();
         await superApp.close();
+        await sms.close();
         await db.destroy();
         await running.stop();
         await rm(dir, { recursive: true, force: true });

@@ -1,6 +1,16 @@
-import { fireEvent, render, screen, waitFor } from '@testing-library/react';
-import { describe, expect, it } from 'vitest';
-import { consent, errorBody, fakeApi, preview, ride, taro } from '../../../test/harness';
+import { act, fireEvent, render, screen, waitFor } from '@testing-library/react';
+import { describe, expect, it, vi } from 'vitest';
+import {
+  consent,
+  errorBody,
+  fakeApi,
+  phoneNumberEvent,
+  preview,
+  profile,
+  ride,
+  taro,
+  type FakeRequest,
+} from '../../../test/harness';
 import ConfirmPage from './index';
 
 const confirmed = (withRide = true) => ({
@@ -134,27 +144,224 @@ describe('confirm page', () => {
     expect((screen.getByRole('button', { name: '同意并登记' }) as HTMLButtonElement).disabled).toBe(false);
   });
 
-  it('offers the phone-number button on weapp and falls back to typing', async () => {
-    taro.storage.set('rt.pendingPreview', preview());
-    fakeApi({ 'GET /v1/consent': { status: 200, body: consent } });
-    render(<ConfirmPage />);
-    fireEvent.click(screen.getByRole('button', { name: '使用本机号码' }));
-    expect(screen.getByText('未能获取手机号，请手动输入')).toBeTruthy();
-  });
-
-  it('has no phone-number button on h5', () => {
-    process.env.TARO_ENV = 'h5';
-    taro.storage.set('rt.pendingPreview', preview());
-    fakeApi({ 'GET /v1/consent': { status: 200, body: consent } });
-    render(<ConfirmPage />);
-    expect(screen.queryByRole('button', { name: '使用本机号码' })).toBeNull();
-  });
-
   it('without a pending scan, sends the passenger back to scan', () => {
     fakeApi({});
     render(<ConfirmPage />);
     expect(screen.getByText('没有待确认的乘车记录，请重新扫码。')).toBeTruthy();
     fireEvent.click(screen.getByRole('button', { name: '返回首页' }));
     expect(taro.reLaunch).toHaveBeenCalledWith({ url: '/pages/scan/index' });
+  });
+});
+
+const verifiedProfile = (source: 'superapp' | 'otp', phone = '138****5678') =>
+  profile({ phone, phoneVerified: true, phoneSource: source });
+const codeSent = { status: 200, body: { phone: '138****5678', expiresIn: 600, resendIn: 60 } };
+const button = (name: string | RegExp) => screen.getByRole('button', { name }) as HTMLButtonElement;
+const confirmBody = (seen: FakeRequest[]) => seen.find((r) => r.path === '/v1/passengers/me/confirm')!.data;
+const calls = (seen: FakeRequest[], path: string) => seen.filter((r) => r.path === path);
+
+/** A first-time passenger on the confirm page, consent loaded. */
+async function openConfirm(routes: Parameters<typeof fakeApi>[0] = {}, version = '版本 2026-11') {
+  taro.storage.set('rt.pendingPreview', preview());
+  // h5 logs in through the login-code bridge (services/login.ts).
+  taro.storage.set('rt.loginCode', 'ok:tester');
+  const seen = fakeApi({
+    'GET /v1/consent': { status: 200, body: consent },
+    'POST /v1/passengers/me/confirm': confirmed(),
+    ...routes,
+  });
+  render(<ConfirmPage />);
+  await screen.findByText(version);
+  return seen;
+}
+
+describe('confirm page: verifying the phone', () => {
+  it('weapp: one tap on the phone-number button sends its code; the verified phone is shown masked', async () => {
+    phoneNumberEvent.detail = { code: 'phone-code-1', errMsg: 'getPhoneNumber:ok' };
+    const seen = await openConfirm({
+      'POST /v1/passengers/me/phone': { status: 200, body: verifiedProfile('superapp') },
+    });
+    expect(screen.getByText(/未验证的手机号只是您自己填写的联系方式/)).toBeTruthy();
+    fireEvent.click(button('使用微信绑定的手机号'));
+    const state = await screen.findByText('138****5678');
+    expect(state.closest('#confirm-phone-verified')!.textContent).toContain('已验证');
+    expect(calls(seen, '/v1/passengers/me/phone').map((r) => r.data)).toEqual([{ code: 'phone-code-1' }]);
+    // The app never learns the number: the passenger types it once; its masked form is compared, the server decides.
+    expect(screen.getByText(/请在上方再输入一次这个号码/)).toBeTruthy();
+    expect(screen.queryByRole('button', { name: '使用微信绑定的手机号' })).toBeNull();
+    type('手机号', '13912345678');
+    expect(screen.getByText(/与已验证的号码 138\*\*\*\*5678 不一致/)).toBeTruthy();
+    expect(screen.getByRole('button', { name: '获取验证码' })).toBeTruthy();
+    type('手机号', '13812345678');
+    expect(screen.getByText(/与已验证的微信绑定号码 138\*\*\*\*5678 相符/)).toBeTruthy();
+    expect(screen.queryByRole('button', { name: '获取验证码' })).toBeNull();
+    type('姓名', '张三丰');
+    fireEvent.click(button('同意并登记'));
+    await waitFor(() => expect(taro.redirectTo).toHaveBeenCalledWith({ url: '/pages/pass/index' }));
+    expect(confirmBody(seen)).toEqual({ name: '张三丰', phone: '13812345678', consentVersion: '2026-11' });
+  });
+
+  it('weapp: a declined phone-number button falls back to the SMS code', async () => {
+    phoneNumberEvent.detail = { errMsg: 'getPhoneNumber:fail user deny' };
+    const seen = await openConfirm();
+    expect(screen.queryByRole('button', { name: '获取验证码' })).toBeNull();
+    fireEvent.click(button('使用微信绑定的手机号'));
+    expect(screen.getByText('未获取到微信绑定的手机号，可以改用短信验证码验证。')).toBeTruthy();
+    expect(button('获取验证码').disabled).toBe(true);
+    type('手机号', '13812345678');
+    expect(button('获取验证码').disabled).toBe(false);
+    expect(calls(seen, '/v1/passengers/me/phone')).toHaveLength(0);
+  });
+
+  it('weapp: a refused phone code shows its message and offers the SMS code', async () => {
+    phoneNumberEvent.detail = { code: 'stale' };
+    await openConfirm({
+      'POST /v1/passengers/me/phone': { status: 400, body: errorBody('phone_code_invalid') },
+    });
+    fireEvent.click(button('使用微信绑定的手机号'));
+    expect((await screen.findByRole('alert')).textContent).toContain(
+      '获取手机号失败，请重试或改用短信验证码',
+    );
+    expect(screen.getByRole('button', { name: '获取验证码' })).toBeTruthy();
+  });
+
+  it('weapp: the SMS code is there for another number without declining first', async () => {
+    await openConfirm();
+    fireEvent.click(button('改用短信验证码'));
+    expect(screen.getByRole('button', { name: '获取验证码' })).toBeTruthy();
+  });
+
+  it('h5: no phone-number button; SMS code with a resend countdown, then verified and confirmed', async () => {
+    process.env.TARO_ENV = 'h5';
+    vi.useFakeTimers({ shouldAdvanceTime: true });
+    const seen = await openConfirm({
+      'POST /v1/passengers/me/phone/otp': codeSent,
+      'POST /v1/passengers/me/phone/verify': { status: 200, body: verifiedProfile('otp') },
+    });
+    expect(screen.queryByRole('button', { name: '使用微信绑定的手机号' })).toBeNull();
+    expect(screen.queryByRole('button', { name: '改用短信验证码' })).toBeNull();
+    type('姓名', '张三丰');
+    type('手机号', '138 1234 5678');
+    fireEvent.click(button('获取验证码'));
+    expect(await screen.findByText('验证码已发送至 138****5678，10 分钟内有效')).toBeTruthy();
+    expect(calls(seen, '/v1/passengers/me/phone/otp').map((r) => r.data)).toEqual([{ phone: '13812345678' }]);
+    expect(button('60 秒后重新获取').disabled).toBe(true);
+    await act(() => vi.advanceTimersByTimeAsync(1000));
+    expect(button('59 秒后重新获取').disabled).toBe(true);
+    await act(() => vi.advanceTimersByTimeAsync(59_000));
+    expect(button('重新获取').disabled).toBe(false);
+
+    expect(button('验证').disabled).toBe(true);
+    type('短信验证码', '12345');
+    expect(button('验证').disabled).toBe(true);
+    type('短信验证码', '123456');
+    fireEvent.click(button('验证'));
+    expect(await screen.findByText('已验证：此号码会收到接触提醒短信。')).toBeTruthy();
+    expect(screen.getByText('138****5678').closest('#confirm-phone-verified')!.textContent).toContain(
+      '已验证',
+    );
+    expect(calls(seen, '/v1/passengers/me/phone/verify').map((r) => r.data)).toEqual([
+      { phone: '13812345678', code: '123456' },
+    ]);
+    expect(screen.queryByRole('button', { name: /获取/ })).toBeNull();
+    expect(taro.storage.get('rt.profile')).toMatchObject({ phoneVerified: true, phoneSource: 'otp' });
+
+    fireEvent.click(button('同意并登记'));
+    await waitFor(() => expect(taro.redirectTo).toHaveBeenCalled());
+    // The number as it was verified (normalised), so the server keeps it verified.
+    expect(confirmBody(seen)).toEqual({ name: '张三丰', phone: '13812345678', consentVersion: '2026-11' });
+  });
+
+  it('a wrong code shows otp_invalid and leaves the phone unverified', async () => {
+    process.env.TARO_ENV = 'h5';
+    await openConfirm({
+      'POST /v1/passengers/me/phone/otp': codeSent,
+      'POST /v1/passengers/me/phone/verify': { status: 400, body: errorBody('otp_invalid') },
+    });
+    type('手机号', '13812345678');
+    fireEvent.click(button('获取验证码'));
+    await screen.findByLabelText('短信验证码');
+    type('短信验证码', '000000');
+    fireEvent.click(button('验证'));
+    expect((await screen.findByRole('alert')).textContent).toBe('验证码错误。');
+    expect(screen.getByText(/未验证的手机号只是您自己填写的联系方式/)).toBeTruthy();
+    expect((screen.getByLabelText('短信验证码') as HTMLInputElement).value).toBe('');
+  });
+
+  it('too many codes: the otp_rate_limited message, and a countdown when Retry-After can be read', async () => {
+    process.env.TARO_ENV = 'h5';
+    await openConfirm({
+      'POST /v1/passengers/me/phone/otp': {
+        status: 429,
+        body: errorBody('otp_rate_limited'),
+        headers: { 'Retry-After': '42' },
+      },
+    });
+    type('手机号', '13812345678');
+    fireEvent.click(button('获取验证码'));
+    expect((await screen.findByRole('alert')).textContent).toBe('获取验证码过于频繁，请稍后再试。');
+    expect(button('42 秒后重新获取').disabled).toBe(true);
+    expect(screen.queryByLabelText('短信验证码')).toBeNull();
+  });
+
+  it('an unavailable SMS service says so', async () => {
+    process.env.TARO_ENV = 'h5';
+    await openConfirm({
+      'POST /v1/passengers/me/phone/otp': { status: 503, body: errorBody('sms_unavailable') },
+    });
+    type('手机号', '13812345678');
+    fireEvent.click(button('获取验证码'));
+    expect((await screen.findByRole('alert')).textContent).toContain('短信服务暂时无响应');
+    expect(button('获取验证码').disabled).toBe(false);
+  });
+
+  it('skipping verification: the typed phone is sent as is, with a note that it gets no SMS', async () => {
+    const seen = await openConfirm();
+    type('姓名', '张三丰');
+    type('手机号', '13812345678');
+    expect(screen.getByText(/不会收到接触提醒短信。可以先验证，也可以直接提交/)).toBeTruthy();
+    fireEvent.click(button('同意并登记'));
+    await waitFor(() => expect(taro.redirectTo).toHaveBeenCalled());
+    expect(confirmBody(seen)).toEqual({ name: '张三丰', phone: '13812345678', consentVersion: '2026-11' });
+    expect(seen.filter((r) => r.path.startsWith('/v1/passengers/me/phone'))).toHaveLength(0);
+  });
+
+  it('a known passenger sees whether the phone on file is verified', async () => {
+    taro.storage.set('rt.pendingPreview', preview({ name: '张*丰', phone: '138****5678' }));
+    taro.storage.set('rt.identity', { name: '张三丰', phone: '13812345678' });
+    fakeApi({
+      'GET /v1/consent': { status: 200, body: consent },
+      'GET /v1/passengers/me': {
+        status: 200,
+        body: verifiedProfile('superapp'),
+      },
+    });
+    render(<ConfirmPage />);
+    const known = await screen.findByText('已验证');
+    expect(known.closest('#confirm-known-phone')!.textContent).toContain('138****5678');
+    expect(screen.queryByRole('button', { name: '验证手机号' })).toBeNull();
+  });
+
+  it('a known passenger with an unverified phone is offered to verify it', async () => {
+    taro.storage.set('rt.pendingPreview', preview({ name: '张*丰', phone: '138****5678' }));
+    taro.storage.set('rt.identity', { name: '张三丰', phone: '13812345678' });
+    fakeApi({
+      'GET /v1/consent': { status: 200, body: consent },
+      'GET /v1/passengers/me': { status: 200, body: profile({ phone: '138****5678', phoneSource: 'self' }) },
+    });
+    render(<ConfirmPage />);
+    expect(await screen.findByText('未验证')).toBeTruthy();
+    fireEvent.click(button('验证手机号'));
+    expect((screen.getByLabelText('手机号') as HTMLInputElement).value).toBe('13812345678');
+    expect(screen.getByRole('button', { name: '使用微信绑定的手机号' })).toBeTruthy();
+  });
+
+  it('in English too', async () => {
+    taro.storage.set('rt.lang', 'en');
+    await openConfirm({}, 'Version 2026-11');
+    expect(screen.getByRole('button', { name: 'Use my WeChat phone number' })).toBeTruthy();
+    expect(screen.getByText(/An unverified number is only your own claim/)).toBeTruthy();
+    fireEvent.click(button('Use an SMS code instead'));
+    expect(button('Send code').disabled).toBe(true);
   });
 });

@@ -4,8 +4,11 @@ import { useState } from 'react';
 import { ConsentCard } from '../../components/ConsentCard';
 import { ErrorNotice } from '../../components/ErrorNotice';
 import { IdentityFields } from '../../components/IdentityFields';
+import { PhoneMatchNote, PhoneState } from '../../components/PhoneState';
+import { PhoneVerify } from '../../components/PhoneVerify';
 import { useConsent } from '../../hooks/useConsent';
 import { usePageTitle } from '../../hooks/usePageTitle';
+import { useProfile } from '../../hooks/useProfile';
 import { toApiError, type ApiError } from '../../services/api-error';
 import { formatDateTime } from '../../services/format';
 import {
@@ -15,10 +18,14 @@ import {
   type IdentityInput,
 } from '../../services/identity';
 import { useT } from '../../services/messages';
+import { maskPhone, phoneMatch, verifiedPhoneOf } from '../../services/phone';
 import { confirmIdentity, pendingPreview } from '../../services/rides';
 import { readStore } from '../../services/storage';
 
-/** First scan: what was scanned, who is riding, the consent text and one confirm button. */
+/**
+ * First scan: what was scanned, who is riding (with the phone verified first: the super-app button in weapp, an SMS
+ * code anywhere; or typed and left unverified), the consent text and one confirm button.
+ */
 export default function ConfirmPage() {
   usePageTitle('confirm.title');
   const t = useT();
@@ -32,7 +39,9 @@ export default function ConfirmPage() {
     idNumber: '',
   });
   const [fieldErrors, setFieldErrors] = useState<IdentityErrors>({});
-  const [phoneHint, setPhoneHint] = useState(false);
+  const { profile, update: updateProfile } = useProfile();
+  /** The number this page verified by SMS code, in full: confirmation sends it and it stays verified. */
+  const [smsVerified, setSmsVerified] = useState<string | null>(null);
   const [submitting, setSubmitting] = useState(false);
   const [error, setError] = useState<ApiError | null>(null);
   const [noRide, setNoRide] = useState(false);
@@ -49,12 +58,17 @@ export default function ConfirmPage() {
     );
   }
 
-  const onPhoneNumber = (e: { detail: object }) => {
-    // Platforms that hand over the number itself fill the field; WeChat returns only an exchange code that
-    // the server would have to redeem, so the passenger types the number there.
-    const { phoneNumber } = e.detail as { phoneNumber?: string };
-    if (phoneNumber) setIdentity((i) => ({ ...i, phone: phoneNumber }));
-    else setPhoneHint(true);
+  const verified = verifiedPhoneOf(
+    profile,
+    smsVerified && profile?.phone === maskPhone(smsVerified) ? smsVerified : undefined,
+  );
+  const match = phoneMatch(identity.phone, verified);
+  const onVerified = (p: NonNullable<typeof profile>, full: string | null) => {
+    updateProfile(p);
+    setSmsVerified(full);
+    // The SMS-verified number goes into the form as it was verified; the super-app one is typed once by the
+    // passenger (the app never learns it) and checked by the server on confirmation.
+    if (full) setIdentity((i) => ({ ...i, phone: full }));
   };
 
   const submit = async () => {
@@ -131,29 +145,56 @@ export default function ConfirmPage() {
             placeholders
             phoneExtra={
               <>
-                {process.env.TARO_ENV === 'weapp' && (
-                  <Button
-                    className="btn btn--secondary"
-                    openType="getPhoneNumber"
-                    onGetPhoneNumber={onPhoneNumber}
-                    aria-label={t('confirm.phoneButton')}
-                  >
-                    {t('confirm.phoneButton')}
-                  </Button>
+                {verified && (
+                  <View className="row">
+                    <Text className="row__label">{t('phone.verifiedNumber')}</Text>
+                    <PhoneState
+                      id="confirm-phone-verified"
+                      phone={verified.masked}
+                      verified
+                      source={verified.source}
+                    />
+                  </View>
                 )}
-                {phoneHint && <Text className="hint">{t('confirm.phoneManual')}</Text>}
+                <PhoneMatchNote match={match} verified={verified} />
+                {match !== 'verified' && match !== 'likely' && !(match === 'empty' && verified) && (
+                  <PhoneVerify
+                    idPrefix="confirm"
+                    phone={identity.phone}
+                    superApp={!verified}
+                    onVerified={onVerified}
+                  />
+                )}
               </>
             }
           />
         </View>
       ) : (
-        <Button
-          className="btn btn--secondary"
-          onClick={() => setEditing(true)}
-          aria-label={t('confirm.changeIdentity')}
-        >
-          {t('confirm.changeIdentity')}
-        </Button>
+        <>
+          {profile?.phone && (
+            <View className="card" id="confirm-known-phone">
+              <View className="row">
+                <Text className="row__label">{t('confirm.phone')}</Text>
+                <PhoneState phone={profile.phone} verified={Boolean(verified)} source={verified?.source} />
+              </View>
+              {match !== 'verified' && match !== 'likely' && (
+                <PhoneMatchNote match={match} verified={verified} />
+              )}
+            </View>
+          )}
+          {profile && !verified && (
+            <Button className="btn" onClick={() => setEditing(true)} aria-label={t('confirm.verifyPhone')}>
+              {t('confirm.verifyPhone')}
+            </Button>
+          )}
+          <Button
+            className="btn btn--secondary"
+            onClick={() => setEditing(true)}
+            aria-label={t('confirm.changeIdentity')}
+          >
+            {t('confirm.changeIdentity')}
+          </Button>
+        </>
       )}
 
       <ConsentCard

@@ -1,6 +1,6 @@
 import { act, render, screen } from '@testing-library/react';
 import { describe, expect, it, vi } from 'vitest';
-import { errorBody, fakeApi, flush, ride, taro } from '../../../test/harness';
+import { errorBody, fakeApi, flush, profile, ride, taro } from '../../../test/harness';
 import PassPage from './index';
 
 const green = { colour: 'green', reason: 'none', since: null, validUntil: null };
@@ -54,5 +54,59 @@ describe('pass page', () => {
     fakeApi({ 'GET /v1/passengers/me/status': { status: 200, body: green } });
     render(<PassPage />);
     expect(screen.getByText('还没有乘车记录，请先扫码登记。')).toBeTruthy();
+  });
+
+  it('shows the registrant beside the ride: masked name and phone, verified, from the kept profile', async () => {
+    taro.storage.set('rt.lastRide', ride());
+    taro.storage.set(
+      'rt.profile',
+      profile({
+        confirmed: true,
+        name: '张*丰',
+        phone: '138****5678',
+        phoneVerified: true,
+        phoneSource: 'otp',
+      }),
+    );
+    const seen = fakeApi({ 'GET /v1/passengers/me/status': { status: 200, body: green } });
+    render(<PassPage />);
+    const registrant = screen.getByText('登记人').closest('#pass-registrant')!;
+    expect(registrant.textContent).toBe('登记人张*丰');
+    const contact = screen.getByText('联系方式').closest('#pass-contact')!;
+    expect(contact.textContent).toBe('联系方式138****5678已验证');
+    await screen.findByText('绿码');
+    // Kept since the confirmation: no extra request at every scan.
+    expect(seen.some((r) => r.path === '/v1/passengers/me')).toBe(false);
+  });
+
+  it('fetches the profile once when none is kept, and says when the phone is not verified', async () => {
+    taro.storage.set('rt.lastRide', ride());
+    const seen = fakeApi({
+      'GET /v1/passengers/me/status': { status: 200, body: green },
+      'GET /v1/passengers/me': {
+        status: 200,
+        body: profile({ confirmed: true, name: '张*丰', phone: '138****5678', phoneSource: 'self' }),
+      },
+    });
+    render(<PassPage />);
+    expect((await screen.findByText('未验证')).closest('#pass-contact')!.textContent).toContain(
+      '138****5678',
+    );
+    expect(screen.getByText('张*丰')).toBeTruthy();
+    expect(seen.filter((r) => r.path === '/v1/passengers/me')).toHaveLength(1);
+    expect(taro.storage.get('rt.profile')).toMatchObject({ name: '张*丰', phoneVerified: false });
+  });
+
+  it('without a profile (no network), the pass shows the ride alone', async () => {
+    taro.storage.set('rt.lastRide', ride());
+    fakeApi({
+      'GET /v1/passengers/me/status': { status: 200, body: green },
+      'GET /v1/passengers/me': 'network',
+    });
+    render(<PassPage />);
+    await screen.findByText('绿码');
+    expect(screen.getByText('粤B12345')).toBeTruthy();
+    expect(screen.queryByText('登记人')).toBeNull();
+    expect(screen.queryByRole('alert')).toBeNull();
   });
 });

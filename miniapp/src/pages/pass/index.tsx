@@ -2,8 +2,10 @@ import { Button, Text, View } from '@tarojs/components';
 import Taro from '@tarojs/taro';
 import { useEffect, useState } from 'react';
 import { ErrorNotice } from '../../components/ErrorNotice';
+import { PhoneState } from '../../components/PhoneState';
 import { StatusBadge } from '../../components/StatusBadge';
 import { usePageTitle } from '../../hooks/usePageTitle';
+import { useProfile } from '../../hooks/useProfile';
 import { useRemote } from '../../hooks/useRemote';
 import { api } from '../../services/api';
 import { formatDate, formatDateTime, formatHms } from '../../services/format';
@@ -12,8 +14,9 @@ import { readStore } from '../../services/storage';
 import './index.scss';
 
 /**
- * The ride pass shown to staff after registration. The clock with seconds and the moving bar tell a live screen
- * from a screenshot.
+ * The ride pass shown to staff after registration: the ride and who registered it (masked name and phone, and
+ * whether the phone is verified, from the kept profile). The clock with seconds and the moving bar tell a live
+ * screen from a screenshot.
  */
 export default function PassPage() {
   usePageTitle('pass.title');
@@ -21,6 +24,8 @@ export default function PassPage() {
   const [ride] = useState(() => readStore('rt.lastRide'));
   const [now, setNow] = useState(() => new Date());
   const [status, reloadStatus] = useRemote(() => api().myStatus());
+  // Kept since the confirmation or the last verification: fetched only when this device has none.
+  const { profile } = useProfile('when-missing');
 
   useEffect(() => {
     const timer = setInterval(() => setNow(new Date()), 1000);
@@ -62,6 +67,18 @@ export default function PassPage() {
           </Text>
         </View>
         {ride.late && <Text className="hint">{t('pass.late')}</Text>}
+        {profile?.name && (
+          <View className="row" id="pass-registrant">
+            <Text className="row__label">{t('pass.registrant')}</Text>
+            <Text className="row__value">{profile.name}</Text>
+          </View>
+        )}
+        {profile?.phone && (
+          <View className="row" id="pass-contact">
+            <Text className="row__label">{t('pass.contact')}</Text>
+            <PhoneState phone={profile.phone} verified={profile.phoneVerified} />
+          </View>
+        )}
 
         <View className="pass__live" aria-label={t('pass.liveLabel')}>
           <Text className="pass__date">{formatDate(now)}</Text>

@@ -2,19 +2,23 @@ import { Button, Text, View } from '@tarojs/components';
 import { useState } from 'react';
 import { ConsentCard } from '../../components/ConsentCard';
 import { ErrorNotice } from '../../components/ErrorNotice';
+import { FormField } from '../../components/FormField';
+import { PhoneState } from '../../components/PhoneState';
+import { PhoneVerify } from '../../components/PhoneVerify';
 import { useConsent } from '../../hooks/useConsent';
 import { usePageTitle } from '../../hooks/usePageTitle';
+import { useProfile } from '../../hooks/useProfile';
 import { api, clearPassengerToken } from '../../services/api';
 import { toApiError, type ApiError } from '../../services/api-error';
 import { LANGS, setLang, useLang, type Lang } from '../../services/i18n-core';
 import { useT } from '../../services/messages';
-import { removeStore } from '../../services/storage';
+import { readStore, removeStore } from '../../services/storage';
 
 const LANG_NAMES: Record<Lang, string> = { 'zh-CN': '中文', en: 'English' };
 
 type Deletion = 'idle' | 'confirming' | 'deleting' | 'deleted' | 'unavailable';
 
-/** Language, the consent text, and deleting one's data. */
+/** Language, the phone and its verification, the consent text, and deleting one's data. */
 export default function SettingsPage() {
   usePageTitle('settings.title');
   const t = useT();
@@ -22,6 +26,10 @@ export default function SettingsPage() {
   const [consent, reloadConsent] = useConsent();
   const [deletion, setDeletion] = useState<Deletion>('idle');
   const [error, setError] = useState<ApiError | null>(null);
+  const { profile, error: profileError, reload: reloadProfile, update: updateProfile } = useProfile();
+  const [verifying, setVerifying] = useState(false);
+  const [verifiedNow, setVerifiedNow] = useState(false);
+  const [phone, setPhone] = useState(() => readStore('rt.identity')?.phone ?? '');
 
   const deleteData = async () => {
     setDeletion('deleting');
@@ -35,6 +43,7 @@ export default function SettingsPage() {
         'rt.queue',
         'rt.queueReport',
         'rt.loginCode',
+        'rt.profile',
       ] as const)
         removeStore(key);
       clearPassengerToken();
@@ -67,6 +76,75 @@ export default function SettingsPage() {
             {LANG_NAMES[l]}
           </Button>
         ))}
+      </View>
+
+      <View className="card" id="settings-phone">
+        <Text className="subtitle">{t('settings.phone')}</Text>
+        {profile ? (
+          profile.phone ? (
+            <PhoneState
+              id="settings-phone-state"
+              standalone
+              phone={profile.phone}
+              verified={profile.phoneVerified}
+              source={profile.phoneSource === 'self' ? null : profile.phoneSource}
+            />
+          ) : (
+            <Text className="hint">{t('settings.phoneNone')}</Text>
+          )
+        ) : profileError ? (
+          <ErrorNotice error={profileError} onRetry={reloadProfile} />
+        ) : (
+          <Text className="loading">{t('common.loading')}</Text>
+        )}
+        <Text className="hint">{t('settings.phoneHint')}</Text>
+        {verifiedNow && (
+          <View className="notice notice--info" role="status">
+            <Text className="notice__text">{t('settings.phoneDone')}</Text>
+          </View>
+        )}
+        {verifying ? (
+          <View>
+            <FormField
+              id="settings-phone-input"
+              label={t('confirm.phone')}
+              type="number"
+              maxlength={11}
+              placeholder={t('confirm.phonePlaceholder')}
+              value={phone}
+              onInput={setPhone}
+            />
+            <PhoneVerify
+              idPrefix="settings"
+              phone={phone}
+              superApp
+              onVerified={(p) => {
+                updateProfile(p);
+                setVerifying(false);
+                setVerifiedNow(true);
+              }}
+            />
+            <Button
+              className="btn btn--secondary"
+              onClick={() => setVerifying(false)}
+              aria-label={t('common.cancel')}
+            >
+              {t('common.cancel')}
+            </Button>
+          </View>
+        ) : (
+          <Button
+            className={profile?.phoneVerified ? 'btn btn--secondary' : 'btn'}
+            id="settings-verify-phone"
+            onClick={() => {
+              setVerifying(true);
+              setVerifiedNow(false);
+            }}
+            aria-label={t('settings.verifyPhone')}
+          >
+            {t('settings.verifyPhone')}
+          </Button>
+        )}
       </View>
 
       <ConsentCard

@@ -8,6 +8,8 @@ import * as m0006 from './0006_notifications_claim_fn.js';
 import * as m0007 from './0007_insert_rides_fn.js';
 import * as m0008 from './0008_insert_rides_packed.js';
 import * as m0009 from './0009_trace_contacts_fn.js';
+import * as m0010 from './0010_id_document_types.js';
+import * as m0011 from './0011_verified_identity.js';
 
 /** Every migration, in order. Listed statically so bundlers, tsx and vitest all see the same set. */
 export const migrations: Record<string, Migration> = {
@@ -20,4 +22,6 @@ export const migrations: Record<string, Migration> = {
   '0007_insert_rides_fn': m0007,
   '0008_insert_rides_packed': m0008,
   '0009_trace_contacts_fn': m0009,
+  '0010_id_document_types': m0010,
+  '0011_verified_identity': m0011,
 };

@@ -3,13 +3,34 @@ import type { Db } from '../../db/index.js';
 import { hexByteaArray, queryNamed } from '../../db/params.js';
 import type { CasesTable } from '../../db/tables.js';
 
-export async function insertCase(db: Db, row: Insertable<CasesTable>, subjectIds: string[]) {
+export async function insertCase(
+  db: Db,
+  row: Insertable<CasesTable>,
+  subjectIds: readonly string[],
+  claimIds: readonly string[],
+) {
   const c = await db.insertInto('cases').values(row).returningAll().executeTakeFirstOrThrow();
-  await db
-    .insertInto('case_subjects')
-    .values(subjectIds.map((passenger_id) => ({ case_id: c.id, passenger_id })))
-    .execute();
+  if (subjectIds.length > 0)
+    await db
+      .insertInto('case_subjects')
+      .values(subjectIds.map((passenger_id) => ({ case_id: c.id, passenger_id })))
+      .execute();
+  if (claimIds.length > 0)
+    await db
+      .insertInto('case_claims')
+      .values(claimIds.map((passenger_id) => ({ case_id: c.id, passenger_id })))
+      .execute();
   return c;
+}
+
+/** Registrations that only typed the case subject's phone or ID number. */
+export async function findCaseClaims(db: Db, caseId: string): Promise<string[]> {
+  const rows = await db
+    .selectFrom('case_claims')
+    .select('passenger_id')
+    .where('case_id', '=', caseId)
+    .execute();
+  return rows.map((r) => r.passenger_id);
 }
 
 export async function findCase(db: Db, id: string) {

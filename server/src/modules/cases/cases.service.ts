@@ -36,8 +36,11 @@ function reasonKey(ctx: AppContext): Buffer {
 
 async function toCase(ctx: AppContext, row: CaseRow, reveal: boolean): Promise<Case> {
   const subjects = await findSealedIdentities(ctx, await repo.findCaseSubjects(ctx.db, row.id));
+  const claims = await findSealedIdentities(ctx, await repo.findCaseClaims(ctx.db, row.id));
   const who =
     subjects.map((s) => openIdentity(ctx.keyring, s, { idNumber: false })).find((i) => i !== null) ?? null;
+  const shown = (value: string | undefined, mask: (v: string) => string) =>
+    value === undefined ? null : reveal ? value : mask(value);
   return {
     id: row.id,
     caseNumber: row.case_number,
@@ -50,6 +53,14 @@ async function toCase(ctx: AppContext, row: CaseRow, reveal: boolean): Promise<C
       phone: who ? (reveal ? who.phone : maskPhone(who.phone)) : null,
       passengers: subjects.length,
     },
+    unverifiedClaims: claims.map((c) => {
+      const claimed = openIdentity(ctx.keyring, c, { idNumber: false });
+      return {
+        passengerId: c.id,
+        name: shown(claimed?.name, maskName),
+        phone: shown(claimed?.phone, maskPhone),
+      };
+    }),
     openedBy: row.opened_by,
     openedAt: row.opened_at.toISOString(),
     closedAt: row.closed_at?.toISOString() ?? null,
@@ -74,8 +85,8 @@ export async function openCase(ctx: AppContext, who: Official, body: CreateCaseB
   if (!(from <= to) || to.getTime() - from.getTime() > maxMs || to.getTime() > now.getTime() + 60_000) {
     throw new AppError('case_window_invalid');
   }
-  const subjects = await findSubjectPassengers(ctx, body.subject);
-  if (subjects.length === 0) throw new AppError('case_subject_unknown');
+  const { subjects, claims } = await findSubjectPassengers(ctx, body.subject);
+  if (subjects.length === 0 && claims.length === 0) throw new AppError('case_subject_unknown');
   const id = randomUUID();
   const row = await ctx.db.transaction().execute(async (tx) => {
     const c = await repo.insertCase(
@@ -90,6 +101,7 @@ export async function openCase(ctx: AppContext, who: Official, body: CreateCaseB
         opened_by: who.id,
       },
       subjects.map((s) => s.id),
+      claims.map((s) => s.id),
     );
     await appendAudit(tx, {
       actor: who.id,
@@ -220,6 +232,7 @@ function toExposure(ctx: AppContext, p: TracedPerson, reveal: boolean): Exposure
     name: who ? (reveal ? who.name : maskName(who.name)) : null,
     phone: who ? (reveal ? who.phone : maskPhone(who.phone)) : null,
     idNumber: who?.idNumber && reveal ? who.idNumber : null,
+    idType: who?.idNumber && reveal ? (who.idType ?? null) : null,
     registration: p.registration.kind,
     level: p.level,
     degree: p.degree,

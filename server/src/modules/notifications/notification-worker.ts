@@ -123,7 +123,7 @@ export class NotificationWorker {
         if (!address) throw new DeliveryError('no super-app user id', false);
         await this.senders.app.send(address, msg);
       } else {
-        if (!address) throw new DeliveryError('no phone number', false);
+        if (!address) throw new DeliveryError('no verified phone number', false);
         await this.senders.sms.send(address, msg);
       }
       await repo.markSent(db, n.id);

@@ -1,19 +1,60 @@
 import {
+  DEFAULT_ID_TYPE,
+  ID_TYPE_NAMES,
+  isIdType,
+  isValidIdNumber,
   maskName,
   maskPhone,
-  normalizeIdNumber,
+  normaliseIdNumber,
   normalizePhone,
+  type IdType,
   type MaskedIdentity,
 } from '@ridetrace/shared';
 import { newDataKey, openText, seal } from '../../crypto/aead.js';
 import type { Keyring } from '../../crypto/keyring.js';
 import type { PassengerRow, SealedIdentity } from '../../db/tables.js';
+import { AppError } from '../../errors.js';
 
 /** The PII of a person as entered (confirm or manual registration). */
 export interface Identity {
   name: string;
   phone: string;
+  /** The document `idNumber` belongs to; `cn_id` when omitted. Opened rows without an id_type column: unknown. */
+  idType?: IdType | undefined;
   idNumber?: string | undefined;
+}
+
+/** An ID number with the type it is of, as a lookup or registration gives it. */
+export type IdDocument = Pick<Identity, 'idType' | 'idNumber'>;
+
+/**
+ * 400 validation_failed unless the ID number (if any) is valid for its type (`cn_id` when omitted): a resident ID
+ * card needs its check character and a real birth date, the other documents their published formats.
+ */
+export function assertValidIdDocument(doc: IdDocument): void {
+  if (!doc.idNumber) return;
+  const type = doc.idType ?? DEFAULT_ID_TYPE;
+  if (!isIdType(type))
+    throw new AppError('validation_failed', `idType ${String(type)} is not a document type`);
+  if (!isValidIdNumber(type, doc.idNumber)) {
+    throw new AppError(
+      'validation_failed',
+      type === DEFAULT_ID_TYPE
+        ? `idNumber is not a valid ${ID_TYPE_NAMES[type]} number (idType ${type}): check the digits, the birth ` +
+            'date and the check character'
+        : `idNumber is not a valid ${ID_TYPE_NAMES[type]} number (idType ${type})`,
+    );
+  }
+}
+
+/**
+ * What the ID number's blind index is computed over: a resident ID card's bare normalised number, byte for byte
+ * as before document types (stored indexes keep matching); any other type prefixed with it, so a passport or
+ * permit number never matches a resident ID card, or each other, with the same characters.
+ */
+export function idNumberIndexInput(type: IdType, idNumber: string): string {
+  const n = normaliseIdNumber(type, idNumber);
+  return type === DEFAULT_ID_TYPE ? n : `${type}:${n}`;
 }
 
 const aad = (id: string, column: string) => `passengers/${column}/${id}`;
@@ -33,24 +74,50 @@ export function passengerKey(
   return keyring.unwrap({ masterKeyId: row.dek_master_key_id, wrapped: row.dek_wrapped }, aad(row.id, 'dek'));
 }
 
-/** Blind indexes of an identity: lookup by phone or ID number without storing either. */
-export function identityIndexes(keyring: Keyring, who: Identity) {
+/**
+ * Blind indexes of an identity: lookup by phone or ID number (of its type, `cn_id` when omitted) without storing
+ * either. A lookup needs no valid number: one that is not valid was never stored, so it matches nobody.
+ */
+export function identityIndexes(
+  keyring: Keyring,
+  who: Pick<Identity, 'phone' | 'idType' | 'idNumber'> & { name?: string },
+) {
   return {
     phone_index: keyring.blindIndex('phone', normalizePhone(who.phone)),
-    id_number_index: who.idNumber ? keyring.blindIndex('id-number', normalizeIdNumber(who.idNumber)) : null,
+    id_number_index: who.idNumber
+      ? keyring.blindIndex('id-number', idNumberIndexInput(who.idType ?? DEFAULT_ID_TYPE, who.idNumber))
+      : null,
   };
 }
 
-/** Columns that store an identity: sealed values (AEAD bound to row and column) and blind indexes. */
+/**
+ * Columns that store an identity: sealed values (AEAD bound to row and column), the ID document type and blind
+ * indexes. Refuses (400) an ID number that is not valid for its type: none is ever stored.
+ */
 export function sealIdentity(keyring: Keyring, dek: Buffer, passengerId: string, who: Identity) {
+  assertValidIdDocument(who);
+  const idType = who.idType ?? DEFAULT_ID_TYPE;
   return {
     name_sealed: seal(dek, who.name.trim(), aad(passengerId, 'name')),
     phone_sealed: seal(dek, normalizePhone(who.phone), aad(passengerId, 'phone')),
     id_number_sealed: who.idNumber
-      ? seal(dek, normalizeIdNumber(who.idNumber), aad(passengerId, 'id_number'))
+      ? seal(dek, normaliseIdNumber(idType, who.idNumber), aad(passengerId, 'id_number'))
       : null,
+    id_type: who.idNumber ? idType : null,
     ...identityIndexes(keyring, who),
   };
+}
+
+/**
+ * The type of a row's ID number: null without one; `cn_id` for a null id_type (rows sealed before document types);
+ * undefined when the row was read without its id_type column (the type is not known).
+ */
+function idTypeOfRow(
+  row: Omit<SealedIdentity, 'id_type'> & { id_type?: IdType | null },
+): IdType | null | undefined {
+  if (!row.id_number_sealed) return null;
+  if (row.id_type === undefined) return undefined;
+  return row.id_type ?? DEFAULT_ID_TYPE;
 }
 
 /**
@@ -59,7 +126,7 @@ export function sealIdentity(keyring: Keyring, dek: Buffer, passengerId: string,
  */
 export function openIdentity(
   keyring: Keyring,
-  row: SealedIdentity,
+  row: Omit<SealedIdentity, 'id_type'> & { id_type?: IdType | null },
   opts: { idNumber: boolean } = { idNumber: true },
 ): Identity | null {
   const dek = passengerKey(keyring, row);
@@ -67,6 +134,7 @@ export function openIdentity(
   return {
     name: openText(dek, row.name_sealed, aad(row.id, 'name')),
     phone: openText(dek, row.phone_sealed, aad(row.id, 'phone')),
+    idType: opts.idNumber ? (idTypeOfRow(row) ?? undefined) : undefined,
     idNumber:
       opts.idNumber && row.id_number_sealed
         ? openText(dek, row.id_number_sealed, aad(row.id, 'id_number'))

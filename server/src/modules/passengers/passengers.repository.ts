@@ -1,7 +1,7 @@
 import { sql, type Insertable, type Updateable } from 'kysely';
 import type { Db } from '../../db/index.js';
 import { queryNamed, textArray } from '../../db/params.js';
-import type { PassengersTable, SealedIdentity } from '../../db/tables.js';
+import type { PassengersTable, PhoneOtpsTable, SealedIdentity } from '../../db/tables.js';
 
 export async function insertPassengerIfMissing(db: Db, row: Insertable<PassengersTable>) {
   await db
@@ -28,15 +28,18 @@ export async function findPassengerForUpdate(db: Db, id: string) {
   return db.selectFrom('passengers').selectAll().where('id', '=', id).forUpdate().executeTakeFirst();
 }
 
-/** A known person by phone or ID number blind index; app users before manual riders, oldest first. */
+/**
+ * A known person by a verified phone or staff-checked ID number (blind index); app users before manual riders,
+ * oldest first. A typed, unverified phone or ID number matches nobody.
+ */
 export async function findPassengerByIndex(db: Db, phoneIndex: Buffer, idNumberIndex: Buffer | null) {
   return db
     .selectFrom('passengers')
     .selectAll()
     .where((eb) =>
       idNumberIndex
-        ? eb.or([eb('phone_index', '=', phoneIndex), eb('id_number_index', '=', idNumberIndex)])
-        : eb('phone_index', '=', phoneIndex),
+        ? eb.or([eb('link_phone_index', '=', phoneIndex), eb('link_id_index', '=', idNumberIndex)])
+        : eb('link_phone_index', '=', phoneIndex),
     )
     .where('dek_wrapped', 'is not', null)
     .orderBy((eb) => eb.case().when('kind', '=', 'app').then(0).else(1).end())
@@ -70,7 +73,15 @@ export async function findSealedIdentities(db: Db, ids: string[]): Promise<Seale
   if (ids.length === 0) return [];
   return db
     .selectFrom('passengers')
-    .select(['id', 'dek_master_key_id', 'dek_wrapped', 'name_sealed', 'phone_sealed', 'id_number_sealed'])
+    .select([
+      'id',
+      'dek_master_key_id',
+      'dek_wrapped',
+      'name_sealed',
+      'phone_sealed',
+      'id_number_sealed',
+      'id_type',
+    ])
     .where('id', '=', sql<string>`any(${ids}::uuid[])`)
     .execute();
 }
@@ -90,27 +101,28 @@ export interface RegistrationLink extends SealedIdentity {
 }
 
 /**
- * In one statement: the registrations with these ids, and every other live registration sharing a phone or ID
- * number blind index with one of them (the same person registered as app user and manual rider), oldest first.
+ * In one statement: the registrations with these ids, and every other live registration sharing a verified phone or
+ * staff-checked ID number with one of them (the same person registered as app user and manual rider), oldest first.
+ * Only the link_* indexes appear (as phone_index / id_number_index): unverified ones link nobody, here or later.
  * With the sealed identity columns (not the whole row): the page a trace returns opens its people's identities
  * from these rows, without another round trip.
  */
 const REGISTRATION_LINKS = `
   with hit as materialized (
-    select id, kind, phone_index, id_number_index, deleted_at is not null as deleted,
+    select id, kind, link_phone_index as phone_index, link_id_index as id_number_index, deleted_at is not null as deleted,
       openid_sealed is not null as has_openid, dek_master_key_id, dek_wrapped, name_sealed, phone_sealed,
-      id_number_sealed
+      id_number_sealed, id_type
     from passengers where id = any($1::uuid[])
   )
   select *, false as related from hit
   union all
   select * from (
-    select p.id, p.kind, p.phone_index, p.id_number_index, p.deleted_at is not null,
+    select p.id, p.kind, p.link_phone_index, p.link_id_index, p.deleted_at is not null,
       p.openid_sealed is not null, p.dek_master_key_id, p.dek_wrapped, p.name_sealed, p.phone_sealed,
-      p.id_number_sealed, true from passengers p
+      p.id_number_sealed, p.id_type, true from passengers p
     where p.dek_wrapped is not null and not (p.id = any($1::uuid[]))
-      and (p.phone_index = any(array(select phone_index from hit where phone_index is not null))
-        or p.id_number_index = any(array(select id_number_index from hit where id_number_index is not null)))
+      and (p.link_phone_index = any(array(select phone_index from hit where phone_index is not null))
+        or p.link_id_index = any(array(select id_number_index from hit where id_number_index is not null)))
     order by p.created_at
   ) s`;
 
@@ -133,21 +145,99 @@ export async function findRegistrationLinks(db: Db, ids: string[]) {
   };
 }
 
-/** Every live passenger with any of the phone or ID number blind indexes. */
-export async function findPassengersByIndex(db: Db, phoneIndexes: Buffer[], idNumberIndexes: Buffer[]) {
+/**
+ * Every live passenger with any of the phone or ID number blind indexes: `verified` through a verified phone or
+ * staff-checked ID number, or `claimed` (only typed, unverified, and not verified for any of them).
+ */
+export async function findPassengersByIndex(
+  db: Db,
+  phoneIndexes: Buffer[],
+  idNumberIndexes: Buffer[],
+  how: 'verified' | 'claimed',
+) {
   if (phoneIndexes.length === 0 && idNumberIndexes.length === 0) return [];
+  const [phone, idNumber] =
+    how === 'verified'
+      ? (['link_phone_index', 'link_id_index'] as const)
+      : (['phone_index', 'id_number_index'] as const);
   return db
     .selectFrom('passengers')
     .selectAll()
     .where((eb) =>
       eb.or([
-        ...(phoneIndexes.length ? [eb('phone_index', '=', sql<Buffer>`any(${phoneIndexes}::bytea[])`)] : []),
-        ...(idNumberIndexes.length
-          ? [eb('id_number_index', '=', sql<Buffer>`any(${idNumberIndexes}::bytea[])`)]
-          : []),
+        ...(phoneIndexes.length ? [eb(phone, '=', sql<Buffer>`any(${phoneIndexes}::bytea[])`)] : []),
+        ...(idNumberIndexes.length ? [eb(idNumber, '=', sql<Buffer>`any(${idNumberIndexes}::bytea[])`)] : []),
       ]),
+    )
+    .$if(how === 'claimed', (q) =>
+      q.where((eb) =>
+        eb.and([
+          ...(phoneIndexes.length
+            ? [
+                eb.or([
+                  eb('link_phone_index', 'is', null),
+                  eb('link_phone_index', '!=', sql<Buffer>`all(${phoneIndexes}::bytea[])`),
+                ]),
+              ]
+            : []),
+          ...(idNumberIndexes.length
+            ? [
+                eb.or([
+                  eb('link_id_index', 'is', null),
+                  eb('link_id_index', '!=', sql<Buffer>`all(${idNumberIndexes}::bytea[])`),
+                ]),
+              ]
+            : []),
+        ]),
+      ),
     )
     .where('dek_wrapped', 'is not', null)
     .orderBy('created_at')
     .execute();
+}
+
+/** One-time codes sent since `since` to this phone, for this passenger, and for this requester. */
+export async function countOtpsSince(
+  db: Db,
+  since: Date,
+  by: { phoneIndex: Buffer; passengerId: string; requesterIndex: Buffer },
+) {
+  const r = await sql<{ phone: number; passenger: number; requester: number; last_to_phone: Date | null }>`
+    select
+      count(*) filter (where phone_index = ${by.phoneIndex})::int as phone,
+      count(*) filter (where passenger_id = ${by.passengerId})::int as passenger,
+      count(*) filter (where requester_index = ${by.requesterIndex})::int as requester,
+      max(created_at) filter (where phone_index = ${by.phoneIndex}) as last_to_phone
+    from phone_otps
+    where created_at >= ${since}
+      and (phone_index = ${by.phoneIndex} or passenger_id = ${by.passengerId} or requester_index = ${by.requesterIndex})`.execute(
+    db,
+  );
+  return r.rows[0]!;
+}
+
+export async function insertOtp(db: Db, row: Insertable<PhoneOtpsTable>) {
+  await db.insertInto('phone_otps').values(row).execute();
+}
+
+export async function deleteOtp(db: Db, id: string) {
+  await db.deleteFrom('phone_otps').where('id', '=', id).execute();
+}
+
+/** The passenger's latest unused code for this phone, locked for the check. */
+export async function findLatestOtpForUpdate(db: Db, passengerId: string, phoneIndex: Buffer) {
+  return db
+    .selectFrom('phone_otps')
+    .selectAll()
+    .where('passenger_id', '=', passengerId)
+    .where('phone_index', '=', phoneIndex)
+    .where('used_at', 'is', null)
+    .orderBy('created_at', 'desc')
+    .limit(1)
+    .forUpdate()
+    .executeTakeFirst();
+}
+
+export async function updateOtp(db: Db, id: string, set: Updateable<PhoneOtpsTable>) {
+  await db.updateTable('phone_otps').set(set).where('id', '=', id).execute();
 }

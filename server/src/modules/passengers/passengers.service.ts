@@ -1,6 +1,9 @@
 import {
-  isValidIdNumber,
+  maskName,
+  maskPhone,
+  normalizePhone,
   type ConfirmBody,
+  type IdType,
   type MaskedIdentity,
   type PassengerProfile,
 } from '@ridetrace/shared';
@@ -10,6 +13,7 @@ import type { Db } from '../../db/index.js';
 import type { PassengerRow, SealedIdentity } from '../../db/tables.js';
 import { AppError } from '../../errors.js';
 import {
+  assertValidIdDocument,
   identityIndexes,
   maskIdentity,
   newPassengerKey,
@@ -64,12 +68,22 @@ export async function savePendingScan(
   await repo.updatePassenger(ctx.db, passengerId, { pending_sealed: sealPending(dek, passengerId, pending) });
 }
 
+/** Verified phones link registrations and receive SMS; typed ones (`self`) do neither. */
+export function isVerifiedPhone(source: PassengerRow['phone_source']): boolean {
+  return source !== null && source !== 'self';
+}
+
 export function toProfile(ctx: AppContext, row: PassengerRow): PassengerProfile {
   const who = openIdentity(ctx.keyring, row);
+  // A phone verified before the first confirmation is shown (masked) without a name.
+  const phone = who?.phone ?? openContact(ctx.keyring, row, 'sms');
   return {
     id: row.id,
     confirmed: confirmedRow(ctx, row),
-    ...maskIdentity(who),
+    name: who ? maskName(who.name) : null,
+    phone: phone === null ? null : maskPhone(phone),
+    phoneVerified: isVerifiedPhone(row.phone_source),
+    phoneSource: row.phone_source,
     hasIdNumber: row.id_number_sealed !== null,
     consentVersion: row.consent_version,
     consentedAt: row.consented_at?.toISOString() ?? null,
@@ -91,15 +105,18 @@ export async function confirmIdentity(
   body: ConfirmBody,
 ): Promise<{ passenger: PassengerProfile; pending: PendingScan | null }> {
   if (body.consentVersion !== ctx.config.consentVersion) throw new AppError('consent_version_outdated');
-  if (body.idNumber !== undefined && !isValidIdNumber(body.idNumber)) {
-    throw new AppError('validation_failed', 'idNumber has a wrong check character');
-  }
+  assertValidIdDocument(body);
   const row = await repo.findPassengerForUpdate(tx, passengerId);
   if (!row || !row.dek_wrapped) throw new AppError('passenger_not_found');
   const dek = passengerKey(ctx.keyring, row)!;
   const pending = openPending<PendingScan>(dek, row);
+  // The phone stays verified only when it is the verified one on file; any other typed phone is the passenger's claim.
+  const verified = isVerifiedPhone(row.phone_source) ? openContact(ctx.keyring, row, 'sms') : null;
+  const samePhone = verified !== null && verified === normalizePhone(body.phone);
   const updated = await repo.updatePassenger(tx, passengerId, {
     ...sealIdentity(ctx.keyring, dek, passengerId, body),
+    phone_source: samePhone ? row.phone_source : 'self',
+    id_source: body.idNumber ? 'self' : null,
     consent_version: body.consentVersion,
     consented_at: ctx.now(),
     pending_sealed: null,
@@ -143,9 +160,7 @@ export async function findOrCreateRider(
   ctx: AppContext,
   who: { name: string; phone: string; idNumber?: string | undefined },
 ): Promise<{ id: string; matched: boolean; identity: MaskedIdentity }> {
-  if (who.idNumber !== undefined && !isValidIdNumber(who.idNumber)) {
-    throw new AppError('validation_failed', 'idNumber has a wrong check character');
-  }
+  assertValidIdDocument(who);
   const idx = identityIndexes(ctx.keyring, who);
   const existing = await repo.findPassengerByIndex(ctx.db, idx.phone_index, idx.id_number_index);
   if (existing) {
@@ -158,6 +173,9 @@ export async function findOrCreateRider(
     kind: 'manual',
     ...key.columns,
     ...sealIdentity(ctx.keyring, key.dek, id, who),
+    // Staff registered the rider in person from their document.
+    phone_source: 'staff',
+    id_source: who.idNumber ? 'staff' : null,
   });
   return { id, matched: false, identity: maskIdentity(who) };
 }
@@ -180,28 +198,31 @@ export async function findRegistrationLinks(
 }
 
 /**
- * Every registration of the person a case names: the app user and manual riders may each carry the phone, the ID
- * number or both, so registrations sharing either with a match belong to the same person too.
+ * Every registration of the person a case names. By phone or ID number: the registrations verified for it (phone
+ * verified by the super-app, a one-time code or staff; ID document seen by staff), and those sharing a verified
+ * phone or ID with them; registrations that only typed it are `claims`, never the subject. By passenger id: that
+ * registration (the official's explicit choice) and its verified links.
  */
 export async function findSubjectPassengers(
   ctx: AppContext,
-  subject: { phone?: string; idNumber?: string; passengerId?: string },
-): Promise<{ id: string }[]> {
+  subject: { phone?: string; idType?: IdType; idNumber?: string; passengerId?: string },
+): Promise<{ subjects: { id: string }[]; claims: { id: string }[] }> {
   let found: { id: string }[];
+  let claims: { id: string }[] = [];
   if (subject.passengerId) {
     const row = await repo.findPassenger(ctx.db, subject.passengerId);
     found = row && row.dek_wrapped ? [row] : [];
   } else {
+    if (subject.idNumber !== undefined) assertValidIdDocument(subject);
     const idx = identityIndexes(ctx.keyring, {
-      name: '',
       phone: subject.phone ?? '',
+      idType: subject.idType,
       idNumber: subject.idNumber,
     });
-    found = await repo.findPassengersByIndex(
-      ctx.db,
-      subject.phone ? [idx.phone_index] : [],
-      idx.id_number_index ? [idx.id_number_index] : [],
-    );
+    const phones = subject.phone ? [idx.phone_index] : [];
+    const ids = idx.id_number_index ? [idx.id_number_index] : [];
+    found = await repo.findPassengersByIndex(ctx.db, phones, ids, 'verified');
+    claims = await repo.findPassengersByIndex(ctx.db, phones, ids, 'claimed');
   }
   // Follow shared phone / ID number indexes until no new registration turns up (a handful at most).
   for (let round = 0; round < 4 && found.length > 0; round++) {
@@ -212,12 +233,16 @@ export async function findSubjectPassengers(
     if (added.length === 0) break;
     found = [...found, ...added];
   }
-  return found;
+  const subjectIds = new Set(found.map((r) => r.id));
+  return {
+    subjects: found.map((r) => ({ id: r.id })),
+    claims: claims.filter((r) => !subjectIds.has(r.id)).map((r) => ({ id: r.id })),
+  };
 }
 
 /**
- * Where to reach a person on one channel (super-app user id or phone), decrypted for the notification sender only;
- * null when the person has none (or was deleted). The worker reads the rows of a whole batch at once
+ * Where to reach a person on one channel (super-app user id or verified phone), decrypted for the notification sender
+ * only; null when the person has none (a typed phone receives no SMS) or was deleted. The worker reads the rows of a whole batch at once
  * (`findPassengersByIds`).
  */
 export function contactAddress(
@@ -225,7 +250,8 @@ export function contactAddress(
   row: PassengerRow | undefined,
   channel: 'app' | 'sms',
 ): string | null {
-  return row ? openContact(ctx.keyring, row, channel) : null;
+  if (!row || (channel === 'sms' && !isVerifiedPhone(row.phone_source))) return null;
+  return openContact(ctx.keyring, row, channel);
 }
 
 async function rememberOpenId(ctx: AppContext, row: PassengerRow, openId: string): Promise<void> {
@@ -251,10 +277,14 @@ export async function deleteAccount(ctx: AppContext, passengerId: string): Promi
       name_sealed: null,
       phone_sealed: null,
       id_number_sealed: null,
+      id_type: null,
       phone_index: null,
       id_number_index: null,
       openid_sealed: null,
       pending_sealed: null,
+      phone_source: null,
+      id_source: null,
+      message_grants: 0,
       consent_version: null,
       consented_at: null,
       deleted_at: ctx.now(),
@@ -272,6 +302,7 @@ export async function identityForExport(ctx: AppContext, passengerId: string) {
     name: who?.name ?? null,
     phone: who?.phone ?? null,
     idNumber: who?.idNumber ?? null,
+    idType: who?.idNumber ? (who.idType ?? null) : null,
     superAppLinked: row.openid_sealed !== null,
     consentVersion: row.consent_version,
     consentedAt: row.consented_at?.toISOString() ?? null,

@@ -84,7 +84,7 @@ export async function clearPerson(
   who: Official,
   body: { personId: string; caseId?: string | undefined; reason: string },
 ): Promise<HealthStatus> {
-  const registrations = await findSubjectPassengers(ctx, { passengerId: body.personId });
+  const { subjects: registrations } = await findSubjectPassengers(ctx, { passengerId: body.personId });
   if (registrations.length === 0) throw new AppError('passenger_not_found');
   await ctx.db.transaction().execute(async (tx) => {
     const n = await repo.clearMarks(

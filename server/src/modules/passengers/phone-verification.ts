@@ -1,0 +1,127 @@
+import { maskPhone, normalizePhone, type PassengerProfile, type PhoneCodeSent } from '@ridetrace/shared';
+import { randomInt, randomUUID } from 'node:crypto';
+import { DeliveryError } from '../../adapters/notify.js';
+import { constantTimeEqual, seal } from '../../crypto/aead.js';
+import type { AppContext } from '../../context.js';
+import type { PhoneSource } from '../../db/tables.js';
+import { AppError } from '../../errors.js';
+import { passengerKey } from './identity.js';
+import * as repo from './passengers.repository.js';
+import { toProfile } from './passengers.service.js';
+
+const HOUR_MS = 3_600_000;
+
+/**
+ * Stores a phone the passenger proved to hold (super-app phone exchange or SMS code): sealed, indexed, and marked
+ * with how it was verified, so it may link registrations and receive SMS.
+ */
+async function storeVerifiedPhone(
+  ctx: AppContext,
+  passengerId: string,
+  phone: string,
+  source: Exclude<PhoneSource, 'self' | 'staff'>,
+): Promise<PassengerProfile> {
+  return ctx.db.transaction().execute(async (tx) => {
+    const row = await repo.findPassengerForUpdate(tx, passengerId);
+    const dek = row && !row.deleted_at ? passengerKey(ctx.keyring, row) : null;
+    if (!row || !dek) throw new AppError('passenger_not_found');
+    const normalized = normalizePhone(phone);
+    const updated = await repo.updatePassenger(tx, passengerId, {
+      phone_sealed: seal(dek, normalized, `passengers/phone/${passengerId}`),
+      phone_index: ctx.keyring.blindIndex('phone', normalized),
+      phone_source: source,
+    });
+    return toProfile(ctx, updated);
+  });
+}
+
+/** The super-app's phone-number button: its one-time code is exchanged for the platform-verified number. */
+export async function verifyPhoneWithSuperApp(
+  ctx: AppContext,
+  passengerId: string,
+  code: string,
+): Promise<PassengerProfile> {
+  const { phone } = await ctx.superApp.phoneNumber(code);
+  return storeVerifiedPhone(ctx, passengerId, phone, 'superapp');
+}
+
+/**
+ * Sends a 6-digit code to `phone` (SMS), within the per-phone, per-passenger and per-requester hourly limits and
+ * the resend interval. Only a keyed hash of the code is stored.
+ */
+export async function sendPhoneCode(
+  ctx: AppContext,
+  passengerId: string,
+  rawPhone: string,
+  requester: string,
+): Promise<PhoneCodeSent> {
+  const { otp } = ctx.config;
+  const phone = normalizePhone(rawPhone);
+  const now = ctx.now();
+  const phoneIndex = ctx.keyring.blindIndex('phone', phone);
+  const requesterIndex = ctx.keyring.blindIndex('otp-requester', requester);
+  const sent = await repo.countOtpsSince(ctx.db, new Date(now.getTime() - HOUR_MS), {
+    phoneIndex,
+    passengerId,
+    requesterIndex,
+  });
+  if (sent.last_to_phone) {
+    const wait = otp.resendSeconds - (now.getTime() - sent.last_to_phone.getTime()) / 1000;
+    if (wait > 0)
+      throw new AppError('otp_rate_limited', `Wait ${Math.ceil(wait)} s before asking again.`).retryAfter(
+        wait,
+      );
+  }
+  if (
+    sent.phone >= otp.perPhonePerHour ||
+    sent.passenger >= otp.perPassengerPerHour ||
+    sent.requester >= otp.perIpPerHour
+  )
+    throw new AppError('otp_rate_limited').retryAfter(HOUR_MS / 1000);
+  const passenger = await repo.findPassenger(ctx.db, passengerId);
+  if (!passenger || passenger.deleted_at || !passenger.dek_wrapped) throw new AppError('passenger_not_found');
+
+  const id = randomUUID();
+  const code = String(randomInt(0, 1_000_000)).padStart(6, '0');
+  await repo.insertOtp(ctx.db, {
+    id,
+    passenger_id: passengerId,
+    phone_index: phoneIndex,
+    requester_index: requesterIndex,
+    code_hash: ctx.keyring.blindIndex('otp-code', `${id}:${code}`),
+    expires_at: new Date(now.getTime() + otp.ttlSeconds * 1000),
+    created_at: now,
+  });
+  try {
+    await ctx.sms.sendCode(phone, code, Math.round(otp.ttlSeconds / 60));
+  } catch (err) {
+    // Not sent: the attempt does not count against the limits.
+    await repo.deleteOtp(ctx.db, id);
+    if (err instanceof DeliveryError && !err.retryable)
+      throw new AppError('validation_failed', 'The SMS provider refused this phone number.');
+    throw new AppError('sms_unavailable');
+  }
+  return { phone: maskPhone(phone), expiresIn: otp.ttlSeconds, resendIn: otp.resendSeconds };
+}
+
+/** Checks a code sent by `sendPhoneCode`; the right one marks the phone verified (otp). */
+export async function verifyPhoneCode(
+  ctx: AppContext,
+  passengerId: string,
+  rawPhone: string,
+  code: string,
+): Promise<PassengerProfile> {
+  const phone = normalizePhone(rawPhone);
+  const phoneIndex = ctx.keyring.blindIndex('phone', phone);
+  const now = ctx.now();
+  const outcome = await ctx.db.transaction().execute(async (tx) => {
+    const row = await repo.findLatestOtpForUpdate(tx, passengerId, phoneIndex);
+    if (!row || row.expires_at <= now) return 'otp_expired' as const;
+    if (row.attempts >= ctx.config.otp.maxAttempts) return 'otp_attempts_exceeded' as const;
+    const ok = constantTimeEqual(ctx.keyring.blindIndex('otp-code', `${row.id}:${code}`), row.code_hash);
+    await repo.updateOtp(tx, row.id, ok ? { used_at: now } : { attempts: row.attempts + 1 });
+    return ok ? ('ok' as const) : ('otp_invalid' as const);
+  });
+  if (outcome !== 'ok') throw new AppError(outcome);
+  return storeVerifiedPhone(ctx, passengerId, phone, 'otp');
+}

@@ -1,0 +1,39 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { Strict } from './common.js';
+import { Phone } from './rides.js';
+
+/** How a phone number is known: only verified ones (not `self`) link registrations or receive SMS. */
+export const PHONE_SOURCES = ['superapp', 'otp', 'staff', 'self'] as const;
+export const PhoneSourceSchema = Type.Union(PHONE_SOURCES.map((s) => Type.Literal(s)));
+export type PhoneSource = Static<typeof PhoneSourceSchema>;
+
+export const SuperAppPhoneBodySchema = Type.Object(
+  {
+    code: Type.String({
+      minLength: 1,
+      maxLength: 128,
+      description: "the code of the mini-program's getPhoneNumber button (one use)",
+    }),
+  },
+  Strict,
+);
+export type SuperAppPhoneBody = Static<typeof SuperAppPhoneBodySchema>;
+
+export const PhoneCodeRequestSchema = Type.Object({ phone: Phone }, Strict);
+export type PhoneCodeRequest = Static<typeof PhoneCodeRequestSchema>;
+
+export const PhoneCodeSentSchema = Type.Object({
+  phone: Type.String({ description: 'masked' }),
+  expiresIn: Type.Integer({ description: 'seconds the code is valid' }),
+  resendIn: Type.Integer({ description: 'seconds before another code can be sent to this phone' }),
+});
+export type PhoneCodeSent = Static<typeof PhoneCodeSentSchema>;
+
+export const PhoneCodeVerifyBodySchema = Type.Object(
+  {
+    phone: Phone,
+    code: Type.String({ pattern: '^[0-9]{6}$', description: 'the 6-digit code from the SMS' }),
+  },
+  Strict,
+);
+export type PhoneCodeVerifyBody = Static<typeof PhoneCodeVerifyBodySchema>;
