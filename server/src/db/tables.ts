@@ -1,3 +1,4 @@
+import type { PhoneSource } from '@ridetrace/shared';
 import type { IdType } from '@ridetrace/shared';
 import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
 
@@ -87,7 +88,7 @@ export interface PassengersTable {
   link_id_index: ColumnType<Buffer | null, never, never>;
 }
 
-export type PhoneSource = 'superapp' | 'otp' | 'staff' | 'self';
+export type { PhoneSource };
 
 export interface CaseClaimsTable {
   case_id: string;

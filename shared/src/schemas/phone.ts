@@ -2,11 +2,6 @@ import { Type, type Static } from '@sinclair/typebox';
 import { Strict } from './common.js';
 import { Phone } from './rides.js';
 
-/** How a phone number is known: only verified ones (not `self`) link registrations or receive SMS. */
-export const PHONE_SOURCES = ['superapp', 'otp', 'staff', 'self'] as const;
-export const PhoneSourceSchema = Type.Union(PHONE_SOURCES.map((s) => Type.Literal(s)));
-export type PhoneSource = Static<typeof PhoneSourceSchema>;
-
 export const SuperAppPhoneBodySchema = Type.Object(
   {
     code: Type.String({

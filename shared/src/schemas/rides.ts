@@ -117,6 +117,11 @@ export const ConfirmBodySchema = Type.Object(
 );
 export type ConfirmBody = Static<typeof ConfirmBodySchema>;
 
+/** How a phone number is known: only verified ones (not `self`) link registrations or receive SMS. */
+export const PHONE_SOURCES = ['superapp', 'otp', 'staff', 'self'] as const;
+export const PhoneSourceSchema = Type.Union(PHONE_SOURCES.map((s) => Type.Literal(s)));
+export type PhoneSource = Static<typeof PhoneSourceSchema>;
+
 export const PassengerProfileSchema = Type.Object({
   id: Type.String(),
   confirmed: Type.Boolean(),
@@ -125,13 +130,7 @@ export const PassengerProfileSchema = Type.Object({
   phoneVerified: Type.Boolean({
     description: 'verified by the super-app or an SMS code: links and receives SMS',
   }),
-  phoneSource: Type.Union([
-    Type.Literal('superapp'),
-    Type.Literal('otp'),
-    Type.Literal('staff'),
-    Type.Literal('self'),
-    Type.Null(),
-  ]),
+  phoneSource: Type.Union([PhoneSourceSchema, Type.Null()]),
   hasIdNumber: Type.Boolean(),
   consentVersion: Type.Union([Type.String(), Type.Null()]),
   consentedAt: Type.Union([DateTime(), Type.Null()]),
