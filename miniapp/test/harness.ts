@@ -16,6 +16,7 @@ export interface TaroMock {
   request: Mock;
   login: Mock;
   scanCode: Mock;
+  requestSubscribeMessage: Mock;
   navigateTo: Mock;
   redirectTo: Mock;
   reLaunch: Mock;
@@ -93,6 +94,7 @@ export function profile(overrides: Record<string, unknown> = {}) {
     phone: null,
     phoneVerified: false,
     phoneSource: null,
+    messageGrants: 0,
     hasIdNumber: false,
     consentVersion: null,
     consentedAt: null,

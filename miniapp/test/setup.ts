@@ -22,6 +22,7 @@ const taro = vi.hoisted(() => {
     request: vi.fn(),
     login: vi.fn(),
     scanCode: vi.fn(),
+    requestSubscribeMessage: vi.fn(),
     navigateTo: vi.fn(() => Promise.resolve({ errMsg: 'navigateTo:ok' })),
     redirectTo: vi.fn(() => Promise.resolve({ errMsg: 'redirectTo:ok' })),
     reLaunch: vi.fn(() => Promise.resolve({ errMsg: 'reLaunch:ok' })),
@@ -63,6 +64,11 @@ beforeEach(async () => {
   signOutStaff();
   resetQueueWatcherForTests();
   taro.login.mockResolvedValue({ code: 'ok:tester', errMsg: 'login:ok' });
+  // The passenger declines, unless a test says otherwise.
+  taro.requestSubscribeMessage.mockResolvedValue({
+    errMsg: 'requestSubscribeMessage:ok',
+    ridetrace_exposure: 'reject',
+  });
 });
 
 afterEach(() => {

@@ -11,5 +11,7 @@ declare namespace NodeJS {
     TARO_ENV: 'weapp' | 'h5' | 'swan' | 'alipay' | 'tt' | 'qq' | 'jd' | 'harmony' | 'rn';
     /** API base URL (from .env.[mode] or the environment at build time). */
     TARO_APP_API: string;
+    /** Subscribe-message template of exposure notices (the server's SUPERAPP_EXPOSURE_TEMPLATE_ID). */
+    TARO_APP_EXPOSURE_TEMPLATE_ID?: string;
   }
 }

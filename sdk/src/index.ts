@@ -34,6 +34,8 @@ import type {
   ScanConfirmationRequired,
   ScanRegistered,
   StatusToken,
+  SubscriptionBody,
+  SubscriptionGrants,
   UpdateCarrierBody,
   VerifiedStatus,
 } from '@ridetrace/shared';
@@ -264,6 +266,12 @@ export class RideTraceClient {
   /** Checks the SMS code: `phone` becomes my verified phone (otp_invalid, otp_expired, otp_attempts_exceeded). */
   verifyPhoneCode = (phone: string, code: string) =>
     this.json<PassengerProfile>('POST', '/v1/passengers/me/phone/verify', { body: { phone, code } });
+  /**
+   * Records my answer to the super-app's subscription request for the exposure template: `accept` lets the super-app
+   * deliver one more exposure message (without one left the server sends an SMS instead).
+   */
+  recordSubscription = (body: SubscriptionBody) =>
+    this.json<SubscriptionGrants>('POST', '/v1/passengers/me/subscriptions', { body });
   async deleteAccount(): Promise<void> {
     await this.send('DELETE', '/v1/passengers/me');
   }

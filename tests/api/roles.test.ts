@@ -232,6 +232,12 @@ const ROUTES: RouteSpec[] = [
   // Minimal requests (a code is sent and checked in the phone verification tests).
   { route: 'POST /v1/passengers/me/phone/otp', allow: PASSENGER, body: () => ({ phone: 'x' }) },
   { route: 'POST /v1/passengers/me/phone/verify', allow: PASSENGER, body: () => ({ phone: 'x', code: '1' }) },
+  {
+    route: 'POST /v1/passengers/me/subscriptions',
+    allow: PASSENGER,
+    body: () => ({ templateId: t.config.superApp.exposureTemplateId, result: 'accept' }),
+    ok: 200,
+  },
 
   // Tracing, notifications, health status and audit (modules added later: minimal requests, class only)
   { route: 'POST /v1/cases', allow: OFFICIAL, body: () => ({}) },

@@ -165,14 +165,15 @@ export async function passengerToken(t: TestApp, user: string): Promise<string> 
 }
 
 /**
- * A passenger who confirmed `identity`. By default the phone is verified first through the super-app's phone button
- * (the fake super-app's `phone:<digits>` codes); `verified: false` leaves it typed (source `self`).
+ * A passenger who confirmed `identity`, as the mini-program does it. By default the phone is verified first through
+ * the super-app's phone button (the fake super-app's `phone:<digits>` codes; `verified: false` leaves it typed,
+ * source `self`), and the passenger accepts `subscriptions` exposure messages (default 1).
  */
 export async function confirmedPassenger(
   t: TestApp,
   user: string,
   identity: { name: string; phone: string; idNumber?: string } = { name: '张三丰', phone: '13812345678' },
-  opts: { verified?: boolean } = {},
+  opts: { verified?: boolean; subscriptions?: number } = {},
 ): Promise<string> {
   const auth = await passengerToken(t, user);
   if (opts.verified !== false)
@@ -188,7 +189,15 @@ export async function confirmedPassenger(
     .set('authorization', auth)
     .send({ ...identity, consentVersion: t.config.consentVersion })
     .expect(200);
-  return `Bearer ${res.body.accessToken as string}`;
+  const confirmed = `Bearer ${res.body.accessToken as string}`;
+  for (let i = 0; i < (opts.subscriptions ?? 1); i++)
+    await t
+      .http()
+      .post('/v1/passengers/me/subscriptions')
+      .set('authorization', confirmed)
+      .send({ templateId: t.config.superApp.exposureTemplateId, result: 'accept' })
+      .expect(200);
+  return confirmed;
 }
 
 export async function clientToken(t: TestApp, client: ClientWithSecret, scope?: string): Promise<string> {

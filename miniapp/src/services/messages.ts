@@ -116,6 +116,8 @@ const zh = {
   'pass.none': '还没有乘车记录，请先扫码登记。',
   'pass.registrant': '登记人',
   'pass.contact': '联系方式',
+  'pass.alerts': '接收接触提醒',
+  'pass.alertsHint': '允许后，如与病例同乘，将通过微信消息提醒您（每次允许可收到一条；否则以短信通知）。',
 
   'status.title': '健康状态',
   'status.green': '绿码',
@@ -300,6 +302,9 @@ const en: Record<MessageKey, string> = {
   'pass.none': 'No ride yet: scan a ride code first.',
   'pass.registrant': 'Registered by',
   'pass.contact': 'Contact',
+  'pass.alerts': 'Get exposure alerts',
+  'pass.alertsHint':
+    'Allow a WeChat message if you rode with a confirmed case (one message per allow; otherwise we send an SMS).',
 
   'status.title': 'Health status',
   'status.green': 'Green',

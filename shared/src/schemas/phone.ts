@@ -32,3 +32,25 @@ export const PhoneCodeVerifyBodySchema = Type.Object(
   Strict,
 );
 export type PhoneCodeVerifyBody = Static<typeof PhoneCodeVerifyBodySchema>;
+
+/** WeChat `requestSubscribeMessage` results for one template. */
+export const SUBSCRIPTION_RESULTS = ['accept', 'reject', 'ban', 'filter'] as const;
+
+export const SubscriptionBodySchema = Type.Object(
+  {
+    templateId: Type.String({ minLength: 1, maxLength: 128, description: 'the exposure template id' }),
+    result: Type.Union(
+      SUBSCRIPTION_RESULTS.map((r) => Type.Literal(r)),
+      {
+        description: 'what the passenger answered requestSubscribeMessage; accept grants one message',
+      },
+    ),
+  },
+  Strict,
+);
+export type SubscriptionBody = Static<typeof SubscriptionBodySchema>;
+
+export const SubscriptionGrantsSchema = Type.Object({
+  messageGrants: Type.Integer({ description: 'exposure messages the super-app will still deliver to me' }),
+});
+export type SubscriptionGrants = Static<typeof SubscriptionGrantsSchema>;

@@ -131,6 +131,7 @@ export const PassengerProfileSchema = Type.Object({
     description: 'verified by the super-app or an SMS code: links and receives SMS',
   }),
   phoneSource: Type.Union([PhoneSourceSchema, Type.Null()]),
+  messageGrants: Type.Integer({ description: 'accepted exposure-message subscriptions not used yet' }),
   hasIdNumber: Type.Boolean(),
   consentVersion: Type.Union([Type.String(), Type.Null()]),
   consentedAt: Type.Union([DateTime(), Type.Null()]),

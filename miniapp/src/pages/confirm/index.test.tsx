@@ -364,4 +364,58 @@ describe('confirm page: verifying the phone', () => {
     fireEvent.click(button('Use an SMS code instead'));
     expect(button('Send code').disabled).toBe(true);
   });
+  describe('exposure-message subscription', () => {
+    const confirmOnce = async (routes: Parameters<typeof fakeApi>[0] = {}) => {
+      taro.storage.set('rt.pendingPreview', preview());
+      const seen = fakeApi({
+        'GET /v1/consent': { status: 200, body: consent },
+        'POST /v1/passengers/me/confirm': confirmed(),
+        'POST /v1/passengers/me/subscriptions': { status: 200, body: { messageGrants: 1 } },
+        ...routes,
+      });
+      render(<ConfirmPage />);
+      await screen.findByText('版本 2026-11');
+      type('姓名', '张三丰');
+      type('手机号', '13812345678');
+      fireEvent.click(screen.getByRole('button', { name: '同意并登记' }));
+      return seen;
+    };
+
+    it('weapp: asks in the confirm tap and posts the answer once confirmed', async () => {
+      taro.requestSubscribeMessage.mockResolvedValue({
+        errMsg: 'requestSubscribeMessage:ok',
+        ridetrace_exposure: 'accept',
+      });
+      const seen = await confirmOnce();
+      // Within the tap itself, before the confirmation's reply.
+      expect(taro.requestSubscribeMessage).toHaveBeenCalledWith({ tmplIds: ['ridetrace_exposure'] });
+      await waitFor(() => expect(taro.redirectTo).toHaveBeenCalledWith({ url: '/pages/pass/index' }));
+      await waitFor(() =>
+        expect(seen.filter((r) => r.path === '/v1/passengers/me/subscriptions').map((r) => r.data)).toEqual([
+          { templateId: 'ridetrace_exposure', result: 'accept' },
+        ]),
+      );
+      const paths = seen.map((r) => r.path);
+      expect(paths.indexOf('/v1/passengers/me/subscriptions')).toBeGreaterThan(
+        paths.indexOf('/v1/passengers/me/confirm'),
+      );
+      await waitFor(() => expect(taro.storage.get('rt.profile')).toMatchObject({ messageGrants: 1 }));
+    });
+
+    it('weapp: a refused prompt or a failed post never holds up the confirmation', async () => {
+      taro.requestSubscribeMessage.mockRejectedValue({ errMsg: 'requestSubscribeMessage:fail' });
+      await confirmOnce({ 'POST /v1/passengers/me/subscriptions': 'network' });
+      await waitFor(() => expect(taro.redirectTo).toHaveBeenCalledWith({ url: '/pages/pass/index' }));
+      expect(screen.queryByRole('alert')).toBeNull();
+    });
+
+    it('h5: no prompt and nothing posted', async () => {
+      process.env.TARO_ENV = 'h5';
+      taro.storage.set('rt.loginCode', 'ok:tester');
+      const seen = await confirmOnce();
+      await waitFor(() => expect(taro.redirectTo).toHaveBeenCalledWith({ url: '/pages/pass/index' }));
+      expect(taro.requestSubscribeMessage).not.toHaveBeenCalled();
+      expect(seen.some((r) => r.path === '/v1/passengers/me/subscriptions')).toBe(false);
+    });
+  });
 });

@@ -21,6 +21,7 @@ import { useT } from '../../services/messages';
 import { maskPhone, phoneMatch, verifiedPhoneOf } from '../../services/phone';
 import { confirmIdentity, pendingPreview } from '../../services/rides';
 import { readStore } from '../../services/storage';
+import { askExposureSubscription } from '../../services/subscriptions';
 
 /**
  * First scan: what was scanned, who is riding (with the phone verified first: the super-app button in weapp, an SMS
@@ -81,11 +82,12 @@ export default function ConfirmPage() {
     if (consent.state !== 'ok') return;
     setSubmitting(true);
     setError(null);
+    const confirming = confirmIdentity({ ...identityBody(identity), consentVersion: consent.data.version });
+    // Still inside the tap, as WeChat requires: the prompt shows while the confirmation is sent, and its answer is
+    // posted once that is done. Never awaited: it cannot hold up or fail the confirmation.
+    void askExposureSubscription(confirming);
     try {
-      const result = await confirmIdentity({
-        ...identityBody(identity),
-        consentVersion: consent.data.version,
-      });
+      const result = await confirming;
       if (result.ride) await Taro.redirectTo({ url: '/pages/pass/index' });
       else setNoRide(true);
     } catch (err) {

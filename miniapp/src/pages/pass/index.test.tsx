@@ -1,4 +1,4 @@
-import { act, render, screen } from '@testing-library/react';
+import { act, fireEvent, render, screen, waitFor } from '@testing-library/react';
 import { describe, expect, it, vi } from 'vitest';
 import { errorBody, fakeApi, flush, profile, ride, taro } from '../../../test/harness';
 import PassPage from './index';
@@ -108,5 +108,44 @@ describe('pass page', () => {
     expect(screen.getByText('粤B12345')).toBeTruthy();
     expect(screen.queryByText('登记人')).toBeNull();
     expect(screen.queryByRole('alert')).toBeNull();
+  });
+  it('weapp, no message grant left: offers exposure alerts and posts the answer on tap', async () => {
+    taro.storage.set('rt.lastRide', ride());
+    taro.storage.set('rt.profile', profile({ confirmed: true, messageGrants: 0 }));
+    taro.requestSubscribeMessage.mockResolvedValue({
+      errMsg: 'requestSubscribeMessage:ok',
+      ridetrace_exposure: 'accept',
+    });
+    const seen = fakeApi({
+      'GET /v1/passengers/me/status': { status: 200, body: green },
+      'POST /v1/passengers/me/subscriptions': { status: 200, body: { messageGrants: 1 } },
+    });
+    render(<PassPage />);
+    await screen.findByText('绿码');
+    // Only from the passenger's tap, never on its own.
+    expect(taro.requestSubscribeMessage).not.toHaveBeenCalled();
+    fireEvent.click(screen.getByRole('button', { name: '接收接触提醒' }));
+    expect(taro.requestSubscribeMessage).toHaveBeenCalledWith({ tmplIds: ['ridetrace_exposure'] });
+    await waitFor(() => expect(screen.queryByRole('button', { name: '接收接触提醒' })).toBeNull());
+    expect(seen.filter((r) => r.path === '/v1/passengers/me/subscriptions').map((r) => r.data)).toEqual([
+      { templateId: 'ridetrace_exposure', result: 'accept' },
+    ]);
+    expect(taro.storage.get('rt.profile')).toMatchObject({ messageGrants: 1 });
+  });
+
+  it('no offer with a grant left, nor in h5', async () => {
+    taro.storage.set('rt.lastRide', ride());
+    taro.storage.set('rt.profile', profile({ confirmed: true, messageGrants: 2 }));
+    fakeApi({ 'GET /v1/passengers/me/status': { status: 200, body: green } });
+    const { unmount } = render(<PassPage />);
+    await screen.findByText('绿码');
+    expect(screen.queryByRole('button', { name: '接收接触提醒' })).toBeNull();
+    unmount();
+
+    process.env.TARO_ENV = 'h5';
+    taro.storage.set('rt.profile', profile({ confirmed: true, messageGrants: 0 }));
+    render(<PassPage />);
+    await screen.findByText('绿码');
+    expect(screen.queryByRole('button', { name: '接收接触提醒' })).toBeNull();
   });
 });

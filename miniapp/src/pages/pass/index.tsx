@@ -11,6 +11,7 @@ import { api } from '../../services/api';
 import { formatDate, formatDateTime, formatHms } from '../../services/format';
 import { useT } from '../../services/messages';
 import { readStore } from '../../services/storage';
+import { askExposureSubscription, canSubscribe } from '../../services/subscriptions';
 import './index.scss';
 
 /**
@@ -25,7 +26,8 @@ export default function PassPage() {
   const [now, setNow] = useState(() => new Date());
   const [status, reloadStatus] = useRemote(() => api().myStatus());
   // Kept since the confirmation or the last verification: fetched only when this device has none.
-  const { profile } = useProfile('when-missing');
+  const { profile, update: updateProfile } = useProfile('when-missing');
+  const [asking, setAsking] = useState(false);
 
   useEffect(() => {
     const timer = setInterval(() => setNow(new Date()), 1000);
@@ -33,6 +35,16 @@ export default function PassPage() {
   }, []);
 
   const home = () => void Taro.reLaunch({ url: '/pages/scan/index' });
+  // No accepted subscription left: an exposure would come by SMS. Copies kept before the count existed offer it too.
+  const offerAlerts = canSubscribe() && profile !== null && !(profile.messageGrants > 0);
+  const subscribe = () => {
+    setAsking(true);
+    // Called in the tap itself, as WeChat requires.
+    void askExposureSubscription().then((grants) => {
+      setAsking(false);
+      if (grants !== null && profile) updateProfile({ ...profile, messageGrants: grants });
+    });
+  };
 
   if (!ride) {
     return (
@@ -98,6 +110,15 @@ export default function PassPage() {
         {status.state === 'ok' && <StatusBadge colour={status.data.colour} id="pass-status" />}
         {status.state === 'error' && <ErrorNotice error={status.error} onRetry={reloadStatus} />}
       </View>
+
+      {offerAlerts && (
+        <View className="card" id="pass-alerts">
+          <Text className="hint">{t('pass.alertsHint')}</Text>
+          <Button className="btn" disabled={asking} onClick={subscribe} aria-label={t('pass.alerts')}>
+            {t('pass.alerts')}
+          </Button>
+        </View>
+      )}
 
       <Button className="btn btn--secondary" onClick={home} aria-label={t('common.home')}>
         {t('common.home')}

@@ -6,7 +6,12 @@ import {
 } from '../../adapters/notify.js';
 import type { AppContext } from '../../context.js';
 import type { NotificationsTable, PassengerRow } from '../../db/tables.js';
-import { contactAddress, findPassengersByIds } from '../passengers/passengers.service.js';
+import {
+  contactAddress,
+  findPassengersByIds,
+  returnMessageGrant,
+  takeMessageGrant,
+} from '../passengers/passengers.service.js';
 import * as repo from './notifications.repository.js';
 
 export interface Senders {
@@ -121,7 +126,16 @@ export class NotificationWorker {
       };
       if (n.channel === 'app') {
         if (!address) throw new DeliveryError('no super-app user id', false);
-        await this.senders.app.send(address, msg);
+        // No accepted subscription left: the super-app would refuse (43101), so SMS at once.
+        if (!(await takeMessageGrant(this.ctx, n.passenger_id)))
+          throw new DeliveryError('no subscription grant', false);
+        try {
+          await this.senders.app.send(address, msg);
+        } catch (err) {
+          if (err instanceof DeliveryError && err.retryable)
+            await returnMessageGrant(this.ctx, n.passenger_id);
+          throw err;
+        }
       } else {
         if (!address) throw new DeliveryError('no verified phone number', false);
         await this.senders.sms.send(address, msg);

@@ -241,3 +241,38 @@ export async function findLatestOtpForUpdate(db: Db, passengerId: string, phoneI
 export async function updateOtp(db: Db, id: string, set: Updateable<PhoneOtpsTable>) {
   await db.updateTable('phone_otps').set(set).where('id', '=', id).execute();
 }
+
+/** One more accepted subscription; the new count, or null for an unknown or deleted passenger. */
+export async function addMessageGrant(db: Db, passengerId: string): Promise<number | null> {
+  const row = await db
+    .updateTable('passengers')
+    .set((eb) => ({ message_grants: eb('message_grants', '+', 1) }))
+    .where('id', '=', passengerId)
+    .where('deleted_at', 'is', null)
+    .where('dek_wrapped', 'is not', null)
+    .returning('message_grants')
+    .executeTakeFirst();
+  return row?.message_grants ?? null;
+}
+
+/** Uses one message grant; false when none is left (or the passenger is gone). */
+export async function takeMessageGrant(db: Db, passengerId: string): Promise<boolean> {
+  const row = await db
+    .updateTable('passengers')
+    .set((eb) => ({ message_grants: eb('message_grants', '-', 1) }))
+    .where('id', '=', passengerId)
+    .where('message_grants', '>', 0)
+    .returning('id')
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
+/** Gives back a grant whose message could not be delivered for a passing reason. */
+export async function returnMessageGrant(db: Db, passengerId: string): Promise<void> {
+  await db
+    .updateTable('passengers')
+    .set((eb) => ({ message_grants: eb('message_grants', '+', 1) }))
+    .where('id', '=', passengerId)
+    .where('deleted_at', 'is', null)
+    .execute();
+}

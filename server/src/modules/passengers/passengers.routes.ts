@@ -4,12 +4,14 @@ import {
   PhoneCodeRequestSchema,
   PhoneCodeSentSchema,
   PhoneCodeVerifyBodySchema,
+  SubscriptionBodySchema,
+  SubscriptionGrantsSchema,
   SuperAppPhoneBodySchema,
 } from '@ridetrace/shared';
 import { errorReplies, type RoutePlugin } from '../../http.js';
 import { bearer, requireScope } from '../../plugins/auth.js';
 import { consentText } from './consent.js';
-import { profile } from './passengers.service.js';
+import { profile, recordSubscription } from './passengers.service.js';
 import { sendPhoneCode, verifyPhoneCode, verifyPhoneWithSuperApp } from './phone-verification.js';
 
 export const passengerRoutes: RoutePlugin = async (app, { ctx }) => {
@@ -76,5 +78,17 @@ export const passengerRoutes: RoutePlugin = async (app, { ctx }) => {
       response: { 200: PassengerProfileSchema, ...errorReplies(400, 401, 403, 404, 429) },
     },
     handler: async (req) => verifyPhoneCode(ctx, req.user.sub, req.body.phone, req.body.code),
+  });
+
+  app.post('/v1/passengers/me/subscriptions', {
+    onRequest: passengerOnly,
+    config: { rateLimit: perPassenger },
+    schema: {
+      ...common,
+      summary: 'Record my answer to the exposure-message subscription request (accept: one more message)',
+      body: SubscriptionBodySchema,
+      response: { 200: SubscriptionGrantsSchema, ...errorReplies(400, 401, 403, 404, 429) },
+    },
+    handler: async (req) => recordSubscription(ctx, req.user.sub, req.body),
   });
 };

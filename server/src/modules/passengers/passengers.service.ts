@@ -6,6 +6,8 @@ import {
   type IdType,
   type MaskedIdentity,
   type PassengerProfile,
+  type SubscriptionBody,
+  type SubscriptionGrants,
 } from '@ridetrace/shared';
 import { randomUUID } from 'node:crypto';
 import type { AppContext } from '../../context.js';
@@ -84,6 +86,7 @@ export function toProfile(ctx: AppContext, row: PassengerRow): PassengerProfile 
     phone: phone === null ? null : maskPhone(phone),
     phoneVerified: isVerifiedPhone(row.phone_source),
     phoneSource: row.phone_source,
+    messageGrants: row.message_grants,
     hasIdNumber: row.id_number_sealed !== null,
     consentVersion: row.consent_version,
     consentedAt: row.consented_at?.toISOString() ?? null,
@@ -308,4 +311,33 @@ export async function identityForExport(ctx: AppContext, passengerId: string) {
     consentedAt: row.consented_at?.toISOString() ?? null,
     createdAt: row.created_at.toISOString(),
   };
+}
+
+/**
+ * The passenger answered the super-app's subscription request for the exposure template: each accepted request lets
+ * the super-app deliver one message; other answers change nothing.
+ */
+export async function recordSubscription(
+  ctx: AppContext,
+  passengerId: string,
+  body: SubscriptionBody,
+): Promise<SubscriptionGrants> {
+  if (body.templateId !== ctx.config.superApp.exposureTemplateId)
+    throw new AppError('validation_failed', 'templateId is not the exposure message template.');
+  if (body.result !== 'accept') return { messageGrants: (await mustFind(ctx, passengerId)).message_grants };
+  const grants = await repo.addMessageGrant(ctx.db, passengerId);
+  if (grants === null) throw new AppError('passenger_not_found');
+  return { messageGrants: grants };
+}
+
+/**
+ * A super-app message needs an accepted subscription: one is used per message, and given back when the message
+ * could not be delivered for a passing reason (the worker retries).
+ */
+export function takeMessageGrant(ctx: AppContext, passengerId: string): Promise<boolean> {
+  return repo.takeMessageGrant(ctx.db, passengerId);
+}
+
+export function returnMessageGrant(ctx: AppContext, passengerId: string): Promise<void> {
+  return repo.returnMessageGrant(ctx.db, passengerId);
 }
