@@ -90,6 +90,15 @@ export function identityIndexes(
   };
 }
 
+/** Columns that store a phone: sealed (bound to row and column) and its blind index. */
+export function sealPhone(keyring: Keyring, dek: Buffer, passengerId: string, phone: string) {
+  const normalized = normalizePhone(phone);
+  return {
+    phone_sealed: seal(dek, normalized, aad(passengerId, 'phone')),
+    phone_index: keyring.blindIndex('phone', normalized),
+  };
+}
+
 /**
  * Columns that store an identity: sealed values (AEAD bound to row and column), the ID document type and blind
  * indexes. Refuses (400) an ID number that is not valid for its type: none is ever stored.

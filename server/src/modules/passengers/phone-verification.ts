@@ -1,11 +1,11 @@
 import { maskPhone, normalizePhone, type PassengerProfile, type PhoneCodeSent } from '@ridetrace/shared';
 import { randomInt, randomUUID } from 'node:crypto';
 import { DeliveryError } from '../../adapters/notify.js';
-import { constantTimeEqual, seal } from '../../crypto/aead.js';
+import { constantTimeEqual } from '../../crypto/aead.js';
 import type { AppContext } from '../../context.js';
 import type { PhoneSource } from '../../db/tables.js';
 import { AppError } from '../../errors.js';
-import { passengerKey } from './identity.js';
+import { passengerKey, sealPhone } from './identity.js';
 import * as repo from './passengers.repository.js';
 import { toProfile } from './passengers.service.js';
 
@@ -25,10 +25,8 @@ async function storeVerifiedPhone(
     const row = await repo.findPassengerForUpdate(tx, passengerId);
     const dek = row && !row.deleted_at ? passengerKey(ctx.keyring, row) : null;
     if (!row || !dek) throw new AppError('passenger_not_found');
-    const normalized = normalizePhone(phone);
     const updated = await repo.updatePassenger(tx, passengerId, {
-      phone_sealed: seal(dek, normalized, `passengers/phone/${passengerId}`),
-      phone_index: ctx.keyring.blindIndex('phone', normalized),
+      ...sealPhone(ctx.keyring, dek, passengerId, phone),
       phone_source: source,
     });
     return toProfile(ctx, updated);
