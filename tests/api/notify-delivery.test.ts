@@ -2,8 +2,6 @@ import {
   AccessTokenCache,
   bulk,
   type Db,
-  DeliveryError,
-  type ExposureMessage,
   HttpMessageSender,
   HttpSmsSender,
   kickNotifier,
@@ -19,14 +17,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeSuperApp, type FakeSuperApp } from '../support/fake-super-app.js';
 import { useNotifyWorld } from '../support/fixtures.js';
 import { confirmedPassenger, createCarrier, createTestDatabase } from '../support/test-app.js';
+import { deliveryFailure, SAMPLE_EXPOSURE } from '../support/delivery.js';
 
-const MSG: ExposureMessage = {
-  plate: '粤B12345',
-  kind: 'bus',
-  route: '36路',
-  boardedAt: new Date('2026-11-21T00:30:00Z'),
-  observeUntil: new Date('2026-12-05T15:59:00Z'),
-};
+const MSG = SAMPLE_EXPOSURE;
 
 describe('localTime (one cached formatter per time zone)', () => {
   it('gives each time zone its own local time, however calls interleave', () => {
@@ -68,16 +61,6 @@ async function startGateway(answer: () => [number, unknown] | null) {
         server.close(() => resolve());
       }),
   };
-}
-
-async function failure(p: Promise<void>): Promise<{ message: string; retryable: boolean }> {
-  const err = await p.then(
-    () => null,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(DeliveryError);
-  const e = err as DeliveryError;
-  return { message: e.message, retryable: e.retryable };
 }
 
 describe('HttpSmsSender over a keep-alive pool', () => {
@@ -127,7 +110,7 @@ describe('HttpSmsSender over a keep-alive pool', () => {
     ];
     for (const [s, retryable] of cases) {
       status = s;
-      expect(await failure(sms.send('13800000000', MSG))).toEqual({
+      expect(await deliveryFailure(sms.send('13800000000', MSG))).toEqual({
         message: `SMS gateway status ${s}`,
         retryable,
       });
@@ -141,7 +124,7 @@ describe('HttpSmsSender over a keep-alive pool', () => {
     const g = await startGateway(() => null);
     const hanging = new HttpSmsSender({ baseUrl: g.baseUrl, apiKey: 'k1', timeoutMs: 200, timeZone: 'UTC' });
     const started = Date.now();
-    expect(await failure(hanging.send('13800000000', MSG))).toEqual({
+    expect(await deliveryFailure(hanging.send('13800000000', MSG))).toEqual({
       message: 'network: TimeoutError',
       retryable: true,
     });
@@ -154,7 +137,7 @@ describe('HttpSmsSender over a keep-alive pool', () => {
     const g = await startGateway(() => [200, {}]);
     await g.close();
     const dead = new HttpSmsSender({ baseUrl: g.baseUrl, apiKey: 'k1', timeoutMs: 1000, timeZone: 'UTC' });
-    expect(await failure(dead.send('13800000000', MSG))).toEqual({
+    expect(await deliveryFailure(dead.send('13800000000', MSG))).toEqual({
       message: 'network: ECONNREFUSED',
       retryable: true,
     });
@@ -231,7 +214,7 @@ describe('HttpMessageSender over a keep-alive pool', () => {
     ];
     for (const [a, message, retryable] of cases) {
       answer = a;
-      expect(await failure(app.send('openid-1', MSG))).toEqual({ message, retryable });
+      expect(await deliveryFailure(app.send('openid-1', MSG))).toEqual({ message, retryable });
     }
     answer = [200, { errcode: 0 }];
     await app.send('openid-1', MSG);

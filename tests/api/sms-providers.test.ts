@@ -14,12 +14,10 @@ import {
   loadConfig,
   type Config,
   createSmsSender,
-  DeliveryError,
   DevLogSmsSender,
   HttpSmsSender,
   TencentSmsSender,
   type DevSmsLine,
-  type ExposureMessage,
   type TencentSmsOptions,
 } from '@ridetrace/server';
 import { LogOnlySender, signTc3 } from '@ridetrace/server/testing';
@@ -29,27 +27,12 @@ import {
   TEST_TENCENT_ACCOUNT,
   type FakeTencentSms,
 } from '../support/fake-sms-providers.js';
+import { deliveryFailure, SAMPLE_EXPOSURE } from '../support/delivery.js';
 
-const MSG: ExposureMessage = {
-  plate: '粤B12345',
-  kind: 'bus',
-  route: '36路',
-  boardedAt: new Date('2026-11-21T00:30:00Z'),
-  observeUntil: new Date('2026-12-05T15:59:00Z'),
-};
+const MSG = SAMPLE_EXPOSURE;
 const PHONE = '13800001234';
 const EXPOSURE_TEMPLATE = '100001';
 const OTP_TEMPLATE = '100002';
-
-async function failure(p: Promise<void>): Promise<{ message: string; retryable: boolean }> {
-  const err = await p.then(
-    () => null,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(DeliveryError);
-  const e = err as DeliveryError;
-  return { message: e.message, retryable: e.retryable };
-}
 
 describe('TC3-HMAC-SHA256 signing', () => {
   // Expected: Tencent's own SendSms demo (TencentCloud/signature-process-demo, python) on the same inputs.
@@ -109,7 +92,7 @@ describe('TencentSmsSender against a fake SendSms that verifies signatures', () 
   }
 
   async function refusal(p: Promise<void>) {
-    const f = await failure(p);
+    const f = await deliveryFailure(p);
     errors.push(f.message);
     return f;
   }
@@ -253,14 +236,14 @@ describe('TencentSmsSender transport failures', () => {
     });
     const sms = new TencentSmsSender(options(`http://127.0.0.1:${port}`));
     try {
-      expect(await failure(sms.sendCode(PHONE, '555555', 5))).toEqual({
+      expect(await deliveryFailure(sms.sendCode(PHONE, '555555', 5))).toEqual({
         message: 'Tencent SMS status 503',
         retryable: true,
       });
       answer = [200, 'not json'];
-      expect(await failure(sms.sendCode(PHONE, '555555', 5))).toMatchObject({ retryable: true });
+      expect(await deliveryFailure(sms.sendCode(PHONE, '555555', 5))).toMatchObject({ retryable: true });
       answer = [403, 'forbidden'];
-      expect(await failure(sms.sendCode(PHONE, '555555', 5))).toEqual({
+      expect(await deliveryFailure(sms.sendCode(PHONE, '555555', 5))).toEqual({
         message: 'Tencent SMS status 403',
         retryable: false,
       });
@@ -273,7 +256,7 @@ describe('TencentSmsSender transport failures', () => {
     }
     // The port is free now: nothing listens.
     const gone = new TencentSmsSender(options(`http://127.0.0.1:${port}`));
-    expect(await failure(gone.sendCode(PHONE, '555555', 5))).toEqual({
+    expect(await deliveryFailure(gone.sendCode(PHONE, '555555', 5))).toEqual({
       message: 'network: ECONNREFUSED',
       retryable: true,
     });
@@ -312,13 +295,13 @@ describe('generic gateway (HttpSmsSender) one-time codes', () => {
 
   it('maps failures as for exposure notices: 5xx retryable, 4xx not', async () => {
     gw.failFirst = gw.calls + 1;
-    expect(await failure(sms.sendCode(PHONE, '901234', 10))).toEqual({
+    expect(await deliveryFailure(sms.sendCode(PHONE, '901234', 10))).toEqual({
       message: 'SMS gateway status 500',
       retryable: true,
     });
     gw.rejectAll = true;
     try {
-      expect(await failure(sms.sendCode(PHONE, '901234', 10))).toEqual({
+      expect(await deliveryFailure(sms.sendCode(PHONE, '901234', 10))).toEqual({
         message: 'SMS gateway status 400',
         retryable: false,
       });

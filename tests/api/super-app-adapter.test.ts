@@ -10,22 +10,16 @@ import {
   HttpMessageSender,
   HttpSuperAppLogin,
   MessageRefusedError,
-  type ExposureMessage,
 } from '@ridetrace/server';
 import { AppError } from '@ridetrace/server/testing';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startFakeSuperApp, type FakeSuperApp } from '../support/fake-super-app.js';
+import { SAMPLE_EXPOSURE } from '../support/delivery.js';
 
 const APP_ID = 'wx-adapter-app';
 const SECRET = 'adapter-secret-9f2c';
 
-const MSG: ExposureMessage = {
-  plate: '粤B12345',
-  kind: 'bus',
-  route: '36路',
-  boardedAt: new Date('2026-11-21T00:30:00Z'),
-  observeUntil: new Date('2026-12-05T15:59:00Z'),
-};
+const MSG = SAMPLE_EXPOSURE;
 
 let fake: FakeSuperApp;
 
