@@ -120,6 +120,9 @@ async function main(): Promise<void> {
       NOTIFY_POLL_MS: '200',
       // The loaded city spans 30 days: no retention purge of it while the benchmark runs.
       RETENTION_DAYS: '3650',
+      // Each bench passenger scans the same few carriers several times a second: with repeat scans on, nearly every
+      // scan would answer the earlier ride instead of writing one.
+      RIDES_REPEAT_MINUTES: '0',
     };
     for (const kv of a.serverEnv ?? []) {
       const i = kv.indexOf('=');

@@ -40,6 +40,8 @@ export interface Config {
     readonly futureSkewSeconds: number;
     /** A ride on another carrier within this many seconds of the previous one is flagged. */
     readonly minCarrierSwitchSeconds: number;
+    /** Another scan of the same carrier by the same passenger this soon returns the earlier ride (0: off). */
+    readonly repeatMinutes: number;
     readonly historyDays: number;
     /** Ride days older than this are crypto-shredded and dropped by the daily purge. */
     readonly retentionDays: number;
@@ -271,6 +273,7 @@ export function loadConfig(env: Env = process.env): Config {
       lateAfterSeconds: int(env, 'RIDES_LATE_AFTER_SECONDS', 120, 0, 86400),
       futureSkewSeconds: int(env, 'RIDES_FUTURE_SKEW_SECONDS', 300, 0, 3600),
       minCarrierSwitchSeconds: int(env, 'RIDES_MIN_CARRIER_SWITCH_SECONDS', 120, 0, 86400),
+      repeatMinutes: int(env, 'RIDES_REPEAT_MINUTES', 5, 0, 240),
       historyDays: int(env, 'RIDES_HISTORY_DAYS', 14, 1, 28),
       retentionDays,
       batchMax: int(env, 'RIDES_BATCH_MAX', 200, 1, 5000),

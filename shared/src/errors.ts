@@ -59,6 +59,10 @@ export const ERRORS = {
   },
   otp_attempts_exceeded: { status: 400, message: 'Too many wrong codes; ask for a new one.' },
   otp_rate_limited: { status: 429, message: 'Too many codes requested; retry after the Retry-After delay.' },
+  phone_required: {
+    status: 400,
+    message: 'No verified phone number is on file: send the phone number, or verify one first.',
+  },
 
   // Cases, tracing, status
   case_not_found: { status: 404, message: 'No such case.' },

@@ -584,7 +584,9 @@ describe('codes', () => {
 
     expectError(await scan(old.url), 410, 'code_revoked');
     expectError(await scan(old.token), 410, 'code_revoked');
-    const fresh = await scan(issued.body.url);
+    // Another rider (the first one's scan of a moment ago would answer as a repeat of that ride).
+    const second = await confirmedPassenger(t, 'carrier-reissue-rider');
+    const fresh = await scan(issued.body.url, second);
     expect(fresh.status).toBe(201);
     expect(fresh.body.ride.carrier.id).toBe(c.id);
 
@@ -598,7 +600,8 @@ describe('codes', () => {
     expect(third.status).toBe(201);
     expect(third.body.generation).toBe(3);
     expectError(await scan(issued.body.url), 410, 'code_revoked');
-    expect((await scan(third.body.url)).status).toBe(201);
+    const onThird = await scan(third.body.url, await confirmedPassenger(t, 'carrier-third-rider'));
+    expect(onThird.status).toBe(201);
   });
 
   it('a retired carrier: its code → 410 code_carrier_retired; issuing a code → 409 carrier_retired', async () => {
@@ -673,9 +676,14 @@ describe('codes', () => {
   it('a lower-case URL or bare token of the current code is accepted too', async () => {
     const c = await create(w.tokens.operator);
     const code = await codeOf(w.tokens.operator, c.id);
-    expect((await scan(code.url.toLowerCase())).status).toBe(201);
-    expect((await scan(code.token)).status).toBe(201);
-    expect((await scan(code.token.toLowerCase())).status).toBe(201);
+    const first = await scan(code.url.toLowerCase());
+    expect(first.status).toBe(201);
+    // The same passenger and carrier again: accepted, and answered as a repeat of that ride.
+    for (const form of [code.token, code.token.toLowerCase()]) {
+      const again = await scan(form);
+      expect(again.status).toBe(200);
+      expect(again.body).toMatchObject({ repeat: true, ride: { id: first.body.ride.id } });
+    }
   });
 });
 

@@ -33,6 +33,7 @@ function newRide(carrierId: number, over: Partial<NewRide> = {}): NewRide {
     requestKey: randomBytes(32),
     neighbourKeys: [],
     switchWindowSeconds: 120,
+    repeatWindowSeconds: 300,
     ...over,
   };
 }
@@ -44,7 +45,14 @@ async function carrierAndBatcher(kind: 'bus' | 'taxi', plate: string, maxQueueMs
 }
 
 it('concurrent scans share INSERT statements, and every 201 ride is committed', async () => {
-  const { code } = await createCarrier(t, w.tokens.operator);
+  // Each passenger scans six different carriers (the same carrier again would be a repeat scan).
+  const codes = await Promise.all(
+    Array.from(
+      { length: 6 },
+      async (_, i) =>
+        (await createCarrier(t, w.tokens.operator, { kind: 'bus', plate: `粤B-GCS${i}`, city: '深圳' })).code,
+    ),
+  );
   const tokens = await Promise.all(Array.from({ length: 10 }, (_, i) => confirmedPassenger(t, `gc${i}`)));
   const before = { ...rideBatcherOf(t.app.ctx).stats };
   const results = await Promise.all(
@@ -53,7 +61,7 @@ it('concurrent scans share INSERT statements, and every 201 ride is committed', 
         .http()
         .post('/v1/rides')
         .set('authorization', tokens[i % 10]!)
-        .send({ code: code.url, clientRideId: randomUUID() }),
+        .send({ code: codes[Math.floor(i / 10)]!.url, clientRideId: randomUUID() }),
     ),
   );
   expect(results.map((r) => r.status)).toEqual(Array(60).fill(201));
@@ -142,6 +150,31 @@ it('two rides with one request key in the same moment give one ride', async () =
   expect([a, b].filter((x) => x !== undefined)).toHaveLength(1);
 });
 
+it('two scans of one carrier by one passenger in the same moment give one ride and one repeat', async () => {
+  const { carrier, batcher } = await carrierAndBatcher('taxi', '粤B-GC006');
+  const passengerKey = randomBytes(32);
+  const at = new Date();
+  const rides = [0, 1, 2].map((i) =>
+    newRide(carrier.id, {
+      passengerKey,
+      neighbourKeys: [passengerKey],
+      boardedAt: new Date(at.getTime() + i),
+    }),
+  );
+  const results = await Promise.all(rides.map((r) => batcher.insert(r)));
+  // The second and third wait for a later batch, where the first one is committed.
+  expect(batcher.stats.batches).toBe(3);
+  expect(results[0]).toMatchObject({ id: rides[0]!.id, carrier_id: carrier.id });
+  for (const r of results.slice(1))
+    expect(r).toMatchObject({ repeatOf: { id: rides[0]!.id, carrierId: carrier.id, boardedAt: at } });
+  const stored = await t.db
+    .selectFrom('rides')
+    .select('id')
+    .where('passenger_key', '=', passengerKey)
+    .execute();
+  expect(stored.map((r) => r.id)).toEqual([rides[0]!.id]);
+});
+
 it('rides queued behind a stuck batch are refused with 503 after the queue bound, and never written', async () => {
   const { carrier, batcher } = await carrierAndBatcher('taxi', '粤B-GC003', 200);
   const ride = () => newRide(carrier.id);
@@ -192,7 +225,7 @@ it('the ride insert has a fixed generic plan that probes each ride’s passenger
     expect(scans).toHaveLength(1);
     // A per-ride subplan, never a join of the passengers table against the batch.
     expect(parentOf(lines, scans[0]!)).toMatch(/^SubPlan/);
-    // The carrier-switch lookup probes the (passenger_key, boarded_at) index; it never reads the whole window.
+    // The carrier-switch and repeat lookups probe the (passenger_key, boarded_at) index; never the whole window.
     const rideScans = lines.filter((l) => / on rides_\d{8} /.test(l));
     expect(rideScans.length).toBeGreaterThan(0);
     for (const l of rideScans)

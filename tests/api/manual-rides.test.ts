@@ -72,7 +72,9 @@ describe('POST /v1/carriers/:id/manual-rides', () => {
     expect(first.body.rider).toEqual({ matched: false, name: '郭*城', phone: '136****4444' });
     expect(await passengerCount('manual')).toBe(manualBefore + 1);
 
-    const again = await register({ name: '郭富城', phone: '136 3333 4444' });
+    // Ten minutes earlier: the same carrier within RIDES_REPEAT_MINUTES would be the first ride again.
+    const earlier = new Date(Date.now() - 10 * 60_000).toISOString();
+    const again = await register({ name: '郭富城', phone: '136 3333 4444', boardedAt: earlier });
     expect(again.status).toBe(201);
     expect(again.body.ride.id).not.toBe(first.body.ride.id);
     expect(again.body.rider).toEqual({ matched: true, name: '郭*城', phone: '136****4444' });
@@ -88,7 +90,12 @@ describe('POST /v1/carriers/:id/manual-rides', () => {
     expect(first.body.rider.matched).toBe(false);
     expect(await passengerCount()).toBe(total + 1);
 
-    const second = await register({ name: '黎明', phone: '13566667777', idNumber: idNumber.toLowerCase() });
+    const second = await register({
+      name: '黎明',
+      phone: '13566667777',
+      idNumber: idNumber.toLowerCase(),
+      boardedAt: new Date(Date.now() - 10 * 60_000).toISOString(),
+    });
     expect(second.status).toBe(201);
     expect(second.body.rider).toEqual({ matched: true, name: '黎*', phone: '135****5555' });
     expect(await passengerCount()).toBe(total + 1);

@@ -63,6 +63,34 @@ describe('super-app phone number', () => {
     });
   });
 
+  it('confirming without a phone keeps the verified one; with none verified it is 400 phone_required', async () => {
+    const confirm = (auth: string) =>
+      t
+        .http()
+        .post('/v1/passengers/me/confirm')
+        .set('authorization', auth)
+        .send({ name: '韩梅梅', consentVersion: t.config.consentVersion });
+    const unverified = await newPassenger();
+    expectError(await confirm(unverified), 400, 'phone_required');
+    expect(await me(unverified)).toMatchObject({ phone: null });
+
+    const auth = await newPassenger();
+    await t
+      .http()
+      .post('/v1/passengers/me/phone')
+      .set('authorization', auth)
+      .send({ code: 'phone:13700003333' })
+      .expect(200);
+    const res = await confirm(auth);
+    expect(res.status).toBe(200);
+    expect(res.body.passenger).toMatchObject({
+      confirmed: true,
+      phone: '137****3333',
+      phoneVerified: true,
+      phoneSource: 'superapp',
+    });
+  });
+
   it('an invalid code is 400 phone_code_invalid; the super-app down is 503 superapp_unavailable', async () => {
     const auth = await newPassenger();
     const post = (code: string) =>

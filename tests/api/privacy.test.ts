@@ -98,7 +98,11 @@ describe('no plaintext PII at rest', () => {
     expect(ca.status).toBe(200);
     expect(ca.body.ride).not.toBeNull();
     const a2 = `Bearer ${ca.body.accessToken}`;
-    expect((await scan(a2, { code: code.token, clientRideId: randomUUID() })).status).toBe(201);
+    // Half an hour back (offline): a scan now would repeat the ride just registered.
+    const halfHourAgo = new Date(Date.now() - 30 * 60_000).toISOString();
+    expect(
+      (await scan(a2, { code: code.token, clientRideId: randomUUID(), scannedAt: halfHourAgo })).status,
+    ).toBe(201);
     const offline = { code: other.code.url, clientRideId: randomUUID() };
     const scannedAt = new Date(Date.now() - 3 * 3600_000).toISOString();
     expect((await scan(a2, { ...offline, scannedAt })).status).toBe(201);
@@ -133,7 +137,13 @@ describe('no plaintext PII at rest', () => {
     const m1 = await manual({ name: sima.name, phone: sima.phoneInput, idNumber: sima.idNumber });
     expect(m1.status).toBe(201);
     expect(m1.body.rider.matched).toBe(false);
-    const m2 = await manual({ name: sima.name, phone: simaOtherPhone, idNumber: sima.idNumber });
+    // Earlier that day: the same rider on the same carrier just now would be the first ride again.
+    const m2 = await manual({
+      name: sima.name,
+      phone: simaOtherPhone,
+      idNumber: sima.idNumber,
+      boardedAt: new Date(Date.now() - 20 * 60_000).toISOString(),
+    });
     expect(m2.status).toBe(201);
     expect(m2.body.rider.matched).toBe(true);
     const m3 = await manual({ name: zhang.name, phone: `+86${zhang.phone}`, clientRideId: randomUUID() });

@@ -156,7 +156,11 @@ describe('rides (default bounds)', () => {
 
     it('scannedAt 1 minute in the future (within the clock skew) is accepted as a live scan', async () => {
       const scannedAt = new Date(serverNow() + MIN).toISOString();
-      const res = await scan(auth, { code: carrierA.code.url, clientRideId: randomUUID(), scannedAt });
+      const res = await scan(await confirmedPassenger(t, 'skew-1'), {
+        code: carrierA.code.url,
+        clientRideId: randomUUID(),
+        scannedAt,
+      });
       expect(res.status).toBe(201);
       expect(res.body.ride).toMatchObject({ source: 'scan', late: false });
       expect(Math.abs(new Date(res.body.ride.boardedAt).getTime() - serverNow())).toBeLessThan(10_000);
@@ -171,9 +175,11 @@ describe('rides (default bounds)', () => {
       expect(onA.body.ride).not.toHaveProperty('flagged');
       expect(await flaggedOf(onA.body.ride.id)).toBe(false);
 
+      // The same carrier again within the repeat window is the same ride, never a switch.
       const againA = await scan(auth, { code: carrierA.code.url, clientRideId: randomUUID() });
-      expect(againA.status).toBe(201);
-      expect(await flaggedOf(againA.body.ride.id)).toBe(false);
+      expect(againA.status).toBe(200);
+      expect(againA.body).toMatchObject({ repeat: true, ride: { id: onA.body.ride.id } });
+      expect(await flaggedOf(onA.body.ride.id)).toBe(false);
 
       const onB = await scan(auth, { code: carrierB.code.url, clientRideId: randomUUID() });
       expect(onB.status).toBe(201);

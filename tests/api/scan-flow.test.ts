@@ -36,6 +36,17 @@ describe('scan → confirm → one-tap rides', () => {
     expect(confirm.body.ride.carrier.id).toBe(carrier.id);
     const confirmedAuth = `Bearer ${confirm.body.accessToken}`;
 
+    // A rescan at the door is the ride just registered (repeat scan) …
+    const rescan = await t
+      .http()
+      .post('/v1/rides')
+      .set('authorization', confirmedAuth)
+      .send({ code: code.token, clientRideId: randomUUID() });
+    expect(rescan.status).toBe(200);
+    expect(rescan.body).toMatchObject({ repeat: true, ride: { id: confirm.body.ride.id } });
+
+    // … a later trip is one tap.
+    t.clock.offsetMs = 20 * 60_000;
     const second = await t
       .http()
       .post('/v1/rides')
@@ -45,11 +56,13 @@ describe('scan → confirm → one-tap rides', () => {
     expect(second.body.ride).toMatchObject({ source: 'scan', late: false, carrier: { id: carrier.id } });
 
     // The old token (issued before confirmation) still works: the server reads the passenger once.
+    t.clock.offsetMs = 40 * 60_000;
     const third = await t
       .http()
       .post('/v1/rides')
       .set('authorization', auth)
       .send({ code: code.url, clientRideId: randomUUID() });
+    t.clock.offsetMs = 0;
     expect(third.status).toBe(201);
 
     const mine = await t

@@ -99,7 +99,11 @@ describe('SDK against a listening app', () => {
     subjectId = confirmed.passenger.id;
     expect(confirmed.ride).toMatchObject({ carrier: { id: carrierId } });
     expect(p.accessToken).toBe(confirmed.accessToken);
-    const second = await p.scan({ code: code.url, clientRideId: randomUUID() });
+    // A rescan at once is the same ride (repeat scan); an offline scan from earlier is a ride of its own.
+    const rescan = await p.scan({ code: code.url, clientRideId: randomUUID() });
+    expect(rescan).toMatchObject({ status: 200, repeat: true, ride: { id: confirmed.ride!.id } });
+    const scannedAt = new Date(Date.now() - 30 * 60_000).toISOString();
+    const second = await p.scan({ code: code.url, clientRideId: randomUUID(), scannedAt });
     expect(second.status).toBe(201);
     if (second.status === 202) throw new Error('unreachable');
     expect(second.result).toBe('registered');

@@ -256,7 +256,7 @@ describe('GET /v1/cases/:id/exposures: the overlap rule', () => {
     const v = await k.vehicle('bus');
     const s = await k.person();
     await k.ride(s, v, 0);
-    await k.ride(s, v, 5 * MIN);
+    await k.ride(s, v, 10 * MIN);
     const c = await k.openCase({ phone: s.phone }, -HOUR, HOUR);
     const page = await k.exposures(c.id);
     expect(page).toMatchObject({ caseRides: 2, total: 0, items: [] });

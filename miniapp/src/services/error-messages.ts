@@ -150,6 +150,10 @@ export const SERVER_ERROR_MESSAGES = {
     'zh-CN': '这不是健康码，请扫描乘客“健康状态”页上的二维码。',
     en: "This is not a health code. Scan the QR on the passenger's Health status page.",
   },
+  phone_required: {
+    'zh-CN': '还没有已验证的手机号，请填写手机号或先验证。',
+    en: 'No verified phone number is on file: type your number or verify one first.',
+  },
   status_token_forged: {
     'zh-CN': '健康码校验失败，可能是伪造的。',
     en: 'The health code failed its check and may be fake.',

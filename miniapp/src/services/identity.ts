@@ -47,31 +47,38 @@ export const ID_NUMBER_MAXLENGTH: Record<IdType, number> = {
   foreign_pr: 18,
 };
 
-/** The message of every field the server would refuse (its own rules, from shared/); none when it can be sent. */
-export function identityErrors({ name, phone, idType, idNumber }: IdentityInput): IdentityErrors {
+/**
+ * The message of every field the server would refuse (its own rules, from shared/); none when it can be sent. With
+ * `phoneOnFile` (a verified phone the server holds) the phone may be left empty: the server keeps that one.
+ */
+export function identityErrors(
+  { name, phone, idType, idNumber }: IdentityInput,
+  opts: { phoneOnFile?: boolean } = {},
+): IdentityErrors {
   const errors: IdentityErrors = {};
   const type = idType ?? DEFAULT_ID_TYPE;
   if (!isValidName(name)) errors.name = 'confirm.invalidName';
-  if (!isValidPhone(phone)) errors.phone = 'confirm.invalidPhone';
+  const phoneLeftOut = opts.phoneOnFile === true && phone.trim() === '';
+  if (!phoneLeftOut && !isValidPhone(phone)) errors.phone = 'confirm.invalidPhone';
   if (idNumber.trim() && !isValidIdNumber(type, idNumber)) errors.idNumber = idNumberTexts(type).invalid;
   return errors;
 }
 
 /**
- * The identity as the API takes it: name trimmed, phone normalised, the ID number (normalised for its type) only when
- * given, and its type only when it is not a resident ID card (the API's default: a server from before types takes
- * the body too).
+ * The identity as the API takes it: name trimmed, phone normalised (left out when empty: the verified one on file),
+ * the ID number (normalised for its type) only when given, and its type only when it is not a resident ID card (the
+ * API's default: a server from before types takes the body too).
  */
 export function identityBody({ name, phone, idType, idNumber }: IdentityInput): {
   name: string;
-  phone: string;
+  phone?: string;
   idType?: IdType;
   idNumber?: string;
 } {
   const type = idType ?? DEFAULT_ID_TYPE;
   return {
     name: name.trim(),
-    phone: normalizePhone(phone),
+    ...(phone.trim() ? { phone: normalizePhone(phone) } : {}),
     ...(idNumber.trim()
       ? { ...(type === DEFAULT_ID_TYPE ? {} : { idType: type }), idNumber: normaliseIdNumber(type, idNumber) }
       : {}),

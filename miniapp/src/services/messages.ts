@@ -99,7 +99,7 @@ const zh = {
   'phone.match.verified': '已验证：此号码会收到接触提醒短信。',
   'phone.match.likely': '与已验证的微信绑定号码 {phone} 相符，提交时由服务器核对。',
   'phone.match.empty':
-    '微信绑定的手机号 {phone} 已验证。请在上方再输入一次这个号码（小程序读不到完整号码），提交时由服务器核对。',
+    '手机号 {phone} 已验证，无需填写：提交后用这个号码接收接触提醒。要改用其他号码，请在上方输入（该号码为未验证）。',
   'phone.match.differs': '与已验证的号码 {phone} 不一致：提交后此号码为未验证，不会收到短信通知。',
   'phone.match.unverified':
     '未验证的手机号只是您自己填写的联系方式，不会收到接触提醒短信。可以先验证，也可以直接提交（保持未验证）。',
@@ -112,6 +112,7 @@ const zh = {
   'pass.live': '实时画面',
   'pass.liveLabel': '实时时钟，用于区分截图',
   'pass.late': '离线补登',
+  'pass.repeat': '刚才已在本车登记，这是那次的乘车记录，不会重复登记。',
   'pass.status': '健康状态',
   'pass.none': '还没有乘车记录，请先扫码登记。',
   'pass.registrant': '登记人',
@@ -284,7 +285,7 @@ const en: Record<MessageKey, string> = {
   'phone.match.verified': 'Verified: this number gets exposure SMS notices.',
   'phone.match.likely': 'Matches your verified WeChat number {phone}; the server checks it when you submit.',
   'phone.match.empty':
-    'Your WeChat number {phone} is verified. Type that number once above (the app cannot read it in full); the server checks it when you submit.',
+    'Your number {phone} is verified; no need to type it: exposure notices go to it. To use another number, type it above (it stays unverified).',
   'phone.match.differs':
     'This is not your verified number {phone}: it will be saved unverified and get no SMS notices.',
   'phone.match.unverified':
@@ -298,6 +299,7 @@ const en: Record<MessageKey, string> = {
   'pass.live': 'Live screen',
   'pass.liveLabel': 'Live clock, to tell this screen from a screenshot',
   'pass.late': 'Sent later (offline)',
+  'pass.repeat': 'You registered on this vehicle moments ago: this is that ride, not a second one.',
   'pass.status': 'Health status',
   'pass.none': 'No ride yet: scan a ride code first.',
   'pass.registrant': 'Registered by',

@@ -217,4 +217,15 @@ describe('offline queue', () => {
     expect(rides(seen).map((r) => r.data!.code)).toEqual([CODE_URL, OTHER_CODE]);
     expect(queuedScans()).toEqual([]);
   });
+
+  it('a repeat scan (200, repeat) marks the kept ride as repeated; the next new ride clears the mark', async () => {
+    fakeApi({
+      'POST /v1/rides': { status: 200, body: { result: 'registered', ride: ride(), repeat: true } },
+    });
+    expect(await submitScan(CODE_URL)).toMatchObject({ kind: 'registered', ride: ride() });
+    expect(taro.storage.get('rt.lastRideRepeat')).toBe(true);
+    fakeApi({ 'POST /v1/rides': { status: 201, body: { result: 'registered', ride: ride() } } });
+    await submitScan(CODE_URL);
+    expect(taro.storage.has('rt.lastRideRepeat')).toBe(false);
+  });
 });

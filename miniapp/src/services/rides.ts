@@ -41,6 +41,8 @@ async function postRide(item: QueuedScan, withScanTime: boolean): Promise<ScanOu
   });
   if (data.result === 'registered') {
     writeStore('rt.lastRide', data.ride);
+    if (data.repeat) writeStore('rt.lastRideRepeat', true);
+    else removeStore('rt.lastRideRepeat');
     return { kind: 'registered', ride: data.ride };
   }
   writeStore('rt.pendingPreview', data.preview);
@@ -217,10 +219,13 @@ export function pendingPreview(): ScanPreview | null {
 export async function confirmIdentity(body: ConfirmBody): Promise<ConfirmResult> {
   const data = await api().confirm(body);
   setPassengerToken(data.accessToken, data.expiresIn);
-  writeStore('rt.identity', { name: body.name, phone: body.phone });
+  writeStore('rt.identity', { name: body.name, phone: body.phone ?? '' });
   writeStore('rt.profile', data.passenger);
   removeStore('rt.pendingPreview');
-  if (data.ride) writeStore('rt.lastRide', data.ride);
+  if (data.ride) {
+    writeStore('rt.lastRide', data.ride);
+    removeStore('rt.lastRideRepeat');
+  }
   notifyQueue();
   return data;
 }

@@ -30,6 +30,8 @@ interface Schema {
   'rt.queueReport': QueueReport;
   'rt.pendingPreview': ScanPreview;
   'rt.lastRide': Ride;
+  /** The last scan repeated that ride (the same vehicle moments before): the pass says it was not registered twice. */
+  'rt.lastRideRepeat': true;
   /** The passenger's own name and phone, so a renewed consent needs no retyping. Cleared by "delete my data". */
   'rt.identity': { name: string; phone: string };
   /** The passenger's profile as the server shows it (masked name and phone, whether the phone is verified). */

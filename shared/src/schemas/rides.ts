@@ -65,6 +65,11 @@ export type ScanPreview = Static<typeof ScanPreviewSchema>;
 export const ScanRegisteredSchema = Type.Object({
   result: Type.Literal('registered'),
   ride: RideSchema,
+  repeat: Type.Optional(
+    Type.Literal(true, {
+      description: 'this carrier was scanned moments ago (RIDES_REPEAT_MINUTES): `ride` is that earlier ride',
+    }),
+  ),
 });
 export type ScanRegistered = Static<typeof ScanRegisteredSchema>;
 
@@ -108,7 +113,12 @@ export const IdTypeOutput = Type.Union([IdTypeSchema, Type.Null()], {
 export const ConfirmBodySchema = Type.Object(
   {
     name: Name,
-    phone: Phone,
+    phone: Type.Optional({
+      ...Phone,
+      description:
+        'mainland mobile number; leave out to keep the verified phone on file (super-app or SMS code). A ' +
+        'different number is stored as typed (`self`), unverified.',
+    }),
     idType: IdTypeField,
     idNumber: Type.Optional(IdNumber),
     consentVersion: Type.String({ minLength: 1, maxLength: 32 }),

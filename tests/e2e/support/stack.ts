@@ -73,6 +73,9 @@ export async function startStack(corsOrigin: string, port?: number): Promise<Sta
       RATE_LIMIT_LOGIN_PER_MINUTE: '1000',
       // No load shedding: a test process building and driving a browser lags its event loop now and then.
       SHED_MAX_EVENT_LOOP_DELAY_MS: '0',
+      // The story rescans the same two vehicles within minutes (offline queue, next launch) and counts rides; repeat
+      // scans are covered by tests/api/repeat-scans.test.ts and the pass page's test.
+      RIDES_REPEAT_MINUTES: '0',
     });
     const app = await buildApp({
       config,

@@ -186,9 +186,10 @@ describe('confirm page: verifying the phone', () => {
     const state = await screen.findByText('138****5678');
     expect(state.closest('#confirm-phone-verified')!.textContent).toContain('已验证');
     expect(calls(seen, '/v1/passengers/me/phone').map((r) => r.data)).toEqual([{ code: 'phone-code-1' }]);
-    // The app never learns the number: the passenger types it once; its masked form is compared, the server decides.
-    expect(screen.getByText(/请在上方再输入一次这个号码/)).toBeTruthy();
+    // The app never learns the number and need not: left empty, the server keeps the verified one.
+    expect(screen.getByText(/已验证，无需填写/)).toBeTruthy();
     expect(screen.queryByRole('button', { name: '使用微信绑定的手机号' })).toBeNull();
+    // A typed number is compared by its masked form (the server decides).
     type('手机号', '13912345678');
     expect(screen.getByText(/与已验证的号码 138\*\*\*\*5678 不一致/)).toBeTruthy();
     expect(screen.getByRole('button', { name: '获取验证码' })).toBeTruthy();
@@ -199,6 +200,28 @@ describe('confirm page: verifying the phone', () => {
     fireEvent.click(button('同意并登记'));
     await waitFor(() => expect(taro.redirectTo).toHaveBeenCalledWith({ url: '/pages/pass/index' }));
     expect(confirmBody(seen)).toEqual({ name: '张三丰', phone: '13812345678', consentVersion: '2026-11' });
+  });
+
+  it('weapp: after the phone-number button the passenger types only the name; the phone is left to the server', async () => {
+    phoneNumberEvent.detail = { code: 'phone-code-2', errMsg: 'getPhoneNumber:ok' };
+    const seen = await openConfirm({
+      'POST /v1/passengers/me/phone': { status: 200, body: verifiedProfile('superapp') },
+    });
+    fireEvent.click(button('使用微信绑定的手机号'));
+    await screen.findByText('138****5678');
+    type('姓名', '张三丰');
+    fireEvent.click(button('同意并登记'));
+    await waitFor(() => expect(taro.redirectTo).toHaveBeenCalledWith({ url: '/pages/pass/index' }));
+    expect(confirmBody(seen)).toEqual({ name: '张三丰', consentVersion: '2026-11' });
+    expect(taro.storage.get('rt.identity')).toEqual({ name: '张三丰', phone: '' });
+  });
+
+  it('without a verified phone an empty phone is refused before sending', async () => {
+    const seen = await openConfirm();
+    type('姓名', '张三丰');
+    fireEvent.click(button('同意并登记'));
+    expect(await screen.findByText('请输入正确的 11 位手机号')).toBeTruthy();
+    expect(calls(seen, '/v1/passengers/me/confirm')).toHaveLength(0);
   });
 
   it('weapp: a declined phone-number button falls back to the SMS code', async () => {

@@ -67,13 +67,13 @@ export default function ConfirmPage() {
   const onVerified = (p: NonNullable<typeof profile>, full: string | null) => {
     updateProfile(p);
     setSmsVerified(full);
-    // The SMS-verified number goes into the form as it was verified; the super-app one is typed once by the
-    // passenger (the app never learns it) and checked by the server on confirmation.
+    // The SMS-verified number goes into the form as it was verified; the super-app one stays on the server (the app
+    // never learns it): the form may leave the phone empty and the server keeps the verified number.
     if (full) setIdentity((i) => ({ ...i, phone: full }));
   };
 
   const submit = async () => {
-    const errors = identityErrors(identity);
+    const errors = identityErrors(identity, { phoneOnFile: Boolean(verified) });
     setFieldErrors(errors);
     if (Object.keys(errors).length > 0) {
       setEditing(true);

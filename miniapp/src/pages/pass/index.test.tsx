@@ -50,6 +50,15 @@ describe('pass page', () => {
     expect(await screen.findByText('绿码')).toBeTruthy();
   });
 
+  it('says when the scan repeated a ride moments before (not registered twice)', async () => {
+    taro.storage.set('rt.lastRide', ride());
+    taro.storage.set('rt.lastRideRepeat', true);
+    fakeApi({ 'GET /v1/passengers/me/status': { status: 200, body: green } });
+    render(<PassPage />);
+    expect(screen.getByText('刚才已在本车登记，这是那次的乘车记录，不会重复登记。')).toBeTruthy();
+    await screen.findByText('绿码');
+  });
+
   it('without a ride, points back to scanning', () => {
     fakeApi({ 'GET /v1/passengers/me/status': { status: 200, body: green } });
     render(<PassPage />);

@@ -23,6 +23,7 @@ export default function PassPage() {
   usePageTitle('pass.title');
   const t = useT();
   const [ride] = useState(() => readStore('rt.lastRide'));
+  const [repeat] = useState(() => readStore('rt.lastRideRepeat') === true);
   const [now, setNow] = useState(() => new Date());
   const [status, reloadStatus] = useRemote(() => api().myStatus());
   // Kept since the confirmation or the last verification: fetched only when this device has none.
@@ -79,6 +80,11 @@ export default function PassPage() {
           </Text>
         </View>
         {ride.late && <Text className="hint">{t('pass.late')}</Text>}
+        {repeat && (
+          <View className="notice notice--info" id="pass-repeat" role="status">
+            <Text className="notice__text">{t('pass.repeat')}</Text>
+          </View>
+        )}
         {profile?.name && (
           <View className="row" id="pass-registrant">
             <Text className="row__label">{t('pass.registrant')}</Text>

@@ -10,6 +10,7 @@ import * as m0008 from './0008_insert_rides_packed.js';
 import * as m0009 from './0009_trace_contacts_fn.js';
 import * as m0010 from './0010_id_document_types.js';
 import * as m0011 from './0011_verified_identity.js';
+import * as m0012 from './0012_repeat_scans.js';
 
 /** Every migration, in order. Listed statically so bundlers, tsx and vitest all see the same set. */
 export const migrations: Record<string, Migration> = {
@@ -24,4 +25,5 @@ export const migrations: Record<string, Migration> = {
   '0009_trace_contacts_fn': m0009,
   '0010_id_document_types': m0010,
   '0011_verified_identity': m0011,
+  '0012_repeat_scans': m0012,
 };

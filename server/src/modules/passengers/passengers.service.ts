@@ -115,9 +115,11 @@ export async function confirmIdentity(
   const pending = openPending<PendingScan>(dek, row);
   // The phone stays verified only when it is the verified one on file; any other typed phone is the passenger's claim.
   const verified = isVerifiedPhone(row.phone_source) ? openContact(ctx.keyring, row, 'sms') : null;
-  const samePhone = verified !== null && verified === normalizePhone(body.phone);
+  const phone = body.phone ?? verified;
+  if (phone === null) throw new AppError('phone_required');
+  const samePhone = verified !== null && verified === normalizePhone(phone);
   const updated = await repo.updatePassenger(tx, passengerId, {
-    ...sealIdentity(ctx.keyring, dek, passengerId, body),
+    ...sealIdentity(ctx.keyring, dek, passengerId, { ...body, phone }),
     phone_source: samePhone ? row.phone_source : 'self',
     id_source: body.idNumber ? 'self' : null,
     consent_version: body.consentVersion,

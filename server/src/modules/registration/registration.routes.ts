@@ -14,10 +14,14 @@ import { bearer, requireScope } from '../../plugins/auth.js';
 import { passengerToken } from '../auth/auth.service.js';
 import { confirm, registerManualRide, scan, type ScanResult } from './registration.service.js';
 
-/** 201 registered, 200 registered before (same clientRideId), 202 waiting for the passenger's confirmation. */
+/**
+ * 201 registered, 200 registered before (same clientRideId, or a repeat scan), 202 waiting for the passenger's
+ * confirmation.
+ */
 export function sendScanResult(reply: FastifyReply, r: ScanResult) {
   if (r.kind === 'confirmation_required')
     return reply.code(202).send({ result: 'confirmation_required', preview: r.preview });
+  if (r.repeat) return reply.code(200).send({ result: 'registered', ride: r.ride, repeat: true });
   return reply.code(r.created ? 201 : 200).send({ result: 'registered', ride: r.ride });
 }
 
@@ -37,7 +41,9 @@ export const registrationRoutes: RoutePlugin = async (app, { ctx }) => {
       security: bearer,
       summary: 'Register a ride by scanning a carrier code (one tap after the first confirmation)',
       description:
-        '201: registered. 200: the same clientRideId was registered before (idempotent retry). ' +
+        '201: registered. 200: the same clientRideId was registered before (idempotent retry), or, with ' +
+        '`repeat: true`, the passenger scanned this carrier within RIDES_REPEAT_MINUTES and the earlier ride is ' +
+        'returned instead of a second one. ' +
         '202: the passenger must confirm identity and consent first; the scan is kept and registered on confirmation.',
       body: ScanBodySchema,
       response: {

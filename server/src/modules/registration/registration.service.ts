@@ -23,9 +23,12 @@ import {
 import { boardingTime } from '../rides/ride-time.js';
 import { recordRide, toRide } from '../rides/rides.service.js';
 
-/** A scan is registered (`created` false: the same clientRideId was registered before), or waits for confirmation. */
+/**
+ * A scan is registered (`created` false: the same clientRideId was registered before, or with `repeat` another
+ * scan of the same carrier within the repeat window), or waits for confirmation.
+ */
 export type ScanResult =
-  | { kind: 'registered'; created: boolean; ride: Ride }
+  | { kind: 'registered'; created: boolean; repeat: boolean; ride: Ride }
   | { kind: 'confirmation_required'; preview: ScanPreview };
 
 /**
@@ -86,7 +89,12 @@ export async function scan(
     },
     opts,
   );
-  return { kind: 'registered', created: result.created, ride: toRide(result.ride) };
+  return {
+    kind: 'registered',
+    created: result.created,
+    repeat: !result.created && result.repeat,
+    ride: toRide(result.ride),
+  };
 }
 
 /**

@@ -1,15 +1,17 @@
 import type { Db } from '../../db/index.js';
 import { isDatabaseUnavailable, isQueryTimeout } from '../../db/errors.js';
 import { AppError } from '../../errors.js';
-import { insertRides, type InsertedRide, type NewRide } from './rides.repository.js';
+import { insertRides, type NewRide, type WrittenRide } from './rides.repository.js';
 
 interface Waiter {
   ride: NewRide;
   /** The request key as a string, for the duplicate check of takeBatch (computed once per ride). */
   key: string;
+  /** The passenger's day key and the carrier: a repeat scan must see the earlier ride committed. */
+  rider: string;
   /** When the ride stops waiting for a batch (ms since epoch). */
   deadline: number;
-  resolve: (r: InsertedRide | undefined) => void;
+  resolve: (r: WrittenRide | undefined) => void;
   reject: (err: unknown) => void;
 }
 
@@ -48,11 +50,12 @@ export class RideBatcher {
   /** Batches written, rides in them, and rides refused after waiting too long, since start. */
   readonly stats = { batches: 0, rides: 0, expired: 0 };
 
-  insert(ride: NewRide): Promise<InsertedRide | undefined> {
+  insert(ride: NewRide): Promise<WrittenRide | undefined> {
     return new Promise((resolve, reject) => {
       this.queue.push({
         ride,
         key: ride.requestKey.toString('latin1'),
+        rider: `${ride.carrierId}:${ride.passengerKey.toString('latin1')}`,
         deadline: Date.now() + this.opts.maxQueueMs,
         resolve,
         reject,
@@ -101,14 +104,18 @@ export class RideBatcher {
     this.queue = keep;
   }
 
-  /** Up to maxBatch waiters with distinct request keys (a duplicate waits for the next batch). */
+  /**
+   * Up to maxBatch waiters with distinct request keys and distinct riders (a duplicate waits for the next batch,
+   * where it finds the first one written).
+   */
   private takeBatch(): Waiter[] {
     const batch: Waiter[] = [];
     const rest: Waiter[] = [];
     const keys = new Set<string>();
     for (const w of this.queue) {
-      if (batch.length < this.opts.maxBatch && !keys.has(w.key)) {
+      if (batch.length < this.opts.maxBatch && !keys.has(w.key) && !keys.has(w.rider)) {
         keys.add(w.key);
+        keys.add(w.rider);
         batch.push(w);
       } else {
         rest.push(w);
@@ -126,7 +133,7 @@ export class RideBatcher {
     this.stats.batches++;
     this.stats.rides += batch.length;
     this.opts.onBatch?.(batch.length);
-    let rows: InsertedRide[];
+    let rows: WrittenRide[];
     try {
       rows = await insertRides(
         this.db,

@@ -17,9 +17,14 @@ export interface NewRide {
   receivedAt: Date;
   registeredBy: string | null;
   requestKey: Buffer;
-  /** Blind indexes of the same passenger on the days around boardedAt, for the carrier-switch flag. */
+  /**
+   * Blind indexes of the same passenger on the days around boardedAt (covering the wider of the two windows),
+   * for the carrier-switch flag and the repeat check.
+   */
   neighbourKeys: Buffer[];
   switchWindowSeconds: number;
+  /** A ride of the same passenger on the same carrier this close is a repeat scan: not written again. */
+  repeatWindowSeconds: number;
 }
 
 export interface InsertedRide {
@@ -36,21 +41,40 @@ export interface InsertedRide {
   city: string;
 }
 
+/** A scan that repeated an earlier ride of the same passenger and carrier: `id` is the ride not written. */
+export interface RepeatedRide {
+  id: string;
+  repeatOf: { id: string; carrierId: number; boardedAt: Date };
+}
+
+export type WrittenRide = InsertedRide | RepeatedRide;
+
+export function isRepeat(r: WrittenRide): r is RepeatedRide {
+  return 'repeatOf' in r;
+}
+
 /**
  * One statement, one transaction, for one ride or a batch of concurrent ones (group commit): checks each
  * carrier and code generation and that the passenger's account was not deleted, claims each idempotency key,
- * inserts the rides, and flags a ride when the same passenger rode another carrier within the window. Rides
- * missing from the result failed a check or found their request key already used; the caller finds out which.
- * Request keys must be unique in a batch.
+ * inserts the rides, and flags a ride when the same passenger rode another carrier within the window. A ride
+ * of the same passenger and carrier within the repeat window comes back as a RepeatedRide and is not written
+ * (its request key then names the earlier ride). Rides missing from the result failed a check or found their
+ * request key already used; the caller finds out which. Request keys must be unique in a batch, and so must a
+ * passenger's rides on one carrier (the batcher defers the second to the next batch).
  */
-export async function insertRides(db: Db, rides: NewRide[]): Promise<InsertedRide[]> {
+export async function insertRides(db: Db, rides: NewRide[]): Promise<WrittenRide[]> {
   if (rides.length === 0) return [];
   const values = insertRidesParameters(rides);
   // The text is the same for every batch size; the function's own plan is generic (migration 0007).
   const rows = await queryNamed<InsertedRow>(db, 'ridetrace_insert_rides', INSERT_RIDES, values);
   const byId = new Map(rides.map((r) => [r.id, r]));
-  return rows.map((row) => {
+  return rows.map((row): WrittenRide => {
     const ride = byId.get(row.id)!;
+    if (row.repeat_id)
+      return {
+        id: row.id,
+        repeatOf: { id: row.repeat_id, carrierId: ride.carrierId, boardedAt: row.repeat_boarded_at! },
+      };
     return {
       id: row.id,
       carrier_id: ride.carrierId,
@@ -68,18 +92,21 @@ export async function insertRides(db: Db, rides: NewRide[]): Promise<InsertedRid
 }
 
 /** What `insert_rides` returns per written ride: what the server does not know already. */
-type InsertedRow = Pick<InsertedRide, 'id' | 'flagged' | 'kind' | 'plate' | 'route' | 'city'>;
+type InsertedRow = Pick<InsertedRide, 'id' | 'flagged' | 'kind' | 'plate' | 'route' | 'city'> & {
+  repeat_id: string | null;
+  repeat_boarded_at: Date | null;
+};
 
 const INSERT_RIDES =
   'select * from insert_rides($1::uuid[], $2::int[], $3::int[], $4::int8[], $5::bytea, $6::bytea, ' +
   '$7::int[], $8::text[], $9::bool[], $10::int8[], $11::text[], $12::bytea, $13::int[], $14::uuid[], ' +
-  '$15::uuid[], $16::bytea[], $17::int, $18::timestamptz, $19::timestamptz)';
+  '$15::uuid[], $16::bytea[], $17::int, $18::timestamptz, $19::timestamptz, $20::int[])';
 
 /** Length of every blind index (HMAC-SHA-256): they are sent packed, back to back. */
 const KEY_LENGTH = 32;
 
 /**
- * The parameters of `insert_rides` (migration 0008), encoded by hand because this runs for every scan: arrays
+ * The parameters of `insert_rides` (migration 0012), encoded by hand because this runs for every scan: arrays
  * as Postgres array literals (the driver's generic encoder escaped every element and formatted every Date in
  * local time; times go as epoch milliseconds), the rides' blind indexes and sealed ids packed into one bytea
  * each, which the driver sends in binary.
@@ -98,9 +125,10 @@ function insertRidesParameters(rides: NewRide[]): unknown[] {
     }
     sealedEnd += r.passengerSealed.length;
     sealedEnds.push(sealedEnd);
-    // Bounds of the carrier-switch lookup over the whole batch: they prune the ride partitions at plan start.
-    lo = Math.min(lo, r.boardedAt.getTime() - r.switchWindowSeconds * 1000);
-    hi = Math.max(hi, r.boardedAt.getTime() + r.switchWindowSeconds * 1000);
+    // Bounds of the neighbour lookup over the whole batch: they prune the ride partitions at plan start.
+    const window = Math.max(r.switchWindowSeconds, r.repeatWindowSeconds) * 1000;
+    lo = Math.min(lo, r.boardedAt.getTime() - window);
+    hi = Math.max(hi, r.boardedAt.getTime() + window);
   }
   return [
     textArray(rides.map((r) => r.id)),
@@ -122,6 +150,7 @@ function insertRidesParameters(rides: NewRide[]): unknown[] {
     KEY_LENGTH,
     new Date(lo).toISOString(),
     new Date(hi).toISOString(),
+    plainArray(rides.map((r) => r.repeatWindowSeconds)),
   ];
 }
 

@@ -46,8 +46,12 @@ export interface RecordRide {
   registeredBy: string | null;
 }
 
+/**
+ * created: a new ride. Otherwise the ride registered before: by the same clientRideId (a retry), or, with
+ * `repeat`, by another scan of the same carrier within the repeat window.
+ */
 export type RecordResult =
-  { created: true; ride: repo.InsertedRide } | { created: false; ride: repo.InsertedRide };
+  { created: true; ride: repo.InsertedRide } | { created: false; repeat: boolean; ride: repo.InsertedRide };
 
 /**
  * Records one ride, idempotently per (passenger, clientRideId). The passenger appears in the row only as
@@ -62,7 +66,8 @@ export async function recordRide(
   const { boardedAt } = r.time;
   const day = dayOf(boardedAt);
   const dayKey = await ctx.keyring.dayKey(ctx.db, day);
-  const windowMs = ctx.config.rides.minCarrierSwitchSeconds * 1000;
+  const { minCarrierSwitchSeconds, repeatMinutes } = ctx.config.rides;
+  const windowMs = Math.max(minCarrierSwitchSeconds, repeatMinutes * 60) * 1000;
   const neighbourDays = daysBetween(
     new Date(boardedAt.getTime() - windowMs),
     new Date(boardedAt.getTime() + windowMs),
@@ -88,15 +93,16 @@ export async function recordRide(
     registeredBy: r.registeredBy,
     requestKey: ctx.keyring.blindIndex('ride-request', `${r.passengerId}:${r.clientRideId}`),
     neighbourKeys,
-    switchWindowSeconds: ctx.config.rides.minCarrierSwitchSeconds,
+    switchWindowSeconds: minCarrierSwitchSeconds,
+    repeatWindowSeconds: repeatMinutes * 60,
   };
   await ensurePartition(ctx, day);
   // Outside a transaction, concurrent scans share one INSERT (group commit); inside one, write directly.
-  const write = (): Promise<repo.InsertedRide | undefined> =>
+  const write = (): Promise<repo.WrittenRide | undefined> =>
     db === ctx.db && opts.groupCommit !== false
       ? rideBatcherOf(ctx).insert(row)
       : repo.insertRides(db, [row]).then((rows) => rows[0]);
-  let inserted: repo.InsertedRide | undefined;
+  let inserted: repo.WrittenRide | undefined;
   try {
     inserted = await write();
   } catch (err) {
@@ -105,6 +111,12 @@ export async function recordRide(
     partitionDaysOf(ctx).delete(day);
     await ensurePartition(ctx, day);
     inserted = await write();
+  }
+  if (inserted && repo.isRepeat(inserted)) {
+    const { id: rideId, carrierId, boardedAt: at } = inserted.repeatOf;
+    const ride = await repo.findRideWithCarrier(db, rideId, carrierId, at);
+    if (!ride) throw new Error('a repeat scan named a ride that does not exist');
+    return { created: false, repeat: true, ride };
   }
   if (inserted) return { created: true, ride: inserted };
 
@@ -122,7 +134,7 @@ export async function recordRide(
       'client_ride_id_reused',
       'This clientRideId was used for a ride that no longer exists.',
     );
-  return { created: false, ride };
+  return { created: false, repeat: false, ride };
 }
 
 /** The passenger's own rides over the last `days` days, newest first. */
