@@ -4,6 +4,7 @@ import { registerCarrierCommands } from './commands/carriers-import.js';
 import { registerPosterCommands } from './commands/posters/index.js';
 import { registerExportCommands } from './commands/export.js';
 import { registerLifecycleCommands } from './commands/lifecycle.js';
+import { registerOfficialCommands } from './commands/officials.js';
 import { registerSeedCommands } from './commands/seed.js';
 
 /** `pnpm cli <command>`: RideTrace integration CLI. Each command group lives in commands/. */
@@ -16,6 +17,7 @@ registerAdminCommands(program);
 registerCarrierCommands(program);
 registerPosterCommands(program);
 registerLifecycleCommands(program);
+registerOfficialCommands(program);
 registerExportCommands(program);
 registerSeedCommands(program);
 

@@ -1,4 +1,5 @@
 import type {
+  AccessLogPage,
   AuditEntry,
   Carrier,
   CarrierCode,
@@ -254,6 +255,9 @@ export class RideTraceClient {
     this.json<Itinerary>('GET', '/v1/passengers/me/itinerary', { query: { days } });
   myNotifications = () => this.json<{ items: MyNotification[] }>('GET', '/v1/passengers/me/notifications');
   exportMyData = () => this.json<PassengerExport>('GET', '/v1/passengers/me/export');
+  /** When the health authority read my data, which agency and why: newest first, a page at a time. */
+  myAccessLog = (cursor?: string) =>
+    this.json<AccessLogPage>('GET', '/v1/passengers/me/access-log', { query: { cursor } });
   /**
    * Verifies my phone with the one-time code of the mini-program's getPhoneNumber button: the server redeems it
    * for the number the super-app verified. The profile shows it masked (the client never learns it in full).

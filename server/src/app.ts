@@ -30,6 +30,7 @@ import { AppError } from './errors.js';
 import { OPTIONAL_BODY } from './http.js';
 import { adminRoutes } from './modules/admin/admin.routes.js';
 import { auditRoutes } from './modules/audit/audit.routes.js';
+import { createAuditCheckpointer } from './modules/audit/checkpoints.js';
 import { authRoutes } from './modules/auth/auth.routes.js';
 import { benchRoutes } from './modules/bench/bench.routes.js';
 import { benchTiming } from './modules/bench/timing.js';
@@ -39,6 +40,8 @@ import { healthRoutes } from './modules/health/health.routes.js';
 import type { Senders } from './modules/notifications/notification-worker.js';
 import { createNotificationWorker } from './modules/notifications/notifications.service.js';
 import { notificationRoutes } from './modules/notifications/notifications.routes.js';
+import { officialRoutes } from './modules/officials/officials.routes.js';
+import { sessionActor } from './modules/officials/officials.service.js';
 import { passengerRoutes } from './modules/passengers/passengers.routes.js';
 import { privacyRoutes } from './modules/privacy/privacy.routes.js';
 import { statusRoutes } from './modules/status/status.routes.js';
@@ -278,12 +281,16 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     errorResponseBuilder: (_req, c) =>
       new AppError('rate_limited', `Too many requests; retry in ${Math.ceil(c.ttl / 1000)} s.`),
   });
-  await app.register(authPlugin, { secret: ctx.keyring.jwtSecret });
+  await app.register(authPlugin, {
+    secret: ctx.keyring.jwtSecret,
+    officialSession: (sessionId) => sessionActor(ctx, sessionId),
+  });
   if (config.benchRoutes) await app.register(benchTiming, { pool: poolOf(db) });
 
   for (const routes of [
     healthRoutes,
     authRoutes,
+    officialRoutes,
     adminRoutes,
     carrierRoutes,
     registrationRoutes,
@@ -305,6 +312,12 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     const worker = createNotificationWorker(ctx, senders, (err, msg) => app.log.error({ err }, msg));
     app.addHook('onReady', async () => worker.start());
     app.addHook('onClose', async () => worker.stop());
+  }
+  // Signed checkpoints of the audit chain outside the database; the last one at shutdown.
+  const checkpoints = createAuditCheckpointer(config, db, app.log);
+  if (checkpoints) {
+    app.addHook('onReady', async () => checkpoints.start());
+    app.addHook('onClose', async () => checkpoints.stop());
   }
   await app.ready();
   return Object.assign(app as unknown as FastifyInstance, { ctx });

@@ -1,3 +1,4 @@
+import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 
@@ -21,6 +22,13 @@ export interface Config {
   readonly masterKeyFile: string | undefined;
   readonly passengerTokenTtlSeconds: number;
   readonly clientTokenTtlSeconds: number;
+  /** Official persons: access-token lifetime, session (refresh) lifetime, lock-out after failed sign-ins. */
+  readonly officials: {
+    readonly tokenTtlSeconds: number;
+    readonly sessionHours: number;
+    readonly maxFailedSignIns: number;
+    readonly lockMinutes: number;
+  };
   readonly superApp: {
     readonly baseUrl: string | undefined;
     readonly appId: string;
@@ -124,6 +132,19 @@ export interface Config {
   readonly logLevel: string;
   /** Log lines as JSON, or human-readable (pino-pretty); `auto`: readable when standard output is a terminal. */
   readonly logFormat: 'auto' | 'json' | 'pretty';
+  /** Signed checkpoints of the audit chain, kept outside the database (docs/operations.md "Audit checkpoints"). */
+  readonly audit: {
+    /** Seconds between checkpoints; 0: none. */
+    readonly checkpointSeconds: number;
+    /** Directory of the checkpoint files; undefined (unset outside development's embedded database): none. */
+    readonly checkpointDir: string | undefined;
+    /** Ed25519 private key; undefined outside production: the generated `.data/audit-signing-key.pem`. */
+    readonly signingKey: KeyObject | undefined;
+    /** Keys that verify checkpoints without the private key (an auditor's `pnpm audit:verify`). */
+    readonly publicKeys: readonly KeyObject[];
+    /** Each checkpoint is also POSTed here as JSON; a failure is logged, never fatal. */
+    readonly witnessUrl: string | undefined;
+  };
 }
 
 export class ConfigError extends Error {}
@@ -194,6 +215,82 @@ function logFormat(v: string | undefined): Config['logFormat'] {
   throw new ConfigError('LOG_FORMAT must be auto, json or pretty');
 }
 
+/** PKCS#8 DER of an Ed25519 private key up to its 32-byte seed. */
+const ED25519_PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
+const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
+const PUBLIC_PEM = /-----BEGIN PUBLIC KEY-----[\s\S]+?-----END PUBLIC KEY-----/g;
+
+/**
+ * The audit signing key: PEM (PKCS#8, `-----BEGIN PRIVATE KEY-----`, as `openssl genpkey -algorithm ed25519`
+ * writes it) or base64 of the 32-byte Ed25519 seed.
+ */
+export function parseAuditSigningKey(text: string, origin: string): KeyObject {
+  const s = text.trim();
+  let key: KeyObject | undefined;
+  try {
+    if (s.startsWith('-----BEGIN')) key = createPrivateKey(s);
+    else if (BASE64.test(s) && Buffer.from(s, 'base64').length === 32) {
+      const der = Buffer.concat([ED25519_PKCS8_PREFIX, Buffer.from(s, 'base64')]);
+      key = createPrivateKey({ key: der, format: 'der', type: 'pkcs8' });
+    }
+  } catch {
+    key = undefined;
+  }
+  if (key?.asymmetricKeyType !== 'ed25519') {
+    throw new ConfigError(
+      `${origin} must be an Ed25519 private key: PEM (PKCS#8) or base64 of the 32-byte seed`,
+    );
+  }
+  return key;
+}
+
+/**
+ * Audit verification keys: PEM blocks (SPKI, `-----BEGIN PUBLIC KEY-----`, as `openssl pkey -pubout` writes them)
+ * and/or base64 of raw 32-byte Ed25519 public keys, separated by commas or new lines; `#` starts a comment line.
+ * Several keys verify checkpoints signed before and after a rotation.
+ */
+export function parseAuditPublicKeys(text: string, origin: string): KeyObject[] {
+  const fail = () =>
+    new ConfigError(`${origin} must hold Ed25519 public keys: PEM (SPKI) or base64 of the raw 32 bytes`);
+  const keys: KeyObject[] = [];
+  for (const pem of text.match(PUBLIC_PEM) ?? []) {
+    try {
+      keys.push(createPublicKey(pem));
+    } catch {
+      throw fail();
+    }
+  }
+  const raws = text
+    .replace(PUBLIC_PEM, '')
+    .split(/\r?\n/)
+    .filter((line) => !line.trim().startsWith('#'))
+    .flatMap((line) => line.split(/[\s,]+/))
+    .filter(Boolean);
+  for (const raw of raws) {
+    if (!BASE64.test(raw) || Buffer.from(raw, 'base64').length !== 32) throw fail();
+    const x = Buffer.from(raw, 'base64').toString('base64url');
+    keys.push(createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x }, format: 'jwk' }));
+  }
+  if (keys.some((k) => k.asymmetricKeyType !== 'ed25519')) throw fail();
+  return keys;
+}
+
+/** RIDETRACE_AUDIT_SIGNING_KEY, else the file RIDETRACE_AUDIT_SIGNING_KEY_FILE names, else undefined. */
+function auditSigningKey(env: Env): KeyObject | undefined {
+  if (env.RIDETRACE_AUDIT_SIGNING_KEY?.trim())
+    return parseAuditSigningKey(env.RIDETRACE_AUDIT_SIGNING_KEY, 'RIDETRACE_AUDIT_SIGNING_KEY');
+  const file = env.RIDETRACE_AUDIT_SIGNING_KEY_FILE;
+  if (!file) return undefined;
+  if (!existsSync(file)) throw new ConfigError(`RIDETRACE_AUDIT_SIGNING_KEY_FILE ${file} does not exist`);
+  return parseAuditSigningKey(readFileSync(file, 'utf8'), file);
+}
+
+function httpUrl(name: string, v: string | undefined): string | undefined {
+  if (v === undefined || v === '') return undefined;
+  if (!/^https?:\/\/[^/\s]+(\/[^\s]*)?$/i.test(v)) throw new ConfigError(`${name} must be an http(s) URL`);
+  return v;
+}
+
 /** Reads the environment once; the result is validated and frozen. Only this module reads process.env. */
 export function loadConfig(env: Env = process.env): Config {
   const mode: Mode =
@@ -203,6 +300,15 @@ export function loadConfig(env: Env = process.env): Config {
   const port = int(env, 'PORT', 3000, 0, 65535);
   const master = parseMasterKeys(env);
   const masterKeyFile = env.RIDETRACE_MASTER_KEY_FILE;
+  const auditSeconds = int(env, 'AUDIT_CHECKPOINT_SECONDS', 300, 0, 86400);
+  const auditKey = auditSigningKey(env);
+  // The default directory belongs to the embedded dev database under dataDir: checkpoints of other databases there
+  // would fail its verification. Production must say where; tests write them only where a test asks for them.
+  const auditDir = env.AUDIT_CHECKPOINT_DIR
+    ? path.resolve(rootDir, env.AUDIT_CHECKPOINT_DIR)
+    : mode === 'development' && !env.DATABASE_URL
+      ? path.join(dataDir, 'audit-checkpoints')
+      : undefined;
 
   if (mode === 'production') {
     const missing: string[] = [];
@@ -229,6 +335,8 @@ export function loadConfig(env: Env = process.env): Config {
           'TENCENT_SMS_EXPOSURE_TEMPLATE_ID, TENCENT_SMS_OTP_TEMPLATE_ID',
       );
     }
+    if (auditSeconds > 0 && !auditKey) missing.push('RIDETRACE_AUDIT_SIGNING_KEY (or _FILE)');
+    if (auditSeconds > 0 && !auditDir) missing.push('AUDIT_CHECKPOINT_DIR');
     if (missing.length)
       throw new ConfigError(`production mode refuses to start without: ${missing.join('; ')}`);
   }
@@ -260,6 +368,12 @@ export function loadConfig(env: Env = process.env): Config {
     masterKeyFile,
     passengerTokenTtlSeconds: int(env, 'PASSENGER_TOKEN_TTL_SECONDS', 2 * 3600, 60, 7 * 86400),
     clientTokenTtlSeconds: int(env, 'CLIENT_TOKEN_TTL_SECONDS', 15 * 60, 60, 86400),
+    officials: {
+      tokenTtlSeconds: int(env, 'OFFICIAL_TOKEN_TTL_SECONDS', 15 * 60, 60, 15 * 60),
+      sessionHours: int(env, 'OFFICIAL_SESSION_HOURS', 12, 1, 7 * 24),
+      maxFailedSignIns: int(env, 'OFFICIAL_MAX_FAILED_SIGN_INS', 5, 1, 100),
+      lockMinutes: int(env, 'OFFICIAL_LOCK_MINUTES', 15, 1, 24 * 60),
+    },
     superApp: {
       baseUrl: env.SUPERAPP_BASE_URL?.replace(/\/+$/, '') || undefined,
       appId: env.SUPERAPP_APP_ID ?? 'dev-app',
@@ -354,6 +468,15 @@ export function loadConfig(env: Env = process.env): Config {
       .filter(Boolean),
     logLevel: env.LOG_LEVEL ?? (mode === 'test' ? 'silent' : 'info'),
     logFormat: logFormat(env.LOG_FORMAT),
+    audit: {
+      checkpointSeconds: auditSeconds,
+      checkpointDir: auditDir,
+      signingKey: auditKey,
+      publicKeys: env.RIDETRACE_AUDIT_PUBLIC_KEY?.trim()
+        ? parseAuditPublicKeys(env.RIDETRACE_AUDIT_PUBLIC_KEY, 'RIDETRACE_AUDIT_PUBLIC_KEY')
+        : [],
+      witnessUrl: httpUrl('AUDIT_WITNESS_URL', env.AUDIT_WITNESS_URL),
+    },
   };
   return Object.freeze(config);
 }

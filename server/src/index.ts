@@ -4,6 +4,7 @@
  */
 export { buildApp, type App, type AppDeps } from './app.js';
 export { ConfigError, loadConfig, type Config } from './config.js';
+export { parseAuditPublicKeys, parseAuditSigningKey } from './config.js';
 export { createContext, loadContext, type AppContext } from './context.js';
 export * as bulk from './bulk.js';
 
@@ -59,6 +60,15 @@ export {
   operatorExists,
 } from './modules/admin/admin.service.js';
 export { appendAudit, verifyAuditChain } from './modules/audit/audit.service.js';
+export {
+  auditKeyId,
+  auditPublicKeys,
+  resolveAuditSigningKey,
+  verifyAuditCheckpoints,
+  writeCheckpoint,
+  type AuditCheckpoint,
+  type CheckpointReport,
+} from './modules/audit/checkpoints.js';
 export { passengerLogin } from './modules/auth/auth.service.js';
 export { BENCH_TIMING_HEADER } from './modules/bench/timing.js';
 export { GcPauses } from './modules/bench/gc-pauses.js';
@@ -79,3 +89,9 @@ export { kickNotifier } from './modules/notifications/notifications.service.js';
 export { confirm, scan } from './modules/registration/registration.service.js';
 export { cutoffDay, purgeRides, type PurgeReport } from './modules/retention/retention.service.js';
 export { recordRide, rideBatcherOf } from './modules/rides/rides.service.js';
+export {
+  createOfficial,
+  disableOfficial,
+  listOfficials,
+  resetOfficial,
+} from './modules/officials/officials.service.js';

@@ -6,6 +6,7 @@ export { TABLE_COLUMNS } from './db/tables.js';
 export { csvCell, toCsv } from './modules/cases/csv.js';
 export { claimDue } from './modules/notifications/notifications.repository.js';
 export { findRegistrationLinks } from './modules/passengers/passengers.repository.js';
+export { recordDataAccess } from './modules/privacy/access-log.service.js';
 export { RideBatcher } from './modules/rides/ride-batcher.js';
 export type { NewRide } from './modules/rides/rides.repository.js';
 export { AppError } from './errors.js';

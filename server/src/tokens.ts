@@ -12,6 +12,10 @@ export interface TokenClaims {
   op?: string;
   /** Passengers: the consent version they confirmed (absent before confirmation). */
   cv?: string;
+  /** Official persons: the sign-in session; the token dies with it (sign-out, disabled account). */
+  sid?: string;
+  /** Machine clients: the client's name, for the audit entry. */
+  nm?: string;
 }
 
 export const TOKEN_ISSUER = 'ridetrace';

@@ -25,11 +25,19 @@ export const ERRORS = {
   forbidden: { status: 403, message: 'This token may not do that.' },
   login_code_invalid: { status: 401, message: 'The super-app login code is invalid or used.' },
   invalid_client: { status: 401, message: 'Unknown client or wrong secret.' },
+  sign_in_failed: { status: 401, message: 'Wrong username, password or one-time code.' },
+  sign_in_locked: {
+    status: 429,
+    message: 'Too many failed sign-ins: this account is locked; retry after the Retry-After delay.',
+  },
+  refresh_invalid: { status: 401, message: 'The refresh token is invalid, used or expired; sign in again.' },
 
   // Operators, clients
   operator_not_found: { status: 404, message: 'No such operator.' },
   operator_exists: { status: 409, message: 'An operator with this id exists.' },
   client_not_found: { status: 404, message: 'No such client.' },
+  official_not_found: { status: 404, message: 'No such official.' },
+  username_taken: { status: 409, message: 'An official with this username exists.' },
 
   // Carriers and codes
   carrier_not_found: { status: 404, message: 'No such carrier.' },

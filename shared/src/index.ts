@@ -9,3 +9,5 @@ export * from './schemas/rides.js';
 export * from './schemas/admin.js';
 export * from './schemas/cases.js';
 export * from './schemas/phone.js';
+export * from './schemas/privacy.js';
+export * from './schemas/officials.js';

@@ -139,6 +139,8 @@ describe('production configuration', () => {
     SMS_BASE_URL: 'https://sms.example',
     SMS_API_KEY: 'sms-key',
     LOG_LEVEL: 'silent',
+    // Audit checkpoints have their own production tests (audit-checkpoints.test.ts).
+    AUDIT_CHECKPOINT_SECONDS: '0',
   };
   const without = (name: keyof typeof production) => {
     const env: Record<string, string | undefined> = { ...production };
@@ -222,7 +224,7 @@ describe('POST /v1/auth/token (client credentials)', () => {
       accessToken: expect.any(String),
       tokenType: 'Bearer',
       expiresIn: 900,
-      scope: 'trace:read trace:reveal trace:notify',
+      scope: 'case:write trace:read trace:reveal trace:notify status:clear',
     });
     const claims = jwtPayload(res.body.accessToken as string);
     expect(claims).toMatchObject({ sub: w.official.clientId, role: 'official', scope: res.body.scope });
@@ -364,8 +366,8 @@ describe('admin', () => {
     it.each([
       ['staff', { operatorId: 'metro-bus' }, ['staff']],
       ['operator', { operatorId: 'metro-bus' }, ['carriers:write']],
-      ['official', {}, ['trace:read', 'trace:reveal', 'trace:notify']],
-      ['admin', {}, ['admin']],
+      ['official', {}, ['case:write', 'trace:read', 'trace:reveal', 'trace:notify', 'status:clear']],
+      ['admin', {}, ['admin', 'audit:read', 'officials:admin']],
     ] as const)('creates a %s client whose secret is shown once and works', async (role, extra, scopes) => {
       const res = await createClient({ name: `new ${role}`, role, ...extra });
       expect(res.status).toBe(201);

@@ -96,8 +96,9 @@ describe('export case (CLI over HTTP)', () => {
       .select(['actor', 'detail'])
       .where('action', '=', 'exposures.export')
       .execute();
-    expect(details.find((d) => d.actor === reader.clientId)?.detail).toBe('degree=1 revealed=false');
-    expect(details.find((d) => d.actor === w.official.clientId)?.detail).toBe('degree=1 revealed=true');
+    const factsOf = (actor: string) => JSON.parse(details.find((d) => d.actor === actor)!.detail!) as object;
+    expect(factsOf(reader.clientId)).toMatchObject({ degree: 1, revealed: false, by: { name: 'reader' } });
+    expect(factsOf(w.official.clientId)).toMatchObject({ degree: 1, revealed: true, by: { kind: 'system' } });
   });
 
   it('the same data and masking as the API', async () => {

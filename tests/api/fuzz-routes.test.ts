@@ -5,6 +5,7 @@ import { createHmac, createSign, generateKeyPairSync, randomUUID } from 'node:cr
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useWorld } from '../support/fixtures.js';
 import { clientToken, confirmedPassenger, createCarrier, passengerToken } from '../support/test-app.js';
+import { officialPersonAuth } from '../support/flows.js';
 
 /**
  * Property-based fuzzing of every route of the OpenAPI document (plus the hidden ones) with hostile requests:
@@ -1076,6 +1077,7 @@ beforeAll(async () => {
     consentVersion: t.config.consentVersion,
     validAuth: [
       ...Object.values(w.tokens),
+      await officialPersonAuth(t, w.tokens.admin, ['supervisor', 'auditor', 'admin']),
       readOnlyOfficial,
       p1,
       p2,

@@ -1,4 +1,5 @@
-import type { ClientWithSecret } from '@ridetrace/shared';
+import { OFFICIAL_ROLES, type ClientWithSecret } from '@ridetrace/shared';
+import * as OTPAuth from 'otpauth';
 import { createHmac, randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { useWorld } from '../support/fixtures.js';
@@ -21,6 +22,7 @@ const CALLERS = [
   'staff',
   'operator',
   'official',
+  'person',
   'admin',
   'garbage',
   'expired',
@@ -35,7 +37,11 @@ const ADMIN: Allow = ['admin'];
 const CARRIER_MANAGERS: Allow = ['operator', 'admin'];
 const PASSENGER: Allow = ['passenger'];
 const STAFF: Allow = ['staff'];
-const OFFICIAL: Allow = ['official'];
+/** Official persons (here one holding every role) and the machine clients of health systems. */
+const OFFICIAL: Allow = ['official', 'person'];
+const AUDITORS: Allow = ['admin', 'person'];
+const OFFICIALS_ADMINS: Allow = ['admin', 'person'];
+const PERSON: Allow = ['person'];
 
 /** Ids and codes the requests refer to; filled in beforeAll. */
 interface Fixtures {
@@ -53,6 +59,8 @@ interface Fixtures {
   bindClientId: string;
   official: ClientWithSecret;
   operatorId: string;
+  /** An official account the admin routes disable and reset (not the matrix's own person). */
+  victimOfficialId: string;
 }
 
 interface RouteSpec {
@@ -67,6 +75,27 @@ interface RouteSpec {
    * or a 4xx that is neither 401 nor 403 (the request may be minimal).
    */
   ok?: number;
+}
+
+/** An official account created through the admin API (initial password and TOTP enrolment). */
+async function enrolOfficial(roles: string[]) {
+  const res = await t
+    .http()
+    .post('/v1/admin/officials')
+    .set('authorization', w.tokens.admin)
+    .send({ username: `matrix-person${++plates}`, name: '矩阵', agency: '卫健委', roles });
+  expect(res.status).toBe(201);
+  return res.body as { official: { id: string; username: string }; password: string; otpauthUri: string };
+}
+
+async function officialPersonToken(e: Awaited<ReturnType<typeof enrolOfficial>>): Promise<string> {
+  const totp = (OTPAuth.URI.parse(e.otpauthUri) as OTPAuth.TOTP).generate();
+  const res = await t
+    .http()
+    .post('/v1/auth/official')
+    .send({ username: e.official.username, password: e.password, totp });
+  expect(res.status).toBe(200);
+  return `Bearer ${res.body.accessToken}`;
 }
 
 let plates = 0;
@@ -86,6 +115,36 @@ const ROUTES: RouteSpec[] = [
     route: 'POST /v1/auth/passenger',
     allow: PUBLIC,
     body: () => ({ loginCode: 'ok:matrix-login' }),
+    ok: 200,
+  },
+  {
+    route: 'POST /v1/auth/official',
+    allow: PUBLIC,
+    body: () => ({ username: 'nobody' }),
+  },
+  {
+    route: 'POST /v1/auth/official/refresh',
+    allow: PUBLIC,
+    body: () => ({}),
+  },
+  { route: 'GET /v1/officials/me', allow: PERSON, ok: 200 },
+  { route: 'GET /v1/admin/officials', allow: OFFICIALS_ADMINS, ok: 200 },
+  {
+    route: 'POST /v1/admin/officials',
+    allow: OFFICIALS_ADMINS,
+    body: () => ({ username: `matrix${++plates}`, name: '矩阵', agency: 'x', roles: ['auditor'] }),
+    ok: 201,
+  },
+  {
+    route: 'POST /v1/admin/officials/:id/disable',
+    allow: OFFICIALS_ADMINS,
+    url: (f) => `/v1/admin/officials/${f.victimOfficialId}/disable`,
+    ok: 200,
+  },
+  {
+    route: 'POST /v1/admin/officials/:id/reset',
+    allow: OFFICIALS_ADMINS,
+    url: (f) => `/v1/admin/officials/${f.victimOfficialId}/reset`,
     ok: 200,
   },
   {
@@ -266,8 +325,11 @@ const ROUTES: RouteSpec[] = [
   { route: 'GET /v1/passengers/me/itinerary', allow: PASSENGER },
   { route: 'POST /v1/status/verify', allow: STAFF, body: () => ({ token: 'not-a-status-token' }) },
   { route: 'POST /v1/status/clear', allow: OFFICIAL, body: () => ({}) },
-  { route: 'GET /v1/audit', allow: ADMIN },
+  { route: 'GET /v1/audit', allow: AUDITORS },
   { route: 'GET /v1/passengers/me/export', allow: PASSENGER },
+  { route: 'GET /v1/passengers/me/access-log', allow: PASSENGER, ok: 200 },
+  // Next to last: it ends the person's session the other rows use.
+  { route: 'POST /v1/auth/official/logout', allow: PERSON, ok: 204 },
   // Last: it deletes the passenger the other rows use.
   { route: 'DELETE /v1/passengers/me', allow: PASSENGER },
 ];
@@ -344,6 +406,7 @@ beforeAll(async () => {
     bindClientId: w.otherStaff.clientId,
     official: w.official,
     operatorId: w.operatorId,
+    victimOfficialId: (await enrolOfficial(['auditor'])).official.id,
   };
 
   tokens.none = undefined;
@@ -352,6 +415,7 @@ beforeAll(async () => {
   tokens.operator = w.tokens.operator;
   tokens.official = w.tokens.official;
   tokens.admin = w.tokens.admin;
+  tokens.person = await officialPersonToken(await enrolOfficial([...OFFICIAL_ROLES]));
   tokens.garbage = 'Bearer abc';
   tokens.expired = `Bearer ${t.app.ctx.tokens.sign({ sub: 'x', role: 'admin', scope: 'admin' }, -10)}`;
 });
@@ -511,7 +575,7 @@ describe('client credentials and scopes', () => {
     expect(claimsOf(w.tokens.official)).toMatchObject({
       sub: w.official.clientId,
       role: 'official',
-      scope: 'trace:read trace:reveal trace:notify',
+      scope: 'case:write trace:read trace:reveal trace:notify status:clear',
     });
     expect(claimsOf(w.tokens.operator)).toMatchObject({
       role: 'operator',

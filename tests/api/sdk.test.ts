@@ -62,7 +62,13 @@ describe('SDK against a listening app', () => {
     });
     expect(operatorClient.clientSecret).toEqual(expect.any(String));
     officialClient = await admin.createClient({ name: 'sdk health office', role: 'official' });
-    expect(officialClient.scopes).toEqual(['trace:read', 'trace:reveal', 'trace:notify']);
+    expect(officialClient.scopes).toEqual([
+      'case:write',
+      'trace:read',
+      'trace:reveal',
+      'trace:notify',
+      'status:clear',
+    ]);
   });
 
   it('operator creates a carrier and reads its code', async () => {

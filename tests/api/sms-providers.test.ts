@@ -334,6 +334,7 @@ describe('createSmsSender and the development log file', () => {
     SUPERAPP_APP_SECRET: 'app-secret',
     SMS_BASE_URL: 'https://sms.example.cn',
     SMS_API_KEY: 'sms-key',
+    AUDIT_CHECKPOINT_SECONDS: '0',
   };
 
   it('development without a provider: one JSON line per SMS, in a directory it creates', async () => {

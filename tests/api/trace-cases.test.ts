@@ -186,7 +186,12 @@ describe('POST /v1/cases and the case lifecycle', () => {
     expect(after.body).toMatchObject({ status: 'closed', closedAt: closed.body.closedAt });
     expect((await k.listCases('status=closed')).some((x) => x.id === c.id)).toBe(true);
     expect((await k.listCases('status=open')).some((x) => x.id === c.id)).toBe(false);
-    expect((await k.audit(c.id)).map((e) => e.action)).toEqual(['case.open', 'case.close']);
+    expect((await k.audit(c.id)).map((e) => e.action)).toEqual([
+      'case.open',
+      'case.read',
+      'case.close',
+      'case.read',
+    ]);
   });
 
   it('closing without a body works', async () => {

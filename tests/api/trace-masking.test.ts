@@ -43,7 +43,11 @@ describe('masking', () => {
   let second: Person;
 
   beforeAll(async () => {
-    const client = await createClient(t.db, { name: 'o', role: 'official', scopes: ['trace:read'] });
+    const client = await createClient(t.db, {
+      name: 'o',
+      role: 'official',
+      scopes: ['trace:read', 'case:write'],
+    });
     readOnlyId = client.clientId;
     readOnly = await clientToken(t, client);
     const v = await k.vehicle('bus', { staff: true });
@@ -152,7 +156,7 @@ describe('masking', () => {
     expect(closed.status).toBe(200);
     expect(closed.body).toMatchObject({ status: 'closed', subject: { name: '张*三', phone: '138****5678' } });
     expectNoRaw(closed.body, RAW);
-    // Who did what: the read-only official opened, read (masked) and closed; the full official revealed.
+    // Who did what: the official without trace:reveal opened, read (masked) and closed; the full official revealed.
     const entries = await k.audit(caseId);
     const actorsOf = (action: string) =>
       new Set(entries.filter((e) => e.action === action).map((e) => e.actor));

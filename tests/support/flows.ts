@@ -1,4 +1,5 @@
 /** Steps and checks that many API tests share: requests that set a scene, polling, error replies. */
+import * as OTPAuth from 'otpauth';
 import { ERROR_CODES } from '@ridetrace/shared';
 import { randomUUID } from 'node:crypto';
 import type { Response } from 'supertest';
@@ -244,4 +245,26 @@ export async function seedPersonRegisteredTwice(
     reason: o.reason,
   }).expect(201);
   return { caseId: c.body.id as string, manual, appAuth };
+}
+
+/** An official person created through the admin API and signed in (password + TOTP): its authorization header. */
+export async function officialPersonAuth(
+  t: TestApp,
+  adminToken: string,
+  roles: string[],
+  username = `person-${randomUUID().slice(0, 8)}`,
+): Promise<string> {
+  const created = await t
+    .http()
+    .post('/v1/admin/officials')
+    .set('authorization', adminToken)
+    .send({ username, name: '测试官员', agency: '卫健委', roles });
+  expect(created.status, JSON.stringify(created.body)).toBe(201);
+  const totp = (OTPAuth.URI.parse(created.body.otpauthUri as string) as OTPAuth.TOTP).generate();
+  const res = await t
+    .http()
+    .post('/v1/auth/official')
+    .send({ username, password: created.body.password as string, totp });
+  expect(res.status, JSON.stringify(res.body)).toBe(200);
+  return `Bearer ${res.body.accessToken as string}`;
 }

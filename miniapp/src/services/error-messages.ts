@@ -154,6 +154,20 @@ export const SERVER_ERROR_MESSAGES = {
     'zh-CN': '还没有已验证的手机号，请填写手机号或先验证。',
     en: 'No verified phone number is on file: type your number or verify one first.',
   },
+  sign_in_failed: {
+    'zh-CN': '用户名、密码或动态验证码错误。',
+    en: 'Wrong username, password or one-time code.',
+  },
+  sign_in_locked: {
+    'zh-CN': '登录失败次数过多，账号已临时锁定，请稍后再试。',
+    en: 'Too many failed sign-ins: the account is locked for a while.',
+  },
+  refresh_invalid: {
+    'zh-CN': '登录已失效，请重新登录。',
+    en: 'The sign-in has expired; sign in again.',
+  },
+  official_not_found: { 'zh-CN': '找不到该工作人员账号。', en: 'No such official.' },
+  username_taken: { 'zh-CN': '该用户名已被使用。', en: 'This username is taken.' },
   status_token_forged: {
     'zh-CN': '健康码校验失败，可能是伪造的。',
     en: 'The health code failed its check and may be fake.',

@@ -160,6 +160,14 @@ const zh = {
   'settings.deleting': '正在删除…',
   'settings.deleted': '您的数据已删除。',
   'settings.deleteUnavailable': '暂不可用：服务器尚未开放删除数据功能，请稍后再试或联系客服。',
+  'settings.accessLog': '数据访问记录',
+  'settings.accessLogHint': '卫生健康部门查阅您的数据时，这里记录查阅的时间、部门和用途。',
+  'settings.accessLogEmpty': '暂无卫生健康部门访问记录',
+  'settings.accessLogUnavailable': '暂不可用：服务器尚未开放数据访问记录。',
+  'settings.accessLogMore': '加载更多',
+  'settings.accessPurpose.case_investigation': '病例调查（您为病例本人）',
+  'settings.accessPurpose.contact_tracing': '密切接触者追踪',
+  'settings.accessPurpose.notification': '发送接触提醒',
 
   'staff.title': '工作人员',
   'staff.signIn': '工作人员登录',
@@ -351,6 +359,15 @@ const en: Record<MessageKey, string> = {
   'settings.deleted': 'Your data has been deleted.',
   'settings.deleteUnavailable':
     'Not available yet: the server does not offer data deletion yet. Please try again later or contact support.',
+  'settings.accessLog': 'Who accessed my data',
+  'settings.accessLogHint':
+    'When the health authority reads your data, the time, agency and purpose are listed here.',
+  'settings.accessLogEmpty': 'The health authority has not accessed your data.',
+  'settings.accessLogUnavailable': 'Not available yet: the server does not offer the access log yet.',
+  'settings.accessLogMore': 'Load more',
+  'settings.accessPurpose.case_investigation': 'Case investigation (you were the case)',
+  'settings.accessPurpose.contact_tracing': 'Contact tracing for a case',
+  'settings.accessPurpose.notification': 'Exposure notification',
 
   'staff.title': 'Staff',
   'staff.signIn': 'Staff sign-in',

@@ -127,6 +127,11 @@ export class Keyring {
     return this.requiredKey('cases-1', 'case-fields');
   }
 
+  /** Seals officials' TOTP secrets (derived from the case-fields root for its own purpose). */
+  officialSecretKey(): Buffer {
+    return this.requiredKey('cases-1', 'official-totp');
+  }
+
   /** Blind index: equal inputs give equal indexes, without the value being stored or recoverable. */
   blindIndex(
     kind: 'phone' | 'id-number' | 'subject' | 'ride-request' | 'otp-code' | 'otp-requester',

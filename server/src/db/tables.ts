@@ -1,5 +1,6 @@
 import type { PhoneSource } from '@ridetrace/shared';
 import type { IdType } from '@ridetrace/shared';
+import type { AccessPurpose } from '@ridetrace/shared';
 import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
 
 /** Table types, written once here; migrations are the schema's source of truth and a test compares them. */
@@ -187,6 +188,44 @@ export interface AuditLogTable {
   hash: string;
 }
 
+export interface OfficialsTable {
+  id: string;
+  username: string;
+  name: string;
+  agency: string;
+  jurisdiction: string[];
+  roles: string[];
+  password_hash: string;
+  totp_sealed: Buffer;
+  totp_last_step: number | null;
+  failed_attempts: Generated<number>;
+  locked_until: Date | null;
+  created_at: CreatedAt;
+  disabled_at: Date | null;
+}
+
+export interface OfficialSessionsTable {
+  id: string;
+  official_id: string;
+  refresh_hash: Buffer;
+  created_at: CreatedAt;
+  refreshed_at: Generated<Date>;
+  expires_at: Date;
+  revoked_at: Date | null;
+}
+
+/** Reads of a passenger's data by the health authority, for that passenger (migration 0014). */
+export interface PassengerAccessTable {
+  id: Generated<number>;
+  passenger_id: string;
+  at: ColumnType<Date, Date, never>;
+  /** UTC day of `at` (generated): one entry per passenger, case, purpose and day. */
+  day: ColumnType<string, never, never>;
+  agency: string;
+  purpose: AccessPurpose;
+  case_id: string | null;
+}
+
 export interface Database {
   operators: OperatorsTable;
   clients: ClientsTable;
@@ -204,6 +243,9 @@ export interface Database {
   exposure_marks: ExposureMarksTable;
   notifications: NotificationsTable;
   audit_log: AuditLogTable;
+  passenger_access: PassengerAccessTable;
+  officials: OfficialsTable;
+  official_sessions: OfficialSessionsTable;
 }
 
 export type CarrierRow = Selectable<CarriersTable>;
@@ -238,6 +280,30 @@ export const TABLE_COLUMNS = {
     'retired_at',
   ],
   staff_carriers: ['client_id', 'carrier_id', 'created_at'],
+  officials: [
+    'id',
+    'username',
+    'name',
+    'agency',
+    'jurisdiction',
+    'roles',
+    'password_hash',
+    'totp_sealed',
+    'totp_last_step',
+    'failed_attempts',
+    'locked_until',
+    'created_at',
+    'disabled_at',
+  ],
+  official_sessions: [
+    'id',
+    'official_id',
+    'refresh_hash',
+    'created_at',
+    'refreshed_at',
+    'expires_at',
+    'revoked_at',
+  ],
   system_keys: ['name', 'master_key_id', 'wrapped', 'created_at'],
   ride_day_keys: ['day', 'master_key_id', 'wrapped', 'created_at'],
   passengers: [
@@ -340,6 +406,7 @@ export const TABLE_COLUMNS = {
     'prev_hash',
     'hash',
   ],
+  passenger_access: ['id', 'passenger_id', 'at', 'day', 'agency', 'purpose', 'case_id'],
 } as const satisfies { [T in keyof Database]: readonly (keyof Database[T] & string)[] };
 
 type Missing = {

@@ -4,24 +4,52 @@ import { Strict } from './common.js';
 export const ROLES = ['passenger', 'staff', 'operator', 'official', 'admin'] as const;
 export type Role = (typeof ROLES)[number];
 
-/** Scopes a client token may carry. Passenger tokens carry only `passenger`. */
+/**
+ * Scopes a token may carry; each matches one power. Passenger tokens carry only `passenger`.
+ * - `case:write`: open and close cases (turns the subject red, then green again)
+ * - `trace:read`: read cases, exposures (masked) and notification lists
+ * - `trace:reveal`: ask for unmasked identities of a case's contacts (needs a reveal grant)
+ * - `trace:notify`: notify a case's contacts (turns them yellow)
+ * - `status:clear`: set a person's health colour back to green
+ * - `reveal:approve`: approve or refuse other officials' reveal requests
+ * - `audit:read`: read the audit log
+ * - `officials:admin`: manage official accounts
+ * - `admin`: operators and machine clients
+ */
 export const SCOPES = [
   'passenger',
   'staff',
   'carriers:write',
+  'case:write',
   'trace:read',
   'trace:reveal',
   'trace:notify',
+  'status:clear',
+  'reveal:approve',
+  'audit:read',
+  'officials:admin',
   'admin',
 ] as const;
 export type Scope = (typeof SCOPES)[number];
 
-/** Which scopes a client of each role may hold (least privilege). */
+/** Which scopes a machine client of each role may hold (least privilege). */
 export const ROLE_SCOPES: Record<Exclude<Role, 'passenger'>, readonly Scope[]> = {
   staff: ['staff'],
   operator: ['carriers:write'],
-  official: ['trace:read', 'trace:reveal', 'trace:notify'],
-  admin: ['admin'],
+  official: ['case:write', 'trace:read', 'trace:reveal', 'trace:notify', 'status:clear'],
+  admin: ['admin', 'audit:read', 'officials:admin'],
+};
+
+/** Roles of official persons (console users); each bundles the scopes of one job. */
+export const OFFICIAL_ROLES = ['tracer', 'notifier', 'supervisor', 'auditor', 'admin'] as const;
+export type OfficialRole = (typeof OFFICIAL_ROLES)[number];
+
+export const OFFICIAL_ROLE_SCOPES: Record<OfficialRole, readonly Scope[]> = {
+  tracer: ['case:write', 'trace:read', 'trace:reveal'],
+  notifier: ['trace:read', 'trace:notify'],
+  supervisor: ['case:write', 'trace:read', 'trace:reveal', 'trace:notify', 'status:clear', 'reveal:approve'],
+  auditor: ['audit:read'],
+  admin: ['officials:admin'],
 };
 
 export const PassengerLoginBodySchema = Type.Object(

@@ -1,6 +1,16 @@
-import { fireEvent, render, screen, waitFor } from '@testing-library/react';
+import { fireEvent, render, screen, waitFor, within } from '@testing-library/react';
 import { describe, expect, it } from 'vitest';
-import { consent, errorBody, fakeApi, phoneNumberEvent, profile, ride, taro } from '../../../test/harness';
+import {
+  consent,
+  errorBody,
+  fakeApi,
+  phoneNumberEvent,
+  profile,
+  ride,
+  taro,
+  type Reply,
+} from '../../../test/harness';
+import { formatDateTime } from '../../services/format';
 import SettingsPage from './index';
 
 describe('settings page', () => {
@@ -40,6 +50,7 @@ describe('settings page', () => {
     fireEvent.click(screen.getByRole('button', { name: '删除我的数据' }));
     fireEvent.click(screen.getByRole('button', { name: '确认删除' }));
     expect(await screen.findByText('您的数据已删除。')).toBeTruthy();
+    expect(document.getElementById('settings-access-log')).toBeNull();
     expect(taro.storage.has('rt.identity')).toBe(false);
     expect(taro.storage.has('rt.lastRide')).toBe(false);
     expect(taro.storage.has('rt.passengerToken')).toBe(false);
@@ -132,5 +143,107 @@ describe('settings page', () => {
     expect(await screen.findByText('手机号已验证。')).toBeTruthy();
     expect(screen.getByText('138****5678')).toBeTruthy();
     expect(seen.find((r) => r.path === '/v1/passengers/me/phone')!.data).toEqual({ code: 'phone-code-2' });
+  });
+});
+
+describe('settings page: who accessed my data', () => {
+  const ACCESS_LOG = 'GET /v1/passengers/me/access-log';
+  const entry = (at: string, purpose: string, agency = '深圳市卫生健康委员会') => ({ at, agency, purpose });
+  const page = (items: object[], nextCursor: string | null = null): Reply => ({
+    status: 200,
+    body: { items, nextCursor },
+  });
+  const card = () => document.getElementById('settings-access-log')!;
+  const accessLogUrls = () =>
+    taro.request.mock.calls
+      .map(([opts]) => (opts as { url: string }).url)
+      .filter((url) => url.includes('/access-log'));
+
+  it('lists each access: date and time, agency, purpose (zh-CN and en)', async () => {
+    fakeApi({
+      'GET /v1/consent': { status: 200, body: consent },
+      [ACCESS_LOG]: page([
+        entry('2026-11-22T08:05:00.000Z', 'contact_tracing'),
+        entry('2026-11-20T02:30:00.000Z', 'notification', '广州市疾病预防控制中心'),
+        entry('2026-11-19T11:00:00.000Z', 'case_investigation'),
+      ]),
+    });
+    render(<SettingsPage />);
+    const items = await within(card()).findAllByRole('listitem');
+    expect(items.map((i) => i.textContent)).toEqual([
+      `${formatDateTime('2026-11-22T08:05:00.000Z')}深圳市卫生健康委员会密切接触者追踪`,
+      `${formatDateTime('2026-11-20T02:30:00.000Z')}广州市疾病预防控制中心发送接触提醒`,
+      `${formatDateTime('2026-11-19T11:00:00.000Z')}深圳市卫生健康委员会病例调查（您为病例本人）`,
+    ]);
+    expect(within(card()).getByText('数据访问记录')).toBeTruthy();
+    expect(within(card()).queryByRole('button', { name: '加载更多' })).toBeNull();
+    fireEvent.click(screen.getByRole('button', { name: 'English' }));
+    expect(within(card()).getByText('Who accessed my data')).toBeTruthy();
+    expect(
+      within(card())
+        .getAllByRole('listitem')
+        .map((i) => i.lastChild!.textContent),
+    ).toEqual([
+      'Contact tracing for a case',
+      'Exposure notification',
+      'Case investigation (you were the case)',
+    ]);
+  });
+
+  it('says so when the health authority has not accessed my data', async () => {
+    fakeApi({ 'GET /v1/consent': { status: 200, body: consent }, [ACCESS_LOG]: page([]) });
+    render(<SettingsPage />);
+    expect(await within(card()).findByText('暂无卫生健康部门访问记录')).toBeTruthy();
+    expect(within(card()).queryByRole('list')).toBeNull();
+  });
+
+  it('shows loading, then an error with retry that loads it again', async () => {
+    let calls = 0;
+    fakeApi({
+      'GET /v1/consent': { status: 200, body: consent },
+      [ACCESS_LOG]: () =>
+        ++calls === 1
+          ? { status: 503, body: errorBody('service_unavailable') }
+          : page([entry('2026-11-22T08:05:00.000Z', 'contact_tracing')]),
+    });
+    render(<SettingsPage />);
+    expect(within(card()).getByText('加载中…')).toBeTruthy();
+    const alert = await within(card()).findByRole('alert');
+    expect(alert.textContent).toContain('重试');
+    fireEvent.click(within(alert).getByRole('button', { name: '重试' }));
+    expect(await within(card()).findByText('密切接触者追踪')).toBeTruthy();
+    expect(within(card()).queryByRole('alert')).toBeNull();
+    expect(calls).toBe(2);
+  });
+
+  it('loads older entries page by page with the cursor (and retries a failed page)', async () => {
+    let olderCalls = 0;
+    fakeApi({
+      'GET /v1/consent': { status: 200, body: consent },
+      [ACCESS_LOG]: () => {
+        const url = accessLogUrls().at(-1)!;
+        if (!url.includes('cursor=')) return page([entry('2026-11-22T08:05:00.000Z', 'notification')], '41');
+        return ++olderCalls === 1 ? 'network' : page([entry('2026-11-18T08:05:00.000Z', 'contact_tracing')]);
+      },
+    });
+    render(<SettingsPage />);
+    fireEvent.click(await within(card()).findByRole('button', { name: '加载更多' }));
+    const alert = await within(card()).findByRole('alert');
+    expect(alert.textContent).toContain('网络不可用');
+    expect(within(card()).getAllByRole('listitem')).toHaveLength(1);
+    fireEvent.click(within(alert).getByRole('button', { name: '重试' }));
+    expect(await within(card()).findByText('密切接触者追踪')).toBeTruthy();
+    expect(within(card()).getAllByRole('listitem')).toHaveLength(2);
+    expect(within(card()).queryByRole('button', { name: '加载更多' })).toBeNull();
+    expect(accessLogUrls().map((u) => new URL(u).search)).toEqual(['', '?cursor=41', '?cursor=41']);
+  });
+
+  it('a server without the access log yet: "not available", no error', async () => {
+    fakeApi({ 'GET /v1/consent': { status: 200, body: consent } });
+    render(<SettingsPage />);
+    expect((await within(card()).findByRole('status')).textContent).toBe(
+      '暂不可用：服务器尚未开放数据访问记录。',
+    );
+    expect(within(card()).queryByRole('alert')).toBeNull();
   });
 });

@@ -1,4 +1,5 @@
 import { Button, Text, View } from '@tarojs/components';
+import type { AccessLogEntry } from '@ridetrace/shared';
 import { useState } from 'react';
 import { ConsentCard } from '../../components/ConsentCard';
 import { ErrorNotice } from '../../components/ErrorNotice';
@@ -8,8 +9,10 @@ import { PhoneVerify } from '../../components/PhoneVerify';
 import { useConsent } from '../../hooks/useConsent';
 import { usePageTitle } from '../../hooks/usePageTitle';
 import { useProfile } from '../../hooks/useProfile';
+import { useRemote } from '../../hooks/useRemote';
 import { api, clearPassengerToken } from '../../services/api';
 import { toApiError, type ApiError } from '../../services/api-error';
+import { formatDateTime } from '../../services/format';
 import { LANGS, setLang, useLang, type Lang } from '../../services/i18n-core';
 import { useT } from '../../services/messages';
 import { readStore, removeStore } from '../../services/storage';
@@ -18,7 +21,83 @@ const LANG_NAMES: Record<Lang, string> = { 'zh-CN': '中文', en: 'English' };
 
 type Deletion = 'idle' | 'confirming' | 'deleting' | 'deleted' | 'unavailable';
 
-/** Language, the phone and its verification, the consent text, and deleting one's data. */
+/** Pages after the first, loaded with 加载更多; `error` of the last attempt. */
+interface MorePages {
+  items: AccessLogEntry[];
+  nextCursor: string | null;
+  loading: boolean;
+  error: ApiError | null;
+}
+
+/** When the health authority read my data, which agency and why (GET /v1/passengers/me/access-log). */
+function AccessLogCard() {
+  const t = useT();
+  const [more, setMore] = useState<MorePages | null>(null);
+  const [first, reloadFirst] = useRemote(() => api().myAccessLog());
+  const reload = () => {
+    setMore(null);
+    reloadFirst();
+  };
+  const cursor = more ? more.nextCursor : first.state === 'ok' ? first.data.nextCursor : null;
+  const loadMore = async () => {
+    if (cursor === null) return;
+    const kept = more?.items ?? [];
+    setMore({ items: kept, nextCursor: cursor, loading: true, error: null });
+    try {
+      const page = await api().myAccessLog(cursor);
+      setMore({ items: [...kept, ...page.items], nextCursor: page.nextCursor, loading: false, error: null });
+    } catch (err) {
+      setMore({ items: kept, nextCursor: cursor, loading: false, error: toApiError(err) });
+    }
+  };
+  const items = first.state === 'ok' ? [...first.data.items, ...(more?.items ?? [])] : [];
+
+  return (
+    <View className="card" id="settings-access-log">
+      <Text className="subtitle">{t('settings.accessLog')}</Text>
+      <Text className="hint">{t('settings.accessLogHint')}</Text>
+      {first.state === 'loading' && <Text className="loading">{t('common.loading')}</Text>}
+      {first.state === 'error' &&
+        // A server older than the mini-program has no such route yet: say so, without an error.
+        (first.error.code === 'route_not_found' ? (
+          <View className="notice notice--warn" role="status">
+            <Text className="notice__text">{t('settings.accessLogUnavailable')}</Text>
+          </View>
+        ) : (
+          <ErrorNotice error={first.error} onRetry={reload} />
+        ))}
+      {first.state === 'ok' && items.length === 0 && (
+        <Text className="empty">{t('settings.accessLogEmpty')}</Text>
+      )}
+      {items.length > 0 && (
+        <View role="list" aria-label={t('settings.accessLog')}>
+          {items.map((e, i) => (
+            <View key={`${e.at}-${e.purpose}-${i}`} className="access-log__entry" role="listitem">
+              <View className="row">
+                <Text className="row__label">{formatDateTime(e.at)}</Text>
+                <Text className="row__value">{e.agency}</Text>
+              </View>
+              <Text className="hint">{t(`settings.accessPurpose.${e.purpose}`)}</Text>
+            </View>
+          ))}
+        </View>
+      )}
+      {more?.error && <ErrorNotice error={more.error} onRetry={() => void loadMore()} />}
+      {cursor !== null && !more?.error && (
+        <Button
+          className="btn btn--secondary"
+          disabled={more?.loading === true}
+          onClick={() => void loadMore()}
+          aria-label={t('settings.accessLogMore')}
+        >
+          {more?.loading ? t('common.loading') : t('settings.accessLogMore')}
+        </Button>
+      )}
+    </View>
+  );
+}
+
+/** Language, the phone and its verification, the consent text, who accessed my data, and deleting one's data. */
 export default function SettingsPage() {
   usePageTitle('settings.title');
   const t = useT();
@@ -153,6 +232,8 @@ export default function SettingsPage() {
         consent={consent}
         onRetry={reloadConsent}
       />
+
+      {deletion !== 'deleted' && <AccessLogCard />}
 
       <View className="card" id="settings-delete">
         <Text className="subtitle">{t('settings.delete')}</Text>

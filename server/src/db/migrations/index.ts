@@ -11,6 +11,8 @@ import * as m0009 from './0009_trace_contacts_fn.js';
 import * as m0010 from './0010_id_document_types.js';
 import * as m0011 from './0011_verified_identity.js';
 import * as m0012 from './0012_repeat_scans.js';
+import * as m0013 from './0013_officials.js';
+import * as m0014 from './0014_access_log.js';
 
 /** Every migration, in order. Listed statically so bundlers, tsx and vitest all see the same set. */
 export const migrations: Record<string, Migration> = {
@@ -26,4 +28,6 @@ export const migrations: Record<string, Migration> = {
   '0010_id_document_types': m0010,
   '0011_verified_identity': m0011,
   '0012_repeat_scans': m0012,
+  '0013_officials': m0013,
+  '0014_access_log': m0014,
 };

@@ -1,4 +1,5 @@
 import type { AuditAction, AuditEntry } from '@ridetrace/shared';
+import type { Official } from '../../actors.js';
 import { createHash } from 'node:crypto';
 import type { Db } from '../../db/index.js';
 import type { AuditLogTable } from '../../db/tables.js';
@@ -8,13 +9,33 @@ import * as repo from './audit.repository.js';
 
 export const GENESIS_HASH = '0'.repeat(64);
 
+/** Who acted, as the entry keeps them: a snapshot, so renaming or disabling an account later changes nothing. */
+export interface ActorSnapshot {
+  kind: 'person' | 'system';
+  name: string;
+  agency: string | null;
+}
+
 export interface AuditInput {
   actor: string;
   action: AuditAction;
   caseId: string | null;
+  /** How many people's data the action returned or changed (counts only, never the data). */
   people: number;
   requestId: string | null;
   detail?: string | null;
+  by?: ActorSnapshot;
+  /** What was asked and returned, as counts and parameters (kept in `detail` as JSON with `by`). */
+  facts?: Record<string, string | number | boolean | null>;
+}
+
+/** The actor fields of an entry for an official's request. */
+export function auditBy(who: Official): Pick<AuditInput, 'actor' | 'requestId' | 'by'> {
+  return {
+    actor: who.id,
+    requestId: who.requestId,
+    by: { kind: who.kind, name: who.name, agency: who.agency },
+  };
 }
 
 /** An audit entry as its hash covers it: every column but the hash itself. */
@@ -48,8 +69,22 @@ export async function appendAudit(db: Db, input: AuditInput): Promise<void> {
     case_id: input.caseId,
     people: input.people,
     request_id: input.requestId,
-    detail: input.detail ?? null,
+    detail:
+      input.by || input.facts
+        ? JSON.stringify({ by: input.by ?? null, ...input.facts, note: input.detail ?? null })
+        : (input.detail ?? null),
   });
+}
+
+/** The actor snapshot of an entry's detail (entries of system jobs and older entries have none). */
+function snapshotOf(detail: string | null): ActorSnapshot | null {
+  if (!detail?.startsWith('{')) return null;
+  try {
+    const by = (JSON.parse(detail) as { by?: ActorSnapshot | null }).by;
+    return by && typeof by.name === 'string' ? by : null;
+  } catch {
+    return null;
+  }
 }
 
 function toEntry(row: Selectable<AuditLogTable>): AuditEntry {
@@ -57,6 +92,9 @@ function toEntry(row: Selectable<AuditLogTable>): AuditEntry {
     seq: row.seq,
     at: row.at.toISOString(),
     actor: row.actor,
+    actorKind: snapshotOf(row.detail)?.kind ?? null,
+    actorName: snapshotOf(row.detail)?.name ?? null,
+    actorAgency: snapshotOf(row.detail)?.agency ?? null,
     action: row.action,
     caseId: row.case_id,
     people: row.people,
@@ -67,8 +105,10 @@ function toEntry(row: Selectable<AuditLogTable>): AuditEntry {
   };
 }
 
+/** A page of the audit log; reading it is itself an entry (who looked at the record of who looked). */
 export async function listAudit(
   db: Db,
+  who: Official,
   q: { caseId?: string | undefined; cursor?: string | undefined; limit?: number | undefined },
 ) {
   const limit = q.limit ?? 50;
@@ -79,6 +119,14 @@ export async function listAudit(
     limit: limit + 1,
   });
   const page = rows.slice(0, limit);
+  await appendAudit(db, {
+    ...auditBy(who),
+    action: 'audit.read',
+    // Null: a case's own trail lists what was done to its data, not who read the trail.
+    caseId: null,
+    people: 0,
+    facts: { caseId: q.caseId ?? null, returned: page.length, after: afterSeq ?? null },
+  });
   return {
     items: page.map(toEntry),
     nextCursor: rows.length > limit ? String(page[page.length - 1]!.seq) : null,

@@ -37,7 +37,7 @@ export async function clientToken(
     scopes = wanted;
   }
   const scope = scopes.join(' ');
-  const claims: TokenClaims = { sub: client.clientId, role: client.role as Role, scope };
+  const claims: TokenClaims = { sub: client.clientId, role: client.role as Role, scope, nm: client.name };
   if (client.operatorId) claims.op = client.operatorId;
   const ttl = ctx.config.clientTokenTtlSeconds;
   return { accessToken: ctx.tokens.sign(claims, ttl), tokenType: 'Bearer', expiresIn: ttl, scope };

@@ -17,9 +17,10 @@ import * as cases from './cases.service.js';
 export const caseRoutes: RoutePlugin = async (app, { ctx }) => {
   const common = { tags: ['cases'], security: bearer };
   const traceRead = requireScope('trace:read');
+  const caseWrite = requireScope('case:write');
 
   app.post('/v1/cases', {
-    onRequest: traceRead,
+    onRequest: caseWrite,
     schema: {
       ...common,
       summary:
@@ -53,7 +54,7 @@ export const caseRoutes: RoutePlugin = async (app, { ctx }) => {
   });
 
   app.post('/v1/cases/:id/close', {
-    onRequest: traceRead,
+    onRequest: caseWrite,
     schema: {
       ...common,
       summary: 'Close a case (the subject is no longer red)',

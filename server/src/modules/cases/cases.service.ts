@@ -17,10 +17,14 @@ import type { CasesTable } from '../../db/tables.js';
 import type { Selectable } from 'kysely';
 import { AppError } from '../../errors.js';
 import { parseCursor } from '../../paging.js';
-import { appendAudit } from '../audit/audit.service.js';
+import { appendAudit, auditBy } from '../audit/audit.service.js';
 import { findSealedIdentities, findSubjectPassengers } from '../passengers/passengers.service.js';
 import { openIdentity } from '../passengers/identity.js';
+import { recordDataAccess } from '../privacy/access-log.service.js';
 import * as repo from './cases.repository.js';
+
+/** The agency a passenger's access log names: the official's, or the health system's client name. */
+const agencyOf = (who: Official) => who.agency ?? who.name;
 import { toCsv } from './csv.js';
 import { CaseFactsCache, type CaseFacts } from './case-facts.js';
 import { traceExposures, type TracedPerson } from './trace.js';
@@ -104,12 +108,18 @@ export async function openCase(ctx: AppContext, who: Official, body: CreateCaseB
       claims.map((s) => s.id),
     );
     await appendAudit(tx, {
-      actor: who.id,
+      ...auditBy(who),
       action: 'case.open',
       caseId: id,
       people: 1,
-      requestId: who.requestId,
       detail: body.caseNumber,
+    });
+    await recordDataAccess(tx, {
+      passengerIds: [...subjects, ...claims].map((s) => s.id),
+      agency: agencyOf(who),
+      purpose: 'case_investigation',
+      caseId: id,
+      at: ctx.now(),
     });
     return c;
   });
@@ -125,8 +135,19 @@ export async function assertCaseExists(ctx: AppContext, id: string): Promise<voi
   await mustFindCase(ctx.db, id);
 }
 
+/** People a case shows: its subject (as one person) and every unverified claim. */
+const peopleOf = (c: Case) => (c.subject.passengers > 0 ? 1 : 0) + c.unverifiedClaims.length;
+
 export async function getCase(ctx: AppContext, who: Official, id: string): Promise<Case> {
-  return toCase(ctx, await mustFindCase(ctx.db, id), who.reveal);
+  const c = await toCase(ctx, await mustFindCase(ctx.db, id), who.reveal);
+  await appendAudit(ctx.db, {
+    ...auditBy(who),
+    action: 'case.read',
+    caseId: id,
+    people: peopleOf(c),
+    facts: { revealed: who.reveal, unverifiedClaims: c.unverifiedClaims.length },
+  });
+  return c;
 }
 
 export async function listCases(
@@ -138,10 +159,15 @@ export async function listCases(
   const offset = parseCursor(q.cursor) ?? 0;
   const rows = await repo.listCases(ctx.db, { status: q.status, offset, limit: limit + 1 });
   const page = rows.slice(0, limit);
-  return {
-    items: await Promise.all(page.map((r) => toCase(ctx, r, who.reveal))),
-    nextCursor: rows.length > limit ? String(offset + limit) : null,
-  };
+  const items = await Promise.all(page.map((r) => toCase(ctx, r, who.reveal)));
+  await appendAudit(ctx.db, {
+    ...auditBy(who),
+    action: 'case.list',
+    caseId: null,
+    people: items.reduce((n, c) => n + peopleOf(c), 0),
+    facts: { status: q.status ?? null, offset, cases: items.length, revealed: who.reveal },
+  });
+  return { items, nextCursor: rows.length > limit ? String(offset + limit) : null };
 }
 
 export async function closeCase(ctx: AppContext, who: Official, id: string, reason?: string): Promise<Case> {
@@ -151,11 +177,10 @@ export async function closeCase(ctx: AppContext, who: Official, id: string, reas
     const closed = await repo.closeCase(tx, id, who.id, ctx.now());
     if (!closed) throw new AppError('case_closed');
     await appendAudit(tx, {
-      actor: who.id,
+      ...auditBy(who),
       action: 'case.close',
       caseId: id,
       people: 1,
-      requestId: who.requestId,
       detail: reason ?? null,
     });
     return closed;
@@ -203,6 +228,26 @@ export async function caseExposures(ctx: AppContext, c: CaseFacts | string, degr
     degree,
   );
   return { case: facts, ...result };
+}
+
+/** The audit entry of an exposures read and the access-log entries of the people it returns, written together. */
+async function auditedRead(
+  ctx: AppContext,
+  who: Official,
+  caseId: string,
+  persons: TracedPerson[],
+  entry: Parameters<typeof appendAudit>[1],
+): Promise<void> {
+  await Promise.all([
+    appendAudit(ctx.db, entry),
+    recordDataAccess(ctx.db, {
+      passengerIds: persons.flatMap((p) => p.passengerIds),
+      agency: agencyOf(who),
+      purpose: 'contact_tracing',
+      caseId,
+      at: ctx.now(),
+    }),
+  ]);
 }
 
 /**
@@ -260,13 +305,12 @@ export async function exposurePage(
   const offset = parseCursor(q.cursor) ?? 0;
   const traced = await caseExposures(ctx, caseId, degree);
   const page = traced.persons.slice(offset, offset + limit);
-  const audit = appendAudit(ctx.db, {
-    actor: who.id,
+  const audit = auditedRead(ctx, who, caseId, page, {
+    ...auditBy(who),
     action: who.reveal ? 'exposures.reveal' : 'exposures.read',
     caseId,
     people: page.length,
-    requestId: who.requestId,
-    detail: `degree=${degree} offset=${offset} total=${traced.persons.length}`,
+    facts: { degree, offset, returned: page.length, total: traced.persons.length },
   });
   const items = await exposuresWhile(ctx, page, who.reveal, audit);
   return {
@@ -289,13 +333,12 @@ export async function exportCsv(
   degree: 1 | 2,
 ): Promise<string> {
   const traced = await caseExposures(ctx, caseId, degree);
-  const audit = appendAudit(ctx.db, {
-    actor: who.id,
+  const audit = auditedRead(ctx, who, caseId, traced.persons, {
+    ...auditBy(who),
     action: 'exposures.export',
     caseId,
     people: traced.persons.length,
-    requestId: who.requestId,
-    detail: `degree=${degree} revealed=${who.reveal}`,
+    facts: { degree, revealed: who.reveal, returned: traced.persons.length },
   });
   const exposures = await exposuresWhile(ctx, traced.persons, who.reveal, audit);
   const rows: (string | number | null)[][] = [];

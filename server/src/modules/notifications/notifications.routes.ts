@@ -31,7 +31,7 @@ export const notificationRoutes: RoutePlugin = async (app, { ctx }) => {
       params: CaseIdParamsSchema,
       response: { 200: CaseNotificationsSchema, ...errorReplies(400, 401, 403, 404) },
     },
-    handler: async (req) => caseNotifications(ctx, req.params.id),
+    handler: async (req) => caseNotifications(ctx, official(req), req.params.id),
   });
 
   app.get('/v1/passengers/me/notifications', {

@@ -4,7 +4,8 @@ import type { Official } from '../../actors.js';
 import { perContext, type AppContext } from '../../context.js';
 import type { NotificationsTable } from '../../db/tables.js';
 import type { Selectable } from 'kysely';
-import { appendAudit } from '../audit/audit.service.js';
+import { appendAudit, auditBy } from '../audit/audit.service.js';
+import { recordDataAccess } from '../privacy/access-log.service.js';
 import { assertCaseExists, caseExposures, openCaseFacts } from '../cases/cases.service.js';
 import { NotificationWorker, type Senders } from './notification-worker.js';
 import * as repo from './notifications.repository.js';
@@ -87,12 +88,18 @@ export async function notifyCase(ctx: AppContext, who: Official, caseId: string)
       })),
     );
     await appendAudit(tx, {
-      actor: who.id,
+      ...auditBy(who),
       action: 'case.notify',
       caseId,
       people: traced.persons.length,
-      requestId: who.requestId,
       detail: `queued=${n}`,
+    });
+    await recordDataAccess(tx, {
+      passengerIds: traced.persons.flatMap((p) => p.passengerIds),
+      agency: who.agency ?? who.name,
+      purpose: 'notification',
+      caseId,
+      at: ctx.now(),
     });
     return n;
   });
@@ -100,11 +107,22 @@ export async function notifyCase(ctx: AppContext, who: Official, caseId: string)
   return { caseId, exposed: traced.persons.length, queued, alreadyQueued: traced.persons.length - queued };
 }
 
-export async function caseNotifications(ctx: AppContext, caseId: string): Promise<CaseNotifications> {
+export async function caseNotifications(
+  ctx: AppContext,
+  who: Official,
+  caseId: string,
+): Promise<CaseNotifications> {
   await assertCaseExists(ctx, caseId);
   const rows = await repo.listCaseNotifications(ctx.db, caseId);
   const summary: Record<string, number> = { queued: 0, sending: 0, sent: 0, failed: 0 };
   for (const r of rows) summary[r.state] = (summary[r.state] ?? 0) + 1;
+  await appendAudit(ctx.db, {
+    ...auditBy(who),
+    action: 'notifications.read',
+    caseId,
+    people: rows.length,
+    facts: { returned: rows.length },
+  });
   return { items: rows.map(toNotification), summary };
 }
 

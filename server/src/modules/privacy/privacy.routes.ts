@@ -1,7 +1,8 @@
-import { PassengerExportSchema } from '@ridetrace/shared';
+import { AccessLogPageSchema, AccessLogQuerySchema, PassengerExportSchema } from '@ridetrace/shared';
 import { Type } from '@sinclair/typebox';
 import { errorReplies, type RoutePlugin } from '../../http.js';
 import { bearer, requireScope } from '../../plugins/auth.js';
+import { myAccessLog } from './access-log.service.js';
 import { deleteAccount, exportMyData } from './privacy.service.js';
 
 export const privacyRoutes: RoutePlugin = async (app, { ctx }) => {
@@ -15,6 +16,18 @@ export const privacyRoutes: RoutePlugin = async (app, { ctx }) => {
       response: { 200: PassengerExportSchema, ...errorReplies(401, 403, 404) },
     },
     handler: async (req) => exportMyData(ctx, req.user.sub),
+  });
+
+  app.get('/v1/passengers/me/access-log', {
+    onRequest: requireScope('passenger'),
+    schema: {
+      ...common,
+      summary:
+        'When the health authority read my data, which agency and why (newest first); never the official or the case',
+      querystring: AccessLogQuerySchema,
+      response: { 200: AccessLogPageSchema, ...errorReplies(400, 401, 403) },
+    },
+    handler: async (req) => myAccessLog(ctx.db, req.user.sub, req.query),
   });
 
   app.delete('/v1/passengers/me', {

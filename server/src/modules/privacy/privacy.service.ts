@@ -1,9 +1,10 @@
 import type { PassengerExport } from '@ridetrace/shared';
 import type { AppContext } from '../../context.js';
 import { myNotifications } from '../notifications/notifications.service.js';
-import { deleteAccount, identityForExport } from '../passengers/passengers.service.js';
+import { deleteAccount as deletePassenger, identityForExport } from '../passengers/passengers.service.js';
 import { ridesOfPassenger } from '../rides/rides.service.js';
 import { statusOf } from '../status/status.service.js';
+import { forgetAccessLog } from './access-log.service.js';
 
 /** Right of access: everything held about the passenger, decrypted for them alone. */
 export async function exportMyData(ctx: AppContext, passengerId: string): Promise<PassengerExport> {
@@ -19,4 +20,14 @@ export async function exportMyData(ctx: AppContext, passengerId: string): Promis
   };
 }
 
-export { deleteAccount };
+/**
+ * Right to erasure: the account (key destroyed, identity and consent gone), then its access log. The log goes also
+ * when the account is gone already, so retrying after a failure between the two still clears it.
+ */
+export async function deleteAccount(ctx: AppContext, passengerId: string): Promise<void> {
+  try {
+    await deletePassenger(ctx, passengerId);
+  } finally {
+    await forgetAccessLog(ctx.db, passengerId);
+  }
+}

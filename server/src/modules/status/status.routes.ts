@@ -47,7 +47,7 @@ export const statusRoutes: RoutePlugin = async (app, { ctx }) => {
   });
 
   app.post('/v1/status/clear', {
-    onRequest: requireScope('trace:notify'),
+    onRequest: requireScope('status:clear'),
     schema: {
       ...common,
       summary: "An official clears a person's yellow status (audited)",

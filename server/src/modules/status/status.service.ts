@@ -9,7 +9,7 @@ import { open, seal } from '../../crypto/aead.js';
 import type { Official } from '../../actors.js';
 import type { AppContext } from '../../context.js';
 import { AppError } from '../../errors.js';
-import { appendAudit } from '../audit/audit.service.js';
+import { appendAudit, auditBy } from '../audit/audit.service.js';
 import { findPassengersByIds, findSubjectPassengers } from '../passengers/passengers.service.js';
 import { openIdentity } from '../passengers/identity.js';
 import { ridesOfPassenger } from '../rides/rides.service.js';
@@ -95,11 +95,10 @@ export async function clearPerson(
       ctx.now(),
     );
     await appendAudit(tx, {
-      actor: who.id,
+      ...auditBy(who),
       action: 'person.clear',
       caseId: body.caseId ?? null,
       people: 1,
-      requestId: who.requestId,
       detail: `marks=${n}; ${body.reason}`,
     });
   });
