@@ -19,6 +19,11 @@ export interface Official {
   requestId: string;
 }
 
+/** The agency a passenger's access log names: the person's, or the health system's client name. */
+export function agencyOf(who: Official): string {
+  return who.agency ?? who.name;
+}
+
 /** A signed-in official person as the session check finds them. */
 export interface OfficialPerson {
   id: string;

@@ -88,13 +88,14 @@ function snapshotOf(detail: string | null): ActorSnapshot | null {
 }
 
 function toEntry(row: Selectable<AuditLogTable>): AuditEntry {
+  const by = snapshotOf(row.detail);
   return {
     seq: row.seq,
     at: row.at.toISOString(),
     actor: row.actor,
-    actorKind: snapshotOf(row.detail)?.kind ?? null,
-    actorName: snapshotOf(row.detail)?.name ?? null,
-    actorAgency: snapshotOf(row.detail)?.agency ?? null,
+    actorKind: by?.kind ?? null,
+    actorName: by?.name ?? null,
+    actorAgency: by?.agency ?? null,
     action: row.action,
     caseId: row.case_id,
     people: row.people,

@@ -10,7 +10,7 @@ import {
 } from '@ridetrace/shared';
 import { randomUUID } from 'node:crypto';
 import { openText, seal } from '../../crypto/aead.js';
-import type { Official } from '../../actors.js';
+import { agencyOf, type Official } from '../../actors.js';
 import { perContext, type AppContext } from '../../context.js';
 import type { Db } from '../../db/index.js';
 import type { CasesTable } from '../../db/tables.js';
@@ -22,9 +22,6 @@ import { findSealedIdentities, findSubjectPassengers } from '../passengers/passe
 import { openIdentity } from '../passengers/identity.js';
 import { recordDataAccess } from '../privacy/access-log.service.js';
 import * as repo from './cases.repository.js';
-
-/** The agency a passenger's access log names: the official's, or the health system's client name. */
-const agencyOf = (who: Official) => who.agency ?? who.name;
 import { toCsv } from './csv.js';
 import { CaseFactsCache, type CaseFacts } from './case-facts.js';
 import { traceExposures, type TracedPerson } from './trace.js';

@@ -1,6 +1,6 @@
 import type { CaseNotifications, MyNotification, Notification, NotifyResult } from '@ridetrace/shared';
 import { createHash, randomUUID } from 'node:crypto';
-import type { Official } from '../../actors.js';
+import { agencyOf, type Official } from '../../actors.js';
 import { perContext, type AppContext } from '../../context.js';
 import type { NotificationsTable } from '../../db/tables.js';
 import type { Selectable } from 'kysely';
@@ -96,7 +96,7 @@ export async function notifyCase(ctx: AppContext, who: Official, caseId: string)
     });
     await recordDataAccess(tx, {
       passengerIds: traced.persons.flatMap((p) => p.passengerIds),
-      agency: who.agency ?? who.name,
+      agency: agencyOf(who),
       purpose: 'notification',
       caseId,
       at: ctx.now(),
