@@ -65,20 +65,20 @@ export function identityErrors(
 }
 
 /**
- * The identity as the API takes it: name trimmed, phone normalised (left out when empty: the verified one on file),
- * the ID number (normalised for its type) only when given, and its type only when it is not a resident ID card (the
- * API's default: a server from before types takes the body too).
+ * The identity as the API takes it: name trimmed, phone normalised, the ID number (normalised for its type) only when
+ * given, and its type only when it is not a resident ID card (the API's default: a server from before types takes
+ * the body too).
  */
 export function identityBody({ name, phone, idType, idNumber }: IdentityInput): {
   name: string;
-  phone?: string;
+  phone: string;
   idType?: IdType;
   idNumber?: string;
 } {
   const type = idType ?? DEFAULT_ID_TYPE;
   return {
     name: name.trim(),
-    ...(phone.trim() ? { phone: normalizePhone(phone) } : {}),
+    phone: normalizePhone(phone),
     ...(idNumber.trim()
       ? { ...(type === DEFAULT_ID_TYPE ? {} : { idType: type }), idNumber: normaliseIdNumber(type, idNumber) }
       : {}),

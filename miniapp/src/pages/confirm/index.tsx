@@ -82,7 +82,13 @@ export default function ConfirmPage() {
     if (consent.state !== 'ok') return;
     setSubmitting(true);
     setError(null);
-    const confirming = confirmIdentity({ ...identityBody(identity), consentVersion: consent.data.version });
+    // An empty phone (allowed only with a verified one on file) is left out: the server keeps the verified number.
+    const { phone, ...rest } = identityBody(identity);
+    const confirming = confirmIdentity({
+      ...rest,
+      ...(identity.phone.trim() ? { phone } : {}),
+      consentVersion: consent.data.version,
+    });
     // Still inside the tap, as WeChat requires: the prompt shows while the confirmation is sent, and its answer is
     // posted once that is done. Never awaited: it cannot hold up or fail the confirmation.
     void askExposureSubscription(confirming);

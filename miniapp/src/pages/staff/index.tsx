@@ -2,7 +2,6 @@ import { Button, Text, Textarea, View } from '@tarojs/components';
 import Taro from '@tarojs/taro';
 import { useEffect, useState } from 'react';
 import type { Carrier, ManualRideResult, VerifiedStatus } from '@ridetrace/shared';
-import { normalizePhone } from '@ridetrace/shared/identity';
 import { ErrorNotice } from '../../components/ErrorNotice';
 import { FormField } from '../../components/FormField';
 import { IdentityFields } from '../../components/IdentityFields';
@@ -183,12 +182,7 @@ function ManualRide({ carrier, onSessionError }: { carrier: Carrier; onSessionEr
     setFieldErrors(errors);
     if (Object.keys(errors).length > 0) return;
     await run(async () => {
-      // identityErrors has checked the phone: staff always send one.
-      const data = await api('staff').manualRide(carrier.id, {
-        ...identityBody(identity),
-        phone: normalizePhone(identity.phone),
-        clientRideId,
-      });
+      const data = await api('staff').manualRide(carrier.id, { ...identityBody(identity), clientRideId });
       setResult(data);
       setIdentity(EMPTY_IDENTITY);
       setClientRideId(uuidV4());
