@@ -5,44 +5,34 @@
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { promisify } from 'node:util';
-import * as OTPAuth from 'otpauth';
 import { describe, expect, it } from 'vitest';
 import { useWorld } from '../support/fixtures.js';
-import { expectError, openCase, scanRide } from '../support/flows.js';
+import {
+  enrolOfficial,
+  expectError,
+  openCase,
+  scanRide,
+  signInOfficial,
+  totpOf,
+  type OfficialEnrolment,
+} from '../support/flows.js';
 import { cliEnv, confirmedPassenger, createCarrier } from '../support/test-app.js';
 
 const { t, w } = useWorld({ OFFICIAL_MAX_FAILED_SIGN_INS: '3', OFFICIAL_LOCK_MINUTES: '10' });
 
-interface Enrolment {
-  official: { id: string; username: string; roles: string[]; scopes: string[] };
-  password: string;
-  otpauthUri: string;
-}
+type Enrolment = OfficialEnrolment;
 
 let seq = 0;
-async function enrol(roles: string[], over: Record<string, unknown> = {}): Promise<Enrolment> {
-  const res = await t
-    .http()
-    .post('/v1/admin/officials')
-    .set('authorization', w.tokens.admin)
-    .send({ username: `official${++seq}`, name: '李卫国', agency: '深圳市疾病预防控制中心', roles, ...over });
-  expect(res.status, JSON.stringify(res.body)).toBe(201);
-  return res.body as Enrolment;
-}
-
-/** The authenticator app: the code of a time step (0: now, -1: the previous 30 s). */
-function totp(e: Enrolment, step = 0): string {
-  const parsed = OTPAuth.URI.parse(e.otpauthUri) as OTPAuth.TOTP;
-  return parsed.generate({ timestamp: Date.now() + step * 30_000 });
-}
-
+const enrol = (roles: string[], over: Record<string, unknown> = {}) =>
+  enrolOfficial(t, w.tokens.admin, roles, {
+    username: `official${++seq}`,
+    name: '李卫国',
+    agency: '深圳市疾病预防控制中心',
+    ...over,
+  });
+const totp = totpOf;
 const signIn = (body: Record<string, unknown>) => t.http().post('/v1/auth/official').send(body);
-
-async function signedIn(e: Enrolment, step = 0) {
-  const res = await signIn({ username: e.official.username, password: e.password, totp: totp(e, step) });
-  expect(res.status, JSON.stringify(res.body)).toBe(200);
-  return res.body as { accessToken: string; refreshToken: string; expiresIn: number };
-}
+const signedIn = (e: Enrolment, step = 0) => signInOfficial(t, e, step);
 
 const bearer = (token: string) => `Bearer ${token}`;
 

@@ -1,9 +1,8 @@
 import { OFFICIAL_ROLES, type ClientWithSecret } from '@ridetrace/shared';
-import * as OTPAuth from 'otpauth';
 import { createHmac, randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { useWorld } from '../support/fixtures.js';
-import { createStaffedCarrier, expectError } from '../support/flows.js';
+import { createStaffedCarrier, enrolOfficial, expectError, signInOfficial } from '../support/flows.js';
 import { clientToken, confirmedPassenger, createCarrier } from '../support/test-app.js';
 
 /**
@@ -77,29 +76,11 @@ interface RouteSpec {
   ok?: number;
 }
 
-/** An official account created through the admin API (initial password and TOTP enrolment). */
-async function enrolOfficial(roles: string[]) {
-  const res = await t
-    .http()
-    .post('/v1/admin/officials')
-    .set('authorization', w.tokens.admin)
-    .send({ username: `matrix-person${++plates}`, name: '矩阵', agency: '卫健委', roles });
-  expect(res.status).toBe(201);
-  return res.body as { official: { id: string; username: string }; password: string; otpauthUri: string };
-}
-
-async function officialPersonToken(e: Awaited<ReturnType<typeof enrolOfficial>>): Promise<string> {
-  const totp = (OTPAuth.URI.parse(e.otpauthUri) as OTPAuth.TOTP).generate();
-  const res = await t
-    .http()
-    .post('/v1/auth/official')
-    .send({ username: e.official.username, password: e.password, totp });
-  expect(res.status).toBe(200);
-  return `Bearer ${res.body.accessToken}`;
-}
-
 let plates = 0;
 const nextPlate = () => `粤R${String(++plates).padStart(5, '0')}`;
+/** An official account created through the admin API (initial password and TOTP enrolment). */
+const enrolOfficialAs = (roles: string[]) =>
+  enrolOfficial(t, w.tokens.admin, roles, { username: `matrix-person${++plates}`, name: '矩阵' });
 
 const ROUTES: RouteSpec[] = [
   // health, docs, landing page
@@ -406,7 +387,7 @@ beforeAll(async () => {
     bindClientId: w.otherStaff.clientId,
     official: w.official,
     operatorId: w.operatorId,
-    victimOfficialId: (await enrolOfficial(['auditor'])).official.id,
+    victimOfficialId: (await enrolOfficialAs(['auditor'])).official.id,
   };
 
   tokens.none = undefined;
@@ -415,7 +396,7 @@ beforeAll(async () => {
   tokens.operator = w.tokens.operator;
   tokens.official = w.tokens.official;
   tokens.admin = w.tokens.admin;
-  tokens.person = await officialPersonToken(await enrolOfficial([...OFFICIAL_ROLES]));
+  tokens.person = `Bearer ${(await signInOfficial(t, await enrolOfficialAs([...OFFICIAL_ROLES]))).accessToken}`;
   tokens.garbage = 'Bearer abc';
   tokens.expired = `Bearer ${t.app.ctx.tokens.sign({ sub: 'x', role: 'admin', scope: 'admin' }, -10)}`;
 });

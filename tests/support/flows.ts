@@ -247,24 +247,57 @@ export async function seedPersonRegisteredTwice(
   return { caseId: c.body.id as string, manual, appAuth };
 }
 
-/** An official person created through the admin API and signed in (password + TOTP): its authorization header. */
-export async function officialPersonAuth(
+/** A new official account as the admin API answers it: the initial password and the TOTP enrolment, once. */
+export interface OfficialEnrolment {
+  official: { id: string; username: string; roles: string[]; scopes: string[] };
+  password: string;
+  otpauthUri: string;
+}
+
+/** POST /v1/admin/officials as `adminToken` (201 expected); a unique username unless `over` names one. */
+export async function enrolOfficial(
   t: TestApp,
   adminToken: string,
   roles: string[],
-  username = `person-${randomUUID().slice(0, 8)}`,
-): Promise<string> {
-  const created = await t
+  over: Record<string, unknown> = {},
+): Promise<OfficialEnrolment> {
+  const res = await t
     .http()
     .post('/v1/admin/officials')
     .set('authorization', adminToken)
-    .send({ username, name: '测试官员', agency: '卫健委', roles });
-  expect(created.status, JSON.stringify(created.body)).toBe(201);
-  const totp = (OTPAuth.URI.parse(created.body.otpauthUri as string) as OTPAuth.TOTP).generate();
+    .send({
+      username: `person-${randomUUID().slice(0, 8)}`,
+      name: '测试官员',
+      agency: '卫健委',
+      roles,
+      ...over,
+    });
+  expect(res.status, JSON.stringify(res.body)).toBe(201);
+  return res.body as OfficialEnrolment;
+}
+
+/** The authenticator app: the code of a time step (0: now, -1: the previous 30 s). */
+export function totpOf(e: Pick<OfficialEnrolment, 'otpauthUri'>, step = 0): string {
+  const parsed = OTPAuth.URI.parse(e.otpauthUri) as OTPAuth.TOTP;
+  return parsed.generate({ timestamp: Date.now() + step * 30_000 });
+}
+
+/** POST /v1/auth/official with the enrolment's password and the TOTP code of `step` (200 expected): the tokens. */
+export async function signInOfficial(
+  t: TestApp,
+  e: Pick<OfficialEnrolment, 'password' | 'otpauthUri'> & { official: { username: string } },
+  step = 0,
+): Promise<{ accessToken: string; refreshToken: string; expiresIn: number }> {
   const res = await t
     .http()
     .post('/v1/auth/official')
-    .send({ username, password: created.body.password as string, totp });
+    .send({ username: e.official.username, password: e.password, totp: totpOf(e, step) });
   expect(res.status, JSON.stringify(res.body)).toBe(200);
-  return `Bearer ${res.body.accessToken as string}`;
+  return res.body as { accessToken: string; refreshToken: string; expiresIn: number };
+}
+
+/** An official person created through the admin API and signed in (password + TOTP): its authorization header. */
+export async function officialPersonAuth(t: TestApp, adminToken: string, roles: string[]): Promise<string> {
+  const e = await enrolOfficial(t, adminToken, roles);
+  return `Bearer ${(await signInOfficial(t, e)).accessToken}`;
 }
