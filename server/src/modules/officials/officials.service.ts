@@ -61,25 +61,21 @@ function toAccount(row: Selectable<OfficialsTable>): OfficialAccount {
 
 const totpAad = (id: string) => `officials/totp/${id}`;
 
+const totpFor = (username: string, secret: OTPAuth.Secret) =>
+  new OTPAuth.TOTP({ issuer: ISSUER, label: username, period: TOTP_PERIOD, secret });
+
 function totpOf(ctx: AppContext, row: Pick<Selectable<OfficialsTable>, 'id' | 'username' | 'totp_sealed'>) {
-  return new OTPAuth.TOTP({
-    issuer: ISSUER,
-    label: row.username,
-    period: TOTP_PERIOD,
-    secret: OTPAuth.Secret.fromBase32(
-      openText(ctx.keyring.officialSecretKey(), row.totp_sealed, totpAad(row.id)),
-    ),
-  });
+  const sealed = openText(ctx.keyring.officialSecretKey(), row.totp_sealed, totpAad(row.id));
+  return totpFor(row.username, OTPAuth.Secret.fromBase32(sealed));
 }
 
 /** A fresh password (shown once) and TOTP secret (sealed) for an account. */
 async function newCredentials(ctx: AppContext, id: string, username: string) {
   const password = randomBytes(15).toString('base64url');
   const secret = new OTPAuth.Secret({ size: 20 });
-  const totp = new OTPAuth.TOTP({ issuer: ISSUER, label: username, period: TOTP_PERIOD, secret });
   return {
     password,
-    otpauthUri: totp.toString(),
+    otpauthUri: totpFor(username, secret).toString(),
     columns: {
       password_hash: await argon2Hash(password),
       totp_sealed: seal(ctx.keyring.officialSecretKey(), secret.base32, totpAad(id)),
