@@ -6,6 +6,7 @@ import type {
   CarrierPage,
   Case,
   CaseNotifications,
+  CaseRides,
   ClearPersonBody,
   ClientToken,
   ClientWithSecret,
@@ -15,22 +16,31 @@ import type {
   CreateCarrierBody,
   CreateCaseBody,
   CreateClientBody,
+  CSRF_HEADER,
   ErrorCode,
   Exposure,
   ExposurePage,
   HealthStatus,
   Itinerary,
   ListCarriersQuery,
+  ListRevealRequestsQuery,
   ManualRideBody,
   ManualRideResult,
   MyNotification,
   MyRides,
+  NotifyBody,
   NotifyResult,
+  OFFICIAL_COOKIES,
+  OfficialAccount,
+  OfficialSession,
+  OfficialSignInBody,
   Operator,
   PassengerExport,
   PassengerProfile,
   PassengerToken,
   PhoneCodeSent,
+  RevealRequest,
+  RevealRequestPage,
   ScanBody,
   ScanConfirmationRequired,
   ScanRegistered,
@@ -55,6 +65,21 @@ export {
   type TransportRequest,
   type TransportResponse,
 } from './transport.js';
+
+// Type-only imports keep the shared package out of mini-program bundles; `typeof` keeps the names in step with it.
+const csrfHeader: typeof CSRF_HEADER = 'x-csrf-token';
+const csrfCookie: (typeof OFFICIAL_COOKIES)['csrf'] = 'rt_official_csrf';
+
+/** The console session's CSRF token from its cookie, in a browser page (after a reload the client has lost it). */
+function csrfFromDocument(): string | undefined {
+  // Typed by hand: the SDK also compiles without the DOM library (scripts, mini-program).
+  const doc = (globalThis as { document?: { cookie: string } }).document;
+  for (const part of doc?.cookie.split(';') ?? []) {
+    const [name, ...value] = part.trim().split('=');
+    if (name === csrfCookie) return decodeURIComponent(value.join('='));
+  }
+  return undefined;
+}
 
 /** Retry-After (delay-seconds or HTTP-date, RFC 9110) in ms; undefined when absent or unreadable. */
 function retryAfterMs(header: string | undefined): number | undefined {
@@ -105,6 +130,12 @@ export interface ClientOptions {
   overloadRetries?: number;
   /** Longest Retry-After delay honoured (default 5,000 ms); a longer one is answered with the error at once. */
   maxRetryAfterMs?: number;
+  /**
+   * Cookie sessions, for the officials' console in a browser (signInOfficialSession): requests go with these fetch
+   * credentials, the browser keeping the httpOnly session cookies, and POST, PATCH and DELETE carry the session's
+   * CSRF token. Default: none (bearer tokens).
+   */
+  cookies?: 'same-origin' | 'include';
 }
 
 type Query = Record<string, string | number | boolean | undefined>;
@@ -137,6 +168,8 @@ export class RideTraceClient {
   private readonly timeoutMs: number;
   private readonly overloadRetries: number;
   private readonly maxRetryAfterMs: number;
+  private readonly cookies: ClientOptions['cookies'];
+  private csrfToken: string | undefined;
 
   constructor(opts: ClientOptions) {
     this.baseUrl = opts.baseUrl.replace(/\/+$/, '');
@@ -145,6 +178,7 @@ export class RideTraceClient {
     this.timeoutMs = opts.timeoutMs ?? 10_000;
     this.overloadRetries = opts.overloadRetries ?? 2;
     this.maxRetryAfterMs = opts.maxRetryAfterMs ?? 5_000;
+    this.cookies = opts.cookies;
   }
 
   get accessToken(): string | undefined {
@@ -181,6 +215,10 @@ export class RideTraceClient {
     const headers: Record<string, string> = {};
     if (this.token) headers.authorization = `Bearer ${this.token}`;
     if (opts.body !== undefined) headers['content-type'] = 'application/json';
+    if (this.cookies && method !== 'GET') {
+      const csrf = this.csrfToken ?? csrfFromDocument();
+      if (csrf) headers[csrfHeader] = csrf;
+    }
     const res = await this.transport({
       method,
       path,
@@ -189,6 +227,7 @@ export class RideTraceClient {
       body: opts.body,
       responseType: opts.responseType ?? 'json',
       timeoutMs: this.timeoutMs,
+      ...(this.cookies ? { credentials: this.cookies } : {}),
     });
     if (res.status >= 200 && res.status < 300) return res;
     const error = errorOf(res.data);
@@ -227,6 +266,37 @@ export class RideTraceClient {
     this.token = t.accessToken;
     return t;
   }
+
+  /** Official person sign-in for the console (with `cookies`): the session lives in cookies; keeps its CSRF token. */
+  async signInOfficialSession(body: OfficialSignInBody): Promise<OfficialSession> {
+    const s = await this.json<OfficialSession>('POST', '/v1/auth/official/session', { body });
+    this.csrfToken = s.csrfToken;
+    return s;
+  }
+
+  /** New session cookies (call it before `expiresIn` runs out); the refresh cookie is single use. */
+  async refreshOfficialSession(): Promise<OfficialSession> {
+    const s = await this.json<OfficialSession>('POST', '/v1/auth/official/session/refresh');
+    this.csrfToken = s.csrfToken;
+    return s;
+  }
+
+  /** Ends the official person's session (and clears the console's cookies); drops the token it held. */
+  async signOutOfficial(): Promise<void> {
+    try {
+      await this.send('POST', '/v1/auth/official/logout');
+    } catch (err) {
+      // The access cookie lapses long before the session: renew it once, so that the session itself ends.
+      if (!(this.cookies && err instanceof RideTraceError && err.status === 401)) throw err;
+      await this.refreshOfficialSession();
+      await this.send('POST', '/v1/auth/official/logout');
+    }
+    this.token = undefined;
+    this.csrfToken = undefined;
+  }
+
+  /** The signed-in official person: name, agency, jurisdiction, roles and scopes. */
+  officialMe = () => this.json<OfficialAccount>('GET', '/v1/officials/me');
 
   // --- passengers ---------------------------------------------------------------------------------------------
 
@@ -325,31 +395,57 @@ export class RideTraceClient {
   openCase = (body: CreateCaseBody) => this.json<Case>('POST', '/v1/cases', { body });
   listCases = (q: { status?: 'open' | 'closed'; limit?: number; cursor?: string } = {}) =>
     this.json<{ items: Case[]; nextCursor: string | null }>('GET', '/v1/cases', { query: q });
-  getCase = (id: string) => this.json<Case>('GET', `/v1/cases/${id}`);
+  /** One case; `reveal: true` unmasks the subject (needs a reveal grant for the case). */
+  getCase = (id: string, o: { reveal?: boolean } = {}) =>
+    this.json<Case>('GET', `/v1/cases/${id}`, { query: o.reveal ? { reveal: true } : {} });
+  /** The case subject's rides in the infectious window, oldest first, with their flags (an audited read). */
+  caseRides = (id: string) => this.json<CaseRides>('GET', `/v1/cases/${id}/rides`);
   closeCase = (id: string, reason?: string) =>
     this.json<Case>('POST', `/v1/cases/${id}/close`, reason === undefined ? {} : { body: { reason } });
-  exposures = (id: string, q: { degree?: 1 | 2; limit?: number; cursor?: string } = {}) =>
+  /** One page of a case's exposures; `reveal: true` unmasks them (needs a reveal grant for the case). */
+  exposures = (id: string, q: { degree?: 1 | 2; limit?: number; cursor?: string; reveal?: boolean } = {}) =>
     this.json<ExposurePage>('GET', `/v1/cases/${id}/exposures`, { query: q });
   /** All exposures of a case, across pages (each page is an audited read). */
-  async allExposures(id: string, degree: 1 | 2 = 1): Promise<Exposure[]> {
+  async allExposures(id: string, degree: 1 | 2 = 1, o: { reveal?: boolean } = {}): Promise<Exposure[]> {
     const all: Exposure[] = [];
     let cursor: string | undefined;
     do {
-      const page = await this.exposures(id, { degree, limit: 200, ...(cursor ? { cursor } : {}) });
+      const page = await this.exposures(id, {
+        degree,
+        limit: 200,
+        ...(o.reveal ? { reveal: true } : {}),
+        ...(cursor ? { cursor } : {}),
+      });
       all.push(...page.items);
       cursor = page.nextCursor ?? undefined;
     } while (cursor);
     return all;
   }
-  async exposuresCsv(id: string, degree: 1 | 2 = 1): Promise<string> {
+  async exposuresCsv(id: string, degree: 1 | 2 = 1, o: { reveal?: boolean } = {}): Promise<string> {
     const res = await this.send('GET', `/v1/cases/${id}/exposures.csv`, {
-      query: { degree },
+      query: { degree, ...(o.reveal ? { reveal: true } : {}) },
       responseType: 'arraybuffer',
     });
     // Keep the UTF-8 BOM the API sends (spreadsheets need it); a default TextDecoder would strip it.
     return new TextDecoder('utf-8', { ignoreBOM: true }).decode(res.data as ArrayBuffer);
   }
-  notify = (id: string) => this.json<NotifyResult>('POST', `/v1/cases/${id}/notify`);
+  /**
+   * Asks for unmasked identities of a case (four-eyes reveal): pending until another official approves, or granted
+   * at once with REVEAL_APPROVAL=single.
+   */
+  requestReveal = (caseId: string, reason: string) =>
+    this.json<RevealRequest>('POST', `/v1/cases/${caseId}/reveal-requests`, { body: { reason } });
+  /** Reveal requests: every one for approvers (the inbox: `state: 'pending'`), else my own. */
+  revealRequests = (q: ListRevealRequestsQuery = {}) =>
+    this.json<RevealRequestPage>('GET', '/v1/reveal-requests', { query: q });
+  revealRequest = (id: string) => this.json<RevealRequest>('GET', `/v1/reveal-requests/${id}`);
+  approveReveal = (id: string, note?: string) =>
+    this.json<RevealRequest>('POST', `/v1/reveal-requests/${id}/approve`, note ? { body: { note } } : {});
+  refuseReveal = (id: string, note?: string) =>
+    this.json<RevealRequest>('POST', `/v1/reveal-requests/${id}/refuse`, note ? { body: { note } } : {});
+  /** Queues notifications: degree 1 (default) the exposed persons, degree 2 also their secondary contacts. */
+  notify = (id: string, body: NotifyBody = {}) =>
+    this.json<NotifyResult>('POST', `/v1/cases/${id}/notify`, body.degree === undefined ? {} : { body });
   caseNotifications = (id: string) => this.json<CaseNotifications>('GET', `/v1/cases/${id}/notifications`);
   clearPerson = (body: ClearPersonBody) => this.json<HealthStatus>('POST', '/v1/status/clear', { body });
 

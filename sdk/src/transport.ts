@@ -14,6 +14,8 @@ export interface TransportRequest {
   /** `json`: the reply body parsed; `arraybuffer`: its raw bytes (PNG, CSV). */
   responseType: 'json' | 'arraybuffer';
   timeoutMs: number;
+  /** Cookie sessions (a browser console): fetch's `credentials`, so the browser sends and keeps the cookies. */
+  credentials?: 'same-origin' | 'include';
 }
 
 export interface TransportResponse {
@@ -36,6 +38,7 @@ export function fetchTransport(fetchFn?: typeof fetch): Transport {
         headers: req.headers,
         body: req.body === undefined ? null : JSON.stringify(req.body),
         signal: AbortSignal.timeout(req.timeoutMs),
+        ...(req.credentials ? { credentials: req.credentials } : {}),
       });
       const headers: Record<string, string> = {};
       res.headers.forEach((value, name) => {

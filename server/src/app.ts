@@ -3,6 +3,7 @@ import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { CSRF_HEADER, OFFICIAL_COOKIES } from '@ridetrace/shared';
 import Ajv, { type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import Fastify, {
@@ -35,6 +36,7 @@ import { authRoutes } from './modules/auth/auth.routes.js';
 import { benchRoutes } from './modules/bench/bench.routes.js';
 import { benchTiming } from './modules/bench/timing.js';
 import { caseRoutes } from './modules/cases/cases.routes.js';
+import { revealRoutes } from './modules/cases/reveal.routes.js';
 import { carrierRoutes } from './modules/carriers/carriers.routes.js';
 import { healthRoutes } from './modules/health/health.routes.js';
 import type { Senders } from './modules/notifications/notification-worker.js';
@@ -94,6 +96,7 @@ function sendersFor(config: Config, log: FastifyBaseLogger, tokens: AccessTokenC
           timeoutMs: notify.timeoutMs,
           timeZone: config.displayTimeZone,
           templateId: superApp.exposureTemplateId,
+          secondaryTemplateId: superApp.secondaryTemplateId,
           messageState: superApp.messageState,
           ...(tokens ? { tokens } : {}),
         })
@@ -227,8 +230,10 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   });
   // No MIME sniffing of any reply. API replies carry personal or movement data unless a route says otherwise
   // (its own Cache-Control), so browsers and proxies must not keep them.
+  // The request id names the reply in the audit log (`requestId`), so an official can match one to the other.
   app.addHook('onSend', async (req, reply, payload) => {
     reply.header('x-content-type-options', 'nosniff');
+    reply.header('x-request-id', req.id);
     if (!reply.hasHeader('cache-control') && req.url.startsWith('/v1/'))
       reply.header('cache-control', 'no-store');
     return payload;
@@ -246,7 +251,17 @@ export async function buildApp(deps: AppDeps): Promise<App> {
           'a stable code from @ridetrace/shared.',
       },
       components: {
-        securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
+        securitySchemes: {
+          bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
+          officialSession: {
+            type: 'apiKey',
+            in: 'cookie',
+            name: OFFICIAL_COOKIES.access,
+            description:
+              "The officials' console session (POST /v1/auth/official/session): used only without an " +
+              `Authorization header; POST, PATCH and DELETE need the session's ${CSRF_HEADER} header too.`,
+          },
+        },
       },
     },
   });
@@ -268,8 +283,9 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     origin: config.corsOrigins.length ? [...config.corsOrigins] : false,
     methods: ['GET', 'POST', 'PATCH', 'DELETE'],
     allowedHeaders: ['authorization', 'content-type'],
+    // Never `credentials`: another origin's page must not send the console's session cookie and read the reply.
     // The h5 client shows how long to wait (429 otp_rate_limited, 503).
-    exposedHeaders: ['retry-after'],
+    exposedHeaders: ['retry-after', 'x-request-id'],
     maxAge: 600,
     // A malformed preflight is answered like any request, not with a plain-text 400.
     strictPreflight: false,
@@ -297,6 +313,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     rideRoutes,
     passengerRoutes,
     caseRoutes,
+    revealRoutes,
     notificationRoutes,
     statusRoutes,
     auditRoutes,

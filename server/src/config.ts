@@ -28,7 +28,11 @@ export interface Config {
     readonly sessionHours: number;
     readonly maxFailedSignIns: number;
     readonly lockMinutes: number;
+    /** Console session cookies carry `Secure` (sent over HTTPS only): always in production. */
+    readonly cookieSecure: boolean;
   };
+  /** Unmasking a case's identities: `dual` needs another official's approval, `single` lets the requester self-grant. */
+  readonly reveal: { readonly approval: 'dual' | 'single'; readonly grantHours: number };
   readonly superApp: {
     readonly baseUrl: string | undefined;
     readonly appId: string;
@@ -36,6 +40,8 @@ export interface Config {
     readonly timeoutMs: number;
     /** Subscribe-message template of exposure notices. */
     readonly exposureTemplateId: string;
+    /** Subscribe-message template of secondary-contact (degree 2) notices. */
+    readonly secondaryTemplateId: string;
     /** `miniprogram_state` of subscribe messages: formal, trial or developer. */
     readonly messageState: 'formal' | 'trial' | 'developer';
   };
@@ -94,6 +100,8 @@ export interface Config {
       readonly signName: string;
       readonly region: string;
       readonly exposureTemplateId: string;
+      /** Secondary-contact (degree 2) notices; empty: such SMS fail (never sent with the exposure text). */
+      readonly secondaryTemplateId: string;
       readonly otpTemplateId: string;
     };
     /** Development without an SMS provider: every SMS is appended here as one JSON line (never in production). */
@@ -104,10 +112,17 @@ export interface Config {
     readonly concurrency: number;
     readonly timeoutMs: number;
     readonly workerEnabled: boolean;
+    /** Degree-2 contacts notified: `yellow` turns their code yellow like degree 1, `notice` sends the message only. */
+    readonly degree2Status: 'yellow' | 'notice';
   };
   readonly statusTokenTtlSeconds: number;
   /** Time zone of times shown to people (notification texts); storage and ride days stay UTC. */
   readonly displayTimeZone: string;
+  /**
+   * The health authority running this deployment, as passengers' access logs name it when no official person's
+   * agency applies (notifications queued by a health system's client and delivered by the worker).
+   */
+  readonly authorityName: string;
   readonly rateLimit: {
     readonly perIpPerMinute: number;
     readonly perPassengerPerMinute: number;
@@ -207,6 +222,21 @@ function oneOf<const T extends readonly string[]>(
   if (v === undefined || v === '') return def;
   if (!values.includes(v)) throw new ConfigError(`${name} must be one of ${values.join(', ')}, got "${v}"`);
   return v;
+}
+
+/** AUTHORITY_NAME, trimmed: 1–200 characters, as the access log stores an agency. */
+function authorityName(v: string | undefined): string {
+  const name = v?.trim() || '卫生健康部门';
+  if (name.length > 200) throw new ConfigError('AUTHORITY_NAME must be at most 200 characters');
+  return name;
+}
+
+/** COOKIE_SECURE: `true` or `false`; production refuses `false` (a session cookie must never travel in clear). */
+function cookieSecure(env: Env, mode: Mode): boolean {
+  const v = oneOf(env, 'COOKIE_SECURE', ['true', 'false'] as const, mode === 'production' ? 'true' : 'false');
+  if (mode === 'production' && v === 'false')
+    throw new ConfigError('COOKIE_SECURE cannot be false in production');
+  return v === 'true';
 }
 
 function logFormat(v: string | undefined): Config['logFormat'] {
@@ -349,6 +379,8 @@ export function loadConfig(env: Env = process.env): Config {
   }
 
   const retentionDays = int(env, 'RETENTION_DAYS', 28, 2, 3650);
+  // Four eyes in production; one official may self-grant in development and tests.
+  const revealDefault = mode === 'production' ? 'dual' : 'single';
   if (retentionDays * 86400 < int(env, 'RIDES_MAX_LATE_SECONDS', 24 * 3600, 60, 7 * 86400) + 86400) {
     throw new ConfigError('RETENTION_DAYS must exceed the offline window (RIDES_MAX_LATE_SECONDS) by a day');
   }
@@ -373,6 +405,11 @@ export function loadConfig(env: Env = process.env): Config {
       sessionHours: int(env, 'OFFICIAL_SESSION_HOURS', 12, 1, 7 * 24),
       maxFailedSignIns: int(env, 'OFFICIAL_MAX_FAILED_SIGN_INS', 5, 1, 100),
       lockMinutes: int(env, 'OFFICIAL_LOCK_MINUTES', 15, 1, 24 * 60),
+      cookieSecure: cookieSecure(env, mode),
+    },
+    reveal: {
+      approval: oneOf(env, 'REVEAL_APPROVAL', ['dual', 'single'] as const, revealDefault),
+      grantHours: int(env, 'REVEAL_GRANT_HOURS', 24, 1, 24 * 30),
     },
     superApp: {
       baseUrl: env.SUPERAPP_BASE_URL?.replace(/\/+$/, '') || undefined,
@@ -380,6 +417,7 @@ export function loadConfig(env: Env = process.env): Config {
       appSecret: env.SUPERAPP_APP_SECRET ?? 'dev-secret',
       timeoutMs: int(env, 'SUPERAPP_TIMEOUT_MS', 3000, 100, 60000),
       exposureTemplateId: env.SUPERAPP_EXPOSURE_TEMPLATE_ID || 'ridetrace_exposure',
+      secondaryTemplateId: env.SUPERAPP_SECONDARY_TEMPLATE_ID || 'ridetrace_secondary_exposure',
       messageState: oneOf(env, 'SUPERAPP_MESSAGE_STATE', ['formal', 'trial', 'developer'] as const, 'formal'),
     },
     rides: {
@@ -435,6 +473,7 @@ export function loadConfig(env: Env = process.env): Config {
         signName: env.TENCENT_SMS_SIGN_NAME ?? '',
         region: env.TENCENT_SMS_REGION || 'ap-guangzhou',
         exposureTemplateId: env.TENCENT_SMS_EXPOSURE_TEMPLATE_ID ?? '',
+        secondaryTemplateId: env.TENCENT_SMS_SECONDARY_TEMPLATE_ID ?? '',
         otpTemplateId: env.TENCENT_SMS_OTP_TEMPLATE_ID ?? '',
       },
       devSmsLogFile: mode === 'development' ? path.join(dataDir, 'dev-sms.log') : undefined,
@@ -444,9 +483,11 @@ export function loadConfig(env: Env = process.env): Config {
       concurrency: int(env, 'NOTIFY_CONCURRENCY', 16, 1, 256),
       timeoutMs: int(env, 'NOTIFY_TIMEOUT_MS', 5000, 100, 60_000),
       workerEnabled: env.NOTIFY_WORKER !== 'off',
+      degree2Status: oneOf(env, 'NOTIFY_DEGREE2_STATUS', ['yellow', 'notice'] as const, 'notice'),
     },
     statusTokenTtlSeconds: int(env, 'STATUS_TOKEN_TTL_SECONDS', 60, 10, 600),
     displayTimeZone: timeZone(env.TIME_ZONE ?? 'Asia/Shanghai'),
+    authorityName: authorityName(env.AUTHORITY_NAME),
     rateLimit: {
       perIpPerMinute: int(env, 'RATE_LIMIT_PER_IP_PER_MINUTE', 600, 1),
       perPassengerPerMinute: int(env, 'RATE_LIMIT_PER_PASSENGER_PER_MINUTE', 30, 1),

@@ -23,6 +23,10 @@ export const ERRORS = {
   token_invalid: { status: 401, message: 'The bearer token is invalid.' },
   token_expired: { status: 401, message: 'The bearer token has expired.' },
   forbidden: { status: 403, message: 'This token may not do that.' },
+  csrf_invalid: {
+    status: 403,
+    message: 'A change made with the session cookie needs the X-CSRF-Token header of that session.',
+  },
   login_code_invalid: { status: 401, message: 'The super-app login code is invalid or used.' },
   invalid_client: { status: 401, message: 'Unknown client or wrong secret.' },
   sign_in_failed: { status: 401, message: 'Wrong username, password or one-time code.' },
@@ -83,6 +87,24 @@ export const ERRORS = {
   too_many_contacts: {
     status: 422,
     message: 'Too many degree-1 contacts for a degree-2 trace; narrow the window.',
+  },
+  // Four-eyes reveal
+  reveal_grant_required: {
+    status: 403,
+    message:
+      'Unmasked identities of this case need a reveal grant: ask for one (POST /v1/cases/{id}/reveal-requests) and wait for approval.',
+  },
+  reveal_grant_expired: { status: 403, message: 'Your reveal grant for this case has expired; ask again.' },
+  reveal_request_refused: { status: 403, message: 'Your reveal request for this case was refused.' },
+  approval_by_requester: {
+    status: 403,
+    message: 'A reveal request must be approved or refused by another official.',
+  },
+  reveal_request_not_found: { status: 404, message: 'No such reveal request.' },
+  reveal_request_decided: { status: 409, message: 'This reveal request was already approved or refused.' },
+  reveal_request_expired: {
+    status: 409,
+    message: 'This reveal request lapsed before anyone decided it; the requester must ask again.',
   },
   status_token_malformed: { status: 400, message: 'This is not a status token.' },
   status_token_forged: { status: 400, message: 'The status token signature is invalid.' },

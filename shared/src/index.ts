@@ -11,3 +11,4 @@ export * from './schemas/cases.js';
 export * from './schemas/phone.js';
 export * from './schemas/privacy.js';
 export * from './schemas/officials.js';
+export * from './schemas/reveals.js';

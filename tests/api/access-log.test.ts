@@ -159,6 +159,35 @@ describe('GET /v1/passengers/me/access-log', () => {
     expect(page.nextCursor).toBeNull();
   });
 
+  it('the data export holds the whole access log, every page of it, as the access log lists it', async () => {
+    const exported = await t
+      .http()
+      .get('/v1/passengers/me/export')
+      .set('authorization', aliceAuth)
+      .expect(200);
+    expect(exported.body.accessLog).toEqual((await accessLog(aliceAuth).expect(200)).body.items);
+    expect(exported.body.accessLog).toHaveLength(3);
+
+    // More entries than one page of the log holds (200): one a day for 205 days.
+    const { auth, id } = await newPassenger('access-long', '13900000048');
+    for (let i = 0; i < 205; i++) await record([id], 'contact_tracing', at(-i * DAY));
+    const pages: AccessLogEntry[] = [];
+    let cursor: string | null = null;
+    do {
+      const page = await accessLog(auth, { limit: 200, ...(cursor ? { cursor } : {}) }).expect(200);
+      pages.push(...(page.body.items as AccessLogEntry[]));
+      cursor = page.body.nextCursor as string | null;
+    } while (cursor !== null);
+    expect(pages).toHaveLength(205);
+    const long = await t.http().get('/v1/passengers/me/export').set('authorization', auth).expect(200);
+    expect(long.body.accessLog).toEqual(pages);
+    expect(long.body.accessLog[0]).toEqual({
+      at: at(0).toISOString(),
+      agency: AGENCY,
+      purpose: 'contact_tracing',
+    });
+  });
+
   it('is for passengers only', async () => {
     expectError(await t.http().get('/v1/passengers/me/access-log'), 401, 'auth_required');
     for (const token of [w.tokens.official, w.tokens.admin, w.tokens.operator, w.tokens.staff])

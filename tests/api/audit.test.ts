@@ -4,7 +4,7 @@ import { sql, type RawBuilder } from 'kysely';
 import { createHash, randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { useWorld } from '../support/fixtures.js';
-import { expectError } from '../support/flows.js';
+import { expectError, grantReveal } from '../support/flows.js';
 import { runPnpm, type Run } from '../support/run-cli.js';
 import { clientToken, confirmedPassenger, createCarrier } from '../support/test-app.js';
 
@@ -140,7 +140,8 @@ describe('the audit log', () => {
     flowCaseId = s.caseId;
     const official = w.tokens.official;
     const at = (path: string) => `/v1/cases/${s.caseId}${path}`;
-    await t.http().get(at('/exposures')).set('authorization', official).expect(200);
+    await grantReveal(t, official, s.caseId);
+    await t.http().get(at('/exposures?reveal=true')).set('authorization', official).expect(200);
     await t.http().get(at('/exposures')).set('authorization', readerToken).expect(200);
     await t.http().get(at('/exposures.csv')).set('authorization', official).expect(200);
     await t.http().post(at('/notify')).set('authorization', official).expect(200);
@@ -163,6 +164,7 @@ describe('the audit log', () => {
     expect(mine.map((e) => e.seq)).toEqual(entries.map((e) => e.seq));
     expect(mine.map(({ action, actor, people }) => ({ action, actor, people }))).toEqual([
       { action: 'case.open', actor: w.official.clientId, people: 1 },
+      { action: 'reveal.grant', actor: w.official.clientId, people: 0 },
       { action: 'exposures.reveal', actor: w.official.clientId, people: 1 },
       { action: 'exposures.read', actor: reader.clientId, people: 1 },
       { action: 'exposures.export', actor: w.official.clientId, people: 1 },
@@ -174,10 +176,11 @@ describe('the audit log', () => {
       by: { kind: 'system', name: w.official.name, agency: null },
       note: s.caseNumber,
     });
-    expect(detailOf(mine[1]!)).toMatchObject({ degree: 1, offset: 0, returned: 1, total: 1 });
-    expect(detailOf(mine[4]!).note).toBe('queued=1');
-    expect(detailOf(mine[5]!).note).toContain('negative test');
-    expect(detailOf(mine[6]!).note).toBe('recovered');
+    expect(detailOf(mine[2]!)).toMatchObject({ degree: 1, offset: 0, returned: 1, total: 1 });
+    expect(detailOf(mine[2]!).grant).toEqual(expect.any(String));
+    expect(detailOf(mine[5]!).note).toBe('queued=1');
+    expect(detailOf(mine[6]!).note).toContain('negative test');
+    expect(detailOf(mine[7]!).note).toBe('recovered');
     // One request, one id: every entry names a distinct request.
     for (const e of mine) expect(e.requestId).toMatch(UUID);
     expect(new Set(mine.map((e) => e.requestId)).size).toBe(mine.length);
@@ -268,6 +271,7 @@ describe('the audit log', () => {
     const items = res.body.items as Entry[];
     expect(items.map((e) => e.action)).toEqual([
       'case.open',
+      'reveal.grant',
       'exposures.reveal',
       'exposures.read',
       'exposures.export',

@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { useWorld } from '../support/fixtures.js';
 import { seedDemo } from '../../scripts/src/commands/seed.js';
-import { seedCaseWithContact } from '../support/flows.js';
+import { grantReveal, seedCaseWithContact } from '../support/flows.js';
 import { runCli, type Run } from '../support/run-cli.js';
 import { cliEnv, clientToken } from '../support/test-app.js';
 
@@ -53,9 +53,12 @@ describe('export case (CLI over HTTP)', () => {
   const out: Record<string, Run> = {};
 
   beforeAll(async () => {
+    // Unmasking needs a reveal grant for the case, as over the API.
+    out.noGrant = await exportCli(w.official, [caseId, '--format', 'json', '--reveal']);
+    await grantReveal(t, w.tokens.official, caseId);
     [out.fullCsv, out.fullJson, out.readerCsv, out.readerJson, out.badId] = await Promise.all([
-      exportCli(w.official, [caseId, '--format', 'csv']),
-      exportCli(w.official, [caseId, '--format', 'json']),
+      exportCli(w.official, [caseId, '--format', 'csv', '--reveal']),
+      exportCli(w.official, [caseId, '--format', 'json', '--reveal']),
       exportCli(reader, [caseId, '--format', 'csv']),
       exportCli(reader, [caseId, '--format', 'json']),
       exportCli(w.official, [randomUUID(), '--format', 'json']),
@@ -68,7 +71,13 @@ describe('export case (CLI over HTTP)', () => {
     }
   });
 
-  it('the full official gets unmasked data, the trace:read-only client masked data', () => {
+  it('--reveal without a reveal grant: exit 1 with reveal_grant_required, nothing written', () => {
+    expect(out.noGrant!.code).toBe(1);
+    expect(out.noGrant!.stderr).toContain('reveal_grant_required');
+    expect(out.noGrant!.stdout).toBe('');
+  });
+
+  it('the full official with a grant gets unmasked data, the trace:read-only client masked data', () => {
     const full = JSON.parse(out.fullJson!.stdout);
     expect(full.degree).toBe(1);
     expect(full.case).toMatchObject({ id: caseId, caseNumber: 'CLI-1', subject: { name: '王小明' } });
@@ -102,20 +111,20 @@ describe('export case (CLI over HTTP)', () => {
   });
 
   it('the same data and masking as the API', async () => {
-    for (const [client, run, runJson] of [
-      [w.official, out.fullCsv!, out.fullJson!],
-      [reader, out.readerCsv!, out.readerJson!],
+    for (const [client, run, runJson, q] of [
+      [w.official, out.fullCsv!, out.fullJson!, '?reveal=true'],
+      [reader, out.readerCsv!, out.readerJson!, ''],
     ] as const) {
       const token = await clientToken(t, client);
       const csv = await t
         .http()
-        .get(`/v1/cases/${caseId}/exposures.csv`)
+        .get(`/v1/cases/${caseId}/exposures.csv${q}`)
         .set('authorization', token)
         .expect(200);
       expect(stripBom(run.stdout)).toBe(stripBom(csv.text));
       const page = await t
         .http()
-        .get(`/v1/cases/${caseId}/exposures`)
+        .get(`/v1/cases/${caseId}/exposures${q}`)
         .set('authorization', token)
         .expect(200);
       expect(JSON.parse(runJson.stdout).exposures).toEqual(page.body.items);

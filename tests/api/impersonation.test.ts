@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { useNotifyWorld } from '../support/fixtures.js';
 import {
+  grantReveal,
   createStaffedCarrier,
   notifyCase,
   openCase,
@@ -153,8 +154,15 @@ describe('a passenger who types someone else’s phone', () => {
     const c = await openCaseOn({ phone: victimPhone }, 'C-IMP-3');
     expect(c.subject.passengers).toBe(1);
     expect(c.unverifiedClaims.map((x) => x.passengerId)).toEqual([await passengerIdOf(t, attacker)]);
-    // Unmasked for this official (trace:reveal); masked for a trace:read-only token.
-    expect(c.unverifiedClaims[0]!.phone).toBe(victimPhone);
+    // Unmasked for this official under a reveal grant; masked otherwise and for a trace:read-only token.
+    expect(c.unverifiedClaims[0]!.phone).toBe('139****3001');
+    await grantReveal(t, w.tokens.official, c.id);
+    const unmasked = await t
+      .http()
+      .get(`/v1/cases/${c.id}?reveal=true`)
+      .set('authorization', w.tokens.official)
+      .expect(200);
+    expect(unmasked.body.unverifiedClaims[0].phone).toBe(victimPhone);
     const readOnly = await clientToken(t, w.official, 'trace:read');
     const masked = await t.http().get(`/v1/cases/${c.id}`).set('authorization', readOnly).expect(200);
     expect(masked.body.unverifiedClaims[0].phone).toBe('139****3001');

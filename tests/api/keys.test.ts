@@ -3,7 +3,7 @@ import { maskName, maskPhone } from '@ridetrace/shared';
 import { randomBytes } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { useSharedDatabase } from '../support/fixtures.js';
-import { scanRide, seedCaseWithContact } from '../support/flows.js';
+import { grantReveal, scanRide, seedCaseWithContact } from '../support/flows.js';
 import { runCli } from '../support/run-cli.js';
 import { cliEnv, confirmedPassenger, seedWorld, type TestApp, type World } from '../support/test-app.js';
 
@@ -37,6 +37,7 @@ beforeAll(async () => {
     reason: 'key rotation test',
   });
   ({ code, caseId, subjectAuth: aliceAuth, contactAuth: bobAuth, subjectRideId: aliceRideId } = seeded);
+  await grantReveal(a, w.tokens.official, caseId);
 });
 
 /** Everything written under k1 is readable through `t`. */
@@ -49,12 +50,16 @@ async function expectEverythingReadable(t: TestApp, exposed = 1) {
   });
   const rides = await t.http().get('/v1/passengers/me/rides').set('authorization', aliceAuth).expect(200);
   expect(rides.body.items.map((r: { id: string }) => r.id)).toContain(aliceRideId);
-  const c = await t.http().get(`/v1/cases/${caseId}`).set('authorization', w.tokens.official).expect(200);
+  const c = await t
+    .http()
+    .get(`/v1/cases/${caseId}?reveal=true`)
+    .set('authorization', w.tokens.official)
+    .expect(200);
   expect(c.body.reason).toBe('key rotation test');
   expect(c.body.subject).toMatchObject({ name: '王小明', phone: '13900000021' });
   const ex = await t
     .http()
-    .get(`/v1/cases/${caseId}/exposures`)
+    .get(`/v1/cases/${caseId}/exposures?reveal=true`)
     .set('authorization', w.tokens.official)
     .expect(200);
   // Bob (and, after the rotation, Carol) rode with Alice.

@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { useNotifyWorld } from '../support/fixtures.js';
 import {
+  grantReveal,
   createStaffedCarrier,
   expectError,
   notifyCase,
@@ -121,9 +122,10 @@ async function scenario(
   expect(c.status).toBe(201);
 
   // Manual riders have no token: their person ids come from the (revealed) exposure list.
+  await grantReveal(t, w.tokens.official, c.body.id);
   const ex = await t
     .http()
-    .get(`/v1/cases/${c.body.id}/exposures?limit=100`)
+    .get(`/v1/cases/${c.body.id}/exposures?limit=100&reveal=true`)
     .set('authorization', w.tokens.official)
     .expect(200);
   expect(ex.body.total).toBe(apps.length + riders.length);
@@ -171,7 +173,17 @@ describe('notify with working gateways', () => {
     const s = await scenario(t, w, { apps: [15, 45], riders: [18] });
     const first = await notifyCase(t, w.tokens.official, s.caseId);
     expect(first.status).toBe(200);
-    expect(first.body).toEqual({ caseId: s.caseId, exposed: 3, queued: 3, alreadyQueued: 0 });
+    expect(first.body).toEqual({
+      caseId: s.caseId,
+      degree: 1,
+      exposed: 3,
+      queued: 3,
+      alreadyQueued: 0,
+      byDegree: {
+        1: { exposed: 3, queued: 3, alreadyQueued: 0 },
+        2: { exposed: 0, queued: 0, alreadyQueued: 0 },
+      },
+    });
 
     const exposed = [...s.apps, ...s.riders].map((p) => p.personId).sort();
     const rows = await notificationRows(t, s.caseId);
@@ -186,7 +198,17 @@ describe('notify with working gateways', () => {
 
     const again = await notifyCase(t, w.tokens.official, s.caseId);
     expect(again.status).toBe(200);
-    expect(again.body).toEqual({ caseId: s.caseId, exposed: 3, queued: 0, alreadyQueued: 3 });
+    expect(again.body).toEqual({
+      caseId: s.caseId,
+      degree: 1,
+      exposed: 3,
+      queued: 0,
+      alreadyQueued: 3,
+      byDegree: {
+        1: { exposed: 3, queued: 0, alreadyQueued: 3 },
+        2: { exposed: 0, queued: 0, alreadyQueued: 0 },
+      },
+    });
     const after = await notificationRows(t, s.caseId);
     expect(after).toHaveLength(3);
     expect(after.every((r) => r.n === 1)).toBe(true);

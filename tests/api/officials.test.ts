@@ -8,6 +8,7 @@ import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { useWorld } from '../support/fixtures.js';
 import {
+  grantReveal,
   enrolOfficial,
   expectError,
   openCase,
@@ -219,7 +220,8 @@ describe('scopes by role', () => {
     });
     expect(opened.status).toBe(201);
     const caseId = opened.body.id as string;
-    await t.http().get(`/v1/cases/${caseId}/exposures`).set('authorization', auth).expect(200);
+    await grantReveal(t, auth, caseId);
+    await t.http().get(`/v1/cases/${caseId}/exposures?reveal=true`).set('authorization', auth).expect(200);
     await t.http().get(`/v1/cases/${caseId}`).set('authorization', w.tokens.official).expect(200);
     const log = await t.http().get(`/v1/audit?caseId=${caseId}`).set('authorization', w.tokens.admin);
     const entries = log.body.items as {
@@ -230,7 +232,7 @@ describe('scopes by role', () => {
       action: string;
     }[];
     const byPerson = entries.filter((x) => x.actor === e.official.id);
-    expect(byPerson.map((x) => x.action)).toEqual(['case.open', 'exposures.reveal']);
+    expect(byPerson.map((x) => x.action)).toEqual(['case.open', 'reveal.grant', 'exposures.reveal']);
     for (const x of byPerson)
       expect(x).toMatchObject({
         actorKind: 'person',

@@ -3,7 +3,7 @@ import { sql } from 'kysely';
 import { randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { useWorld } from '../support/fixtures.js';
-import { openCase } from '../support/flows.js';
+import { grantReveal, openCase } from '../support/flows.js';
 import { runCli } from '../support/run-cli.js';
 import { cliEnv, confirmedPassenger, createCarrier, type TestApp } from '../support/test-app.js';
 
@@ -205,9 +205,10 @@ describe('purge (retention 28 days)', () => {
       caseNumber: 'RET-1',
       reason: 'retention test',
     }).expect(201);
+    await grantReveal(t, w.tokens.official, c.body.id);
     const ex = await t
       .http()
-      .get(`/v1/cases/${c.body.id}/exposures`)
+      .get(`/v1/cases/${c.body.id}/exposures?reveal=true`)
       .set('authorization', w.tokens.official)
       .expect(200);
     expect(ex.body.total).toBe(1);

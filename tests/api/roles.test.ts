@@ -108,6 +108,9 @@ const ROUTES: RouteSpec[] = [
     allow: PUBLIC,
     body: () => ({}),
   },
+  // The console's cookie sign-in and refresh: no bearer token counts (without the refresh cookie: 400).
+  { route: 'POST /v1/auth/official/session', allow: PUBLIC, body: () => ({ username: 'nobody' }) },
+  { route: 'POST /v1/auth/official/session/refresh', allow: PUBLIC },
   { route: 'GET /v1/officials/me', allow: PERSON, ok: 200 },
   { route: 'GET /v1/admin/officials', allow: OFFICIALS_ADMINS, ok: 200 },
   {
@@ -294,11 +297,31 @@ const ROUTES: RouteSpec[] = [
     allow: OFFICIAL,
     url: () => `/v1/cases/${randomUUID()}/exposures.csv`,
   },
+  { route: 'GET /v1/cases/:id/rides', allow: OFFICIAL, url: () => `/v1/cases/${randomUUID()}/rides` },
   { route: 'POST /v1/cases/:id/notify', allow: OFFICIAL, url: () => `/v1/cases/${randomUUID()}/notify` },
   {
     route: 'GET /v1/cases/:id/notifications',
     allow: OFFICIAL,
     url: () => `/v1/cases/${randomUUID()}/notifications`,
+  },
+  {
+    route: 'POST /v1/cases/:id/reveal-requests',
+    allow: OFFICIAL,
+    url: () => `/v1/cases/${randomUUID()}/reveal-requests`,
+    body: () => ({ reason: 'matrix' }),
+  },
+  { route: 'GET /v1/reveal-requests', allow: OFFICIAL, ok: 200 },
+  { route: 'GET /v1/reveal-requests/:id', allow: OFFICIAL, url: () => `/v1/reveal-requests/${randomUUID()}` },
+  // Deciding needs reveal:approve, which only official persons (supervisors) hold.
+  {
+    route: 'POST /v1/reveal-requests/:id/approve',
+    allow: PERSON,
+    url: () => `/v1/reveal-requests/${randomUUID()}/approve`,
+  },
+  {
+    route: 'POST /v1/reveal-requests/:id/refuse',
+    allow: PERSON,
+    url: () => `/v1/reveal-requests/${randomUUID()}/refuse`,
   },
   { route: 'GET /v1/passengers/me/notifications', allow: PASSENGER },
   { route: 'GET /v1/passengers/me/status', allow: PASSENGER },

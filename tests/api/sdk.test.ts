@@ -125,7 +125,7 @@ describe('SDK against a listening app', () => {
     expect((await bob.scan({ code: code.url, clientRideId: randomUUID() })).status).toBe(201);
   });
 
-  it('official: openCase → allExposures → exposuresCsv → notify', async () => {
+  it('official: openCase → requestReveal → allExposures → exposuresCsv → notify', async () => {
     official = new RideTraceClient({ baseUrl });
     await official.loginClient(officialClient.clientId, officialClient.clientSecret);
     const now = Date.now();
@@ -137,11 +137,17 @@ describe('SDK against a listening app', () => {
       caseNumber: 'SDK-1',
       reason: 'sdk test',
     });
-    expect(c).toMatchObject({ status: 'open', caseNumber: 'SDK-1', subject: { name: '王小明' } });
-    const exposures = await official.allExposures(c.id);
+    expect(c).toMatchObject({ status: 'open', caseNumber: 'SDK-1', subject: { name: '王*明' } });
+    // Unmasking needs a grant (self-granted here: REVEAL_APPROVAL=single) and asking for it per read.
+    const grant = await official.requestReveal(c.id, 'sdk test: call the contacts');
+    expect(grant).toMatchObject({ caseId: c.id, state: 'approved', selfGranted: true });
+    expect((await official.revealRequests({ caseId: c.id })).items.map((r) => r.id)).toEqual([grant.id]);
+    expect((await official.getCase(c.id, { reveal: true })).subject.name).toBe('王小明');
+    expect((await official.allExposures(c.id))[0]!.name).toBe('李*');
+    const exposures = await official.allExposures(c.id, 1, { reveal: true });
     expect(exposures).toHaveLength(1);
     expect(exposures[0]).toMatchObject({ name: '李四', phone: '13900000042', level: 'close', degree: 1 });
-    const csv = await official.exposuresCsv(c.id);
+    const csv = await official.exposuresCsv(c.id, 1, { reveal: true });
     expect(csv.replace(/^\uFEFF/, '').split('\r\n')[0]).toMatch(/^person_id,name,phone,/);
     expect(csv).toContain('李四');
     expect(csv).toContain('13900000042');
@@ -151,6 +157,9 @@ describe('SDK against a listening app', () => {
     const audit = await admin.audit({ caseId: c.id });
     expect(audit.items.map((e) => e.action)).toEqual([
       'case.open',
+      'reveal.grant',
+      'case.read',
+      'exposures.read',
       'exposures.reveal',
       'exposures.export',
       'case.notify',

@@ -29,6 +29,7 @@ describe('audit of exposure reads', () => {
     expect(entries.map((e) => [e.action, e.actor, e.people, e.caseId])).toEqual([
       ['case.open', w.official.clientId, 1, c.id],
       ['exposures.read', client.clientId, 3, c.id],
+      ['reveal.grant', w.official.clientId, 0, c.id],
       ['exposures.reveal', w.official.clientId, 2, c.id],
       ['exposures.read', client.clientId, 1, c.id],
       ['exposures.reveal', w.official.clientId, 0, c.id],

@@ -1,5 +1,6 @@
 /** Opening, reading, listing and closing cases: who the subject is, which windows are valid, what is refused. */
 import { randomUUID } from 'node:crypto';
+import { maskName, maskPhone } from '@ridetrace/shared';
 import { describe, expect, it } from 'vitest';
 import { expectError } from '../support/flows.js';
 import {
@@ -18,7 +19,7 @@ import {
 const { t, w, k } = useTraceKit();
 
 describe('POST /v1/cases and the case lifecycle', () => {
-  it('opens a case by phone (any spelling): 201, subject revealed for a full official', async () => {
+  it('opens a case by phone (any spelling): 201 with the subject masked, unmasked under a reveal grant', async () => {
     const s = await k.person();
     const c = await k.openCase({ phone: s.phone }, -HOUR, 0);
     expect(c).toMatchObject({
@@ -26,14 +27,15 @@ describe('POST /v1/cases and the case lifecycle', () => {
       infectiousFrom: iso(-HOUR),
       infectiousTo: iso(0),
       reason: 'positive PCR test',
-      subject: { name: s.name, phone: s.phone, passengers: 1 },
+      subject: { name: maskName(s.name), phone: maskPhone(s.phone), passengers: 1 },
       openedBy: w.official.clientId,
       closedAt: null,
     });
     expect(c.id).toMatch(/^[0-9a-f-]{36}$/);
     const spelled = `+86 ${s.phone.slice(0, 3)}-${s.phone.slice(3, 7)}-${s.phone.slice(7)}`;
+    expect((await k.readCase(c.id)).subject).toEqual({ name: s.name, phone: s.phone, passengers: 1 });
     const again = await k.openCase({ phone: spelled }, -HOUR, 0);
-    expect(again.subject).toEqual({ name: s.name, phone: s.phone, passengers: 1 });
+    expect((await k.readCase(again.id)).subject).toEqual({ name: s.name, phone: s.phone, passengers: 1 });
   });
 
   it('opens a case by ID number (lower-case x check character too)', async () => {
@@ -45,15 +47,15 @@ describe('POST /v1/cases and the case lifecycle', () => {
     const s = { name: '陈孔氄', phone: '13900077001' };
     await k.manualRide(v, { ...s, idNumber }, -5 * MIN);
     const c = await k.openCase({ idNumber }, -HOUR, 0);
-    expect(c.subject).toEqual({ name: s.name, phone: s.phone, passengers: 1 });
+    expect((await k.readCase(c.id)).subject).toEqual({ name: s.name, phone: s.phone, passengers: 1 });
     const lower = await k.openCase({ idNumber: idNumber.toLowerCase() }, -HOUR, 0);
-    expect(lower.subject).toEqual({ name: s.name, phone: s.phone, passengers: 1 });
+    expect((await k.readCase(lower.id)).subject).toEqual({ name: s.name, phone: s.phone, passengers: 1 });
   });
 
   it('opens a case by passenger id (from GET /v1/passengers/me)', async () => {
     const s = await k.person();
     const c = await k.openCase({ passengerId: s.id }, -HOUR, 0);
-    expect(c.subject).toEqual({ name: s.name, phone: s.phone, passengers: 1 });
+    expect((await k.readCase(c.id)).subject).toEqual({ name: s.name, phone: s.phone, passengers: 1 });
   });
 
   it('opens a case for a rider known only through a staff registration', async () => {
@@ -61,7 +63,7 @@ describe('POST /v1/cases and the case lifecycle', () => {
     const who = { name: newName(next()), phone: newPhone(next()) };
     await k.manualRide(v, who, 0);
     const c = await k.openCase({ phone: who.phone }, -HOUR, HOUR);
-    expect(c.subject).toEqual({ name: who.name, phone: who.phone, passengers: 1 });
+    expect((await k.readCase(c.id)).subject).toEqual({ name: who.name, phone: who.phone, passengers: 1 });
   });
 
   it('unknown subject → 404 case_subject_unknown (phone, ID number, passenger id)', async () => {

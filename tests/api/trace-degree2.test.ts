@@ -62,6 +62,7 @@ describe('exposures: degree 2', () => {
         level: 'close',
         degree: 2,
         via: close1.id,
+        flags: { carrierSwitch: false, lateOffline: true, manual: false }, // offline scans (the kit)
       },
     ]);
     const ids = d2.items.map((i) => i.personId);

@@ -1,6 +1,6 @@
 import { expect, it } from 'vitest';
 import { useNotifyWorld } from '../support/fixtures.js';
-import { notifyCase, openCase, scanRide, waitFor } from '../support/flows.js';
+import { grantReveal, notifyCase, openCase, scanRide, waitFor } from '../support/flows.js';
 import { confirmedPassenger, createCarrier } from '../support/test-app.js';
 
 const { t, w, msg } = useNotifyWorld(
@@ -24,7 +24,11 @@ it('case → exposures → notify → yellow; audit chain intact', async () => {
     reason: 'positive test',
   });
   expect(c.status).toBe(201);
-  const ex = await t.http().get(`/v1/cases/${c.body.id}/exposures`).set('authorization', w.tokens.official);
+  await grantReveal(t, w.tokens.official, c.body.id);
+  const ex = await t
+    .http()
+    .get(`/v1/cases/${c.body.id}/exposures?reveal=true`)
+    .set('authorization', w.tokens.official);
   expect(ex.status).toBe(200);
   expect(ex.body.total).toBe(1);
   expect(ex.body.items[0]).toMatchObject({ name: '李四', phone: '13900000002', level: 'close', degree: 1 });
@@ -62,6 +66,7 @@ it('case → exposures → notify → yellow; audit chain intact', async () => {
   expect(actions).toContain('notifications.read');
   expect(actions.filter((a) => a !== 'notifications.read')).toEqual([
     'case.open',
+    'reveal.grant',
     'exposures.reveal',
     'exposures.export',
     'case.notify',

@@ -104,6 +104,7 @@ describe('GET /v1/cases/:id/exposures: the overlap rule', () => {
             level: e.level,
             degree: 1,
             via: null,
+            flags: { carrierSwitch: false, lateOffline: true, manual: false }, // offline scans (the kit)
           },
         ]);
       }
@@ -216,6 +217,7 @@ describe('GET /v1/cases/:id/exposures: the overlap rule', () => {
         level: 'possible',
         degree: 1,
         via: null,
+        flags: { carrierSwitch: false, lateOffline: true, manual: false }, // offline scans (the kit)
       },
       {
         carrier: { id: metro.id, kind: 'metro', plate: metro.plate, route: metro.route, city: metro.city },
@@ -225,6 +227,7 @@ describe('GET /v1/cases/:id/exposures: the overlap rule', () => {
         level: 'close',
         degree: 1,
         via: null,
+        flags: { carrierSwitch: false, lateOffline: true, manual: false }, // offline scans (the kit)
       },
     ]);
     expect(eq).toMatchObject({ level: 'possible', contacts: [{ gapMinutes: 10, level: 'possible' }] });

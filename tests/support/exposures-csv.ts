@@ -91,6 +91,9 @@ export function csvFromPage(page: ExposurePage): Record<string, string>[] {
         c.contactBoardedAt,
         c.gapMinutes,
         c.level,
+        String(c.flags.carrierSwitch),
+        String(c.flags.lateOffline),
+        String(c.flags.manual),
       ];
       return Object.fromEntries(EXPOSURE_CSV_COLUMNS.map((h, i) => [h, cellText(values[i]!)]));
     }),

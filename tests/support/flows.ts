@@ -168,6 +168,28 @@ export function openCase(t: TestApp, token: string, body: CaseBody) {
     });
 }
 
+/**
+ * A reveal grant for `token` on the case: POST /v1/cases/:id/reveal-requests, approved at once under
+ * REVEAL_APPROVAL=single (the test default). True when granted; with `allowForbidden`, false for a token without
+ * trace:reveal.
+ */
+export async function grantReveal(
+  t: TestApp,
+  token: string,
+  caseId: string,
+  o: { allowForbidden?: boolean } = {},
+): Promise<boolean> {
+  const res = await t
+    .http()
+    .post(`/v1/cases/${caseId}/reveal-requests`)
+    .set('authorization', token)
+    .send({ reason: 'test: contact the exposed persons' });
+  if (o.allowForbidden && res.status === 403 && res.body?.error?.code === 'forbidden') return false;
+  expect([200, 201], JSON.stringify(res.body)).toContain(res.status);
+  expect(res.body.state).toBe('approved');
+  return true;
+}
+
 /** POST /v1/cases/:id/notify as `token`; the request, for the caller's status checks. */
 export function notifyCase(t: TestApp, token: string, caseId: string) {
   return t.http().post(`/v1/cases/${caseId}/notify`).set('authorization', token);

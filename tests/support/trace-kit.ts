@@ -8,6 +8,7 @@ import type { Response } from 'supertest';
 import { expect } from 'vitest';
 import { useWorld } from './fixtures.js';
 import {
+  grantReveal,
   createStaffedCarrier,
   openCase,
   passengerIdOf,
@@ -160,16 +161,45 @@ export class Kit {
     return res.body as Case;
   }
 
+  private readonly grants = new Map<string, Promise<boolean>>();
+
+  /**
+   * `query` with `reveal=true` added when `token` may reveal: a grant for the case is asked for once per token
+   * (self-granted: tests run with REVEAL_APPROVAL=single). Tokens without trace:reveal read masked.
+   */
+  private async revealing(caseId: string, query: string, token: string): Promise<string> {
+    const key = `${caseId} ${token}`;
+    let granted = this.grants.get(key);
+    if (!granted) {
+      granted = grantReveal(this.t, token, caseId, { allowForbidden: true });
+      this.grants.set(key, granted);
+    }
+    if (!(await granted)) return query;
+    return `${query}${query.includes('?') ? '&' : '?'}reveal=true`;
+  }
+
+  /** GET /v1/cases/:id as `token` sees it at best: the subject unmasked under a reveal grant when it may reveal. */
+  async readCase(caseId: string, token = this.w.tokens.official): Promise<Case> {
+    const q = await this.revealing(caseId, '', token);
+    const res = await this.t.http().get(`/v1/cases/${caseId}${q}`).set('authorization', token);
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    return res.body as Case;
+  }
+
+  /** The exposures as `token` sees them at best: unmasked under a reveal grant when it may reveal. */
   async exposures(caseId: string, query = '', token = this.w.tokens.official): Promise<ExposurePage> {
-    const res = await this.t.http().get(`/v1/cases/${caseId}/exposures${query}`).set('authorization', token);
+    const q = await this.revealing(caseId, query, token);
+    const res = await this.t.http().get(`/v1/cases/${caseId}/exposures${q}`).set('authorization', token);
     expect(res.status, JSON.stringify(res.body)).toBe(200);
     return res.body as ExposurePage;
   }
 
+  /** The CSV export as `token` sees it at best (see exposures). */
   async csv(caseId: string, query = '', token = this.w.tokens.official): Promise<Response> {
+    const q = await this.revealing(caseId, query, token);
     const res = await this.t
       .http()
-      .get(`/v1/cases/${caseId}/exposures.csv${query}`)
+      .get(`/v1/cases/${caseId}/exposures.csv${q}`)
       .set('authorization', token)
       .buffer(true);
     expect(res.status, res.text).toBe(200);

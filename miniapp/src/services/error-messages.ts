@@ -61,6 +61,10 @@ export const SERVER_ERROR_MESSAGES = {
   },
   token_expired: { 'zh-CN': '登录已过期，请重新进入。', en: 'Your session expired; please reopen the app.' },
   forbidden: { 'zh-CN': '当前账号无权进行此操作。', en: 'This account may not do that.' },
+  csrf_invalid: {
+    'zh-CN': '页面已过期，请刷新后重试。',
+    en: 'This page is out of date; please reload it and retry.',
+  },
   login_code_invalid: {
     'zh-CN': '登录失败（登录凭证无效或已使用），请重试。',
     en: 'Sign-in failed (the login code is invalid or used); please retry.',
@@ -168,6 +172,25 @@ export const SERVER_ERROR_MESSAGES = {
   },
   official_not_found: { 'zh-CN': '找不到该工作人员账号。', en: 'No such official.' },
   username_taken: { 'zh-CN': '该用户名已被使用。', en: 'This username is taken.' },
+  reveal_grant_required: {
+    'zh-CN': '查看完整身份信息需经审批，请先提交查看申请。',
+    en: 'Unmasked identities need an approved reveal request.',
+  },
+  reveal_grant_expired: {
+    'zh-CN': '查看授权已过期，请重新申请。',
+    en: 'The reveal grant has expired; ask again.',
+  },
+  reveal_request_refused: { 'zh-CN': '查看申请已被拒绝。', en: 'The reveal request was refused.' },
+  approval_by_requester: {
+    'zh-CN': '不能审批自己提交的申请，请由其他负责人审批。',
+    en: 'Another official must decide your own request.',
+  },
+  reveal_request_not_found: { 'zh-CN': '找不到该查看申请。', en: 'No such reveal request.' },
+  reveal_request_decided: { 'zh-CN': '该申请已处理。', en: 'This request was already decided.' },
+  reveal_request_expired: {
+    'zh-CN': '该申请已超时失效，请申请人重新提交。',
+    en: 'This request lapsed; the requester must ask again.',
+  },
   status_token_forged: {
     'zh-CN': '健康码校验失败，可能是伪造的。',
     en: 'The health code failed its check and may be fake.',

@@ -6,6 +6,7 @@ interface ExportOptions {
   format: 'json' | 'csv';
   degree: 1 | 2;
   out?: string;
+  reveal?: boolean;
   api: string;
   clientId?: string;
   clientSecret?: string;
@@ -13,7 +14,7 @@ interface ExportOptions {
 
 /**
  * `export case <id>` goes over the public API with an official's client credentials, so masking, the reveal rule
- * (the client's trace:reveal scope) and the audit entry are exactly those of the API.
+ * (`--reveal` needs trace:reveal and a reveal grant for the case) and the audit entry are exactly those of the API.
  */
 export async function exportCase(
   id: string,
@@ -29,15 +30,19 @@ export async function exportCase(
   }
   const api = new RideTraceClient({ baseUrl: opts.api });
   await api.loginClient(clientId, clientSecret);
-  if (opts.format === 'csv') return api.exposuresCsv(id, opts.degree);
-  const [caseInfo, exposures] = await Promise.all([api.getCase(id), api.allExposures(id, opts.degree)]);
+  const reveal = { reveal: opts.reveal === true };
+  if (opts.format === 'csv') return api.exposuresCsv(id, opts.degree, reveal);
+  const [caseInfo, exposures] = await Promise.all([
+    api.getCase(id, reveal),
+    api.allExposures(id, opts.degree, reveal),
+  ]);
   return `${JSON.stringify({ case: caseInfo, degree: opts.degree, exposures }, null, 2)}\n`;
 }
 
 export function registerExportCommands(program: Command): void {
   program
     .command('export')
-    .description('exports over the API (masked unless the client holds trace:reveal; audited)')
+    .description('exports over the API (masked unless --reveal with a reveal grant; audited)')
     .command('case')
     .description("export a case's exposures")
     .argument('<id>', 'case id')
@@ -60,6 +65,7 @@ export function registerExportCommands(program: Command): void {
       1,
     )
     .option('--out <file>', 'write to a file instead of stdout')
+    .option('--reveal', 'unmasked names, phones and ID numbers (needs a reveal grant for the case)')
     .option(
       '--api <url>',
       'API base URL (RIDETRACE_API_URL)',

@@ -3,6 +3,11 @@ import { AccessTokenCache, SuperAppUnavailableError } from './super-app.js';
 
 /** A notification to deliver: never names the case, only where and when the exposure happened. */
 export interface ExposureMessage {
+  /**
+   * 1 (default): rode with a case. 2: a secondary contact, who rode with a close contact of a case; its own
+   * template and text.
+   */
+  degree?: 1 | 2;
   plate: string;
   kind: string;
   route: string | null;
@@ -133,6 +138,8 @@ interface MessageSenderOptions {
   tokens?: AccessTokenCache | null;
   /** Exposure notice template (config.superApp.exposureTemplateId). */
   templateId?: string;
+  /** Secondary-contact notice template (config.superApp.secondaryTemplateId). */
+  secondaryTemplateId?: string;
   /** `miniprogram_state`: which version of the mini-program the message opens. */
   messageState?: 'formal' | 'trial' | 'developer';
 }
@@ -162,7 +169,10 @@ export class HttpMessageSender implements MessageSender {
     const { timeZone } = this.opts;
     const body = {
       touser: openId,
-      template_id: this.opts.templateId ?? 'ridetrace_exposure',
+      template_id:
+        msg.degree === 2
+          ? (this.opts.secondaryTemplateId ?? 'ridetrace_secondary_exposure')
+          : (this.opts.templateId ?? 'ridetrace_exposure'),
       page: 'pages/inbox/index',
       data: {
         time: { value: localTime(msg.boardedAt, timeZone).minute },
@@ -210,7 +220,8 @@ export class HttpMessageSender implements MessageSender {
 
 /**
  * Generic SMS gateway (SMS_PROVIDER=generic): POST {base}/sms/send { phone, template, params } with a bearer API
- * key → 2xx. Templates: `ridetrace_exposure` { time, vehicle, until }, `ridetrace_otp` { code, minutes }.
+ * key → 2xx. Templates: `ridetrace_exposure` and (secondary contacts) `ridetrace_secondary_exposure`
+ * { time, vehicle, until }, `ridetrace_otp` { code, minutes }.
  */
 export class HttpSmsSender implements SmsSender {
   private readonly gateway: Gateway;
@@ -222,7 +233,7 @@ export class HttpSmsSender implements SmsSender {
   }
 
   send(phone: string, msg: ExposureMessage): Promise<void> {
-    return this.post(phone, 'ridetrace_exposure', {
+    return this.post(phone, msg.degree === 2 ? 'ridetrace_secondary_exposure' : 'ridetrace_exposure', {
       time: localTime(msg.boardedAt, this.opts.timeZone).minute,
       vehicle: msg.plate,
       until: localTime(msg.observeUntil, this.opts.timeZone).date,

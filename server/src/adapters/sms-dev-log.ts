@@ -8,7 +8,7 @@ export interface DevSmsLine {
   /** ISO time of sending. */
   at: string;
   phone: string;
-  kind: 'exposure' | 'code';
+  kind: 'exposure' | 'secondary_exposure' | 'code';
   /** The text a phone would show. */
   text: string;
   /** The one-time code, for kind `code`. */
@@ -21,6 +21,14 @@ export function exposureSmsText(msg: ExposureMessage, timeZone: string): string 
   const boarded = localTime(msg.boardedAt, timeZone).minute;
   const until = localTime(msg.observeUntil, timeZone).date;
   return `【RideTrace】您于 ${boarded} 乘坐 ${vehicle} 时曾与确诊病例同乘，请居家观察至 ${until}。`;
+}
+
+/** The text of a secondary-contact (degree 2) notice, as exposureSmsText. */
+export function secondaryExposureSmsText(msg: ExposureMessage, timeZone: string): string {
+  const vehicle = `${msg.plate}${msg.route ? ` ${msg.route}` : ''}`;
+  const boarded = localTime(msg.boardedAt, timeZone).minute;
+  const until = localTime(msg.observeUntil, timeZone).date;
+  return `【RideTrace】您于 ${boarded} 乘坐 ${vehicle} 时曾与一名密切接触者同乘，请留意自身健康状况至 ${until}，如有发热、咳嗽等症状请及时就医。`;
 }
 
 export function codeSmsText(code: string, ttlMinutes: number): string {
@@ -44,7 +52,12 @@ export class DevLogSmsSender implements SmsSender {
   ) {}
 
   send(phone: string, msg: ExposureMessage): Promise<void> {
-    return this.append({ phone, kind: 'exposure', text: exposureSmsText(msg, this.opts.timeZone) });
+    const { timeZone } = this.opts;
+    return this.append(
+      msg.degree === 2
+        ? { phone, kind: 'secondary_exposure', text: secondaryExposureSmsText(msg, timeZone) }
+        : { phone, kind: 'exposure', text: exposureSmsText(msg, timeZone) },
+    );
   }
 
   sendCode(phone: string, code: string, ttlMinutes: number): Promise<void> {

@@ -84,6 +84,8 @@ export interface TencentSmsOptions {
   region: string;
   /** Parameters: time, vehicle, until. */
   exposureTemplateId: string;
+  /** Secondary contacts (degree 2); parameters as the exposure template. Unset: their SMS fail, not retried. */
+  secondaryTemplateId?: string;
   /** Parameters: code, minutes. */
   otpTemplateId: string;
   timeoutMs: number;
@@ -102,8 +104,20 @@ export class TencentSmsSender implements SmsSender {
   constructor(private readonly opts: TencentSmsOptions) {}
 
   send(phone: string, msg: ExposureMessage): Promise<void> {
-    const { timeZone } = this.opts;
-    return this.sendSms(phone, this.opts.exposureTemplateId, [
+    const { timeZone, secondaryTemplateId } = this.opts;
+    let templateId = this.opts.exposureTemplateId;
+    if (msg.degree === 2) {
+      // Never the exposure text instead: it would tell a secondary contact they rode with a case.
+      if (!secondaryTemplateId)
+        return Promise.reject(
+          new DeliveryError(
+            'Tencent SMS: no secondary-contact template (TENCENT_SMS_SECONDARY_TEMPLATE_ID)',
+            false,
+          ),
+        );
+      templateId = secondaryTemplateId;
+    }
+    return this.sendSms(phone, templateId, [
       localTime(msg.boardedAt, timeZone).minute,
       msg.plate,
       localTime(msg.observeUntil, timeZone).date,

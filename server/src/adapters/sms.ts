@@ -10,7 +10,13 @@ export {
   type ExposureMessage,
   type SmsSender,
 } from './notify.js';
-export { codeSmsText, DevLogSmsSender, exposureSmsText, type DevSmsLine } from './sms-dev-log.js';
+export {
+  codeSmsText,
+  DevLogSmsSender,
+  exposureSmsText,
+  secondaryExposureSmsText,
+  type DevSmsLine,
+} from './sms-dev-log.js';
 export {
   mainlandE164,
   signTc3,
@@ -46,6 +52,8 @@ export function createSmsSender(config: Config, log: (msg: string) => void): Sms
       .map(([name]) => name);
     if (missing.length) throw new ConfigError(`SMS_PROVIDER=tencent needs ${missing.join(', ')}`);
     log(`SMS through Tencent Cloud SendSms (${t.region})`);
+    if (!t.secondaryTemplateId)
+      log('TENCENT_SMS_SECONDARY_TEMPLATE_ID is not set: SMS to secondary contacts (degree 2) will fail');
     return new TencentSmsSender({ ...t, ...common, baseUrl: notify.smsBaseUrl ?? TENCENT_SMS_BASE_URL, log });
   }
   if (notify.smsBaseUrl) {

@@ -151,6 +151,10 @@ export interface CaseSubjectsTable {
 export interface ExposureMarksTable {
   case_id: string;
   passenger_id: string;
+  /** Degree 2: a secondary contact (migration 0016); one mark per case, passenger and degree. */
+  degree: Generated<1 | 2>;
+  /** Whether the mark turns the health code yellow (degree 2 under NOTIFY_DEGREE2_STATUS=notice: no). */
+  yellow: Generated<boolean>;
   level: 'close' | 'possible';
   carrier_id: number;
   boarded_at: Date;
@@ -164,6 +168,8 @@ export interface NotificationsTable {
   id: string;
   case_id: string;
   passenger_id: string;
+  /** Which message: degree 1 (exposure) or 2 (secondary contact); one row per case, person and degree. */
+  degree: Generated<1 | 2>;
   channel: 'app' | 'sms';
   state: 'queued' | 'sending' | 'sent' | 'failed';
   attempts: Generated<number>;
@@ -226,6 +232,27 @@ export interface PassengerAccessTable {
   case_id: string | null;
 }
 
+/** Four-eyes reveal requests; an approved one is the grant (migration 0015). */
+export interface RevealRequestsTable {
+  id: string;
+  case_id: string;
+  requested_by: string;
+  requester_kind: 'person' | 'system';
+  requester_name: string;
+  requester_agency: string | null;
+  reason_sealed: Buffer;
+  requested_at: Date;
+  state: 'pending' | 'approved' | 'refused';
+  self_granted: Generated<boolean>;
+  decided_by: string | null;
+  decider_kind: 'person' | 'system' | null;
+  decider_name: string | null;
+  decider_agency: string | null;
+  decided_at: Date | null;
+  note_sealed: Buffer | null;
+  expires_at: Date;
+}
+
 export interface Database {
   operators: OperatorsTable;
   clients: ClientsTable;
@@ -246,6 +273,7 @@ export interface Database {
   passenger_access: PassengerAccessTable;
   officials: OfficialsTable;
   official_sessions: OfficialSessionsTable;
+  reveal_requests: RevealRequestsTable;
 }
 
 export type CarrierRow = Selectable<CarriersTable>;
@@ -372,6 +400,8 @@ export const TABLE_COLUMNS = {
   exposure_marks: [
     'case_id',
     'passenger_id',
+    'degree',
+    'yellow',
     'level',
     'carrier_id',
     'boarded_at',
@@ -384,6 +414,7 @@ export const TABLE_COLUMNS = {
     'id',
     'case_id',
     'passenger_id',
+    'degree',
     'channel',
     'state',
     'attempts',
@@ -407,6 +438,25 @@ export const TABLE_COLUMNS = {
     'hash',
   ],
   passenger_access: ['id', 'passenger_id', 'at', 'day', 'agency', 'purpose', 'case_id'],
+  reveal_requests: [
+    'id',
+    'case_id',
+    'requested_by',
+    'requester_kind',
+    'requester_name',
+    'requester_agency',
+    'reason_sealed',
+    'requested_at',
+    'state',
+    'self_granted',
+    'decided_by',
+    'decider_kind',
+    'decider_name',
+    'decider_agency',
+    'decided_at',
+    'note_sealed',
+    'expires_at',
+  ],
 } as const satisfies { [T in keyof Database]: readonly (keyof Database[T] & string)[] };
 
 type Missing = {

@@ -1,8 +1,10 @@
+import fastifyCookie from '@fastify/cookie';
 import fastifyJwt from '@fastify/jwt';
-import { OFFICIAL_ROLE_SCOPES, type Scope } from '@ridetrace/shared';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { CSRF_HEADER, OFFICIAL_COOKIES, OFFICIAL_ROLE_SCOPES, type Scope } from '@ridetrace/shared';
+import type { FastifyInstance, FastifyRequest, RouteOptions } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Official, OfficialPerson, OperatorScope } from '../actors.js';
+import { constantTimeEqual, deriveKey, hmac } from '../crypto/aead.js';
 import { AppError } from '../errors.js';
 import { TOKEN_ALGORITHM, TOKEN_ISSUER, type TokenClaims } from '../tokens.js';
 
@@ -10,6 +12,8 @@ declare module 'fastify' {
   interface FastifyInstance {
     /** The live person behind a session token, or null when the session ended (see authPlugin's options). */
     officialSession: (sessionId: string) => Promise<OfficialPerson | null>;
+    /** The CSRF token of an official person's session, for the console's cookie sign-in. */
+    csrfTokenOf: (sessionId: string) => string;
   }
   interface FastifyRequest {
     officialPerson: OfficialPerson | null;
@@ -30,6 +34,11 @@ export const authPlugin = fp(
   ) => {
     app.decorate('officialSession', opts.officialSession);
     app.decorateRequest('officialPerson', null);
+    // CSRF token = HMAC(session id): stateless, one per sign-in (@fastify/csrf-protection needs a secret cookie).
+    const csrfKey = deriveKey(opts.secret, 'official-csrf');
+    app.decorate('csrfTokenOf', (sessionId: string) => hmac(csrfKey, sessionId).toString('base64url'));
+    await app.register(fastifyCookie);
+    app.addHook('onRoute', declareSessionCookie);
     await app.register(fastifyJwt, {
       secret: opts.secret,
       // Tokens are signed by ctx.tokens (services); this plugin only verifies.
@@ -43,10 +52,36 @@ export const authPlugin = fp(
   { name: 'auth' },
 );
 
+/**
+ * True when the console's session cookie authenticates the request: only without an Authorization header (a
+ * request with both uses the header).
+ */
+export function viaSessionCookie(req: FastifyRequest): boolean {
+  return req.headers.authorization === undefined && !!req.cookies[OFFICIAL_COOKIES.access];
+}
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/** 403 csrf_invalid unless the request carries the CSRF token of `sessionId`. */
+export function checkCsrf(req: FastifyRequest, sessionId: string): void {
+  const given = req.headers[CSRF_HEADER];
+  const expected = req.server.csrfTokenOf(sessionId);
+  if (typeof given !== 'string' || !constantTimeEqual(Buffer.from(given), Buffer.from(expected)))
+    throw new AppError('csrf_invalid');
+}
+
+/** A verified cookie token: an official person's session token; unsafe methods need its CSRF token. */
+function checkSessionCookie(req: FastifyRequest): void {
+  // The server puts nothing else in the cookie.
+  if (req.user.role !== 'official' || req.user.sid === undefined) throw new AppError('token_invalid');
+  if (!SAFE_METHODS.has(req.method)) checkCsrf(req, req.user.sid);
+}
+
 function mapJwtError(err: unknown): AppError {
   const code = (err as { code?: string }).code;
   if (code === 'FST_JWT_NO_AUTHORIZATION_IN_HEADER') return new AppError('auth_required');
-  if (code === 'FST_JWT_AUTHORIZATION_TOKEN_EXPIRED') return new AppError('token_expired');
+  if (code === 'FST_JWT_AUTHORIZATION_TOKEN_EXPIRED' || code === 'FAST_JWT_EXPIRED')
+    return new AppError('token_expired');
   return new AppError('token_invalid');
 }
 
@@ -58,12 +93,17 @@ export function scopesOf(req: FastifyRequest): Set<string> {
  * onRequest hook: a valid token holding at least one of `scopes` (401 without a valid token, 403 otherwise).
  */
 export function requireScope(...scopes: Scope[]): (req: FastifyRequest) => Promise<void> {
-  return async function (req: FastifyRequest) {
+  const hook = async function (req: FastifyRequest) {
+    // The cookie is read here, not by @fastify/jwt's `cookie` option: that one falls back to the cookie behind
+    // an Authorization header that is not Bearer, and the CSRF check must know which one counted.
+    const cookie = viaSessionCookie(req);
     try {
-      await req.jwtVerify();
+      if (cookie) req.user = req.server.jwt.verify(req.cookies[OFFICIAL_COOKIES.access]!);
+      else await req.jwtVerify();
     } catch (err) {
       throw mapJwtError(err);
     }
+    if (cookie) checkSessionCookie(req);
     const held = scopesOf(req);
     if (!scopes.some((s) => held.has(s))) throw new AppError('forbidden');
     // An official person's token lives only as long as the sign-in: sign-out or a disabled account end it at once.
@@ -74,21 +114,39 @@ export function requireScope(...scopes: Scope[]): (req: FastifyRequest) => Promi
       req.officialPerson = person;
     }
   };
+  if (scopes.some((s) => OFFICIAL_SCOPES.includes(s))) sessionGuards.add(hook);
+  return hook;
 }
 
 /** onRequest hook: a signed-in official person (a session token), whatever their roles. */
 export function requireOfficialPerson(): (req: FastifyRequest) => Promise<void> {
   const anyScope = requireScope(...OFFICIAL_SCOPES);
-  return async function (req: FastifyRequest) {
+  const hook = async function (req: FastifyRequest) {
     await anyScope(req);
     if (!req.officialPerson) throw new AppError('forbidden', 'Only a signed-in official person may do this.');
   };
+  sessionGuards.add(hook);
+  return hook;
 }
 
 const OFFICIAL_SCOPES = [...new Set(Object.values(OFFICIAL_ROLE_SCOPES).flat())] as Scope[];
 
+/** The onRequest hooks that an official person's session cookie can pass. */
+const sessionGuards = new WeakSet<object>();
+
 /** OpenAPI security requirement for bearer-protected routes. */
 export const bearer = [{ bearerAuth: [] }];
+
+/** OpenAPI security requirement of the console's session cookie (as an alternative to `bearer`). */
+const sessionCookie: { [scheme: string]: readonly string[] } = { officialSession: [] };
+
+/** onRoute hook: a route guarded for official scopes names the session cookie in its OpenAPI security too. */
+function declareSessionCookie(route: RouteOptions): void {
+  const security = route.schema?.security;
+  const hooks = [route.onRequest ?? []].flat();
+  if (!security || security.includes(sessionCookie) || !hooks.some((h) => sessionGuards.has(h))) return;
+  route.schema = { ...route.schema, security: [...security, sessionCookie] };
+}
 
 /** The acting official of a request (a person or a system): unmasked data only with trace:reveal. */
 export function official(req: FastifyRequest): Official {

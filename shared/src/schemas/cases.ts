@@ -1,6 +1,8 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { CarrierKindSchema } from './carriers.js';
 import { DateTime, Page, PageQuery, Strict } from './common.js';
+import { AccessLogEntrySchema } from './privacy.js';
+import { RevealQuery } from './reveals.js';
 import { IdNumber, IdTypeField, IdTypeOutput, Phone, RideSchema } from './rides.js';
 
 export const CaseSubjectSchema = Type.Union([
@@ -33,10 +35,10 @@ export const CaseSchema = Type.Object({
   reason: Type.String(),
   subject: Type.Object({
     name: Type.Union([Type.String(), Type.Null()], {
-      description: 'masked unless the token holds trace:reveal',
+      description: 'masked unless read with ?reveal=true and a reveal grant',
     }),
     phone: Type.Union([Type.String(), Type.Null()], {
-      description: 'masked unless the token holds trace:reveal',
+      description: 'masked unless read with ?reveal=true and a reveal grant',
     }),
     passengers: Type.Integer({
       description: 'registrations verified for the subject (app user, manual rider), all traced',
@@ -46,10 +48,10 @@ export const CaseSchema = Type.Object({
     Type.Object({
       passengerId: Type.String(),
       name: Type.Union([Type.String(), Type.Null()], {
-        description: 'masked unless the token holds trace:reveal',
+        description: 'masked unless read with ?reveal=true and a reveal grant',
       }),
       phone: Type.Union([Type.String(), Type.Null()], {
-        description: 'masked unless the token holds trace:reveal',
+        description: 'masked unless read with ?reveal=true and a reveal grant',
       }),
     }),
     {
@@ -67,6 +69,8 @@ export type Case = Static<typeof CaseSchema>;
 export const CaseIdParamsSchema = Type.Object({ id: Type.String({ format: 'uuid' }) }, Strict);
 export type CaseIdParams = Static<typeof CaseIdParamsSchema>;
 
+export const CaseReadQuerySchema = Type.Object({ ...RevealQuery }, Strict);
+
 export const ListCasesQuerySchema = Type.Object(
   { status: Type.Optional(Type.Union(CASE_STATUSES.map((s) => Type.Literal(s)))), ...PageQuery },
   Strict,
@@ -82,6 +86,36 @@ export type CloseCaseBody = Static<typeof CloseCaseBodySchema>;
 
 export const ExposureLevelSchema = Type.Union([Type.Literal('close'), Type.Literal('possible')]);
 export type ExposureLevel = Static<typeof ExposureLevelSchema>;
+
+/** Warnings about one ride: an object with all three keys, so a console shows one badge per true key. */
+export const RideFlagsSchema = Type.Object(
+  {
+    carrierSwitch: Type.Boolean({
+      description:
+        'the same passenger was registered on another carrier within RIDES_MIN_CARRIER_SWITCH_SECONDS of this ride ' +
+        '(an impossible ride: a shared phone, a code scanned off a photo); set when the ride was registered',
+    }),
+    lateOffline: Type.Boolean({
+      description:
+        'registered more than RIDES_LATE_AFTER_SECONDS after boarding (an offline scan uploaded late, or staff ' +
+        'registering afterwards): the boarding time is the one the client gave',
+    }),
+    manual: Type.Boolean({ description: 'registered by staff for a rider without the app (source manual)' }),
+  },
+  {
+    description:
+      'warnings about the ride, each true or false (all false: an ordinary live scan); CSV: columns ' +
+      'carrier_switch, late_offline, manual',
+  },
+);
+export type RideFlags = Static<typeof RideFlagsSchema>;
+
+/** The jurisdiction a trace was limited to, as the replies name it. */
+const AppliedJurisdiction = Type.Union([Type.Array(Type.String()), Type.Null()], {
+  description:
+    "the official person's jurisdiction this reply was limited to: only rides on carriers whose city is one of " +
+    'these (compared exactly); null: not limited (every city)',
+});
 
 export const ContactSchema = Type.Object({
   carrier: Type.Object({
@@ -99,14 +133,21 @@ export const ContactSchema = Type.Object({
   via: Type.Union([Type.String(), Type.Null()], {
     description: 'degree 2: the degree-1 person id this contact came through',
   }),
+  flags: RideFlagsSchema,
 });
 export type Contact = Static<typeof ContactSchema>;
 
 export const ExposureSchema = Type.Object({
   personId: Type.String({ description: 'passenger id (pseudonym) of the exposed person' }),
-  name: Type.Union([Type.String(), Type.Null()], { description: 'masked unless trace:reveal' }),
-  phone: Type.Union([Type.String(), Type.Null()], { description: 'masked unless trace:reveal' }),
-  idNumber: Type.Union([Type.String(), Type.Null()], { description: 'only with trace:reveal' }),
+  name: Type.Union([Type.String(), Type.Null()], {
+    description: 'masked unless ?reveal=true with a reveal grant',
+  }),
+  phone: Type.Union([Type.String(), Type.Null()], {
+    description: 'masked unless ?reveal=true with a reveal grant',
+  }),
+  idNumber: Type.Union([Type.String(), Type.Null()], {
+    description: 'only with ?reveal=true and a reveal grant',
+  }),
   idType: Type.Optional(IdTypeOutput),
   registration: Type.Union([Type.Literal('app'), Type.Literal('manual')]),
   level: ExposureLevelSchema,
@@ -119,6 +160,7 @@ export type Exposure = Static<typeof ExposureSchema>;
 export const ExposuresQuerySchema = Type.Object(
   {
     degree: Type.Optional(Type.Union([Type.Literal(1), Type.Literal(2)], { default: 1 })),
+    ...RevealQuery,
     ...PageQuery,
   },
   Strict,
@@ -129,7 +171,8 @@ export const ExposurePageSchema = Type.Object({
   caseId: Type.String(),
   degree: Type.Integer(),
   revealed: Type.Boolean(),
-  caseRides: Type.Integer({ description: 'rides of the case in the window' }),
+  jurisdiction: AppliedJurisdiction,
+  caseRides: Type.Integer({ description: 'rides of the case in the window (within the jurisdiction)' }),
   total: Type.Integer({ description: 'exposed persons over all pages' }),
   unlinkable: Type.Integer({
     description: 'exposed rides of people who deleted their account (counted, not listed)',
@@ -160,8 +203,32 @@ export const EXPOSURE_CSV_COLUMNS = [
   'contact_boarded_at',
   'gap_minutes',
   'contact_level',
+  'carrier_switch',
+  'late_offline',
+  'manual',
 ] as const;
 export type ExposureCsvColumn = (typeof EXPOSURE_CSV_COLUMNS)[number];
+
+export const CaseRideSchema = Type.Object({
+  id: Type.String({ format: 'uuid' }),
+  carrier: ContactSchema.properties.carrier,
+  boardedAt: DateTime('when the subject boarded'),
+  source: Type.Union([Type.Literal('scan'), Type.Literal('offline'), Type.Literal('manual')], {
+    description: 'live scan, offline scan sent later, or registered by staff',
+  }),
+  flags: RideFlagsSchema,
+});
+export type CaseRide = Static<typeof CaseRideSchema>;
+
+export const CaseRidesSchema = Type.Object({
+  caseId: Type.String(),
+  jurisdiction: AppliedJurisdiction,
+  items: Type.Array(CaseRideSchema, {
+    description:
+      "the rides of every registration verified for the case's subject in the infectious window, oldest first",
+  }),
+});
+export type CaseRides = Static<typeof CaseRidesSchema>;
 
 export const NOTIFICATION_CHANNELS = ['app', 'sms'] as const;
 export const NOTIFICATION_STATES = ['queued', 'sending', 'sent', 'failed'] as const;
@@ -170,6 +237,9 @@ export const NotificationSchema = Type.Object({
   id: Type.String(),
   caseId: Type.String(),
   personId: Type.String(),
+  degree: Type.Union([Type.Literal(1), Type.Literal(2)], {
+    description: '1: exposure notice; 2: secondary-contact notice (rode with a close contact of the case)',
+  }),
   channel: Type.Union(NOTIFICATION_CHANNELS.map((c) => Type.Literal(c))),
   state: Type.Union(NOTIFICATION_STATES.map((s) => Type.Literal(s))),
   attempts: Type.Integer(),
@@ -180,11 +250,36 @@ export const NotificationSchema = Type.Object({
 });
 export type Notification = Static<typeof NotificationSchema>;
 
+export const NotifyBodySchema = Type.Object(
+  {
+    degree: Type.Optional(
+      Type.Union([Type.Literal(1), Type.Literal(2)], {
+        description:
+          '1 (default): the exposed persons; 2: also their secondary contacts (contacts of close degree-1 contacts), ' +
+          'who get a secondary-contact notice',
+      }),
+    ),
+  },
+  Strict,
+);
+export type NotifyBody = Static<typeof NotifyBodySchema>;
+
+const NotifyCountsSchema = Type.Object({
+  exposed: Type.Integer({ description: 'persons of this degree found now' }),
+  queued: Type.Integer({ description: 'notifications of this degree newly queued by this call' }),
+  alreadyQueued: Type.Integer({ description: 'persons of this degree notified for this case before' }),
+});
+
 export const NotifyResultSchema = Type.Object({
   caseId: Type.String(),
-  exposed: Type.Integer({ description: 'persons exposed (degree 1)' }),
+  degree: Type.Union([Type.Literal(1), Type.Literal(2)], { description: 'the degree asked for' }),
+  exposed: Type.Integer({ description: 'persons found, both degrees asked for' }),
   queued: Type.Integer({ description: 'notifications newly queued by this call' }),
   alreadyQueued: Type.Integer(),
+  byDegree: Type.Object(
+    { 1: NotifyCountsSchema, 2: NotifyCountsSchema },
+    { description: 'the same counts per degree (degree 2 all zero when degree 1 was asked for)' },
+  ),
 });
 export type NotifyResult = Static<typeof NotifyResultSchema>;
 
@@ -196,7 +291,11 @@ export type CaseNotifications = Static<typeof CaseNotificationsSchema>;
 
 export const MyNotificationSchema = Type.Object({
   id: Type.String(),
-  kind: Type.Literal('exposure'),
+  kind: Type.Union([Type.Literal('exposure'), Type.Literal('secondary_exposure')], {
+    description:
+      'exposure: I rode with a confirmed case; secondary_exposure: I rode with a close contact of one (the ride ' +
+      'below is that ride)',
+  }),
   createdAt: DateTime(),
   exposure: Type.Object({
     carrier: ContactSchema.properties.carrier,
@@ -288,12 +387,20 @@ export const AUDIT_ACTIONS = [
   'exposures.export',
   'case.list',
   'case.read',
+  'case.rides',
   'notifications.read',
   'audit.read',
   'officials.admin',
+  'reveal.request',
+  'reveal.grant',
+  'reveal.approve',
+  'reveal.refuse',
   'case.notify',
   'person.clear',
   'data.purge',
+  // Staff look-ups of other people: a status token checked, a rider matched by phone or ID number.
+  'status.verify',
+  'passenger.lookup',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
@@ -338,6 +445,9 @@ export const PassengerExportSchema = Type.Object({
   rides: Type.Array(RideSchema, { description: 'every retained ride' }),
   status: HealthStatusSchema,
   notifications: Type.Array(MyNotificationSchema),
+  accessLog: Type.Array(AccessLogEntrySchema, {
+    description: 'every entry of GET /v1/passengers/me/access-log, newest first',
+  }),
   retentionDays: Type.Integer({ description: 'rides older than this are destroyed' }),
 });
 export type PassengerExport = Static<typeof PassengerExportSchema>;

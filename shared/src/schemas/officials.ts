@@ -49,6 +49,30 @@ export const OfficialTokenSchema = Type.Object({
 });
 export type OfficialToken = Static<typeof OfficialTokenSchema>;
 
+/** Header carrying a console session's CSRF token on every unsafe request made with the session cookie. */
+export const CSRF_HEADER = 'x-csrf-token';
+
+/**
+ * Cookies of a console session: the access token (httpOnly, every API path), the refresh token (httpOnly, its
+ * refresh route only) and the CSRF token (readable by the console's script, which has lost it after a reload).
+ */
+export const OFFICIAL_COOKIES = {
+  access: 'rt_official',
+  refresh: 'rt_official_refresh',
+  csrf: 'rt_official_csrf',
+} as const;
+
+/** The console's cookie sign-in: the tokens stay in httpOnly cookies, never in the body. */
+export const OfficialSessionSchema = Type.Object({
+  csrfToken: Type.String({
+    description: `send it as ${CSRF_HEADER} on every POST, PATCH or DELETE; the same for the whole session`,
+  }),
+  expiresIn: Type.Integer({ description: 'seconds until the access cookie lapses (then refresh)' }),
+  refreshExpiresAt: DateTime(),
+  official: OfficialAccountSchema,
+});
+export type OfficialSession = Static<typeof OfficialSessionSchema>;
+
 export const CreateOfficialBodySchema = Type.Object(
   {
     username: Username,

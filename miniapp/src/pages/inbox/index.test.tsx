@@ -39,6 +39,19 @@ describe('inbox page', () => {
     expect(screen.getByText('Possible contact')).toBeTruthy();
   });
 
+  it('a secondary-contact notice says so instead of the contact level', async () => {
+    fakeApi({
+      'GET /v1/passengers/me/notifications': {
+        status: 200,
+        body: { items: [{ ...notification, kind: 'secondary_exposure' }] },
+      },
+    });
+    render(<InboxPage />);
+    expect(await screen.findByText('次密接提醒')).toBeTruthy();
+    expect(screen.getByText('您曾与一名密切接触者同乘')).toBeTruthy();
+    expect(screen.queryByText('密切接触')).toBeNull();
+  });
+
   it('empty and error states', async () => {
     fakeApi({ 'GET /v1/passengers/me/notifications': { status: 200, body: { items: [] } } });
     const { unmount } = render(<InboxPage />);

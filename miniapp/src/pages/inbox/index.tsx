@@ -21,30 +21,33 @@ export default function InboxPage() {
       {inbox.state === 'error' && <ErrorNotice error={inbox.error} onRetry={reload} />}
       {inbox.state === 'ok' && inbox.data.length === 0 && <Text className="empty">{t('inbox.empty')}</Text>}
       {inbox.state === 'ok' &&
-        inbox.data.map((n) => (
-          <View key={n.id} className={`card inbox__item inbox__item--${n.exposure.level}`} role="article">
-            <View className="row">
-              <Text className="subtitle">{t('inbox.exposure')}</Text>
-              <Text className="row__label">{formatDate(n.createdAt)}</Text>
+        inbox.data.map((n) => {
+          // A secondary contact rode with a close contact of the case, not with the case: a milder notice.
+          const secondary = n.kind === 'secondary_exposure';
+          const tone = !secondary && n.exposure.level === 'close' ? 'error' : 'warn';
+          return (
+            <View key={n.id} className={`card inbox__item inbox__item--${n.exposure.level}`} role="article">
+              <View className="row">
+                <Text className="subtitle">{t(secondary ? 'inbox.secondary' : 'inbox.exposure')}</Text>
+                <Text className="row__label">{formatDate(n.createdAt)}</Text>
+              </View>
+              <Text className={`notice notice--${tone} notice__text`}>
+                {secondary ? t('inbox.secondaryLevel') : t(`inbox.level.${n.exposure.level}`)}
+              </Text>
+              <Text className="hint">
+                {t('inbox.ride', {
+                  kind: t(`kind.${n.exposure.carrier.kind}`),
+                  plate: n.exposure.carrier.plate,
+                  route: n.exposure.carrier.route ?? '',
+                  time: formatDateTime(n.exposure.boardedAt),
+                })}
+              </Text>
+              <Text className="field__label">{t('inbox.todo')}</Text>
+              <Text className="consent">{n.advice[lang]}</Text>
+              <Text className="hint">{t('inbox.observeUntil', { d: formatDateTime(n.observeUntil) })}</Text>
             </View>
-            <Text
-              className={`notice notice--${n.exposure.level === 'close' ? 'error' : 'warn'} notice__text`}
-            >
-              {t(`inbox.level.${n.exposure.level}`)}
-            </Text>
-            <Text className="hint">
-              {t('inbox.ride', {
-                kind: t(`kind.${n.exposure.carrier.kind}`),
-                plate: n.exposure.carrier.plate,
-                route: n.exposure.carrier.route ?? '',
-                time: formatDateTime(n.exposure.boardedAt),
-              })}
-            </Text>
-            <Text className="field__label">{t('inbox.todo')}</Text>
-            <Text className="consent">{n.advice[lang]}</Text>
-            <Text className="hint">{t('inbox.observeUntil', { d: formatDateTime(n.observeUntil) })}</Text>
-          </View>
-        ))}
+          );
+        })}
     </View>
   );
 }

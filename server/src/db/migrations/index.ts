@@ -13,6 +13,9 @@ import * as m0011 from './0011_verified_identity.js';
 import * as m0012 from './0012_repeat_scans.js';
 import * as m0013 from './0013_officials.js';
 import * as m0014 from './0014_access_log.js';
+import * as m0015 from './0015_reveal_requests.js';
+import * as m0016 from './0016_secondary_notifications.js';
+import * as m0017 from './0017_trace_contact_flags.js';
 
 /** Every migration, in order. Listed statically so bundlers, tsx and vitest all see the same set. */
 export const migrations: Record<string, Migration> = {
@@ -30,4 +33,7 @@ export const migrations: Record<string, Migration> = {
   '0012_repeat_scans': m0012,
   '0013_officials': m0013,
   '0014_access_log': m0014,
+  '0015_reveal_requests': m0015,
+  '0016_secondary_notifications': m0016,
+  '0017_trace_contact_flags': m0017,
 };

@@ -1,5 +1,5 @@
 import type { AuditAction, AuditEntry } from '@ridetrace/shared';
-import type { Official } from '../../actors.js';
+import type { Official, StaffClient } from '../../actors.js';
 import { createHash } from 'node:crypto';
 import type { Db } from '../../db/index.js';
 import type { AuditLogTable } from '../../db/tables.js';
@@ -35,6 +35,15 @@ export function auditBy(who: Official): Pick<AuditInput, 'actor' | 'requestId' |
     actor: who.id,
     requestId: who.requestId,
     by: { kind: who.kind, name: who.name, agency: who.agency },
+  };
+}
+
+/** The actor fields of an entry for a staff client's request: a client (kind system) of its operator. */
+export function auditByStaff(who: StaffClient): Pick<AuditInput, 'actor' | 'requestId' | 'by'> {
+  return {
+    actor: who.id,
+    requestId: who.requestId,
+    by: { kind: 'system', name: who.name, agency: who.operatorId },
   };
 }
 

@@ -101,10 +101,20 @@ export interface ContactRow {
   plate: string;
   route: string | null;
   city: string;
+  /** The case ride's flags and source: a sum of RIDE_BITS. */
+  case_ride_bits: number;
   ride_id: string | null;
   boarded_at: Date | null;
   passenger_sealed: Buffer | null;
+  /** The co-passenger ride's, as case_ride_bits; null with the other ride columns. */
+  ride_bits: number | null;
 }
+
+/**
+ * What a ride's bits of `trace_contacts` (migration 0017) mean: the carrier-switch flag (`flagged`, set when the
+ * ride was registered), `late`, and the source (neither manual nor offline: a live scan).
+ */
+export const RIDE_BITS = { carrierSwitch: 1, late: 2, manual: 4, offline: 8 } as const;
 
 /** What `trace_contacts` returns: times as epoch milliseconds. */
 type ContactResultRow = Omit<ContactRow, 'case_boarded_at' | 'boarded_at'> & {
@@ -118,10 +128,10 @@ const TRACE_CONTACTS =
 
 /**
  * The rides of the given blind indexes (hex) in [from, to], each with the co-passenger rides on the same carrier whose
- * boarding lies within that kind's window of it (inclusive): `trace_contacts` (migration 0009), whose generic
- * plan is made once per connection. Index-driven: (passenger_key, boarded_at) finds the case's rides; the primary
- * key (carrier_id, boarded_at, id) finds the co-passengers. A case ride without co-passengers appears once with
- * null ride columns.
+ * boarding lies within that kind's window of it (inclusive), both with their flags: `trace_contacts` (migrations
+ * 0009, 0017), whose generic plan is made once per connection. Index-driven: (passenger_key, boarded_at) finds the
+ * case's rides; the primary key (carrier_id, boarded_at, id) finds the co-passengers. A case ride without
+ * co-passengers appears once with null ride columns.
  */
 export async function findContacts(
   db: Db,
@@ -156,8 +166,10 @@ export async function findContacts(
     plate: x.plate,
     route: x.route,
     city: x.city,
+    case_ride_bits: x.case_ride_bits,
     ride_id: x.ride_id,
     boarded_at: x.boarded_ms === null ? null : new Date(x.boarded_ms),
     passenger_sealed: x.passenger_sealed,
+    ride_bits: x.ride_bits,
   }));
 }

@@ -1,6 +1,8 @@
 import {
   CaseIdParamsSchema,
+  CaseReadQuerySchema,
   CasePageSchema,
+  CaseRidesSchema,
   CaseSchema,
   CloseCaseBodySchema,
   CreateCaseBodySchema,
@@ -46,11 +48,26 @@ export const caseRoutes: RoutePlugin = async (app, { ctx }) => {
     onRequest: traceRead,
     schema: {
       ...common,
-      summary: 'One case',
+      summary: 'One case; the subject unmasked with ?reveal=true and a reveal grant',
       params: CaseIdParamsSchema,
+      querystring: CaseReadQuerySchema,
       response: { 200: CaseSchema, ...errorReplies(400, 401, 403, 404) },
     },
-    handler: async (req) => cases.getCase(ctx, official(req), req.params.id),
+    handler: async (req) => cases.getCase(ctx, official(req), req.params.id, req.query.reveal),
+  });
+
+  app.get('/v1/cases/:id/rides', {
+    onRequest: traceRead,
+    schema: {
+      ...common,
+      summary: "The case subject's rides in the infectious window, with their flags; audited",
+      description:
+        'Every ride of the registrations verified for the subject, oldest first: the rides the exposures are traced ' +
+        'from. An official person with a jurisdiction sees only rides on carriers in their cities (`jurisdiction`).',
+      params: CaseIdParamsSchema,
+      response: { 200: CaseRidesSchema, ...errorReplies(400, 401, 403, 404) },
+    },
+    handler: async (req) => cases.caseRides(ctx, official(req), req.params.id),
   });
 
   app.post('/v1/cases/:id/close', {
@@ -70,7 +87,10 @@ export const caseRoutes: RoutePlugin = async (app, { ctx }) => {
     schema: {
       ...common,
       summary:
-        'Co-passengers of the case (degree 1, or 1 and 2), paged; masked unless the token holds trace:reveal',
+        'Co-passengers of the case (degree 1, or 1 and 2), paged; masked unless ?reveal=true with a reveal grant',
+      description:
+        "Each contact carries the flags of the exposed person's ride. An official person with a jurisdiction sees " +
+        "only rides on carriers in their cities, the case's and the contacts' (`jurisdiction`).",
       params: CaseIdParamsSchema,
       querystring: ExposuresQuerySchema,
       response: { 200: ExposurePageSchema, ...errorReplies(400, 401, 403, 404, 422) },
@@ -83,10 +103,12 @@ export const caseRoutes: RoutePlugin = async (app, { ctx }) => {
     schema: {
       ...common,
       summary: 'The exposures as CSV (UTF-8 with BOM, formula-injection safe); same masking and audit',
-      description: `One line per contact, with the columns ${EXPOSURE_CSV_COLUMNS.join(', ')}.`,
+      description:
+        `One line per contact, with the columns ${EXPOSURE_CSV_COLUMNS.join(', ')} (flags as true/false); ` +
+        'limited to the jurisdiction of an official person as the JSON exposures are.',
       params: CaseIdParamsSchema,
       querystring: Type.Object(
-        { degree: ExposuresQuerySchema.properties.degree },
+        { degree: ExposuresQuerySchema.properties.degree, reveal: ExposuresQuerySchema.properties.reveal },
         { additionalProperties: false },
       ),
       produces: ['text/csv'],
@@ -96,6 +118,8 @@ export const caseRoutes: RoutePlugin = async (app, { ctx }) => {
       reply
         .type('text/csv; charset=utf-8')
         .header('content-disposition', `attachment; filename="case-${req.params.id}-exposures.csv"`)
-        .send(await cases.exportCsv(ctx, official(req), req.params.id, req.query.degree ?? 1)),
+        .send(
+          await cases.exportCsv(ctx, official(req), req.params.id, req.query.degree ?? 1, req.query.reveal),
+        ),
   });
 };

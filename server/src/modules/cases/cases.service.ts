@@ -3,6 +3,7 @@ import {
   maskName,
   maskPhone,
   type Case,
+  type CaseRides,
   type CreateCaseBody,
   type Exposure,
   type ExposureCsvColumn,
@@ -22,9 +23,10 @@ import { findSealedIdentities, findSubjectPassengers } from '../passengers/passe
 import { openIdentity } from '../passengers/identity.js';
 import { recordDataAccess } from '../privacy/access-log.service.js';
 import * as repo from './cases.repository.js';
+import { revealGrant } from './reveal.service.js';
 import { toCsv } from './csv.js';
 import { CaseFactsCache, type CaseFacts } from './case-facts.js';
-import { traceExposures, type TracedPerson } from './trace.js';
+import { traceCaseRides, traceExposures, type CityFilter, type TracedPerson } from './trace.js';
 
 type CaseRow = Selectable<CasesTable>;
 
@@ -125,7 +127,7 @@ export async function openCase(ctx: AppContext, who: Official, body: CreateCaseB
     row,
     subjects.map((s) => s.id),
   );
-  return toCase(ctx, row, who.reveal);
+  return toCase(ctx, row, false);
 }
 
 export async function assertCaseExists(ctx: AppContext, id: string): Promise<void> {
@@ -135,14 +137,16 @@ export async function assertCaseExists(ctx: AppContext, id: string): Promise<voi
 /** People a case shows: its subject (as one person) and every unverified claim. */
 const peopleOf = (c: Case) => (c.subject.passengers > 0 ? 1 : 0) + c.unverifiedClaims.length;
 
-export async function getCase(ctx: AppContext, who: Official, id: string): Promise<Case> {
-  const c = await toCase(ctx, await mustFindCase(ctx.db, id), who.reveal);
+export async function getCase(ctx: AppContext, who: Official, id: string, reveal?: boolean): Promise<Case> {
+  const row = await mustFindCase(ctx.db, id);
+  const grant = await revealGrant(ctx, who, id, reveal);
+  const c = await toCase(ctx, row, grant !== null);
   await appendAudit(ctx.db, {
     ...auditBy(who),
     action: 'case.read',
     caseId: id,
     people: peopleOf(c),
-    facts: { revealed: who.reveal, unverifiedClaims: c.unverifiedClaims.length },
+    facts: { revealed: grant !== null, grant, unverifiedClaims: c.unverifiedClaims.length },
   });
   return c;
 }
@@ -156,13 +160,14 @@ export async function listCases(
   const offset = parseCursor(q.cursor) ?? 0;
   const rows = await repo.listCases(ctx.db, { status: q.status, offset, limit: limit + 1 });
   const page = rows.slice(0, limit);
-  const items = await Promise.all(page.map((r) => toCase(ctx, r, who.reveal)));
+  // Always masked: unmasking is granted per case, never for a list.
+  const items = await Promise.all(page.map((r) => toCase(ctx, r, false)));
   await appendAudit(ctx.db, {
     ...auditBy(who),
     action: 'case.list',
     caseId: null,
     people: items.reduce((n, c) => n + peopleOf(c), 0),
-    facts: { status: q.status ?? null, offset, cases: items.length, revealed: who.reveal },
+    facts: { status: q.status ?? null, offset, cases: items.length },
   });
   return { items, nextCursor: rows.length > limit ? String(offset + limit) : null };
 }
@@ -182,7 +187,7 @@ export async function closeCase(ctx: AppContext, who: Official, id: string, reas
     });
     return closed;
   });
-  return toCase(ctx, row, who.reveal);
+  return toCase(ctx, row, false);
 }
 
 /** Keeps a case's subjects and window in this process (they never change once the case is opened). */
@@ -213,39 +218,69 @@ export async function openCaseFacts(ctx: AppContext, caseId: string): Promise<Ca
   return facts;
 }
 
-/** The exposures of a case (all pages), for the API page, the CSV export and notification. */
-export async function caseExposures(ctx: AppContext, c: CaseFacts | string, degree: 1 | 2) {
-  // This process's copy of the facts when it has one, else one read.
-  const facts = typeof c === 'string' ? (caseFactsOf(ctx).get(c) ?? (await readCase(ctx, c)).facts) : c;
+/** The facts of a case: this process's copy when it has one, else one read (404 `case_not_found`). */
+async function factsOf(ctx: AppContext, caseId: string): Promise<CaseFacts> {
+  return caseFactsOf(ctx).get(caseId) ?? (await readCase(ctx, caseId)).facts;
+}
+
+/**
+ * The exposures of a case (all pages), for the API page, the CSV export and notification; with `cities`, only on
+ * carriers of those cities.
+ */
+export async function caseExposures(
+  ctx: AppContext,
+  c: CaseFacts | string,
+  degree: 1 | 2,
+  cities: CityFilter = null,
+) {
+  const facts = typeof c === 'string' ? await factsOf(ctx, c) : c;
   const result = await traceExposures(
     ctx,
     facts.subjectIds,
     facts.infectiousFrom,
     facts.infectiousTo,
     degree,
+    cities,
   );
   return { case: facts, ...result };
 }
 
-/** The audit entry of an exposures read and the access-log entries of the people it returns, written together. */
+/** An official person's jurisdiction as a trace applies it: null (every city) for an empty one and for systems. */
+function citiesOf(who: Official): CityFilter {
+  return who.jurisdiction.length > 0 ? new Set(who.jurisdiction) : null;
+}
+
+/** The jurisdiction a reply names and its audit entry records (facts hold scalars only: the list as JSON). */
+function appliedJurisdiction(who: Official): { reply: string[] | null; fact: string | null } {
+  if (who.jurisdiction.length === 0) return { reply: null, fact: null };
+  return { reply: [...who.jurisdiction], fact: JSON.stringify(who.jurisdiction) };
+}
+
+/** The audit entry of a read and the access-log entries of the passengers it returns, written together. */
 async function auditedRead(
   ctx: AppContext,
   who: Official,
   caseId: string,
-  persons: TracedPerson[],
+  read: { passengerIds: string[]; purpose: 'contact_tracing' | 'case_investigation' },
   entry: Parameters<typeof appendAudit>[1],
 ): Promise<void> {
   await Promise.all([
     appendAudit(ctx.db, entry),
     recordDataAccess(ctx.db, {
-      passengerIds: persons.flatMap((p) => p.passengerIds),
+      passengerIds: read.passengerIds,
       agency: agencyOf(who),
-      purpose: 'contact_tracing',
+      purpose: read.purpose,
       caseId,
       at: ctx.now(),
     }),
   ]);
 }
+
+/** The co-passengers an exposures read returns, for their access log. */
+const tracedPeople = (persons: TracedPerson[]) => ({
+  passengerIds: persons.flatMap((p) => p.passengerIds),
+  purpose: 'contact_tracing' as const,
+});
 
 /**
  * The people as the API shows them, decrypted (and masked unless revealed) while `audit` — already sent — commits:
@@ -287,6 +322,7 @@ function toExposure(ctx: AppContext, p: TracedPerson, reveal: boolean): Exposure
       level: c.level,
       degree: c.degree,
       via: c.via,
+      flags: c.flags,
     })),
   };
 }
@@ -295,25 +331,41 @@ export async function exposurePage(
   ctx: AppContext,
   who: Official,
   caseId: string,
-  q: { degree?: 1 | 2 | undefined; limit?: number | undefined; cursor?: string | undefined },
+  q: {
+    degree?: 1 | 2 | undefined;
+    limit?: number | undefined;
+    cursor?: string | undefined;
+    reveal?: boolean | undefined;
+  },
 ): Promise<ExposurePage> {
   const degree = q.degree ?? 1;
   const limit = q.limit ?? 50;
   const offset = parseCursor(q.cursor) ?? 0;
-  const traced = await caseExposures(ctx, caseId, degree);
+  const grant = await revealGrant(ctx, who, caseId, q.reveal);
+  const reveal = grant !== null;
+  const jurisdiction = appliedJurisdiction(who);
+  const traced = await caseExposures(ctx, caseId, degree, citiesOf(who));
   const page = traced.persons.slice(offset, offset + limit);
-  const audit = auditedRead(ctx, who, caseId, page, {
+  const audit = auditedRead(ctx, who, caseId, tracedPeople(page), {
     ...auditBy(who),
-    action: who.reveal ? 'exposures.reveal' : 'exposures.read',
+    action: reveal ? 'exposures.reveal' : 'exposures.read',
     caseId,
     people: page.length,
-    facts: { degree, offset, returned: page.length, total: traced.persons.length },
+    facts: {
+      grant,
+      degree,
+      offset,
+      returned: page.length,
+      total: traced.persons.length,
+      jurisdiction: jurisdiction.fact,
+    },
   });
-  const items = await exposuresWhile(ctx, page, who.reveal, audit);
+  const items = await exposuresWhile(ctx, page, reveal, audit);
   return {
     caseId,
     degree,
-    revealed: who.reveal,
+    revealed: reveal,
+    jurisdiction: jurisdiction.reply,
     caseRides: traced.caseRides,
     total: traced.persons.length,
     unlinkable: traced.unlinkable,
@@ -328,16 +380,26 @@ export async function exportCsv(
   who: Official,
   caseId: string,
   degree: 1 | 2,
+  asked?: boolean,
 ): Promise<string> {
-  const traced = await caseExposures(ctx, caseId, degree);
-  const audit = auditedRead(ctx, who, caseId, traced.persons, {
+  const grant = await revealGrant(ctx, who, caseId, asked);
+  const reveal = grant !== null;
+  const jurisdiction = appliedJurisdiction(who);
+  const traced = await caseExposures(ctx, caseId, degree, citiesOf(who));
+  const audit = auditedRead(ctx, who, caseId, tracedPeople(traced.persons), {
     ...auditBy(who),
     action: 'exposures.export',
     caseId,
     people: traced.persons.length,
-    facts: { degree, revealed: who.reveal, returned: traced.persons.length },
+    facts: {
+      degree,
+      revealed: reveal,
+      grant,
+      returned: traced.persons.length,
+      jurisdiction: jurisdiction.fact,
+    },
   });
-  const exposures = await exposuresWhile(ctx, traced.persons, who.reveal, audit);
+  const exposures = await exposuresWhile(ctx, traced.persons, reveal, audit);
   const rows: (string | number | null)[][] = [];
   for (const e of exposures) {
     for (const c of e.contacts) {
@@ -358,9 +420,53 @@ export async function exportCsv(
         contact_boarded_at: c.contactBoardedAt,
         gap_minutes: c.gapMinutes,
         contact_level: c.level,
+        carrier_switch: String(c.flags.carrierSwitch),
+        late_offline: String(c.flags.lateOffline),
+        manual: String(c.flags.manual),
       };
       rows.push(EXPOSURE_CSV_COLUMNS.map((column) => line[column]));
     }
   }
   return toCsv(EXPOSURE_CSV_COLUMNS, rows);
+}
+
+/**
+ * The rides of the case's subject in the infectious window (within the official person's jurisdiction), oldest
+ * first, with their flags: what the exposures are traced from. Audited, and in the subject's access log.
+ */
+export async function caseRides(ctx: AppContext, who: Official, caseId: string): Promise<CaseRides> {
+  const facts = await factsOf(ctx, caseId);
+  const jurisdiction = appliedJurisdiction(who);
+  const rides = await traceCaseRides(
+    ctx,
+    facts.subjectIds,
+    facts.infectiousFrom,
+    facts.infectiousTo,
+    citiesOf(who),
+  );
+  // Written before the rides go out, as for exposures.
+  await auditedRead(
+    ctx,
+    who,
+    caseId,
+    { passengerIds: [...facts.subjectIds], purpose: 'case_investigation' },
+    {
+      ...auditBy(who),
+      action: 'case.rides',
+      caseId,
+      people: facts.subjectIds.length > 0 ? 1 : 0,
+      facts: { returned: rides.length, jurisdiction: jurisdiction.fact },
+    },
+  );
+  return {
+    caseId,
+    jurisdiction: jurisdiction.reply,
+    items: rides.map((r) => ({
+      id: r.id,
+      carrier: r.carrier,
+      boardedAt: r.boardedAt.toISOString(),
+      source: r.source,
+      flags: r.flags,
+    })),
+  };
 }

@@ -1,11 +1,11 @@
-import type { CarrierKind, ExposureLevel } from '@ridetrace/shared';
+import type { CarrierKind, ExposureLevel, RideFlags } from '@ridetrace/shared';
 import { hmac, open } from '../../crypto/aead.js';
 import type { DayKey } from '../../crypto/keyring.js';
 import type { AppContext } from '../../context.js';
 import { AppError } from '../../errors.js';
 import { findRegistrationLinks, type RegistrationLink } from '../passengers/passengers.service.js';
 import { dayOf, daysBetween } from '../rides/ride-time.js';
-import { findContacts, type ContactRow } from './cases.repository.js';
+import { findContacts, RIDE_BITS, type ContactRow } from './cases.repository.js';
 
 /**
  * The overlap rule, defined once:
@@ -21,16 +21,56 @@ export function contactLevel(ctx: AppContext, kind: CarrierKind, gapSeconds: num
   return gapSeconds <= ctx.config.trace.closeSeconds[kind] ? 'close' : 'possible';
 }
 
+export interface TracedCarrier {
+  id: number;
+  kind: CarrierKind;
+  plate: string;
+  route: string | null;
+  city: string;
+}
+
 export interface TracedContact {
   caseRideId: string;
   rideId: string;
-  carrier: { id: number; kind: CarrierKind; plate: string; route: string | null; city: string };
+  carrier: TracedCarrier;
   caseBoardedAt: Date;
   contactBoardedAt: Date;
   gapMinutes: number;
   level: ExposureLevel;
   degree: 1 | 2;
   via: string | null;
+  /** Of the exposed person's ride. */
+  flags: RideFlags;
+}
+
+/** One ride of the case itself. */
+export interface TracedRide {
+  id: string;
+  carrier: TracedCarrier;
+  boardedAt: Date;
+  source: 'scan' | 'offline' | 'manual';
+  flags: RideFlags;
+}
+
+/**
+ * The cities a trace is limited to (an official person's jurisdiction), compared exactly with the carrier's city;
+ * null: every city. Both the case's rides and the co-passengers' are on the carrier, so one test covers both.
+ */
+export type CityFilter = ReadonlySet<string> | null;
+
+const inCities = (cities: CityFilter, city: string) => cities === null || cities.has(city);
+
+/** The flags of a ride as the API names them, from its bits. */
+function flagsOf(bits: number): RideFlags {
+  return {
+    carrierSwitch: (bits & RIDE_BITS.carrierSwitch) !== 0,
+    lateOffline: (bits & RIDE_BITS.late) !== 0,
+    manual: (bits & RIDE_BITS.manual) !== 0,
+  };
+}
+
+function sourceOf(bits: number): TracedRide['source'] {
+  return bits & RIDE_BITS.manual ? 'manual' : bits & RIDE_BITS.offline ? 'offline' : 'scan';
 }
 
 export interface TracedPerson {
@@ -90,6 +130,7 @@ async function contactsOf(
   to: Date,
   degree: 1 | 2,
   exclude: ReadonlySet<string>,
+  cities: CityFilter,
 ): Promise<{ caseRides: number; byPassenger: Map<string, TracedContact[]> }> {
   const rows = await findContacts(ctx.db, [...keyOwners.keys()], from, to, ctx.config.trace.windowSeconds, {
     caseKeys: degree === 2,
@@ -100,13 +141,14 @@ async function contactsOf(
   // an await per row (those awaits were a large part of a big trace's time).
   const dayKeys = new Map<string, DayKey | null>();
   for (const row of rows) {
-    if (!row.boarded_at) continue;
+    if (!row.boarded_at || !inCities(cities, row.city)) continue;
     const day = dayOf(row.boarded_at);
     if (!dayKeys.has(day)) dayKeys.set(day, await cache.get(day));
   }
   // A co-passenger ride near several case rides (degree 2: many) comes back once per case ride: decrypt it once.
   const opened = new Map<string, string | null>();
   for (const row of rows) {
+    if (!inCities(cities, row.city)) continue;
     caseRides.add(row.case_ride_id);
     let pid = row.ride_id ? opened.get(row.ride_id) : null;
     if (pid === undefined) {
@@ -126,6 +168,7 @@ async function contactsOf(
       level: contactLevel(ctx, row.kind, gapSeconds),
       degree,
       via: row.case_passenger_key ? (keyOwners.get(row.case_passenger_key.toString('hex')) ?? null) : null,
+      flags: flagsOf(row.ride_bits!),
     };
     const list = byPassenger.get(pid) ?? [];
     list.push(contact);
@@ -180,17 +223,23 @@ function mergePersons(found: Map<string, TracedContact[]>, rows: RegistrationLin
   return withContacts;
 }
 
-/** Co-passengers of the case subjects in the window, degree 1 or 1 + 2, ordered by degree, level, first contact. */
+/**
+ * Co-passengers of the case subjects in the window, degree 1 or 1 + 2, ordered by degree, level, first contact.
+ * With `cities`, only rides on carriers of those cities count: the case's, and so the contacts on them; degree 2
+ * starts from the degree-1 people found there.
+ */
 export async function traceExposures(
   ctx: AppContext,
   subjectIds: readonly string[],
   from: Date,
   to: Date,
   degree: 1 | 2,
+  cities: CityFilter = null,
 ): Promise<TraceResult> {
   const cache = new DayKeyCache(ctx);
   const subjects = new Set(subjectIds);
-  const d1 = await contactsOf(ctx, cache, await keysOf(cache, subjectIds, from, to), from, to, 1, subjects);
+  const keys = await keysOf(cache, subjectIds, from, to);
+  const d1 = await contactsOf(ctx, cache, keys, from, to, 1, subjects, cities);
   const found = new Map(d1.byPassenger);
 
   if (degree === 2) {
@@ -205,7 +254,8 @@ export async function traceExposures(
       );
       const ids = close.map(([pid]) => pid);
       const exclude = new Set([...subjects, ...d1.byPassenger.keys()]);
-      const d2 = await contactsOf(ctx, cache, await keysOf(cache, ids, start, end), start, end, 2, exclude);
+      const d2Keys = await keysOf(cache, ids, start, end);
+      const d2 = await contactsOf(ctx, cache, d2Keys, start, end, 2, exclude, cities);
       for (const [pid, cs] of d2.byPassenger) found.set(pid, cs);
     }
   }
@@ -223,4 +273,37 @@ export async function traceExposures(
       a.firstContactAt.getTime() - b.firstContactAt.getTime(),
   );
   return { caseRides: d1.caseRides, persons, unlinkable };
+}
+
+/** Contact windows of zero: the query then returns the case's rides without their co-passengers. */
+const RIDES_ONLY = { taxi: 0, metro: 0, bus: 0, ferry: 0 };
+
+/**
+ * The rides of the case subjects in the window (within `cities`), oldest first, with their flags: the rides a trace
+ * starts from, found the same way (the blind indexes of each day, the trace's query). A co-passenger boarding at
+ * the very same instant still comes back with zero windows; only the case ride of each row is kept.
+ */
+export async function traceCaseRides(
+  ctx: AppContext,
+  subjectIds: readonly string[],
+  from: Date,
+  to: Date,
+  cities: CityFilter,
+): Promise<TracedRide[]> {
+  const keys = await keysOf(new DayKeyCache(ctx), subjectIds, from, to);
+  const rows = await findContacts(ctx.db, [...keys.keys()], from, to, RIDES_ONLY, { caseKeys: false });
+  const rides = new Map<string, TracedRide>();
+  for (const row of rows) {
+    if (rides.has(row.case_ride_id) || !inCities(cities, row.city)) continue;
+    rides.set(row.case_ride_id, {
+      id: row.case_ride_id,
+      carrier: { id: row.carrier_id, kind: row.kind, plate: row.plate, route: row.route, city: row.city },
+      boardedAt: row.case_boarded_at,
+      source: sourceOf(row.case_ride_bits),
+      flags: flagsOf(row.case_ride_bits),
+    });
+  }
+  return [...rides.values()].sort(
+    (a, b) => a.boardedAt.getTime() - b.boardedAt.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0),
+  );
 }

@@ -6,6 +6,7 @@ import {
 } from '../../adapters/notify.js';
 import type { AppContext } from '../../context.js';
 import type { NotificationsTable, PassengerRow } from '../../db/tables.js';
+import type { Selectable } from 'kysely';
 import {
   contactAddress,
   findPassengersByIds,
@@ -21,7 +22,7 @@ export interface Senders {
 
 const LEASE_SECONDS = 60;
 
-type Claimed = NotificationsTable & { attempts: number };
+type Claimed = Selectable<NotificationsTable>;
 type Mark = Awaited<ReturnType<typeof repo.findMarksOf>>[number];
 
 /** What a batch needs to compose its messages: read with two queries for the batch, not two per message. */
@@ -30,7 +31,7 @@ interface BatchDetails {
   marks: Map<string, Mark>;
 }
 
-const markKey = (caseId: string, passengerId: string) => `${caseId}/${passengerId}`;
+const markKey = (caseId: string, passengerId: string, degree: number) => `${caseId}/${passengerId}/${degree}`;
 
 /**
  * Delivers queued notifications from the outbox table. Several processes may run one: rows are claimed with
@@ -106,7 +107,7 @@ export class NotificationWorker {
     ]);
     return {
       passengers: new Map(passengers.map((p) => [p.id, p])),
-      marks: new Map(marks.map((m) => [markKey(m.case_id, m.passenger_id), m])),
+      marks: new Map(marks.map((m) => [markKey(m.case_id, m.passenger_id, m.degree), m])),
     };
   }
 
@@ -115,9 +116,10 @@ export class NotificationWorker {
     try {
       const { passengers, marks } = await details;
       const address = contactAddress(this.ctx, passengers.get(n.passenger_id), n.channel);
-      const mark = marks.get(markKey(n.case_id, n.passenger_id));
+      const mark = marks.get(markKey(n.case_id, n.passenger_id, n.degree));
       if (!mark) throw new DeliveryError('no exposure mark', false);
       const msg: ExposureMessage = {
+        degree: n.degree,
         plate: mark.plate,
         kind: mark.kind,
         route: mark.route,
@@ -126,13 +128,16 @@ export class NotificationWorker {
       };
       if (n.channel === 'app') {
         if (!address) throw new DeliveryError('no super-app user id', false);
+        // Grants count accepted subscriptions of the exposure template; a secondary-contact notice has its own
+        // template, which the super-app checks itself (refused: 43101, then SMS), and must not use them up.
+        const grant = n.degree === 1;
         // No accepted subscription left: the super-app would refuse (43101), so SMS at once.
-        if (!(await takeMessageGrant(this.ctx, n.passenger_id)))
+        if (grant && !(await takeMessageGrant(this.ctx, n.passenger_id)))
           throw new DeliveryError('no subscription grant', false);
         try {
           await this.senders.app.send(address, msg);
         } catch (err) {
-          if (err instanceof DeliveryError && err.retryable)
+          if (grant && err instanceof DeliveryError && err.retryable)
             await returnMessageGrant(this.ctx, n.passenger_id);
           throw err;
         }

@@ -1,26 +1,54 @@
-import { sql, type Insertable } from 'kysely';
+import { sql, type Insertable, type Selectable } from 'kysely';
 import type { Db } from '../../db/index.js';
 import type { ExposureMarksTable, NotificationsTable } from '../../db/tables.js';
 
-export async function insertMarks(db: Db, rows: Insertable<ExposureMarksTable>[]): Promise<void> {
-  if (rows.length === 0) return;
-  await db
-    .insertInto('exposure_marks')
-    .values(rows)
-    .onConflict((oc) => oc.columns(['case_id', 'passenger_id']).doNothing())
-    .execute();
+/** Rows per INSERT: a statement takes at most 65535 parameters, and a degree-2 notify can mark tens of thousands. */
+const CHUNK = 2000;
+
+function chunks<T>(rows: readonly T[]): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < rows.length; i += CHUNK) out.push(rows.slice(i, i + CHUNK));
+  return out;
 }
 
-/** Inserts notifications not queued before; returns how many were new. */
-export async function insertNotifications(db: Db, rows: Insertable<NotificationsTable>[]): Promise<number> {
-  if (rows.length === 0) return 0;
-  const inserted = await db
-    .insertInto('notifications')
-    .values(rows)
-    .onConflict((oc) => oc.columns(['case_id', 'passenger_id']).doNothing())
-    .returning('id')
+/** Inserts marks not made before (one per case, passenger and degree); an existing one, even cleared, stays. */
+export async function insertMarks(db: Db, rows: Insertable<ExposureMarksTable>[]): Promise<void> {
+  for (const chunk of chunks(rows)) {
+    await db
+      .insertInto('exposure_marks')
+      .values(chunk)
+      .onConflict((oc) => oc.columns(['case_id', 'passenger_id', 'degree']).doNothing())
+      .execute();
+  }
+}
+
+/** Inserts notifications not queued before (one per case, person and degree); returns the degrees of the new ones. */
+export async function insertNotifications(
+  db: Db,
+  rows: Insertable<NotificationsTable>[],
+): Promise<(1 | 2)[]> {
+  const degrees: (1 | 2)[] = [];
+  for (const chunk of chunks(rows)) {
+    const inserted = await db
+      .insertInto('notifications')
+      .values(chunk)
+      .onConflict((oc) => oc.columns(['case_id', 'passenger_id', 'degree']).doNothing())
+      .returning('degree')
+      .execute();
+    for (const r of inserted) degrees.push(r.degree);
+  }
+  return degrees;
+}
+
+/** The degrees each of these registrations was notified at for the case (a person's notification names one). */
+export async function findNotifiedDegrees(db: Db, caseId: string, passengerIds: readonly string[]) {
+  if (passengerIds.length === 0) return [];
+  return db
+    .selectFrom('notifications')
+    .select(['passenger_id', 'degree'])
+    .where('case_id', '=', caseId)
+    .where(sql<boolean>`passenger_id = any(${[...passengerIds]}::uuid[])`)
     .execute();
-  return inserted.length;
 }
 
 export async function listCaseNotifications(db: Db, caseId: string) {
@@ -39,7 +67,7 @@ export async function listCaseNotifications(db: Db, caseId: string) {
  * index in order (`notifications_leased`, `notifications_queued`) and stops after `limit` rows.
  */
 export async function claimDue(db: Db, limit: number, leaseSeconds: number) {
-  const r = await sql<NotificationsTable & { attempts: number }>`
+  const r = await sql<Selectable<NotificationsTable>>`
     select * from claim_notifications(${limit}::int, ${leaseSeconds}::int)`.execute(db);
   return r.rows;
 }
@@ -93,6 +121,7 @@ export async function markFailed(db: Db, id: string, error: string): Promise<voi
 /** An exposure mark's columns with its carrier's, as messages and the passenger's inbox show them. */
 const MARK_WITH_CARRIER = [
   'exposure_marks.case_id',
+  'exposure_marks.degree',
   'exposure_marks.level',
   'exposure_marks.boarded_at',
   'exposure_marks.observe_until',
@@ -105,7 +134,10 @@ const MARK_WITH_CARRIER = [
 ] as const;
 
 /** The exposure marks of claimed notifications (one query for a batch), with their carriers. */
-export async function findMarksOf(db: Db, keys: readonly { case_id: string; passenger_id: string }[]) {
+export async function findMarksOf(
+  db: Db,
+  keys: readonly { case_id: string; passenger_id: string; degree: 1 | 2 }[],
+) {
   if (keys.length === 0) return [];
   return db
     .selectFrom('exposure_marks')
@@ -113,9 +145,9 @@ export async function findMarksOf(db: Db, keys: readonly { case_id: string; pass
     .select([...MARK_WITH_CARRIER, 'exposure_marks.passenger_id'])
     .where((eb) =>
       eb(
-        eb.refTuple('exposure_marks.case_id', 'exposure_marks.passenger_id'),
+        eb.refTuple('exposure_marks.case_id', 'exposure_marks.passenger_id', 'exposure_marks.degree'),
         'in',
-        keys.map((k) => eb.tuple(k.case_id, k.passenger_id)),
+        keys.map((k) => eb.tuple(k.case_id, k.passenger_id, k.degree)),
       ),
     )
     .execute();
@@ -128,5 +160,6 @@ export async function findMarksOfPassenger(db: Db, passengerId: string) {
     .select([...MARK_WITH_CARRIER, 'exposure_marks.cleared_at'])
     .where('exposure_marks.passenger_id', '=', passengerId)
     .orderBy('exposure_marks.created_at', 'desc')
+    .orderBy('exposure_marks.degree', 'desc')
     .execute();
 }

@@ -2,10 +2,11 @@ import {
   CaseIdParamsSchema,
   CaseNotificationsSchema,
   MyNotificationSchema,
+  NotifyBodySchema,
   NotifyResultSchema,
 } from '@ridetrace/shared';
 import { Type } from '@sinclair/typebox';
-import { errorReplies, type RoutePlugin } from '../../http.js';
+import { errorReplies, optionalBody, type RoutePlugin } from '../../http.js';
 import { bearer, official, requireScope } from '../../plugins/auth.js';
 import { caseNotifications, myNotifications, notifyCase } from './notifications.service.js';
 
@@ -16,10 +17,17 @@ export const notificationRoutes: RoutePlugin = async (app, { ctx }) => {
       tags: ['cases'],
       security: bearer,
       summary: 'Notify every exposed person once (super-app message, SMS fallback) and turn them yellow',
+      description:
+        'The body is optional. `degree: 2` also notifies the secondary contacts (degree 2 of GET exposures) with ' +
+        'their own message; their colour follows NOTIFY_DEGREE2_STATUS (`notice`: unchanged, `yellow`). Each person ' +
+        'is notified at most once per degree and case; a secondary contact already told as a degree-1 contact is ' +
+        'not told again, and one told as a secondary contact who later turns out degree 1 also gets the degree-1 ' +
+        'notice. 422 `too_many_contacts` as for a degree-2 trace.',
       params: CaseIdParamsSchema,
-      response: { 200: NotifyResultSchema, ...errorReplies(400, 401, 403, 404, 409) },
+      body: optionalBody(NotifyBodySchema),
+      response: { 200: NotifyResultSchema, ...errorReplies(400, 401, 403, 404, 409, 422) },
     },
-    handler: async (req) => notifyCase(ctx, official(req), req.params.id),
+    handler: async (req) => notifyCase(ctx, official(req), req.params.id, req.body?.degree ?? 1),
   });
 
   app.get('/v1/cases/:id/notifications', {
@@ -27,7 +35,7 @@ export const notificationRoutes: RoutePlugin = async (app, { ctx }) => {
     schema: {
       tags: ['cases'],
       security: bearer,
-      summary: 'Delivery state per exposed person',
+      summary: 'Delivery state per exposed person and degree',
       params: CaseIdParamsSchema,
       response: { 200: CaseNotificationsSchema, ...errorReplies(400, 401, 403, 404) },
     },

@@ -84,6 +84,17 @@ export async function findActiveSession(db: Db, sessionId: string, now: Date) {
     .executeTakeFirst();
 }
 
+/** The live session a refresh token belongs to (without using the token up). */
+export async function findLiveSessionByRefresh(db: Db, refreshHash: Buffer, now: Date) {
+  return db
+    .selectFrom('official_sessions')
+    .select('id')
+    .where('refresh_hash', '=', refreshHash)
+    .where('revoked_at', 'is', null)
+    .where('expires_at', '>', now)
+    .executeTakeFirst();
+}
+
 /** Swaps a session's refresh token (single use): only the holder of the current one succeeds. */
 export async function rotateRefresh(db: Db, oldHash: Buffer, newHash: Buffer, now: Date) {
   return db

@@ -160,13 +160,19 @@ let dummyHash: Promise<string> | undefined;
 
 const refreshHash = (token: string) => createHash('sha256').update(token).digest();
 
+/** A sign-in's tokens and their session (the console's cookie mode binds its CSRF token to the session id). */
+export interface IssuedTokens {
+  sessionId: string;
+  token: OfficialToken;
+}
+
 async function issueTokens(
   ctx: AppContext,
   row: Selectable<OfficialsTable>,
   sessionId: string,
   refreshToken: string,
   refreshExpiresAt: Date,
-): Promise<OfficialToken> {
+): Promise<IssuedTokens> {
   const account = toAccount(row);
   const claims: TokenClaims = {
     sub: row.id,
@@ -175,7 +181,7 @@ async function issueTokens(
     sid: sessionId,
   };
   const ttl = ctx.config.officials.tokenTtlSeconds;
-  return {
+  const token: OfficialToken = {
     accessToken: ctx.tokens.sign(claims, ttl),
     tokenType: 'Bearer',
     expiresIn: ttl,
@@ -183,6 +189,7 @@ async function issueTokens(
     refreshExpiresAt: refreshExpiresAt.toISOString(),
     official: account,
   };
+  return { sessionId, token };
 }
 
 /**
@@ -192,7 +199,7 @@ async function issueTokens(
 export async function signIn(
   ctx: AppContext,
   body: { username: string; password: string; totp: string },
-): Promise<OfficialToken> {
+): Promise<IssuedTokens> {
   const row = await repo.findOfficialByUsername(ctx.db, body.username.trim().toLowerCase());
   const now = ctx.now();
   if (row?.locked_until && row.locked_until > now) {
@@ -241,9 +248,21 @@ function lockedError(until: Date, now: Date): AppError {
   return new AppError('sign_in_locked').retryAfter((until.getTime() - now.getTime()) / 1000);
 }
 
-/** A new access token for a live session; the refresh token is single use (a new one comes back). */
-export async function refreshSession(ctx: AppContext, refreshToken: string): Promise<OfficialToken> {
+/**
+ * A new access token for a live session; the refresh token is single use (a new one comes back). `check` sees the
+ * session id before the refresh token is used up, and may refuse (the console's CSRF check): the token then stays.
+ */
+export async function refreshSession(
+  ctx: AppContext,
+  refreshToken: string,
+  check?: (sessionId: string) => void,
+): Promise<IssuedTokens> {
   const now = ctx.now();
+  if (check) {
+    const held = await repo.findLiveSessionByRefresh(ctx.db, refreshHash(refreshToken), now);
+    if (!held) throw new AppError('refresh_invalid');
+    check(held.id);
+  }
   const next = randomBytes(32).toString('base64url');
   const session = await repo.rotateRefresh(ctx.db, refreshHash(refreshToken), refreshHash(next), now);
   if (!session) throw new AppError('refresh_invalid');

@@ -1,4 +1,5 @@
 import type { AccessLogPage, AccessLogQuery, AccessPurpose } from '@ridetrace/shared';
+import type { Official } from '../../actors.js';
 import type { Db } from '../../db/index.js';
 import { parseCursor } from '../../paging.js';
 import * as repo from './access-log.repository.js';
@@ -6,7 +7,10 @@ import * as repo from './access-log.repository.js';
 export interface DataAccess {
   /** Every passenger whose data was read (case subjects, co-passengers, people notified); duplicates are fine. */
   passengerIds: string[];
-  /** The health agency that read it, as the passenger sees it; never the official's name. */
+  /**
+   * The health agency that read it, as the passenger sees it; never the official's name. Notifications name the
+   * agency delivering them (deliveringAgency).
+   */
   agency: string;
   purpose: AccessPurpose;
   /** Kept with the entry (never shown) so the entry goes when the case is purged. */
@@ -22,6 +26,15 @@ export interface DataAccess {
 export async function recordDataAccess(db: Db, access: DataAccess): Promise<void> {
   if (access.passengerIds.length === 0) return;
   await repo.insertAccess(db, access);
+}
+
+/**
+ * The agency a notification's entry names: the notifying official person's agency, else (a health system's client
+ * queued it, the worker delivers it) the deployment's authority, `AUTHORITY_NAME`: a client's name means nothing
+ * to a passenger.
+ */
+export function deliveringAgency(who: Official, authorityName: string): string {
+  return who.agency ?? authorityName;
 }
 
 /** GET /v1/passengers/me/access-log: when the health authority read my data, which agency, and why. */

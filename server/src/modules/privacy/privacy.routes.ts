@@ -13,6 +13,9 @@ export const privacyRoutes: RoutePlugin = async (app, { ctx }) => {
     schema: {
       ...common,
       summary: 'Everything held about me, decrypted for me alone',
+      description:
+        'Identity, consent, retained rides, status, exposure notifications and the whole access log (the entries ' +
+        'of GET /v1/passengers/me/access-log, newest first).',
       response: { 200: PassengerExportSchema, ...errorReplies(401, 403, 404) },
     },
     handler: async (req) => exportMyData(ctx, req.user.sub),

@@ -1,10 +1,10 @@
-import type { PassengerExport } from '@ridetrace/shared';
+import type { AccessLogEntry, PassengerExport } from '@ridetrace/shared';
 import type { AppContext } from '../../context.js';
 import { myNotifications } from '../notifications/notifications.service.js';
 import { deleteAccount as deletePassenger, identityForExport } from '../passengers/passengers.service.js';
 import { ridesOfPassenger } from '../rides/rides.service.js';
 import { statusOf } from '../status/status.service.js';
-import { forgetAccessLog } from './access-log.service.js';
+import { forgetAccessLog, myAccessLog } from './access-log.service.js';
 
 /** Right of access: everything held about the passenger, decrypted for them alone. */
 export async function exportMyData(ctx: AppContext, passengerId: string): Promise<PassengerExport> {
@@ -16,8 +16,21 @@ export async function exportMyData(ctx: AppContext, passengerId: string): Promis
     rides: await ridesOfPassenger(ctx, passengerId, retentionDays),
     status: await statusOf(ctx, passengerId),
     notifications: await myNotifications(ctx, passengerId),
+    accessLog: await wholeAccessLog(ctx, passengerId),
     retentionDays,
   };
+}
+
+/** Every page of the passenger's access log, newest first, as GET /v1/passengers/me/access-log lists it. */
+async function wholeAccessLog(ctx: AppContext, passengerId: string): Promise<AccessLogEntry[]> {
+  const items: AccessLogEntry[] = [];
+  let cursor: string | null = null;
+  do {
+    const page = await myAccessLog(ctx.db, passengerId, { limit: 200, ...(cursor ? { cursor } : {}) });
+    items.push(...page.items);
+    cursor = page.nextCursor;
+  } while (cursor !== null);
+  return items;
 }
 
 /**

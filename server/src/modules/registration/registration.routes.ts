@@ -9,6 +9,7 @@ import {
   ScanRegisteredSchema,
 } from '@ridetrace/shared';
 import type { FastifyReply } from 'fastify';
+import { staffClientOf } from '../../actors.js';
 import { errorReplies, type RoutePlugin } from '../../http.js';
 import { bearer, requireScope } from '../../plugins/auth.js';
 import { passengerToken } from '../auth/auth.service.js';
@@ -85,7 +86,7 @@ export const registrationRoutes: RoutePlugin = async (app, { ctx }) => {
     schema: {
       tags: ['staff'],
       security: bearer,
-      summary: 'Staff registers a rider who cannot scan (ID card or phone number)',
+      summary: 'Staff registers a rider who cannot scan (ID card or phone number); the look-up is audited',
       params: IdParamsSchema,
       body: ManualRideBodySchema,
       response: {
@@ -95,7 +96,7 @@ export const registrationRoutes: RoutePlugin = async (app, { ctx }) => {
       },
     },
     handler: async (req, reply) => {
-      const r = await registerManualRide(ctx, req.user.sub, req.params.id, req.body);
+      const r = await registerManualRide(ctx, staffClientOf(req.user, req.id), req.params.id, req.body);
       return reply.code(r.created ? 201 : 200).send(r.result);
     },
   });

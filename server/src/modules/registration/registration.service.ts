@@ -8,9 +8,11 @@ import type {
   ScanPreview,
 } from '@ridetrace/shared';
 import { randomUUID } from 'node:crypto';
+import type { StaffClient } from '../../actors.js';
 import type { AppContext } from '../../context.js';
 import type { Db } from '../../db/index.js';
 import { AppError } from '../../errors.js';
+import { appendAudit, auditByStaff } from '../audit/audit.service.js';
 import { assertStaffBound, carrierForCode, verifyScannedCode } from '../carriers/carriers.service.js';
 import {
   confirmIdentity,
@@ -140,14 +142,17 @@ async function registerPending(
   }
 }
 
-/** Staff registration of a rider who cannot scan, on a carrier the staff account is bound to. */
+/**
+ * Staff registration of a rider who cannot scan, on a carrier the staff account is bound to. The rider is matched
+ * by phone or ID number and the reply names them (masked): a passenger look-up, audited under the staff client.
+ */
 export async function registerManualRide(
   ctx: AppContext,
-  staffClientId: string,
+  staff: StaffClient,
   carrierId: number,
   body: ManualRideBody,
 ): Promise<{ created: boolean; result: ManualRideResult }> {
-  await assertStaffBound(ctx, staffClientId, carrierId);
+  await assertStaffBound(ctx, staff.id, carrierId);
   const receivedAt = ctx.now();
   const t = boardingTime(ctx.config.rides, receivedAt, body.boardedAt);
   const rider = await findOrCreateRider(ctx, body);
@@ -158,7 +163,14 @@ export async function registerManualRide(
     clientRideId: body.clientRideId ?? randomUUID(),
     time: { boardedAt: t.boardedAt, source: 'manual', late: t.late },
     receivedAt,
-    registeredBy: staffClientId,
+    registeredBy: staff.id,
+  });
+  await appendAudit(ctx.db, {
+    ...auditByStaff(staff),
+    action: 'passenger.lookup',
+    caseId: null,
+    people: 1,
+    facts: { carrierId, matched: rider.matched, created: recorded.created },
   });
   return {
     created: recorded.created,

@@ -12,12 +12,13 @@ export async function findOpenCasesOfSubject(db: Db, passengerId: string) {
     .execute();
 }
 
-/** Exposure marks still in force at `now`. */
+/** Exposure marks still in force at `now` that turn the code yellow (a secondary contact's notice may not). */
 export async function findActiveMarks(db: Db, passengerId: string, now: Date) {
   return db
     .selectFrom('exposure_marks')
     .select(['case_id', 'created_at', 'observe_until'])
     .where('passenger_id', '=', passengerId)
+    .where('yellow', '=', true)
     .where('cleared_at', 'is', null)
     .where('observe_until', '>', now)
     .orderBy('observe_until', 'desc')

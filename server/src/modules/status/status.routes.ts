@@ -7,6 +7,7 @@ import {
   VerifiedStatusSchema,
   VerifyStatusBodySchema,
 } from '@ridetrace/shared';
+import { staffClientOf } from '../../actors.js';
 import { errorReplies, type RoutePlugin } from '../../http.js';
 import { bearer, official, requireScope } from '../../plugins/auth.js';
 import { clearPerson, issueStatusToken, itinerary, statusOf, verifyStatusToken } from './status.service.js';
@@ -39,11 +40,11 @@ export const statusRoutes: RoutePlugin = async (app, { ctx }) => {
     onRequest: requireScope('staff'),
     schema: {
       ...common,
-      summary: "Staff verify a passenger's status token: colour and masked name only",
+      summary: "Staff verify a passenger's status token: colour and masked name only (audited)",
       body: VerifyStatusBodySchema,
       response: { 200: VerifiedStatusSchema, ...errorReplies(400, 401, 403) },
     },
-    handler: async (req) => verifyStatusToken(ctx, req.body.token),
+    handler: async (req) => verifyStatusToken(ctx, staffClientOf(req.user, req.id), req.body.token),
   });
 
   app.post('/v1/status/clear', {

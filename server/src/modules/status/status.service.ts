@@ -6,10 +6,10 @@ import {
   type VerifiedStatus,
 } from '@ridetrace/shared';
 import { open, seal } from '../../crypto/aead.js';
-import type { Official } from '../../actors.js';
+import type { Official, StaffClient } from '../../actors.js';
 import type { AppContext } from '../../context.js';
 import { AppError } from '../../errors.js';
-import { appendAudit, auditBy } from '../audit/audit.service.js';
+import { appendAudit, auditBy, auditByStaff } from '../audit/audit.service.js';
 import { findPassengersByIds, findSubjectPassengers } from '../passengers/passengers.service.js';
 import { openIdentity } from '../passengers/identity.js';
 import { ridesOfPassenger } from '../rides/rides.service.js';
@@ -54,8 +54,15 @@ export async function issueStatusToken(ctx: AppContext, passengerId: string): Pr
   };
 }
 
-/** Staff check a status token: current colour and masked name only, never rides. */
-export async function verifyStatusToken(ctx: AppContext, token: string): Promise<VerifiedStatus> {
+/**
+ * Staff check a status token: current colour and masked name only, never rides. A look-up of another person, so
+ * each successful check is audited under the staff client (a refused token shows nothing and leaves no entry).
+ */
+export async function verifyStatusToken(
+  ctx: AppContext,
+  staff: StaffClient,
+  token: string,
+): Promise<VerifiedStatus> {
   if (!token.startsWith(TOKEN_PREFIX) || !/^[A-Za-z0-9_-]+$/.test(token.slice(TOKEN_PREFIX.length))) {
     throw new AppError('status_token_malformed');
   }
@@ -70,6 +77,13 @@ export async function verifyStatusToken(ctx: AppContext, token: string): Promise
   const [row] = await findPassengersByIds(ctx, [claims.p]);
   const who = row ? openIdentity(ctx.keyring, row) : null;
   const status = await statusOf(ctx, claims.p);
+  await appendAudit(ctx.db, {
+    ...auditByStaff(staff),
+    action: 'status.verify',
+    caseId: null,
+    people: 1,
+    facts: { named: who !== null },
+  });
   return {
     colour: status.colour,
     name: who ? maskName(who.name) : null,
