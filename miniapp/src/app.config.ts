@@ -7,6 +7,7 @@ export default defineAppConfig({
     'pages/itinerary/index',
     'pages/inbox/index',
     'pages/settings/index',
+    'pages/export/index',
     'pages/staff/index',
   ],
   window: {

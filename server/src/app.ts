@@ -45,7 +45,9 @@ import { notificationRoutes } from './modules/notifications/notifications.routes
 import { officialRoutes } from './modules/officials/officials.routes.js';
 import { sessionActor } from './modules/officials/officials.service.js';
 import { passengerRoutes } from './modules/passengers/passengers.routes.js';
+import { isActivePassenger } from './modules/passengers/passengers.service.js';
 import { privacyRoutes } from './modules/privacy/privacy.routes.js';
+import { isProgrammeEnded } from './modules/programme/programme.service.js';
 import { statusRoutes } from './modules/status/status.routes.js';
 import { prepareRideDays } from './modules/rides/rides.service.js';
 import { rideRoutes } from './modules/rides/rides.routes.js';
@@ -218,7 +220,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     if (e.status === 503) {
       // Overloaded (shed) or the database is down or stuck: clients retry (scans with the same clientRideId).
       // Sheds are not logged one by one: under overload that would add work to every refused request.
-      if (!reply.hasHeader('retry-after')) reply.header('retry-after', '1');
+      // programme_ended is final: no Retry-After invites a client to ask again.
+      if (!reply.hasHeader('retry-after') && e.code !== 'programme_ended') reply.header('retry-after', '1');
       if (
         e.code === 'service_unavailable' ||
         e.code === 'superapp_unavailable' ||
@@ -300,6 +303,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await app.register(authPlugin, {
     secret: ctx.keyring.jwtSecret,
     officialSession: (sessionId) => sessionActor(ctx, sessionId),
+    passengerAccountLive: (passengerId) => isActivePassenger(ctx.db, passengerId),
   });
   if (config.benchRoutes) await app.register(benchTiming, { pool: poolOf(db) });
 
@@ -324,7 +328,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
 
   if (config.benchRoutes) await app.register(benchRoutes, { ctx });
 
-  await prepareRideDays(ctx);
+  // After the wind-down, a (re)started server must not create the day keys and partitions it destroyed.
+  if (!(await isProgrammeEnded(ctx))) await prepareRideDays(ctx);
   if (config.notify.workerEnabled) {
     const worker = createNotificationWorker(ctx, senders, (err, msg) => app.log.error({ err }, msg));
     app.addHook('onReady', async () => worker.start());

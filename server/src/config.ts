@@ -1,6 +1,7 @@
 import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { consentVersionOf, renderConsentText } from './modules/passengers/consent.js';
 
 export type Mode = 'development' | 'production' | 'test';
 
@@ -65,7 +66,22 @@ export interface Config {
     /** A scan queued this long without its batch starting is refused with 503 (the database is stuck). */
     readonly batchQueueMs: number;
   };
+  /** How long the other personal records live (docs/operations.md "Lifetimes"); the hourly purge enforces them. */
+  readonly lifetimes: {
+    /** An app registration's identity goes after this many days without a ride or a change to the account. */
+    readonly passengerInactiveDays: number;
+    /** A closed case and what it holds about people (subjects, marks, notifications, access log) go this late. */
+    readonly caseRetentionDays: number;
+    /** A scan waiting for the passenger's first confirmation is dropped this many minutes after it was made. */
+    readonly pendingScanMinutes: number;
+  };
+  /**
+   * The consent version passengers accept: CONSENT_VERSION and a hash of the rendered consent text, so any change of
+   * the text (controller, contact, retention days, wording) asks every passenger again.
+   */
   readonly consentVersion: string;
+  /** Named in the consent text: who is responsible for the data, and how to reach them. */
+  readonly consent: { readonly controller: string; readonly contact: string };
   /** SMS one-time codes that verify a typed phone number. */
   readonly otp: {
     readonly ttlSeconds: number;
@@ -123,6 +139,11 @@ export interface Config {
    * agency applies (notifications queued by a health system's client and delivered by the worker).
    */
   readonly authorityName: string;
+  /**
+   * This deployment's name: the destruction certificate names it, and `pnpm cli wind-down --confirm` must repeat it
+   * exactly. Undefined (unset): wind-down refuses.
+   */
+  readonly deploymentName: string | undefined;
   readonly rateLimit: {
     readonly perIpPerMinute: number;
     readonly perPassengerPerMinute: number;
@@ -228,6 +249,31 @@ function oneOf<const T extends readonly string[]>(
 function authorityName(v: string | undefined): string {
   const name = v?.trim() || '卫生健康部门';
   if (name.length > 200) throw new ConfigError('AUTHORITY_NAME must be at most 200 characters');
+  return name;
+}
+
+/** CONSENT_VERSION: the base of the served version (`.` and 8 hex digits follow; 32 characters in all at most). */
+function consentBase(v: string | undefined): string {
+  const base = v?.trim() || '2026-11';
+  if (!/^[A-Za-z0-9._-]{1,23}$/.test(base))
+    throw new ConfigError('CONSENT_VERSION must be 1 to 23 letters, digits, ".", "_" or "-"');
+  return base;
+}
+
+/** A name or contact the consent text shows: trimmed, one line of at most 100 characters. */
+function consentField(name: string, v: string | undefined, def: string): string {
+  const s = v?.trim() || def;
+  if (s.length > 100 || /\p{Cc}/u.test(s))
+    throw new ConfigError(`${name} must be one line of at most 100 characters`);
+  return s;
+}
+
+/** DEPLOYMENT_NAME, trimmed: one line of 1–100 characters, or undefined when unset. */
+function deploymentName(v: string | undefined): string | undefined {
+  const name = v?.trim();
+  if (!name) return undefined;
+  if (name.length > 100 || /\p{Cc}/u.test(name))
+    throw new ConfigError('DEPLOYMENT_NAME must be one line of at most 100 characters');
   return name;
 }
 
@@ -384,6 +430,19 @@ export function loadConfig(env: Env = process.env): Config {
   if (retentionDays * 86400 < int(env, 'RIDES_MAX_LATE_SECONDS', 24 * 3600, 60, 7 * 86400) + 86400) {
     throw new ConfigError('RETENTION_DAYS must exceed the offline window (RIDES_MAX_LATE_SECONDS) by a day');
   }
+  // An identity outlives its registration's rides: a contact found in a retained ride can always be reached.
+  const passengerInactiveDays = int(env, 'PASSENGER_INACTIVE_DAYS', 90, 2, 3650);
+  if (passengerInactiveDays < retentionDays)
+    throw new ConfigError('PASSENGER_INACTIVE_DAYS must be at least RETENTION_DAYS');
+
+  const consent = {
+    controller: consentField('CONSENT_CONTROLLER', env.CONSENT_CONTROLLER, '深圳市交通运输局'),
+    contact: consentField('CONSENT_CONTACT', env.CONSENT_CONTACT, 'privacy@ridetrace.example'),
+  };
+  const consentVersion = consentVersionOf(
+    consentBase(env.CONSENT_VERSION),
+    renderConsentText({ ...consent, retentionDays }),
+  );
 
   const dbPoolSize = int(env, 'DB_POOL_SIZE', 10, 1, 200);
   const config: Config = {
@@ -432,7 +491,13 @@ export function loadConfig(env: Env = process.env): Config {
       batchInFlight: int(env, 'RIDES_BATCH_IN_FLIGHT', 1, 1, 100),
       batchQueueMs: int(env, 'RIDES_BATCH_QUEUE_MS', 1000, 10, 60_000),
     },
-    consentVersion: env.CONSENT_VERSION ?? '2026-11',
+    lifetimes: {
+      passengerInactiveDays,
+      caseRetentionDays: int(env, 'CASE_RETENTION_DAYS', 90, 1, 3650),
+      pendingScanMinutes: int(env, 'PENDING_SCAN_MINUTES', 60, 1, 7 * 24 * 60),
+    },
+    consentVersion,
+    consent,
     otp: {
       ttlSeconds: int(env, 'OTP_TTL_SECONDS', 600, 60, 3600),
       maxAttempts: int(env, 'OTP_MAX_ATTEMPTS', 5, 1, 20),
@@ -488,6 +553,7 @@ export function loadConfig(env: Env = process.env): Config {
     statusTokenTtlSeconds: int(env, 'STATUS_TOKEN_TTL_SECONDS', 60, 10, 600),
     displayTimeZone: timeZone(env.TIME_ZONE ?? 'Asia/Shanghai'),
     authorityName: authorityName(env.AUTHORITY_NAME),
+    deploymentName: deploymentName(env.DEPLOYMENT_NAME),
     rateLimit: {
       perIpPerMinute: int(env, 'RATE_LIMIT_PER_IP_PER_MINUTE', 600, 1),
       perPassengerPerMinute: int(env, 'RATE_LIMIT_PER_PASSENGER_PER_MINUTE', 30, 1),

@@ -20,7 +20,8 @@ export { migrateDatabase, migrateToLatest } from './db/migrate.js';
 export { openDatabase, type OpenDatabase } from './db/open.js';
 
 export { hmac, open, seal } from './crypto/aead.js';
-export { signCodeToken } from './crypto/code-token.js';
+export { codeTokenKeyId, signCodeToken } from './crypto/code-token.js';
+export { listCodeKeys, rotateCodeKey, type CodeKeyInfo, type CodeKeyRotation } from './crypto/code-keys.js';
 export { Keyring } from './crypto/keyring.js';
 export { resolveMasterKeys, type MasterKeys } from './crypto/master-keys.js';
 export { keyStatus, rewrapAll } from './crypto/rotation.js';
@@ -87,6 +88,19 @@ export { caseFactsOf } from './modules/cases/cases.service.js';
 export { verifyPhoneWithSuperApp } from './modules/passengers/phone-verification.js';
 export { kickNotifier } from './modules/notifications/notifications.service.js';
 export { confirm, scan } from './modules/registration/registration.service.js';
+export {
+  canonicalJson,
+  verifyCertificate,
+  type CertificateCheck,
+  type DestructionCertificate,
+  type SignedCertificate,
+} from './modules/programme/certificate.js';
+export {
+  checkWindDownConfirmation,
+  windDown,
+  type WindDownOutcome,
+  type WindDownStep,
+} from './modules/programme/programme.service.js';
 export { cutoffDay, purgeRides, type PurgeReport } from './modules/retention/retention.service.js';
 export { recordRide, rideBatcherOf } from './modules/rides/rides.service.js';
 export {

@@ -17,6 +17,11 @@ export const ERRORS = {
   upstream_unavailable: { status: 502, message: 'An upstream service did not answer; retry later.' },
   superapp_unavailable: { status: 503, message: 'The super-app service did not answer; retry later.' },
   sms_unavailable: { status: 503, message: 'The SMS service did not answer; retry later.' },
+  programme_ended: {
+    status: 503,
+    message:
+      'The ride registration programme has ended: nothing new is registered, and the registered data is destroyed.',
+  },
 
   // Authentication and authorisation
   auth_required: { status: 401, message: 'A bearer token is required.' },
@@ -54,6 +59,10 @@ export const ERRORS = {
   code_carrier_unknown: { status: 404, message: 'The code names a carrier that does not exist.' },
   code_carrier_retired: { status: 410, message: 'The carrier of this code is retired.' },
   code_revoked: { status: 410, message: 'This code was replaced by a newer poster.' },
+  code_key_retired: {
+    status: 410,
+    message: 'This poster was signed with a retired key; the operator must put up a new poster.',
+  },
 
   // Rides and passengers
   scan_time_in_future: { status: 400, message: 'scannedAt lies in the future.' },

@@ -64,7 +64,9 @@ describe('POST /v1/auth/passenger', () => {
     expect(claims).toMatchObject({ role: 'passenger', scope: 'passenger', sub: expect.any(String) });
     expect(claims.sub).toMatch(/^[0-9a-f-]{36}$/);
     expect((claims.exp as number) - (claims.iat as number)).toBe(7200);
-    expect(Object.keys(claims).sort()).toEqual(['exp', 'iat', 'iss', 'role', 'scope', 'sub']);
+    // lk: the passenger's ride link secret, sealed for the server (the scan indexes rides with it unread).
+    expect(Object.keys(claims).sort()).toEqual(['exp', 'iat', 'iss', 'lk', 'role', 'scope', 'sub']);
+    expect(claims.lk).toMatch(/^[A-Za-z0-9_-]{40,}$/);
     const text = JSON.stringify(claims);
     expect(text).not.toContain('dave');
     expect(text).not.toContain('o_');

@@ -112,19 +112,19 @@ describe('right to erasure: DELETE /v1/passengers/me', () => {
     expect(await countRides(aliceRides)).toBe(2);
   });
 
-  it('204, then the profile and export are gone', async () => {
+  it('204, then the profile and export are gone: her token is worth nothing (401 token_invalid)', async () => {
     const del = await t.http().delete('/v1/passengers/me').set('authorization', aliceAuth);
     expect(del.status).toBe(204);
     expect(del.text).toBe('');
     const me = await t.http().get('/v1/passengers/me').set('authorization', aliceAuth);
     expect({ status: me.status, code: me.body.error?.code }).toEqual({
-      status: 404,
-      code: 'passenger_not_found',
+      status: 401,
+      code: 'token_invalid',
     });
     const ex = await t.http().get('/v1/passengers/me/export').set('authorization', aliceAuth);
     expect({ status: ex.status, code: ex.body.error?.code }).toEqual({
-      status: 404,
-      code: 'passenger_not_found',
+      status: 401,
+      code: 'token_invalid',
     });
   });
 
@@ -219,11 +219,11 @@ describe('right to erasure: DELETE /v1/passengers/me', () => {
     expect(rides.body.items).toEqual([]);
   });
 
-  it('deleting twice: 404 passenger_not_found', async () => {
+  it('deleting twice: 401 token_invalid', async () => {
     const again = await t.http().delete('/v1/passengers/me').set('authorization', aliceAuth);
     expect({ status: again.status, code: again.body.error?.code }).toEqual({
-      status: 404,
-      code: 'passenger_not_found',
+      status: 401,
+      code: 'token_invalid',
     });
   });
 });

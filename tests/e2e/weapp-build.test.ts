@@ -16,7 +16,17 @@ it('builds the weapp within 600 KB, with no runtime code generation and no TypeB
   out = await mkdtemp(path.join(os.tmpdir(), 'ridetrace-weapp-'));
   await taroBuild('weapp', out);
   const files = await listFiles(out);
-  for (const page of ['scan', 'confirm', 'pass', 'status', 'itinerary', 'inbox', 'settings', 'staff'])
+  for (const page of [
+    'scan',
+    'confirm',
+    'pass',
+    'status',
+    'itinerary',
+    'inbox',
+    'settings',
+    'export',
+    'staff',
+  ])
     expect(files).toContain(path.join(out, 'pages', page, 'index.js'));
   const size = await dirSize(out);
   console.log(`weapp build: ${(size / 1024).toFixed(1)} KiB in ${files.length} files (budget 600 KiB)`);

@@ -53,6 +53,10 @@ export const SERVER_ERROR_MESSAGES = {
     'zh-CN': '短信服务暂时无响应，请稍后重试。',
     en: 'The SMS service did not answer; please retry shortly.',
   },
+  programme_ended: {
+    'zh-CN': '乘车登记已结束，不再登记新的乘车信息；已登记的数据已销毁。',
+    en: 'Ride registration has ended: nothing new is registered, and the registered data has been destroyed.',
+  },
 
   auth_required: { 'zh-CN': '请先登录。', en: 'Please sign in first.' },
   token_invalid: {
@@ -105,6 +109,10 @@ export const SERVER_ERROR_MESSAGES = {
   code_revoked: {
     'zh-CN': '此乘车码已作废（已更换新码），请扫描车内最新张贴的乘车码。',
     en: 'This ride code was revoked (replaced by a newer poster). Scan the newest code in the vehicle.',
+  },
+  code_key_retired: {
+    'zh-CN': '此乘车码已停用，请扫描车内最新张贴的乘车码，或告知司乘人员联系运营方更换新码。',
+    en: 'This ride code is no longer valid. Scan the newest code in the vehicle, or ask the staff to have the poster replaced.',
   },
 
   scan_time_in_future: {

@@ -17,6 +17,25 @@ const positiveInt = (v: string) => {
   return n;
 };
 
+/** What each count of the purge report is, as the CLI prints it. */
+const KIND_LABELS: Record<keyof PurgeReport['counts'], string> = {
+  rides: 'rides',
+  rideRequests: 'ride idempotency keys',
+  pendingScans: 'pending scans (unconfirmed)',
+  phoneOtps: 'SMS one-time codes',
+  officialSessions: 'official sessions',
+  cases: 'closed cases',
+  caseSubjects: 'case subjects',
+  caseClaims: 'case claims',
+  exposureMarks: 'exposure marks',
+  notifications: 'notifications',
+  revealRequests: 'reveal requests',
+  accessLog: 'access-log entries',
+  manualRiders: 'manual riders (identity)',
+  inactivePassengers: 'inactive passengers (identity)',
+  passengerStubs: 'deleted-account stubs',
+};
+
 export function printPurgeReport(r: PurgeReport, out: (line: string) => void = console.log): void {
   if (!r.ran) {
     out('another purge is running; nothing done');
@@ -32,6 +51,13 @@ export function printPurgeReport(r: PurgeReport, out: (line: string) => void = c
   }
   out(`day keys ${r.dryRun ? 'to destroy' : 'destroyed'}: ${r.keyIds.join(', ') || '(none)'}`);
   if (!r.dryRun) out(`idempotency keys removed: ${r.rideRequests}`);
+  out(`records past their lifetime ${r.dryRun ? '(would go)' : '(removed)'}:`);
+  const width = Math.max(...Object.values(KIND_LABELS).map((l) => l.length));
+  for (const [kind, label] of Object.entries(KIND_LABELS) as [keyof PurgeReport['counts'], string][]) {
+    out(`  ${`${label}:`.padEnd(width + 1)} ${r.counts[kind]}`);
+  }
+  if (r.caseIds.length > 0) out(`cases ${r.dryRun ? 'to purge' : 'purged'}: ${r.caseIds.join(', ')}`);
+  out(`registrations looked at (who still rides): ${r.passengersChecked}`);
   out(`duration: ${r.durationMs} ms`);
 }
 
@@ -40,10 +66,11 @@ export function registerLifecycleCommands(program: Command): void {
   program
     .command('purge')
     .description(
-      'retention: destroy the day keys of old ride days (crypto-shredding), then drop their partitions; audited',
+      'retention: destroy the day keys of old ride days (crypto-shredding) and drop their partitions, and remove ' +
+        'every other record past its lifetime (docs/operations.md "Lifetimes"); prints the counts; audited',
     )
-    .option('--retention-days <n>', 'keep this many days (today included)', positiveInt)
-    .option('--before <DATE>', 'purge every day before this UTC date', dayArg)
+    .option('--retention-days <n>', 'keep this many ride days (today included)', positiveInt)
+    .option('--before <DATE>', 'purge every ride day before this UTC date', dayArg)
     .option('--dry-run', 'report what would be purged; change nothing', false)
     .action((opts: { retentionDays?: number; before?: string; dryRun: boolean }) =>
       withContext(async (ctx) => {

@@ -66,6 +66,11 @@ export function openText(key: Buffer, sealed: Buffer, aad: string): string {
   return open(key, sealed, aad).toString('utf8');
 }
 
+/** Officials' free text (case and reveal reasons): empty once the programme wind-down destroyed it. */
+export function openOfficialText(key: Buffer, sealed: Buffer, aad: string): string {
+  return sealed.length === 0 ? '' : openText(key, sealed, aad);
+}
+
 export function hmac(key: Buffer, ...parts: (string | Buffer)[]): Buffer {
   const h = createHmac('sha256', key);
   parts.forEach((p, i) => {

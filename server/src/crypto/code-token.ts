@@ -45,7 +45,7 @@ export interface CodeClaims {
 }
 
 export type VerifyResult =
-  ({ ok: true } & CodeClaims) | { ok: false; error: 'code_malformed' | 'code_forged' };
+  ({ ok: true } & CodeClaims) | { ok: false; error: 'code_malformed' | 'code_forged' | 'code_key_retired' };
 
 function mac(key: Buffer, payload: Buffer): Buffer {
   return hmac(key, 'carrier-code', payload).subarray(0, MAC_BYTES);
@@ -63,15 +63,27 @@ export function signCodeToken(keyring: Keyring, claims: CodeClaims): string {
   return base32Encode(Buffer.concat([payload, mac(key, payload)]));
 }
 
-/** Verifies a token in memory (no database read). */
-export function verifyCodeToken(keyring: Keyring, token: string): VerifyResult {
-  if (token.length !== CODE_TOKEN_LENGTH) return { ok: false, error: 'code_malformed' };
+function decode(token: string): Buffer | null {
+  if (token.length !== CODE_TOKEN_LENGTH) return null;
   const raw = base32Decode(token);
-  if (!raw || raw.length !== PAYLOAD_BYTES + MAC_BYTES || raw[0] !== CODE_TOKEN_VERSION) {
-    return { ok: false, error: 'code_malformed' };
-  }
+  return raw && raw.length === PAYLOAD_BYTES + MAC_BYTES && raw[0] === CODE_TOKEN_VERSION ? raw : null;
+}
+
+/** The signing key id a token names (unverified), or null when it is not a token. */
+export function codeTokenKeyId(token: string): number | null {
+  return decode(token)?.[1] ?? null;
+}
+
+/**
+ * Verifies a token in memory (no database read): signed by a known code key that has not retired at `now` (a
+ * retired key's codes are genuine but expired: `code_key_retired`).
+ */
+export function verifyCodeToken(keyring: Keyring, token: string, now: Date = new Date()): VerifyResult {
+  const raw = decode(token);
+  if (!raw) return { ok: false, error: 'code_malformed' };
   const payload = raw.subarray(0, PAYLOAD_BYTES);
-  const key = keyring.codeKey(raw[1]!);
+  const keyId = raw[1]!;
+  const key = keyring.codeKey(keyId);
   if (!key || !constantTimeEqual(mac(key, payload), raw.subarray(PAYLOAD_BYTES))) {
     return { ok: false, error: 'code_forged' };
   }
@@ -80,5 +92,7 @@ export function verifyCodeToken(keyring: Keyring, token: string): VerifyResult {
   // Carrier ids are Postgres integers: a larger id was never issued.
   if (carrierId === 0 || carrierId > 0x7fffffff || generation === 0)
     return { ok: false, error: 'code_forged' };
+  const retiresAt = keyring.codeKeyRetiresAt(keyId);
+  if (retiresAt && retiresAt.getTime() <= now.getTime()) return { ok: false, error: 'code_key_retired' };
   return { ok: true, carrierId, generation };
 }

@@ -1,5 +1,6 @@
 import type { Db } from '../db/index.js';
 import { deriveKey, hmac, newDataKey, open, seal } from './aead.js';
+import { codeKeyIdOf, findCodeKeys } from './code-keys.repository.js';
 import {
   findDayKey,
   findSystemKeys,
@@ -8,9 +9,34 @@ import {
 } from './keys.repository.js';
 import type { MasterKeys } from './master-keys.js';
 
-/** System data keys, created on first start and shared by every server process through the database. */
+/**
+ * System data keys, created on first start and shared by every server process through the database. `code-1` is
+ * the first code-signing key; rotations add `code-2`, `code-3`, … (see `CodeKeys`).
+ */
 const SYSTEM_KEYS = ['blind-index', 'code-1', 'jwt', 'status-1', 'cases-1'] as const;
 type SystemKeyName = (typeof SYSTEM_KEYS)[number];
+
+/** A code-signing key as verification needs it: the derived signing key and when its posters stop scanning. */
+interface CodeKey {
+  key: Buffer;
+  retiresAt: Date | null;
+}
+
+/**
+ * This process's view of the code-signing keys: the highest id signs, older ones verify until they retire.
+ * `readAtMs` is when retirement times were last read (null: not yet; Keyring.load reads only the key material).
+ */
+interface CodeKeys {
+  byId: ReadonlyMap<number, CodeKey>;
+  activeId: number;
+  readAtMs: number | null;
+}
+
+/**
+ * Another process may rotate the code key at any time: verification re-reads the code keys when its view is older
+ * than this, or at once for a token of a key id newer than any it knows (a poster printed after the rotation).
+ */
+export const CODE_KEYS_MAX_AGE_MS = 60_000;
 
 export interface WrappedKey {
   masterKeyId: string;
@@ -34,11 +60,18 @@ export class Keyring {
   private readonly dayKeys = new Map<string, Promise<DayKey>>();
   /** Purpose keys derived from the system keys once (HKDF on every use is a visible share of a scan's CPU). */
   private readonly derived = new Map<string, Buffer>();
+  private codeKeys: CodeKeys;
+  private codeKeysReading: Promise<void> | null = null;
 
   private constructor(
     private readonly master: MasterKeys,
     private readonly system: ReadonlyMap<SystemKeyName, Buffer>,
-  ) {}
+    codeRoots: ReadonlyMap<number, Buffer> = new Map(),
+  ) {
+    const byId = new Map<number, CodeKey>();
+    for (const [id, root] of codeRoots) byId.set(id, { key: deriveKey(root, 'code-token'), retiresAt: null });
+    this.codeKeys = { byId, activeId: Math.max(0, ...byId.keys()), readAtMs: null };
+  }
 
   private derivedKey(name: SystemKeyName, purpose: string): Buffer | undefined {
     const id = `${name}/${purpose}`;
@@ -65,13 +98,17 @@ export class Keyring {
       await insertSystemKeyIfMissing(db, name, w.masterKeyId, w.wrapped);
     }
     const system = new Map<SystemKeyName, Buffer>();
+    const codeRoots = new Map<number, Buffer>();
     for (const row of await findSystemKeys(db)) {
-      system.set(
-        row.name as SystemKeyName,
-        ring.unwrap({ masterKeyId: row.master_key_id, wrapped: row.wrapped }, `system_keys/${row.name}`),
+      const root = ring.unwrap(
+        { masterKeyId: row.master_key_id, wrapped: row.wrapped },
+        `system_keys/${row.name}`,
       );
+      const codeId = codeKeyIdOf(row.name);
+      if (codeId !== null) codeRoots.set(codeId, root);
+      else system.set(row.name as SystemKeyName, root);
     }
-    return new Keyring(master, system);
+    return new Keyring(master, system, codeRoots);
   }
 
   get activeMasterKeyId(): string {
@@ -109,13 +146,55 @@ export class Keyring {
     return this.requiredKey('jwt', 'jwt');
   }
 
-  /** Code-signing keys by the key id carried in the token (1 byte). */
+  /** Code-signing keys by the key id carried in the token (1 byte), retired ones included. */
   codeKey(id: number): Buffer | undefined {
-    return this.derivedKey(`code-${id}` as SystemKeyName, 'code-token');
+    return this.codeKeys.byId.get(id)?.key;
   }
 
+  /** When codes of key `id` stop scanning, as this process last read it; null: not retiring (or unknown key). */
+  codeKeyRetiresAt(id: number): Date | null {
+    return this.codeKeys.byId.get(id)?.retiresAt ?? null;
+  }
+
+  /** The key that signs new codes: the newest. */
   get activeCodeKeyId(): number {
-    return 1;
+    return this.codeKeys.activeId;
+  }
+
+  /**
+   * Makes this process's view of the code keys good enough to judge a token of `keyId` at `now`: no database read
+   * unless the view is older than CODE_KEYS_MAX_AGE_MS (or never read) or `keyId` is newer than every known key.
+   */
+  async syncCodeKeys(db: Db, now: Date, keyId: number | null = null): Promise<void> {
+    const { readAtMs, activeId } = this.codeKeys;
+    const stale = readAtMs === null || Math.abs(now.getTime() - readAtMs) >= CODE_KEYS_MAX_AGE_MS;
+    if (stale || (keyId !== null && keyId > activeId)) await this.readCodeKeys(db, now);
+  }
+
+  /**
+   * Reads the code keys from the database now (signing must not use a key another process has just replaced).
+   * Concurrent callers share one read; key material already known is not unwrapped again.
+   */
+  readCodeKeys(db: Db, now: Date): Promise<void> {
+    this.codeKeysReading ??= (async () => {
+      const known = this.codeKeys.byId;
+      const byId = new Map<number, CodeKey>();
+      for (const row of await findCodeKeys(db)) {
+        const id = codeKeyIdOf(row.name)!;
+        const key =
+          known.get(id)?.key ??
+          deriveKey(
+            this.unwrap({ masterKeyId: row.master_key_id, wrapped: row.wrapped }, `system_keys/${row.name}`),
+            'code-token',
+          );
+        byId.set(id, { key, retiresAt: row.retires_at });
+      }
+      if (byId.size === 0) throw new Error('no code-signing key in system_keys');
+      this.codeKeys = { byId, activeId: Math.max(...byId.keys()), readAtMs: now.getTime() };
+    })().finally(() => {
+      this.codeKeysReading = null;
+    });
+    return this.codeKeysReading;
   }
 
   statusKey(): Buffer {

@@ -48,6 +48,8 @@ export interface SystemKeysTable {
   master_key_id: string;
   wrapped: Buffer;
   created_at: CreatedAt;
+  /** Code-signing keys (`code-<id>`): posters signed with the key stop scanning from then on; null: never. */
+  retires_at: Date | null;
 }
 
 export interface RideDayKeysTable {
@@ -87,6 +89,14 @@ export interface PassengersTable {
   link_phone_index: ColumnType<Buffer | null, never, never>;
   /** id_number_index while the ID number was checked by staff (generated). */
   link_id_index: ColumnType<Buffer | null, never, never>;
+  /** Random, 32 bytes: what the rides' blind index is computed from; null once deleted (or never given one). */
+  link_secret: Buffer | null;
+  /** First ride day (UTC) indexed by link_secret, earlier days by the id (rows of 0018); null: every day. */
+  link_since: ColumnType<string | null, string | null | undefined, string | null>;
+  /** Newest ride day (UTC) the purge found for this registration (migration 0019); written by the purge only. */
+  last_ride_on: ColumnType<string | null, string | null | undefined, string | null>;
+  /** When the purge next looks at this registration's rides and lifetime; null: new, not scheduled yet. */
+  lifetime_check_on: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export type { PhoneSource };
@@ -253,6 +263,22 @@ export interface RevealRequestsTable {
   expires_at: Date;
 }
 
+/** The programme as a whole: no row while it runs, one row from the moment `pnpm cli wind-down` ends it (0020). */
+export interface ProgrammeTable {
+  id: ColumnType<boolean, boolean | undefined, never>;
+  deployment_name: string;
+  /** From then on every server refuses new personal data (503 programme_ended). */
+  ended_at: Date;
+  ended_by: string;
+  /** Wind-down steps done, in order (an interrupted run resumes after the last). */
+  steps: ColumnType<string[], string[] | undefined, string[]>;
+  /** JSON: what the database held before anything was destroyed. */
+  census: string | null;
+  /** JSON: the signed destruction certificate, exactly as its file holds it. */
+  certificate: string | null;
+  completed_at: Date | null;
+}
+
 export interface Database {
   operators: OperatorsTable;
   clients: ClientsTable;
@@ -274,6 +300,7 @@ export interface Database {
   officials: OfficialsTable;
   official_sessions: OfficialSessionsTable;
   reveal_requests: RevealRequestsTable;
+  programme: ProgrammeTable;
 }
 
 export type CarrierRow = Selectable<CarriersTable>;
@@ -332,7 +359,7 @@ export const TABLE_COLUMNS = {
     'expires_at',
     'revoked_at',
   ],
-  system_keys: ['name', 'master_key_id', 'wrapped', 'created_at'],
+  system_keys: ['name', 'master_key_id', 'wrapped', 'created_at', 'retires_at'],
   ride_day_keys: ['day', 'master_key_id', 'wrapped', 'created_at'],
   passengers: [
     'id',
@@ -358,6 +385,10 @@ export const TABLE_COLUMNS = {
     'message_grants',
     'link_phone_index',
     'link_id_index',
+    'link_secret',
+    'link_since',
+    'last_ride_on',
+    'lifetime_check_on',
   ],
   case_claims: ['case_id', 'passenger_id'],
   phone_otps: [
@@ -456,6 +487,16 @@ export const TABLE_COLUMNS = {
     'decided_at',
     'note_sealed',
     'expires_at',
+  ],
+  programme: [
+    'id',
+    'deployment_name',
+    'ended_at',
+    'ended_by',
+    'steps',
+    'census',
+    'certificate',
+    'completed_at',
   ],
 } as const satisfies { [T in keyof Database]: readonly (keyof Database[T] & string)[] };
 

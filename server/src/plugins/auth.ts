@@ -14,6 +14,8 @@ declare module 'fastify' {
     officialSession: (sessionId: string) => Promise<OfficialPerson | null>;
     /** The CSRF token of an official person's session, for the console's cookie sign-in. */
     csrfTokenOf: (sessionId: string) => string;
+    /** Whether a passenger's account exists and was not deleted (see authPlugin's options). */
+    passengerAccountLive: (passengerId: string) => Promise<boolean>;
   }
   interface FastifyRequest {
     officialPerson: OfficialPerson | null;
@@ -30,9 +32,14 @@ declare module '@fastify/jwt' {
 export const authPlugin = fp(
   async (
     app: FastifyInstance,
-    opts: { secret: Buffer; officialSession: (sessionId: string) => Promise<OfficialPerson | null> },
+    opts: {
+      secret: Buffer;
+      officialSession: (sessionId: string) => Promise<OfficialPerson | null>;
+      passengerAccountLive: (passengerId: string) => Promise<boolean>;
+    },
   ) => {
     app.decorate('officialSession', opts.officialSession);
+    app.decorate('passengerAccountLive', opts.passengerAccountLive);
     app.decorateRequest('officialPerson', null);
     // CSRF token = HMAC(session id): stateless, one per sign-in (@fastify/csrf-protection needs a secret cookie).
     const csrfKey = deriveKey(opts.secret, 'official-csrf');
@@ -90,9 +97,22 @@ export function scopesOf(req: FastifyRequest): Set<string> {
 }
 
 /**
- * onRequest hook: a valid token holding at least one of `scopes` (401 without a valid token, 403 otherwise).
+ * onRequest hook: a valid token holding at least one of `scopes` (401 without a valid token, 403 otherwise). A
+ * passenger token is valid only while its account is live: deleting the account ends it at once.
  */
 export function requireScope(...scopes: Scope[]): (req: FastifyRequest) => Promise<void> {
+  return guard(scopes, true);
+}
+
+/**
+ * onRequest hook of the scan: a passenger token, without requireScope's read of the account. Only for a route whose
+ * single statement refuses a deleted account itself (insert_rides): the hot path stays one round trip.
+ */
+export function requirePassengerToken(): (req: FastifyRequest) => Promise<void> {
+  return guard(['passenger'], false);
+}
+
+function guard(scopes: Scope[], checkPassenger: boolean): (req: FastifyRequest) => Promise<void> {
   const hook = async function (req: FastifyRequest) {
     // The cookie is read here, not by @fastify/jwt's `cookie` option: that one falls back to the cookie behind
     // an Authorization header that is not Bearer, and the CSRF check must know which one counted.
@@ -106,6 +126,7 @@ export function requireScope(...scopes: Scope[]): (req: FastifyRequest) => Promi
     if (cookie) checkSessionCookie(req);
     const held = scopesOf(req);
     if (!scopes.some((s) => held.has(s))) throw new AppError('forbidden');
+    if (checkPassenger && req.user.role === 'passenger') await checkPassengerAccount(req);
     // An official person's token lives only as long as the sign-in: sign-out or a disabled account end it at once.
     if (req.user.sid !== undefined) {
       const person = await req.server.officialSession(req.user.sid);
@@ -116,6 +137,12 @@ export function requireScope(...scopes: Scope[]): (req: FastifyRequest) => Promi
   };
   if (scopes.some((s) => OFFICIAL_SCOPES.includes(s))) sessionGuards.add(hook);
   return hook;
+}
+
+/** 401 token_invalid once the passenger's account is deleted: the token dies with it, unexpired or not. */
+async function checkPassengerAccount(req: FastifyRequest): Promise<void> {
+  if (!(await req.server.passengerAccountLive(req.user.sub)))
+    throw new AppError('token_invalid', 'This account was deleted; sign in again.');
 }
 
 /** onRequest hook: a signed-in official person (a session token), whatever their roles. */

@@ -32,7 +32,7 @@ export const CaseSchema = Type.Object({
   status: Type.Union(CASE_STATUSES.map((s) => Type.Literal(s))),
   infectiousFrom: DateTime(),
   infectiousTo: DateTime(),
-  reason: Type.String(),
+  reason: Type.String({ description: 'empty once destroyed by the programme wind-down' }),
   subject: Type.Object({
     name: Type.Union([Type.String(), Type.Null()], {
       description: 'masked unless read with ?reveal=true and a reveal grant',
@@ -398,6 +398,8 @@ export const AUDIT_ACTIONS = [
   'case.notify',
   'person.clear',
   'data.purge',
+  // The programme ended (pnpm cli wind-down): every key and all personal data destroyed, a certificate signed.
+  'programme.wind_down',
   // Staff look-ups of other people: a status token checked, a rider matched by phone or ID number.
   'status.verify',
   'passenger.lookup',

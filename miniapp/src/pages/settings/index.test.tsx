@@ -29,31 +29,78 @@ describe('settings page', () => {
     expect(screen.getByText('设置')).toBeTruthy();
   });
 
-  it('delete my data: asks first, then says "not available yet" while the server has no such route', async () => {
+  it('delete my data: the confirmation says what deletion does; nothing is sent before confirming', async () => {
     const seen = fakeApi({ 'GET /v1/consent': { status: 200, body: consent } });
     render(<SettingsPage />);
+    expect(screen.queryByRole('alertdialog')).toBeNull();
     fireEvent.click(screen.getByRole('button', { name: '删除我的数据' }));
+    const dialog = screen.getByRole('alertdialog', { name: '删除我的数据' });
+    expect(
+      within(dialog)
+        .getAllByRole('listitem')
+        .map((i) => i.textContent),
+    ).toEqual([
+      '· 您的账号和加密密钥被销毁，服务器上的姓名、手机号和证件号码再也无法读取；',
+      '· 已登记的乘车记录不再能与您关联：如果您曾与确诊病例同乘，卫生健康部门将无法通知您；',
+      '· 数据访问记录和接收提醒的授权一并删除；',
+      '· 您将退出登录，本机保存的数据也会清除。之后再扫码将作为新用户登记，需要重新填写信息并同意告知。',
+    ]);
     expect(seen.some((r) => r.method === 'DELETE')).toBe(false);
-    fireEvent.click(screen.getByRole('button', { name: '确认删除' }));
-    expect((await screen.findByRole('alert')).textContent).toContain('暂不可用：服务器尚未开放删除数据功能');
-    expect(seen.filter((r) => r.method === 'DELETE').map((r) => r.path)).toEqual(['/v1/passengers/me']);
+    fireEvent.click(screen.getByRole('button', { name: 'English' }));
+    const en = screen.getByRole('alertdialog', { name: 'Delete my data' });
+    expect(en.textContent).toContain('destroys your account and its encryption key');
+    expect(en.textContent).toContain('unlinks your registered rides from you');
+    expect(en.textContent).toContain('signs you out');
+    expect(within(en).getByRole('button', { name: 'Yes, delete' })).toBeTruthy();
   });
 
-  it('delete my data: clears what the phone keeps once the server deleted it', async () => {
+  it('delete my data: once the server deleted it, clears what the phone keeps and signs out', async () => {
+    taro.storage.set('rt.lang', 'zh-CN');
     taro.storage.set('rt.identity', { name: '张三丰', phone: '13812345678' });
     taro.storage.set('rt.lastRide', ride());
-    fakeApi({
+    taro.storage.set('rt.lastRideRepeat', true);
+    taro.storage.set('rt.profile', profile({ confirmed: true, phone: '138****5678' }));
+    taro.storage.set('rt.passengerToken', { token: 'token-0', expiresAt: Date.now() + 3_600_000 });
+    const seen = fakeApi({
       'GET /v1/consent': { status: 200, body: consent },
       'DELETE /v1/passengers/me': { status: 204 },
     });
     render(<SettingsPage />);
     fireEvent.click(screen.getByRole('button', { name: '删除我的数据' }));
     fireEvent.click(screen.getByRole('button', { name: '确认删除' }));
-    expect(await screen.findByText('您的数据已删除。')).toBeTruthy();
-    expect(document.getElementById('settings-access-log')).toBeNull();
+    expect((await screen.findByRole('status')).textContent).toBe(
+      '您的数据已删除，您已退出登录。再次扫码将作为新用户登记。',
+    );
+    expect(seen.find((r) => r.method === 'DELETE')!.authorization).toBe('Bearer token-0');
+    for (const id of ['settings-access-log', 'settings-export', 'settings-phone'])
+      expect(document.getElementById(id)).toBeNull();
+    expect(screen.queryByRole('button', { name: '删除我的数据' })).toBeNull();
+    for (const key of ['rt.identity', 'rt.lastRide', 'rt.lastRideRepeat', 'rt.profile', 'rt.passengerToken'])
+      expect(taro.storage.has(key)).toBe(false);
+    expect(taro.storage.get('rt.lang')).toBe('zh-CN');
+  });
+
+  it('delete my data: an account already gone (a lost reply, tried again) counts as deleted', async () => {
+    taro.storage.set('rt.identity', { name: '张三丰', phone: '13812345678' });
+    fakeApi({
+      'GET /v1/consent': { status: 200, body: consent },
+      'DELETE /v1/passengers/me': { status: 404, body: errorBody('passenger_not_found') },
+    });
+    render(<SettingsPage />);
+    fireEvent.click(screen.getByRole('button', { name: '删除我的数据' }));
+    fireEvent.click(screen.getByRole('button', { name: '确认删除' }));
+    expect(await screen.findByText('您的数据已删除，您已退出登录。再次扫码将作为新用户登记。')).toBeTruthy();
+    expect(screen.queryByRole('alert')).toBeNull();
     expect(taro.storage.has('rt.identity')).toBe(false);
-    expect(taro.storage.has('rt.lastRide')).toBe(false);
-    expect(taro.storage.has('rt.passengerToken')).toBe(false);
+  });
+
+  it('export my data: opens the export page', async () => {
+    fakeApi({ 'GET /v1/consent': { status: 200, body: consent } });
+    render(<SettingsPage />);
+    const card = document.getElementById('settings-export')!;
+    expect(card.textContent).toContain('查看服务器保存的关于您的全部数据');
+    fireEvent.click(within(card).getByRole('button', { name: '导出我的数据' }));
+    expect(taro.navigateTo).toHaveBeenCalledWith({ url: '/pages/export/index' });
   });
 
   it('delete my data: other errors are shown and the button comes back; cancel works', async () => {

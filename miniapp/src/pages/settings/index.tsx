@@ -1,5 +1,6 @@
 import { Button, Text, View } from '@tarojs/components';
 import type { AccessLogEntry } from '@ridetrace/shared';
+import Taro from '@tarojs/taro';
 import { useState } from 'react';
 import { ConsentCard } from '../../components/ConsentCard';
 import { ErrorNotice } from '../../components/ErrorNotice';
@@ -14,12 +15,32 @@ import { api, clearPassengerToken } from '../../services/api';
 import { toApiError, type ApiError } from '../../services/api-error';
 import { formatDateTime } from '../../services/format';
 import { LANGS, setLang, useLang, type Lang } from '../../services/i18n-core';
-import { useT } from '../../services/messages';
-import { readStore, removeStore } from '../../services/storage';
+import { useT, type MessageKey } from '../../services/messages';
+import { readStore, removeStore, type StorageKey } from '../../services/storage';
 
 const LANG_NAMES: Record<Lang, string> = { 'zh-CN': '中文', en: 'English' };
 
-type Deletion = 'idle' | 'confirming' | 'deleting' | 'deleted' | 'unavailable';
+type Deletion = 'idle' | 'confirming' | 'deleting' | 'deleted';
+
+/** What this phone keeps about the passenger; the language choice stays. */
+const PERSONAL_KEYS: readonly StorageKey[] = [
+  'rt.identity',
+  'rt.lastRide',
+  'rt.lastRideRepeat',
+  'rt.pendingPreview',
+  'rt.queue',
+  'rt.queueReport',
+  'rt.loginCode',
+  'rt.profile',
+];
+
+/** What deleting does on the server (docs/integrators.md, DELETE /v1/passengers/me) and on this phone. */
+const DELETE_EFFECTS: readonly MessageKey[] = [
+  'settings.deleteEffect.account',
+  'settings.deleteEffect.rides',
+  'settings.deleteEffect.log',
+  'settings.deleteEffect.signOut',
+];
 
 /** Pages after the first, loaded with 加载更多; `error` of the last attempt. */
 interface MorePages {
@@ -97,7 +118,9 @@ function AccessLogCard() {
   );
 }
 
-/** Language, the phone and its verification, the consent text, who accessed my data, and deleting one's data. */
+/**
+ * Language, the phone and its verification, the consent text, who accessed my data, exporting it, and deleting it.
+ */
 export default function SettingsPage() {
   usePageTitle('settings.title');
   const t = useT();
@@ -115,28 +138,21 @@ export default function SettingsPage() {
     setError(null);
     try {
       await api().deleteAccount();
-      for (const key of [
-        'rt.identity',
-        'rt.lastRide',
-        'rt.pendingPreview',
-        'rt.queue',
-        'rt.queueReport',
-        'rt.loginCode',
-        'rt.profile',
-      ] as const)
-        removeStore(key);
-      clearPassengerToken();
-      setDeletion('deleted');
     } catch (err) {
       const e = toApiError(err);
-      // The server's deletion endpoint comes in a later release: until then the route does not exist.
-      if (e.code === 'route_not_found') setDeletion('unavailable');
-      else {
+      // Already gone: an earlier try deleted the account but its reply was lost.
+      if (e.code !== 'passenger_not_found') {
         setError(e);
         setDeletion('idle');
+        return;
       }
     }
+    for (const key of PERSONAL_KEYS) removeStore(key);
+    // Signed out: the token's account is gone, and the next login starts a new, unlinked one.
+    clearPassengerToken();
+    setDeletion('deleted');
   };
+  const deleted = deletion === 'deleted';
 
   return (
     <View className="page settings">
@@ -157,74 +173,76 @@ export default function SettingsPage() {
         ))}
       </View>
 
-      <View className="card" id="settings-phone">
-        <Text className="subtitle">{t('settings.phone')}</Text>
-        {profile ? (
-          profile.phone ? (
-            <PhoneState
-              id="settings-phone-state"
-              standalone
-              phone={profile.phone}
-              verified={profile.phoneVerified}
-              source={profile.phoneSource === 'self' ? null : profile.phoneSource}
-            />
+      {!deleted && (
+        <View className="card" id="settings-phone">
+          <Text className="subtitle">{t('settings.phone')}</Text>
+          {profile ? (
+            profile.phone ? (
+              <PhoneState
+                id="settings-phone-state"
+                standalone
+                phone={profile.phone}
+                verified={profile.phoneVerified}
+                source={profile.phoneSource === 'self' ? null : profile.phoneSource}
+              />
+            ) : (
+              <Text className="hint">{t('settings.phoneNone')}</Text>
+            )
+          ) : profileError ? (
+            <ErrorNotice error={profileError} onRetry={reloadProfile} />
           ) : (
-            <Text className="hint">{t('settings.phoneNone')}</Text>
-          )
-        ) : profileError ? (
-          <ErrorNotice error={profileError} onRetry={reloadProfile} />
-        ) : (
-          <Text className="loading">{t('common.loading')}</Text>
-        )}
-        <Text className="hint">{t('settings.phoneHint')}</Text>
-        {verifiedNow && (
-          <View className="notice notice--info" role="status">
-            <Text className="notice__text">{t('settings.phoneDone')}</Text>
-          </View>
-        )}
-        {verifying ? (
-          <View>
-            <FormField
-              id="settings-phone-input"
-              label={t('confirm.phone')}
-              type="number"
-              maxlength={11}
-              placeholder={t('confirm.phonePlaceholder')}
-              value={phone}
-              onInput={setPhone}
-            />
-            <PhoneVerify
-              idPrefix="settings"
-              phone={phone}
-              superApp
-              onVerified={(p) => {
-                updateProfile(p);
-                setVerifying(false);
-                setVerifiedNow(true);
-              }}
-            />
+            <Text className="loading">{t('common.loading')}</Text>
+          )}
+          <Text className="hint">{t('settings.phoneHint')}</Text>
+          {verifiedNow && (
+            <View className="notice notice--info" role="status">
+              <Text className="notice__text">{t('settings.phoneDone')}</Text>
+            </View>
+          )}
+          {verifying ? (
+            <View>
+              <FormField
+                id="settings-phone-input"
+                label={t('confirm.phone')}
+                type="number"
+                maxlength={11}
+                placeholder={t('confirm.phonePlaceholder')}
+                value={phone}
+                onInput={setPhone}
+              />
+              <PhoneVerify
+                idPrefix="settings"
+                phone={phone}
+                superApp
+                onVerified={(p) => {
+                  updateProfile(p);
+                  setVerifying(false);
+                  setVerifiedNow(true);
+                }}
+              />
+              <Button
+                className="btn btn--secondary"
+                onClick={() => setVerifying(false)}
+                aria-label={t('common.cancel')}
+              >
+                {t('common.cancel')}
+              </Button>
+            </View>
+          ) : (
             <Button
-              className="btn btn--secondary"
-              onClick={() => setVerifying(false)}
-              aria-label={t('common.cancel')}
+              className={profile?.phoneVerified ? 'btn btn--secondary' : 'btn'}
+              id="settings-verify-phone"
+              onClick={() => {
+                setVerifying(true);
+                setVerifiedNow(false);
+              }}
+              aria-label={t('settings.verifyPhone')}
             >
-              {t('common.cancel')}
+              {t('settings.verifyPhone')}
             </Button>
-          </View>
-        ) : (
-          <Button
-            className={profile?.phoneVerified ? 'btn btn--secondary' : 'btn'}
-            id="settings-verify-phone"
-            onClick={() => {
-              setVerifying(true);
-              setVerifiedNow(false);
-            }}
-            aria-label={t('settings.verifyPhone')}
-          >
-            {t('settings.verifyPhone')}
-          </Button>
-        )}
-      </View>
+          )}
+        </View>
+      )}
 
       <ConsentCard
         id="settings-consent"
@@ -233,23 +251,32 @@ export default function SettingsPage() {
         onRetry={reloadConsent}
       />
 
-      {deletion !== 'deleted' && <AccessLogCard />}
+      {!deleted && <AccessLogCard />}
+
+      {!deleted && (
+        <View className="card" id="settings-export">
+          <Text className="subtitle">{t('settings.export')}</Text>
+          <Text className="hint">{t('settings.exportHint')}</Text>
+          <Button
+            className="btn btn--secondary"
+            onClick={() => void Taro.navigateTo({ url: '/pages/export/index' })}
+            aria-label={t('settings.export')}
+          >
+            {t('settings.export')}
+          </Button>
+        </View>
+      )}
 
       <View className="card" id="settings-delete">
         <Text className="subtitle">{t('settings.delete')}</Text>
-        <Text className="hint">{t('settings.deleteHint')}</Text>
+        {!deleted && <Text className="hint">{t('settings.deleteHint')}</Text>}
         {error && <ErrorNotice error={error} />}
-        {deletion === 'unavailable' && (
-          <View className="notice notice--warn" role="alert">
-            <Text className="notice__text">{t('settings.deleteUnavailable')}</Text>
-          </View>
-        )}
-        {deletion === 'deleted' && (
+        {deleted && (
           <View className="notice notice--info" role="status">
             <Text className="notice__text">{t('settings.deleted')}</Text>
           </View>
         )}
-        {(deletion === 'idle' || deletion === 'unavailable') && (
+        {deletion === 'idle' && (
           <Button
             className="btn btn--danger"
             onClick={() => setDeletion('confirming')}
@@ -259,7 +286,22 @@ export default function SettingsPage() {
           </Button>
         )}
         {(deletion === 'confirming' || deletion === 'deleting') && (
-          <View>
+          <View
+            className="notice notice--warn"
+            role="alertdialog"
+            aria-label={t('settings.delete')}
+            aria-describedby="settings-delete-effects"
+          >
+            <View id="settings-delete-effects">
+              <Text className="notice__text">{t('settings.deleteWhat')}</Text>
+              <View role="list">
+                {DELETE_EFFECTS.map((key) => (
+                  <View key={key} role="listitem">
+                    <Text className="notice__text">· {t(key)}</Text>
+                  </View>
+                ))}
+              </View>
+            </View>
             <Button
               className="btn btn--danger"
               disabled={deletion === 'deleting'}

@@ -16,6 +16,10 @@ import * as m0014 from './0014_access_log.js';
 import * as m0015 from './0015_reveal_requests.js';
 import * as m0016 from './0016_secondary_notifications.js';
 import * as m0017 from './0017_trace_contact_flags.js';
+import * as m0018 from './0018_passenger_link_secret.js';
+import * as m0019 from './0019_record_lifetimes.js';
+import * as m0020 from './0020_programme.js';
+import * as m0021 from './0021_code_key_rotation.js';
 
 /** Every migration, in order. Listed statically so bundlers, tsx and vitest all see the same set. */
 export const migrations: Record<string, Migration> = {
@@ -36,4 +40,8 @@ export const migrations: Record<string, Migration> = {
   '0015_reveal_requests': m0015,
   '0016_secondary_notifications': m0016,
   '0017_trace_contact_flags': m0017,
+  '0018_passenger_link_secret': m0018,
+  '0019_record_lifetimes': m0019,
+  '0020_programme': m0020,
+  '0021_code_key_rotation': m0021,
 };

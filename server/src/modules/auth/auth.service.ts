@@ -4,20 +4,31 @@ import { AppError } from '../../errors.js';
 import type { TokenClaims } from '../../tokens.js';
 import { authenticateClient } from '../admin/admin.service.js';
 import { passengerOfSuperAppUser } from '../passengers/passengers.service.js';
+import { assertProgrammeRunning } from '../programme/programme.service.js';
 
-/** A passenger token; `confirmed` passengers carry the consent version they confirmed. */
-export function passengerToken(ctx: AppContext, passengerId: string, consentVersion: string | null) {
+/**
+ * A passenger token; `confirmed` passengers carry the consent version they confirmed, and every passenger their
+ * sealed ride link (`linkClaim`, from the passengers service), so that a scan reads nothing to index the ride.
+ */
+export function passengerToken(
+  ctx: AppContext,
+  passengerId: string,
+  consentVersion: string | null,
+  linkClaim: string,
+) {
   const ttl = ctx.config.passengerTokenTtlSeconds;
-  const claims: TokenClaims = { sub: passengerId, role: 'passenger', scope: 'passenger' };
+  const claims: TokenClaims = { sub: passengerId, role: 'passenger', scope: 'passenger', lk: linkClaim };
   if (consentVersion !== null) claims.cv = consentVersion;
   return { accessToken: ctx.tokens.sign(claims, ttl), expiresIn: ttl };
 }
 
 /** Passenger login: the super-app login code is exchanged for the user's id, then for our pseudonym's token. */
 export async function passengerLogin(ctx: AppContext, loginCode: string): Promise<PassengerToken> {
+  await assertProgrammeRunning(ctx);
   const { openId } = await ctx.superApp.exchange(loginCode);
-  const passenger = await passengerOfSuperAppUser(ctx, ctx.superApp.provider, openId);
-  const token = passengerToken(ctx, passenger.id, passenger.confirmed ? ctx.config.consentVersion : null);
+  const { linkClaim, ...passenger } = await passengerOfSuperAppUser(ctx, ctx.superApp.provider, openId);
+  const cv = passenger.confirmed ? ctx.config.consentVersion : null;
+  const token = passengerToken(ctx, passenger.id, cv, linkClaim);
   return { ...token, tokenType: 'Bearer', passenger };
 }
 

@@ -1,8 +1,10 @@
 import { ScanBodySchema, ScanConfirmationRequiredSchema, ScanRegisteredSchema } from '@ridetrace/shared';
 import { randomUUID } from 'node:crypto';
-import { hmac, seal } from '../../crypto/aead.js';
+import { seal } from '../../crypto/aead.js';
 import { errorReplies, type RoutePlugin } from '../../http.js';
-import { requireScope } from '../../plugins/auth.js';
+import { requirePassengerToken } from '../../plugins/auth.js';
+import { rideLinkOfToken } from '../passengers/passengers.service.js';
+import { rideKey } from '../rides/ride-key.js';
 import { boardingTime } from '../rides/ride-time.js';
 import { verifyScannedCode } from '../carriers/carriers.service.js';
 import { sendScanResult } from '../registration/registration.routes.js';
@@ -26,17 +28,17 @@ export const benchRoutes: RoutePlugin = async (app, { ctx }) => {
   };
 
   app.post('/v1/bench/nodb', {
-    onRequest: requireScope('passenger'),
+    onRequest: requirePassengerToken(),
     schema,
     config: { rateLimit: false },
     handler: async (req, reply) => {
-      const code = verifyScannedCode(ctx, req.body.code);
+      const code = await verifyScannedCode(ctx, req.body.code);
       const now = ctx.now();
       const time = boardingTime(ctx.config.rides, now, req.body.scannedAt);
       const day = time.boardedAt.toISOString().slice(0, 10);
       const key = await ctx.keyring.dayKey(ctx.db, day);
       const id = randomUUID();
-      hmac(key.index, req.user.sub);
+      rideKey(key, await rideLinkOfToken(ctx, req.user.sub, req.user.lk));
       seal(key.seal, req.user.sub, `rides/passenger/${id}`);
       ctx.keyring.blindIndex('ride-request', `${req.user.sub}:${req.body.clientRideId}`);
       return reply.code(201).send({
@@ -54,13 +56,15 @@ export const benchRoutes: RoutePlugin = async (app, { ctx }) => {
   });
 
   app.post('/v1/bench/insert1', {
-    onRequest: requireScope('passenger'),
+    onRequest: requirePassengerToken(),
     schema,
     config: { rateLimit: false },
     handler: async (req, reply) =>
       sendScanResult(
         reply,
-        await scan(ctx, { id: req.user.sub, consentVersion: req.user.cv }, req.body, { groupCommit: false }),
+        await scan(ctx, { id: req.user.sub, consentVersion: req.user.cv, link: req.user.lk }, req.body, {
+          groupCommit: false,
+        }),
       ),
   });
 };

@@ -94,6 +94,10 @@ export const carrierRoutes: RoutePlugin = async (app, { ctx }) => {
     schema: {
       ...common,
       summary: 'The current code (token and QR content URL)',
+      description:
+        'Signed with the active code-signing key: after a key rotation (`pnpm cli keys rotate-code`) the same ' +
+        'generation comes under the new key, and posters printed under the old key scan until that key retires ' +
+        '(then 410 code_key_retired).',
       params: Params,
       response: { 200: CarrierCodeSchema, ...errorReplies(400, 401, 403, 404, 409) },
     },

@@ -10,7 +10,7 @@ import {
   type UpdateCarrierBody,
 } from '@ridetrace/shared';
 import QRCode from 'qrcode';
-import { signCodeToken, verifyCodeToken, type CodeClaims } from '../../crypto/code-token.js';
+import { codeTokenKeyId, signCodeToken, verifyCodeToken, type CodeClaims } from '../../crypto/code-token.js';
 import type { OperatorScope } from '../../actors.js';
 import type { AppContext } from '../../context.js';
 import type { Db } from '../../db/index.js';
@@ -142,22 +142,35 @@ export function codeQrContent(ctx: AppContext, token: string): string {
   return base.pathname === '/' ? `${ctx.config.publicBaseUrl}/C/${token}`.toUpperCase() : codeUrl(ctx, token);
 }
 
+/**
+ * A carrier's code is not stored: it is signed on demand with the active code key, so after a key rotation the
+ * same generation gets a new code under the new key, and the poster printed under the old key keeps scanning until
+ * that key retires. Call `readActiveCodeKey` first.
+ */
 function toCode(ctx: AppContext, row: CarrierRow): CarrierCode {
   const token = signCodeToken(ctx.keyring, { carrierId: row.id, generation: row.code_generation });
   return { carrierId: row.id, generation: row.code_generation, token, url: codeQrContent(ctx, token) };
 }
 
+/** Codes are signed with the key the database says is active, even right after another process rotated it. */
+function readActiveCodeKey(ctx: AppContext): Promise<void> {
+  return ctx.keyring.readCodeKeys(ctx.db, ctx.now());
+}
+
+/** A new generation: every poster printed before (of any key) answers 410 code_revoked at once. */
 export async function issueCode(ctx: AppContext, who: OperatorScope, id: number): Promise<CarrierCode> {
   const current = await ownCarrier(ctx, who, id);
   if (current.retired_at) throw new AppError('carrier_retired');
   const row = await repo.bumpCodeGeneration(ctx.db, id);
   if (!row) throw new AppError('carrier_retired');
+  await readActiveCodeKey(ctx);
   return toCode(ctx, row);
 }
 
 export async function currentCode(ctx: AppContext, who: OperatorScope, id: number): Promise<CarrierCode> {
   const row = await ownCarrier(ctx, who, id);
   if (row.retired_at) throw new AppError('carrier_retired');
+  await readActiveCodeKey(ctx);
   return toCode(ctx, row);
 }
 
@@ -214,11 +227,16 @@ export async function carriersOfStaff(ctx: AppContext, clientId: string): Promis
   return (await repo.listCarriersOfStaff(ctx.db, clientId)).map(toCarrier);
 }
 
-/** Signature check of a scanned code: no database read. */
-export function verifyScannedCode(ctx: AppContext, scanned: string): CodeClaims {
+/**
+ * Signature check of a scanned code, in memory: a database read only when this process's view of the code keys
+ * is a minute old, or the code names a key newer than any it knows (see Keyring.syncCodeKeys).
+ */
+export async function verifyScannedCode(ctx: AppContext, scanned: string): Promise<CodeClaims> {
   const token = extractCodeToken(scanned);
   if (!token) throw new AppError('code_malformed');
-  const v = verifyCodeToken(ctx.keyring, token);
+  const now = ctx.now();
+  await ctx.keyring.syncCodeKeys(ctx.db, now, codeTokenKeyId(token));
+  const v = verifyCodeToken(ctx.keyring, token, now);
   if (!v.ok) throw new AppError(v.error);
   return { carrierId: v.carrierId, generation: v.generation };
 }
@@ -324,6 +342,7 @@ export async function activeCarriersWithCodes(
 ): Promise<CarrierWithCode[]> {
   const out: CarrierWithCode[] = [];
   const limit = 1000;
+  await readActiveCodeKey(ctx);
   for (let afterId: number | undefined; ;) {
     const page = await repo.listCarriers(ctx.db, { ...filter, status: 'active', afterId, limit });
     for (const row of page) out.push({ carrier: toCarrier(row), code: toCode(ctx, row) });

@@ -10,7 +10,7 @@ import {
   type ExposurePage,
 } from '@ridetrace/shared';
 import { randomUUID } from 'node:crypto';
-import { openText, seal } from '../../crypto/aead.js';
+import { openOfficialText, seal } from '../../crypto/aead.js';
 import { agencyOf, type Official } from '../../actors.js';
 import { perContext, type AppContext } from '../../context.js';
 import type { Db } from '../../db/index.js';
@@ -50,7 +50,7 @@ async function toCase(ctx: AppContext, row: CaseRow, reveal: boolean): Promise<C
     status: row.status,
     infectiousFrom: row.infectious_from.toISOString(),
     infectiousTo: row.infectious_to.toISOString(),
-    reason: openText(reasonKey(ctx), row.reason_sealed, `cases/reason/${row.id}`),
+    reason: openOfficialText(reasonKey(ctx), row.reason_sealed, `cases/reason/${row.id}`),
     subject: {
       name: who ? (reveal ? who.name : maskName(who.name)) : null,
       phone: who ? (reveal ? who.phone : maskPhone(who.phone)) : null,

@@ -2,7 +2,7 @@ import type { CreateRevealRequestBody, RevealRequest, RevealRequestState } from 
 import { randomUUID } from 'node:crypto';
 import type { Official } from '../../actors.js';
 import type { AppContext } from '../../context.js';
-import { openText, seal } from '../../crypto/aead.js';
+import { openOfficialText, seal } from '../../crypto/aead.js';
 import { AppError } from '../../errors.js';
 import { parseCursor } from '../../paging.js';
 import { appendAudit, auditBy } from '../audit/audit.service.js';
@@ -30,7 +30,7 @@ function toRevealRequest(ctx: AppContext, row: repo.RevealRow): RevealRequest {
       name: row.requester_name,
       agency: row.requester_agency,
     },
-    reason: openText(key, row.reason_sealed, reasonAad(row.id)),
+    reason: openOfficialText(key, row.reason_sealed, reasonAad(row.id)),
     requestedAt: row.requested_at.toISOString(),
     state: stateOf(row, ctx.now()),
     selfGranted: row.self_granted,
@@ -44,7 +44,7 @@ function toRevealRequest(ctx: AppContext, row: repo.RevealRow): RevealRequest {
             agency: row.decider_agency,
           },
     decidedAt: row.decided_at?.toISOString() ?? null,
-    note: row.note_sealed ? openText(key, row.note_sealed, noteAad(row.id)) : null,
+    note: row.note_sealed ? openOfficialText(key, row.note_sealed, noteAad(row.id)) : null,
     expiresAt: row.expires_at.toISOString(),
   };
 }

@@ -1,9 +1,14 @@
 import type { CarrierKind, ExposureLevel, RideFlags } from '@ridetrace/shared';
-import { hmac, open } from '../../crypto/aead.js';
+import { open } from '../../crypto/aead.js';
 import type { DayKey } from '../../crypto/keyring.js';
 import type { AppContext } from '../../context.js';
 import { AppError } from '../../errors.js';
-import { findRegistrationLinks, type RegistrationLink } from '../passengers/passengers.service.js';
+import {
+  findRegistrationLinks,
+  rideLinksOf,
+  type RegistrationLink,
+} from '../passengers/passengers.service.js';
+import { rideKey } from '../rides/ride-key.js';
 import { dayOf, daysBetween } from '../rides/ride-time.js';
 import { findContacts, RIDE_BITS, type ContactRow } from './cases.repository.js';
 
@@ -106,18 +111,23 @@ class DayKeyCache {
   }
 }
 
-/** Blind indexes of the given people on every day of [from, to], mapped back to the person. */
+/**
+ * Blind indexes of the given people on every day of [from, to], mapped back to the person: computed from each
+ * one's ride link, so a deleted account (no link any more) has none, and degree 2 does not go on through it.
+ */
 async function keysOf(
+  ctx: AppContext,
   cache: DayKeyCache,
   people: readonly string[],
   from: Date,
   to: Date,
 ): Promise<Map<string, string>> {
+  const links = await rideLinksOf(ctx, people);
   const keys = new Map<string, string>();
   for (const day of daysBetween(from, to)) {
     const k = await cache.get(day);
     if (!k) continue;
-    for (const p of people) keys.set(hmac(k.index, p).toString('hex'), p);
+    for (const link of links) keys.set(rideKey(k, link).toString('hex'), link.passengerId);
   }
   return keys;
 }
@@ -238,7 +248,7 @@ export async function traceExposures(
 ): Promise<TraceResult> {
   const cache = new DayKeyCache(ctx);
   const subjects = new Set(subjectIds);
-  const keys = await keysOf(cache, subjectIds, from, to);
+  const keys = await keysOf(ctx, cache, subjectIds, from, to);
   const d1 = await contactsOf(ctx, cache, keys, from, to, 1, subjects, cities);
   const found = new Map(d1.byPassenger);
 
@@ -254,7 +264,7 @@ export async function traceExposures(
       );
       const ids = close.map(([pid]) => pid);
       const exclude = new Set([...subjects, ...d1.byPassenger.keys()]);
-      const d2Keys = await keysOf(cache, ids, start, end);
+      const d2Keys = await keysOf(ctx, cache, ids, start, end);
       const d2 = await contactsOf(ctx, cache, d2Keys, start, end, 2, exclude, cities);
       for (const [pid, cs] of d2.byPassenger) found.set(pid, cs);
     }
@@ -290,7 +300,7 @@ export async function traceCaseRides(
   to: Date,
   cities: CityFilter,
 ): Promise<TracedRide[]> {
-  const keys = await keysOf(new DayKeyCache(ctx), subjectIds, from, to);
+  const keys = await keysOf(ctx, new DayKeyCache(ctx), subjectIds, from, to);
   const rows = await findContacts(ctx.db, [...keys.keys()], from, to, RIDES_ONLY, { caseKeys: false });
   const rides = new Map<string, TracedRide>();
   for (const row of rows) {

@@ -10,10 +10,12 @@ import {
   type IdType,
   type MaskedIdentity,
 } from '@ridetrace/shared';
+import { randomBytes } from 'node:crypto';
 import { newDataKey, openText, seal } from '../../crypto/aead.js';
 import type { Keyring } from '../../crypto/keyring.js';
 import type { PassengerRow, SealedIdentity } from '../../db/tables.js';
 import { AppError } from '../../errors.js';
+import type { RideLink } from '../rides/ride-key.js';
 
 /** The PII of a person as entered (confirm or manual registration). */
 export interface Identity {
@@ -63,6 +65,22 @@ export function newPassengerKey(keyring: Keyring, passengerId: string) {
   const dek = newDataKey();
   const w = keyring.wrap(dek, aad(passengerId, 'dek'));
   return { dek, columns: { dek_master_key_id: w.masterKeyId, dek_wrapped: w.wrapped } };
+}
+
+/**
+ * A new registration's link secret: the input of its rides' blind index (RideLink). Random, so that nothing kept
+ * after the account's deletion (its id, its phone's index) recomputes it.
+ */
+export function newLinkSecret(): Buffer {
+  return randomBytes(32);
+}
+
+/** The ride link of a registration; null once the account is deleted (its rides are found from nothing). */
+export function rideLinkOfRow(
+  row: Pick<PassengerRow, 'id' | 'link_secret' | 'link_since' | 'deleted_at'>,
+): RideLink | null {
+  if (row.deleted_at !== null) return null;
+  return { passengerId: row.id, secret: row.link_secret, since: row.link_since };
 }
 
 /** The passenger's own data key; null once crypto-shredded. */

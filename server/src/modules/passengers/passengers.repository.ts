@@ -23,6 +23,22 @@ export async function findPassenger(db: Db, id: string) {
   return db.selectFrom('passengers').selectAll().where('id', '=', id).executeTakeFirst();
 }
 
+/** Whether the account exists and was not deleted: one primary-key probe, made for every passenger request. */
+export async function isLivePassenger(db: Db, id: string): Promise<boolean> {
+  const row = await db.selectFrom('passengers').select('deleted_at').where('id', '=', id).executeTakeFirst();
+  return row !== undefined && row.deleted_at === null;
+}
+
+/** What the rides of these registrations are indexed by (only the columns that say it). */
+export async function findRideLinks(db: Db, ids: string[]) {
+  if (ids.length === 0) return [];
+  return db
+    .selectFrom('passengers')
+    .select(['id', 'link_secret', 'link_since', 'deleted_at'])
+    .where('id', '=', sql<string>`any(${ids}::uuid[])`)
+    .execute();
+}
+
 /** Locks the passenger row for the rest of the caller's transaction. */
 export async function findPassengerForUpdate(db: Db, id: string) {
   return db.selectFrom('passengers').selectAll().where('id', '=', id).forUpdate().executeTakeFirst();

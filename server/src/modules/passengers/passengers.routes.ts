@@ -28,10 +28,10 @@ export const passengerRoutes: RoutePlugin = async (app, { ctx }) => {
   app.get('/v1/consent', {
     schema: {
       tags: ['passengers'],
-      summary: 'The current consent text and its version (public)',
+      summary: 'The current consent text and its version (public; a new text is a new version)',
       response: { 200: ConsentSchema },
     },
-    handler: async () => consentText(ctx.config.consentVersion),
+    handler: async () => consentText(ctx.config),
   });
 
   app.get('/v1/passengers/me', {

@@ -14,15 +14,18 @@ import type { AppContext } from '../../context.js';
 import type { Db } from '../../db/index.js';
 import type { PassengerRow, SealedIdentity } from '../../db/tables.js';
 import { AppError } from '../../errors.js';
+import { decodeRideLink, encodeRideLink, type RideLink } from '../rides/ride-key.js';
 import {
   assertValidIdDocument,
   identityIndexes,
   maskIdentity,
+  newLinkSecret,
   newPassengerKey,
   openContact,
   openIdentity,
   openPending,
   passengerKey,
+  rideLinkOfRow,
   sealIdentity,
   sealOpenId,
   sealPending,
@@ -42,10 +45,54 @@ export interface PendingScan {
   late: boolean;
 }
 
+/** The passenger's own account; their token is worth nothing once it is deleted (401). */
 async function mustFind(ctx: AppContext, id: string): Promise<PassengerRow> {
   const row = await repo.findPassenger(ctx.db, id);
-  if (!row || !row.dek_wrapped || row.deleted_at) throw new AppError('passenger_not_found');
+  if (!row || !row.dek_wrapped || row.deleted_at) throw accountDeleted();
   return row;
+}
+
+function accountDeleted(): AppError {
+  return new AppError('token_invalid', 'This account was deleted; sign in again.');
+}
+
+const LINK_CLAIM = 'lk';
+
+/** The `lk` claim of the passenger's tokens: their ride link, sealed for the server alone. */
+function rideLinkClaim(ctx: AppContext, link: RideLink): string {
+  return ctx.tokens.sealClaim(LINK_CLAIM, link.passengerId, encodeRideLink(link));
+}
+
+/** The ride link of a live registration; null when it is deleted or unknown. */
+export async function rideLinkOf(db: Db, passengerId: string): Promise<RideLink | null> {
+  const [row] = await repo.findRideLinks(db, [passengerId]);
+  return row ? rideLinkOfRow(row) : null;
+}
+
+/** The ride links of the live registrations among `ids` (deleted ones have none: their rides stay unfound). */
+export async function rideLinksOf(ctx: AppContext, ids: readonly string[]): Promise<RideLink[]> {
+  const rows = await repo.findRideLinks(ctx.db, [...new Set(ids)]);
+  return rows.map(rideLinkOfRow).filter((l): l is RideLink => l !== null);
+}
+
+/**
+ * The ride link of a scan: from the token's `lk` claim, without a database read; a token issued without one is
+ * answered from the account (401 once it is deleted).
+ */
+export async function rideLinkOfToken(
+  ctx: AppContext,
+  passengerId: string,
+  claim: string | undefined,
+): Promise<RideLink> {
+  if (claim === undefined) {
+    const link = await rideLinkOf(ctx.db, passengerId);
+    if (!link) throw accountDeleted();
+    return link;
+  }
+  const bytes = ctx.tokens.openClaim(LINK_CLAIM, passengerId, claim);
+  const link = bytes && decodeRideLink(passengerId, bytes);
+  if (!link) throw new AppError('token_invalid');
+  return link;
 }
 
 function confirmedRow(ctx: AppContext, row: PassengerRow): boolean {
@@ -106,11 +153,12 @@ export async function confirmIdentity(
   tx: Db,
   passengerId: string,
   body: ConfirmBody,
-): Promise<{ passenger: PassengerProfile; pending: PendingScan | null }> {
+): Promise<{ passenger: PassengerProfile; pending: PendingScan | null; link: RideLink; linkClaim: string }> {
   if (body.consentVersion !== ctx.config.consentVersion) throw new AppError('consent_version_outdated');
   assertValidIdDocument(body);
   const row = await repo.findPassengerForUpdate(tx, passengerId);
-  if (!row || !row.dek_wrapped) throw new AppError('passenger_not_found');
+  const link = row && row.dek_wrapped ? rideLinkOfRow(row) : null;
+  if (!row || !link) throw accountDeleted();
   const dek = passengerKey(ctx.keyring, row)!;
   const pending = openPending<PendingScan>(dek, row);
   // The phone stays verified only when it is the verified one on file; any other typed phone is the passenger's claim.
@@ -126,13 +174,17 @@ export async function confirmIdentity(
     consented_at: ctx.now(),
     pending_sealed: null,
   });
-  return { passenger: toProfile(ctx, updated), pending };
+  return { passenger: toProfile(ctx, updated), pending, link, linkClaim: rideLinkClaim(ctx, link) };
 }
 
-/** Whether rides may still be registered for this passenger id (it exists and the account was not deleted). */
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * Whether the account exists and was not deleted: the passenger's tokens are worth nothing once it is. Checked on
+ * every passenger request but the scan, whose one INSERT checks it itself.
+ */
 export async function isActivePassenger(db: Db, passengerId: string): Promise<boolean> {
-  const row = await repo.findPassenger(db, passengerId);
-  return row !== undefined && row.deleted_at === null;
+  return UUID.test(passengerId) && repo.isLivePassenger(db, passengerId);
 }
 
 /**
@@ -143,18 +195,26 @@ export async function passengerOfSuperAppUser(
   ctx: AppContext,
   provider: string,
   openId: string,
-): Promise<{ id: string; confirmed: boolean }> {
+): Promise<{ id: string; confirmed: boolean; linkClaim: string }> {
   const subject = ctx.keyring.blindIndex('subject', `${provider}:${openId}`);
   let row = await repo.findPassengerBySubject(ctx.db, subject);
   if (!row) {
     const id = randomUUID();
     const key = newPassengerKey(ctx.keyring, id);
-    await repo.insertPassengerIfMissing(ctx.db, { id, kind: 'app', subject_index: subject, ...key.columns });
+    await repo.insertPassengerIfMissing(ctx.db, {
+      id,
+      kind: 'app',
+      subject_index: subject,
+      ...key.columns,
+      link_secret: newLinkSecret(),
+    });
     row = await repo.findPassengerBySubject(ctx.db, subject);
     if (!row) throw new Error('passenger vanished after insert');
   }
   await rememberOpenId(ctx, row, openId);
-  return { id: row.id, confirmed: confirmedRow(ctx, row) };
+  // A row found by its subject index is live: deletion clears the index.
+  const link = rideLinkOfRow(row) ?? { passengerId: row.id, secret: null, since: null };
+  return { id: row.id, confirmed: confirmedRow(ctx, row), linkClaim: rideLinkClaim(ctx, link) };
 }
 
 /**
@@ -164,15 +224,22 @@ export async function passengerOfSuperAppUser(
 export async function findOrCreateRider(
   ctx: AppContext,
   who: { name: string; phone: string; idNumber?: string | undefined },
-): Promise<{ id: string; matched: boolean; identity: MaskedIdentity }> {
+): Promise<{ id: string; matched: boolean; identity: MaskedIdentity; link: RideLink }> {
   assertValidIdDocument(who);
   const idx = identityIndexes(ctx.keyring, who);
   const existing = await repo.findPassengerByIndex(ctx.db, idx.phone_index, idx.id_number_index);
-  if (existing) {
-    return { id: existing.id, matched: true, identity: maskIdentity(openIdentity(ctx.keyring, existing)) };
+  const existingLink = existing && rideLinkOfRow(existing);
+  if (existing && existingLink) {
+    return {
+      id: existing.id,
+      matched: true,
+      identity: maskIdentity(openIdentity(ctx.keyring, existing)),
+      link: existingLink,
+    };
   }
   const id = randomUUID();
   const key = newPassengerKey(ctx.keyring, id);
+  const secret = newLinkSecret();
   await repo.insertPassenger(ctx.db, {
     id,
     kind: 'manual',
@@ -181,8 +248,14 @@ export async function findOrCreateRider(
     // Staff registered the rider in person from their document.
     phone_source: 'staff',
     id_source: who.idNumber ? 'staff' : null,
+    link_secret: secret,
   });
-  return { id, matched: false, identity: maskIdentity(who) };
+  return {
+    id,
+    matched: false,
+    identity: maskIdentity(who),
+    link: { passengerId: id, secret, since: null },
+  };
 }
 
 export async function findPassengersByIds(ctx: AppContext, ids: string[]): Promise<PassengerRow[]> {
@@ -269,7 +342,8 @@ async function rememberOpenId(ctx: AppContext, row: PassengerRow, openId: string
 /**
  * Account deletion: the passenger's data key and every sealed or indexed field go, consent is withdrawn, and the
  * super-app link is cut (a later login starts a new pseudonym). The pseudonymous id stays as a tombstone, so rides
- * stay countable, but nothing links them to a person any more.
+ * stay countable, but nothing links them to a person any more: the link secret their blind index was computed
+ * from goes too, so not even the id finds them.
  */
 export async function deleteAccount(ctx: AppContext, passengerId: string): Promise<void> {
   await ctx.db.transaction().execute(async (tx) => {
@@ -292,6 +366,8 @@ export async function deleteAccount(ctx: AppContext, passengerId: string): Promi
       message_grants: 0,
       consent_version: null,
       consented_at: null,
+      link_secret: null,
+      link_since: null,
       deleted_at: ctx.now(),
     });
   });

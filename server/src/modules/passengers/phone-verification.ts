@@ -5,6 +5,7 @@ import { constantTimeEqual } from '../../crypto/aead.js';
 import type { AppContext } from '../../context.js';
 import type { PhoneSource } from '../../db/tables.js';
 import { AppError } from '../../errors.js';
+import { assertProgrammeRunning } from '../programme/programme.service.js';
 import { passengerKey, sealPhone } from './identity.js';
 import * as repo from './passengers.repository.js';
 import { toProfile } from './passengers.service.js';
@@ -39,6 +40,7 @@ export async function verifyPhoneWithSuperApp(
   passengerId: string,
   code: string,
 ): Promise<PassengerProfile> {
+  await assertProgrammeRunning(ctx);
   const { phone } = await ctx.superApp.phoneNumber(code);
   return storeVerifiedPhone(ctx, passengerId, phone, 'superapp');
 }
@@ -53,6 +55,7 @@ export async function sendPhoneCode(
   rawPhone: string,
   requester: string,
 ): Promise<PhoneCodeSent> {
+  await assertProgrammeRunning(ctx);
   const { otp } = ctx.config;
   const phone = normalizePhone(rawPhone);
   const now = ctx.now();
@@ -109,6 +112,7 @@ export async function verifyPhoneCode(
   rawPhone: string,
   code: string,
 ): Promise<PassengerProfile> {
+  await assertProgrammeRunning(ctx);
   const phone = normalizePhone(rawPhone);
   const phoneIndex = ctx.keyring.blindIndex('phone', phone);
   const now = ctx.now();

@@ -11,7 +11,7 @@ import {
 import type { FastifyReply } from 'fastify';
 import { staffClientOf } from '../../actors.js';
 import { errorReplies, type RoutePlugin } from '../../http.js';
-import { bearer, requireScope } from '../../plugins/auth.js';
+import { bearer, requirePassengerToken, requireScope } from '../../plugins/auth.js';
 import { passengerToken } from '../auth/auth.service.js';
 import { confirm, registerManualRide, scan, type ScanResult } from './registration.service.js';
 
@@ -35,7 +35,8 @@ export const registrationRoutes: RoutePlugin = async (app, { ctx }) => {
   };
 
   app.post('/v1/rides', {
-    onRequest: requireScope('passenger'),
+    // Not requireScope: its account read would double the scan's round trips; insert_rides refuses a deleted account.
+    onRequest: requirePassengerToken(),
     config: { rateLimit: perPassenger },
     schema: {
       tags: ['rides'],
@@ -55,7 +56,10 @@ export const registrationRoutes: RoutePlugin = async (app, { ctx }) => {
       },
     },
     handler: async (req, reply) =>
-      sendScanResult(reply, await scan(ctx, { id: req.user.sub, consentVersion: req.user.cv }, req.body)),
+      sendScanResult(
+        reply,
+        await scan(ctx, { id: req.user.sub, consentVersion: req.user.cv, link: req.user.lk }, req.body),
+      ),
   });
 
   app.post('/v1/passengers/me/confirm', {
@@ -76,8 +80,8 @@ export const registrationRoutes: RoutePlugin = async (app, { ctx }) => {
       response: { 200: ConfirmResultSchema, ...errorReplies(400, 401, 403, 404, 409, 429) },
     },
     handler: async (req) => {
-      const result = await confirm(ctx, req.user.sub, req.body);
-      return { ...passengerToken(ctx, req.user.sub, req.body.consentVersion), ...result };
+      const { linkClaim, ...result } = await confirm(ctx, req.user.sub, req.body);
+      return { ...passengerToken(ctx, req.user.sub, req.body.consentVersion, linkClaim), ...result };
     },
   });
 

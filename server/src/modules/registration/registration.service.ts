@@ -14,14 +14,17 @@ import type { Db } from '../../db/index.js';
 import { AppError } from '../../errors.js';
 import { appendAudit, auditByStaff } from '../audit/audit.service.js';
 import { assertStaffBound, carrierForCode, verifyScannedCode } from '../carriers/carriers.service.js';
+import { assertProgrammeRunning } from '../programme/programme.service.js';
 import {
   confirmIdentity,
   findOrCreateRider,
   isConfirmed,
+  rideLinkOfToken,
   savePendingScan,
   scanPreviewIdentity,
   type PendingScan,
 } from '../passengers/passengers.service.js';
+import type { RideLink } from '../rides/ride-key.js';
 import { boardingTime } from '../rides/ride-time.js';
 import { recordRide, toRide } from '../rides/rides.service.js';
 
@@ -34,17 +37,23 @@ export type ScanResult =
   | { kind: 'confirmation_required'; preview: ScanPreview };
 
 /**
- * A passenger scans a carrier code. Confirmed passengers: the code is verified in memory, then one INSERT.
- * Passengers who have not confirmed (or whose consent is outdated) get a preview, and the scan is kept pending
- * until they confirm.
+ * A passenger scans a carrier code. Confirmed passengers: the code is verified in memory, the ride's blind index
+ * computed from the token's ride link, then one INSERT. Passengers who have not confirmed (or whose consent is
+ * outdated) get a preview, and the scan is kept pending until they confirm.
  */
 export async function scan(
   ctx: AppContext,
-  passenger: { id: string; consentVersion: string | undefined },
+  passenger: {
+    id: string;
+    consentVersion: string | undefined;
+    /** The token's `lk` claim; without it, the ride link is read from the account. */
+    link?: string | undefined;
+  },
   body: ScanBody,
   opts: { groupCommit?: boolean } = {},
 ): Promise<ScanResult> {
-  const code = verifyScannedCode(ctx, body.code);
+  await assertProgrammeRunning(ctx);
+  const code = await verifyScannedCode(ctx, body.code);
   const receivedAt = ctx.now();
   const time = boardingTime(ctx.config.rides, receivedAt, body.scannedAt);
   const confirmed =
@@ -82,6 +91,7 @@ export async function scan(
     ctx.db,
     {
       passengerId: passenger.id,
+      link: await rideLinkOfToken(ctx, passenger.id, passenger.link),
       carrierId: code.carrierId,
       generation: code.generation,
       clientRideId: body.clientRideId,
@@ -101,31 +111,33 @@ export async function scan(
 
 /**
  * First-time confirmation: identity and consent are stored and the scan that was waiting for them is registered,
- * in one transaction. A pending scan older than the offline bound is dropped.
+ * in one transaction. A pending scan older than the offline bound is dropped. `linkClaim` goes into the new token.
  */
 export async function confirm(
   ctx: AppContext,
   passengerId: string,
   body: ConfirmBody,
-): Promise<{ passenger: PassengerProfile; ride: Ride | null }> {
+): Promise<{ passenger: PassengerProfile; ride: Ride | null; linkClaim: string }> {
+  await assertProgrammeRunning(ctx);
   return ctx.db.transaction().execute(async (tx) => {
-    const { passenger, pending } = await confirmIdentity(ctx, tx, passengerId, body);
+    const { passenger, pending, link, linkClaim } = await confirmIdentity(ctx, tx, passengerId, body);
     const fresh =
       pending !== null &&
       ctx.now().getTime() - Date.parse(pending.receivedAt) <= ctx.config.rides.maxLateSeconds * 1000;
-    return { passenger, ride: fresh ? await registerPending(ctx, tx, passengerId, pending) : null };
+    return { passenger, ride: fresh ? await registerPending(ctx, tx, link, pending) : null, linkClaim };
   });
 }
 
 async function registerPending(
   ctx: AppContext,
   tx: Db,
-  passengerId: string,
+  link: RideLink,
   pending: PendingScan,
 ): Promise<Ride | null> {
   try {
     const result = await recordRide(ctx, tx, {
-      passengerId,
+      passengerId: link.passengerId,
+      link,
       carrierId: pending.carrierId,
       generation: pending.generation,
       clientRideId: pending.clientRideId,
@@ -152,12 +164,14 @@ export async function registerManualRide(
   carrierId: number,
   body: ManualRideBody,
 ): Promise<{ created: boolean; result: ManualRideResult }> {
+  await assertProgrammeRunning(ctx);
   await assertStaffBound(ctx, staff.id, carrierId);
   const receivedAt = ctx.now();
   const t = boardingTime(ctx.config.rides, receivedAt, body.boardedAt);
   const rider = await findOrCreateRider(ctx, body);
   const recorded = await recordRide(ctx, ctx.db, {
     passengerId: rider.id,
+    link: rider.link,
     carrierId,
     generation: null,
     clientRideId: body.clientRideId ?? randomUUID(),

@@ -1,13 +1,14 @@
 import type { Ride } from '@ridetrace/shared';
 import { randomUUID } from 'node:crypto';
-import { hmac, seal } from '../../crypto/aead.js';
+import { seal } from '../../crypto/aead.js';
 import { perContext, type AppContext } from '../../context.js';
 import type { Db } from '../../db/index.js';
 import { isNoPartition } from '../../db/errors.js';
 import { AppError } from '../../errors.js';
 import { rideRefusal } from '../carriers/carriers.service.js';
-import { isActivePassenger } from '../passengers/passengers.service.js';
+import { isActivePassenger, rideLinkOf } from '../passengers/passengers.service.js';
 import { RideBatcher } from './ride-batcher.js';
+import { rideKey, type RideLink } from './ride-key.js';
 import { dayOf, daysBetween, type BoardingTime } from './ride-time.js';
 import * as repo from './rides.repository.js';
 
@@ -37,6 +38,8 @@ export function toRide(r: repo.InsertedRide): Ride {
 
 export interface RecordRide {
   passengerId: string;
+  /** What the passenger's rides are indexed by; read from the account when not given (scripts). */
+  link?: RideLink;
   carrierId: number;
   /** The code generation scanned; null for staff registration (bound carrier, no code). */
   generation: number | null;
@@ -64,6 +67,9 @@ export async function recordRide(
   opts: { groupCommit?: boolean } = {},
 ): Promise<RecordResult> {
   const { boardedAt } = r.time;
+  const link = r.link ?? (await rideLinkOf(db, r.passengerId));
+  if (!link) throw accountDeleted();
+  if (link.passengerId !== r.passengerId) throw new Error('the ride link is of another passenger');
   const day = dayOf(boardedAt);
   const dayKey = await ctx.keyring.dayKey(ctx.db, day);
   const { minCarrierSwitchSeconds, repeatMinutes } = ctx.config.rides;
@@ -72,10 +78,10 @@ export async function recordRide(
     new Date(boardedAt.getTime() - windowMs),
     new Date(boardedAt.getTime() + windowMs),
   );
-  const passengerKey = hmac(dayKey.index, r.passengerId);
+  const passengerKey = rideKey(dayKey, link);
   const neighbourKeys = await Promise.all(
     neighbourDays.map(async (d) =>
-      d === day ? passengerKey : hmac((await ctx.keyring.dayKey(ctx.db, d)).index, r.passengerId),
+      d === day ? passengerKey : rideKey(await ctx.keyring.dayKey(ctx.db, d), link),
     ),
   );
   const id = randomUUID();
@@ -123,8 +129,7 @@ export async function recordRide(
   const refusal = await rideRefusal(db, r.carrierId, r.generation);
   if (refusal) throw refusal;
   // The token outlived the account (DELETE /v1/passengers/me): nothing may be registered for it any more.
-  if (!(await isActivePassenger(db, r.passengerId)))
-    throw new AppError('token_invalid', 'This account was deleted; sign in again to register rides.');
+  if (!(await isActivePassenger(db, r.passengerId))) throw accountDeleted();
   const previous = await repo.findRideRequest(db, row.requestKey);
   if (!previous) throw new Error('ride insert returned nothing without a reason');
   if (previous.carrier_id !== r.carrierId) throw new AppError('client_ride_id_reused');
@@ -137,14 +142,20 @@ export async function recordRide(
   return { created: false, repeat: false, ride };
 }
 
-/** The passenger's own rides over the last `days` days, newest first. */
+function accountDeleted(): AppError {
+  return new AppError('token_invalid', 'This account was deleted; sign in again to register rides.');
+}
+
+/** The passenger's own rides over the last `days` days, newest first (none once the account is deleted). */
 export async function ridesOfPassenger(ctx: AppContext, passengerId: string, days: number): Promise<Ride[]> {
+  const link = await rideLinkOf(ctx.db, passengerId);
+  if (!link) return [];
   const now = ctx.now();
   const since = new Date(now.getTime() - days * 86_400_000);
   const keys: Buffer[] = [];
   for (const day of daysBetween(since, now)) {
     const k = await ctx.keyring.existingDayKey(ctx.db, day);
-    if (k) keys.push(hmac(k.index, passengerId));
+    if (k) keys.push(rideKey(k, link));
   }
   const rows = await repo.findRidesByPassengerKeys(ctx.db, keys, since, 1000);
   return rows.map(toRide);

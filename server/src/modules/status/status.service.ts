@@ -75,7 +75,10 @@ export async function verifyStatusToken(
   }
   if (claims.exp * 1000 < ctx.now().getTime()) throw new AppError('status_token_expired');
   const [row] = await findPassengersByIds(ctx, [claims.p]);
-  const who = row ? openIdentity(ctx.keyring, row) : null;
+  // The account was deleted since: the token vouches for nobody. Refused like an expired one, so the check does not
+  // tell staff that the person deleted their account.
+  if (!row || row.deleted_at !== null) throw new AppError('status_token_expired');
+  const who = openIdentity(ctx.keyring, row);
   const status = await statusOf(ctx, claims.p);
   await appendAudit(ctx.db, {
     ...auditByStaff(staff),
