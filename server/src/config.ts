@@ -441,7 +441,7 @@ export function loadConfig(env: Env = process.env): Config {
   };
   const consentVersion = consentVersionOf(
     consentBase(env.CONSENT_VERSION),
-    renderConsentText({ ...consent, retentionDays }),
+    renderConsentText({ ...consent, retentionDays, inactiveDays: passengerInactiveDays }),
   );
 
   const dbPoolSize = int(env, 'DB_POOL_SIZE', 10, 1, 200);

@@ -48,16 +48,22 @@ describe('GET /v1/consent is built from the configuration', () => {
     expect(consent.version).toMatch(VERSION);
     expect(consent.text['zh-CN']).toContain('深圳市交通运输局（个人信息处理者）');
     expect(consent.text['zh-CN']).toContain('乘车记录保存 28 天后自动销毁');
+    expect(consent.text['zh-CN']).toContain('连续 90 天没有乘车记录时删除您的身份信息');
     expect(consent.text['zh-CN']).toContain('请联系：privacy@ridetrace.example');
     expect(consent.text.en).toContain('深圳市交通运输局 (the data controller)');
     expect(consent.text.en).toContain('ride records are destroyed after 28 days');
     expect(consent.text.en).toContain('Questions: privacy@ridetrace.example.');
   });
 
-  it('another RETENTION_DAYS, CONSENT_CONTROLLER or CONSENT_CONTACT: another text and another version', async () => {
+  it('another RETENTION_DAYS, PASSENGER_INACTIVE_DAYS, CONSENT_CONTROLLER or CONSENT_CONTACT: another text and version', async () => {
     const base = await consentOf(before);
     const changes: { env: Record<string, string>; zh: string; en: string }[] = [
       { env: { RETENTION_DAYS: '30' }, zh: '保存 30 天后', en: 'destroyed after 30 days' },
+      {
+        env: { PASSENGER_INACTIVE_DAYS: '120' },
+        zh: '连续 120 天没有乘车记录时删除您的身份信息',
+        en: 'deleted after 120 days without a ride',
+      },
       { env: { CONSENT_CONTROLLER: '广州市交通运输局' }, zh: '广州市交通运输局（', en: '广州市交通运输局 (' },
       {
         env: { CONSENT_CONTACT: '0755-12345678' },
