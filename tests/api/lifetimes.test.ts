@@ -674,6 +674,18 @@ describe('an interrupted purge (kill -9 of the CLI) leaves whole batches; a reru
       process.kill(-child.pid!, 'SIGKILL');
     }
     await exited;
+    // Postgres finishes a statement whose client died (and commits it): wait for the killed run's last delete.
+    await waitFor(
+      async () =>
+        (
+          await sql<{ n: number }>`
+            select count(*)::int as n from pg_stat_activity
+            where datname = current_database() and pid <> pg_backend_pid() and state = 'active'
+              and query ilike '%delete from ride_requests%'`.execute(t.db)
+        ).rows[0]!.n,
+      (n) => n === 0,
+      30_000,
+    );
     const remaining = await left();
     expect(remaining).toBeGreaterThan(0);
     expect(remaining).toBeLessThan(N);
