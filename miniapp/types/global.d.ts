@@ -13,5 +13,7 @@ declare namespace NodeJS {
     TARO_APP_API: string;
     /** Subscribe-message template of exposure notices (the server's SUPERAPP_EXPOSURE_TEMPLATE_ID). */
     TARO_APP_EXPOSURE_TEMPLATE_ID?: string;
+    /** Subscribe-message template of secondary-contact notices (the server's SUPERAPP_SECONDARY_TEMPLATE_ID). */
+    TARO_APP_SECONDARY_TEMPLATE_ID?: string;
   }
 }

@@ -4,6 +4,7 @@ import { registerCarrierCommands } from './commands/carriers-import.js';
 import { registerCodeKeyCommands } from './commands/code-keys.js';
 import { registerPosterCommands } from './commands/posters/index.js';
 import { registerExportCommands } from './commands/export.js';
+import { registerIndexKeyCommands } from './commands/index-keys.js';
 import { registerLifecycleCommands } from './commands/lifecycle.js';
 import { registerOfficialCommands } from './commands/officials.js';
 import { registerSeedCommands } from './commands/seed.js';
@@ -20,6 +21,7 @@ registerCarrierCommands(program);
 registerPosterCommands(program);
 registerLifecycleCommands(program);
 registerCodeKeyCommands(program); // after lifecycle: adds to its `keys` group
+registerIndexKeyCommands(program); // the same group
 registerOfficialCommands(program);
 registerExportCommands(program);
 registerSeedCommands(program);

@@ -49,6 +49,7 @@ import { isActivePassenger } from './modules/passengers/passengers.service.js';
 import { privacyRoutes } from './modules/privacy/privacy.routes.js';
 import { isProgrammeEnded } from './modules/programme/programme.service.js';
 import { statusRoutes } from './modules/status/status.routes.js';
+import { adoptTimeZone } from './modules/rides/ride-days.service.js';
 import { prepareRideDays } from './modules/rides/rides.service.js';
 import { rideRoutes } from './modules/rides/rides.routes.js';
 import { registrationRoutes } from './modules/registration/registration.routes.js';
@@ -96,7 +97,7 @@ function sendersFor(config: Config, log: FastifyBaseLogger, tokens: AccessTokenC
           appId: superApp.appId,
           appSecret: superApp.appSecret,
           timeoutMs: notify.timeoutMs,
-          timeZone: config.displayTimeZone,
+          timeZone: config.timeZone,
           templateId: superApp.exposureTemplateId,
           secondaryTemplateId: superApp.secondaryTemplateId,
           messageState: superApp.messageState,
@@ -329,7 +330,15 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   if (config.benchRoutes) await app.register(benchRoutes, { ctx });
 
   // After the wind-down, a (re)started server must not create the day keys and partitions it destroyed.
-  if (!(await isProgrammeEnded(ctx))) await prepareRideDays(ctx);
+  if (!(await isProgrammeEnded(ctx))) {
+    const { added } = await adoptTimeZone(db, ctx.rideDays, config.timeZone, ctx.now());
+    if (added?.since)
+      app.log.warn(
+        { timeZone: added.timeZone, since: added.since.toISOString(), lastOldDay: added.lastOldDay },
+        'TIME_ZONE changed: ride days count in the new zone from its first midnight after the days already stored',
+      );
+    await prepareRideDays(ctx);
+  }
   if (config.notify.workerEnabled) {
     const worker = createNotificationWorker(ctx, senders, (err, msg) => app.log.error({ err }, msg));
     app.addHook('onReady', async () => worker.start());

@@ -132,8 +132,16 @@ export interface Config {
     readonly degree2Status: 'yellow' | 'notice';
   };
   readonly statusTokenTtlSeconds: number;
-  /** Time zone of times shown to people (notification texts); storage and ride days stay UTC. */
-  readonly displayTimeZone: string;
+  /**
+   * Servers re-read which blind-index key generations are in use at least this often; `pnpm cli keys rotate-index`
+   * waits longer than this between its steps. The same value on every process of a deployment.
+   */
+  readonly indexKeysMaxAgeSeconds: number;
+  /**
+   * The deployment's time zone: ride days (day keys, partitions, purge boundaries), itinerary days and the times in
+   * texts. Changing it starts a new era of ride days at its next midnight (see ride-days.ts).
+   */
+  readonly timeZone: string;
   /**
    * The health authority running this deployment, as passengers' access logs name it when no official person's
    * agency applies (notifications queued by a health system's client and delivered by the worker).
@@ -259,6 +267,9 @@ function consentBase(v: string | undefined): string {
     throw new ConfigError('CONSENT_VERSION must be 1 to 23 letters, digits, ".", "_" or "-"');
   return base;
 }
+
+/** Development stand-ins for CONSENT_CONTROLLER and CONSENT_CONTACT; production must set its own. */
+const CONSENT_DEFAULTS = { controller: '深圳市交通运输局', contact: 'privacy@ridetrace.example' } as const;
 
 /** A name or contact the consent text shows: trimmed, one line of at most 100 characters. */
 function consentField(name: string, v: string | undefined, def: string): string {
@@ -413,6 +424,12 @@ export function loadConfig(env: Env = process.env): Config {
     }
     if (auditSeconds > 0 && !auditKey) missing.push('RIDETRACE_AUDIT_SIGNING_KEY (or _FILE)');
     if (auditSeconds > 0 && !auditDir) missing.push('AUDIT_CHECKPOINT_DIR');
+    // Passengers consent to this text: it must name the deployment's own controller and a contact that answers.
+    // The controller's default is a real body, so only its absence is refused; the contact's default reaches no one.
+    if (!env.CONSENT_CONTROLLER?.trim()) missing.push('CONSENT_CONTROLLER');
+    const contact = env.CONSENT_CONTACT?.trim();
+    if (!contact || contact === CONSENT_DEFAULTS.contact)
+      missing.push(`CONSENT_CONTACT (a real contact, not the placeholder ${CONSENT_DEFAULTS.contact})`);
     if (missing.length)
       throw new ConfigError(`production mode refuses to start without: ${missing.join('; ')}`);
   }
@@ -436,8 +453,8 @@ export function loadConfig(env: Env = process.env): Config {
     throw new ConfigError('PASSENGER_INACTIVE_DAYS must be at least RETENTION_DAYS');
 
   const consent = {
-    controller: consentField('CONSENT_CONTROLLER', env.CONSENT_CONTROLLER, '深圳市交通运输局'),
-    contact: consentField('CONSENT_CONTACT', env.CONSENT_CONTACT, 'privacy@ridetrace.example'),
+    controller: consentField('CONSENT_CONTROLLER', env.CONSENT_CONTROLLER, CONSENT_DEFAULTS.controller),
+    contact: consentField('CONSENT_CONTACT', env.CONSENT_CONTACT, CONSENT_DEFAULTS.contact),
   };
   const consentVersion = consentVersionOf(
     consentBase(env.CONSENT_VERSION),
@@ -551,7 +568,8 @@ export function loadConfig(env: Env = process.env): Config {
       degree2Status: oneOf(env, 'NOTIFY_DEGREE2_STATUS', ['yellow', 'notice'] as const, 'notice'),
     },
     statusTokenTtlSeconds: int(env, 'STATUS_TOKEN_TTL_SECONDS', 60, 10, 600),
-    displayTimeZone: timeZone(env.TIME_ZONE ?? 'Asia/Shanghai'),
+    indexKeysMaxAgeSeconds: int(env, 'INDEX_KEYS_MAX_AGE_SECONDS', 60, 1, 3600),
+    timeZone: timeZone(env.TIME_ZONE ?? 'Asia/Shanghai'),
     authorityName: authorityName(env.AUTHORITY_NAME),
     deploymentName: deploymentName(env.DEPLOYMENT_NAME),
     rateLimit: {

@@ -4,6 +4,8 @@ import type { MasterKeys } from './crypto/master-keys.js';
 import type { Db } from './db/index.js';
 import { DeliveryError, type SmsSender } from './adapters/notify.js';
 import type { SuperAppLogin } from './adapters/super-app.js';
+import { loadRideDays } from './modules/rides/ride-days.service.js';
+import type { RideDays } from './modules/rides/ride-days.js';
 import { Tokens } from './tokens.js';
 
 /** What services need, built once by buildApp (or a script) and passed down: immutable, no globals. */
@@ -15,11 +17,13 @@ export interface AppContext {
   /** SMS for one-time codes sent while a request waits (exposure notices go through the worker's senders). */
   readonly sms: SmsSender;
   readonly tokens: Tokens;
+  /** Ride days (day keys, partitions, purge) in the deployment's time zone, as the database records them. */
+  readonly rideDays: RideDays;
   /** Injectable clock (tests move time). */
   readonly now: () => Date;
 }
 
-export type ContextParts = Pick<AppContext, 'config' | 'db' | 'keyring' | 'superApp' | 'now'> &
+export type ContextParts = Pick<AppContext, 'config' | 'db' | 'keyring' | 'superApp' | 'rideDays' | 'now'> &
   Partial<Pick<AppContext, 'sms'>>;
 
 /** Scripts send no SMS: a code request in such a context is refused as unavailable. */
@@ -34,10 +38,14 @@ export function createContext(parts: ContextParts): AppContext {
 
 /** A context whose keyring is loaded from the database with the master keys (the app and scripts alike). */
 export async function loadContext(
-  parts: Omit<ContextParts, 'keyring'> & { masterKeys: MasterKeys },
+  parts: Omit<ContextParts, 'keyring' | 'rideDays'> & { masterKeys: MasterKeys },
 ): Promise<AppContext> {
   const { masterKeys, ...rest } = parts;
-  return createContext({ ...rest, keyring: await Keyring.load(parts.db, masterKeys) });
+  return createContext({
+    ...rest,
+    keyring: await Keyring.load(parts.db, masterKeys),
+    rideDays: await loadRideDays(parts.db, parts.config.timeZone),
+  });
 }
 
 /**

@@ -22,6 +22,7 @@ export { openDatabase, type OpenDatabase } from './db/open.js';
 export { hmac, open, seal } from './crypto/aead.js';
 export { codeTokenKeyId, signCodeToken } from './crypto/code-token.js';
 export { listCodeKeys, rotateCodeKey, type CodeKeyInfo, type CodeKeyRotation } from './crypto/code-keys.js';
+export { indexKeyState, type IndexKeyPhase, type IndexKeyState } from './crypto/index-keys.js';
 export { Keyring } from './crypto/keyring.js';
 export { resolveMasterKeys, type MasterKeys } from './crypto/master-keys.js';
 export { keyStatus, rewrapAll } from './crypto/rotation.js';
@@ -86,6 +87,14 @@ export {
 } from './modules/carriers/carriers.service.js';
 export { caseFactsOf } from './modules/cases/cases.service.js';
 export { verifyPhoneWithSuperApp } from './modules/passengers/phone-verification.js';
+export {
+  IndexRotationBusyError,
+  indexKeyGraceMs,
+  rotateIndexKey,
+  type IndexRotationOptions,
+  type IndexRotationReport,
+  type IndexRotationStep,
+} from './modules/passengers/index-rotation.js';
 export { kickNotifier } from './modules/notifications/notifications.service.js';
 export { confirm, scan } from './modules/registration/registration.service.js';
 export {
@@ -101,8 +110,16 @@ export {
   type WindDownOutcome,
   type WindDownStep,
 } from './modules/programme/programme.service.js';
-export { cutoffDay, purgeRides, type PurgeReport } from './modules/retention/retention.service.js';
+export {
+  cutoffDay,
+  emptyPurgeCounts,
+  PURGE_KINDS,
+  purgeRecords,
+  type PurgeReport,
+} from './modules/retention/retention.service.js';
 export { recordRide, rideBatcherOf } from './modules/rides/rides.service.js';
+export { addDays, calendarDay, RideDays, type DayEra } from './modules/rides/ride-days.js';
+export { adoptTimeZone, loadRideDays } from './modules/rides/ride-days.service.js';
 export {
   createOfficial,
   disableOfficial,

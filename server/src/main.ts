@@ -5,7 +5,7 @@ import { resolveMasterKeys } from './crypto/master-keys.js';
 import { migrateDatabase } from './db/migrate.js';
 import { openDatabase } from './db/open.js';
 import { loggerOptions } from './logging.js';
-import { purgeExpired } from './modules/retention/retention.service.js';
+import { PURGE_KINDS, purgeExpired } from './modules/retention/retention.service.js';
 import { prepareRideDays } from './modules/rides/rides.service.js';
 
 /** Process entry: config → database (embedded unless DATABASE_URL) → migrations → listen; closes gracefully. */
@@ -32,9 +32,13 @@ async function main(): Promise<void> {
     await prepareRideDays(app.ctx);
     const report = await purgeExpired(app.ctx);
     app.ctx.keyring.forgetDaysBefore(report.before);
-    if (report.days.length > 0) {
-      const { rows, keyIds, durationMs } = report;
-      app.log.info({ days: report.days.length, rows, keyIds, durationMs }, 'retention purge');
+    // Counts only (no ids): every kind of record that reached the end of its lifetime.
+    const removed = Object.fromEntries(
+      PURGE_KINDS.filter((k) => report.counts[k] > 0).map((k) => [k, report.counts[k]]),
+    );
+    if (report.days.length > 0 || Object.keys(removed).length > 0) {
+      const { keyIds, durationMs } = report;
+      app.log.info({ days: report.days.length, keyIds, removed, durationMs }, 'retention purge');
     }
   };
   const runMaintenance = () => {

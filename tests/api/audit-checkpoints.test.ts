@@ -414,6 +414,8 @@ describe('audit checkpoint configuration', () => {
     SUPERAPP_APP_SECRET: 's',
     SMS_BASE_URL: 'https://sms.example.cn',
     SMS_API_KEY: 'k',
+    CONSENT_CONTROLLER: '深圳市交通运输局',
+    CONSENT_CONTACT: 'privacy@rt.example.cn',
   };
 
   it('production refuses to start without a signing key and a directory, unless checkpoints are off', () => {

@@ -140,6 +140,8 @@ describe('production configuration', () => {
     MESSAGE_BASE_URL: 'https://msg.superapp.example',
     SMS_BASE_URL: 'https://sms.example',
     SMS_API_KEY: 'sms-key',
+    CONSENT_CONTROLLER: '深圳市交通运输局',
+    CONSENT_CONTACT: 'privacy@rt.example.cn',
     LOG_LEVEL: 'silent',
     // Audit checkpoints have their own production tests (audit-checkpoints.test.ts).
     AUDIT_CHECKPOINT_SECONDS: '0',
@@ -163,13 +165,36 @@ describe('production configuration', () => {
     expect(() => loadConfig({ ...production, SUPERAPP_BASE_URL: '' })).toThrow(ConfigError);
   });
 
-  it.each(['RIDETRACE_MASTER_KEY', 'DATABASE_URL', 'PUBLIC_BASE_URL', 'SMS_API_KEY'] as const)(
-    'refuses to start without %s, naming it',
-    (name) => {
-      expect(() => loadConfig(without(name))).toThrow(ConfigError);
-      expect(() => loadConfig(without(name))).toThrow(name);
-    },
-  );
+  it.each([
+    'RIDETRACE_MASTER_KEY',
+    'DATABASE_URL',
+    'PUBLIC_BASE_URL',
+    'SMS_API_KEY',
+    'CONSENT_CONTROLLER',
+    'CONSENT_CONTACT',
+  ] as const)('refuses to start without %s, naming it', (name) => {
+    expect(() => loadConfig(without(name))).toThrow(ConfigError);
+    expect(() => loadConfig(without(name))).toThrow(name);
+  });
+
+  it('refuses the placeholder consent contact and blank consent settings', () => {
+    const placeholder = 'privacy@ridetrace.example';
+    const refused = `CONSENT_CONTACT (a real contact, not the placeholder ${placeholder})`;
+    for (const contact of [placeholder, ` ${placeholder} `, '  ']) {
+      expect(() => loadConfig({ ...production, CONSENT_CONTACT: contact })).toThrow(ConfigError);
+      expect(() => loadConfig({ ...production, CONSENT_CONTACT: contact })).toThrow(refused);
+    }
+    expect(() => loadConfig({ ...production, CONSENT_CONTROLLER: ' ' })).toThrow(
+      /without: CONSENT_CONTROLLER$/,
+    );
+    // The controller's default names a real body: a deployment for it may set it explicitly.
+    expect(loadConfig(production).consent).toEqual({
+      controller: '深圳市交通运输局',
+      contact: 'privacy@rt.example.cn',
+    });
+    // Outside production both keep their stand-ins.
+    expect(loadConfig({ NODE_ENV: 'test' }).consent.contact).toBe(placeholder);
+  });
 
   it('needs no JWT secret (token keys live wrapped in the database) and names every missing setting at once', () => {
     expect(() => loadConfig(production)).not.toThrow();
@@ -181,7 +206,14 @@ describe('production configuration', () => {
       expect(err).toBeInstanceOf(ConfigError);
       message = (err as Error).message;
     }
-    for (const name of ['RIDETRACE_MASTER_KEY', 'DATABASE_URL', 'PUBLIC_BASE_URL', 'SUPERAPP_BASE_URL']) {
+    for (const name of [
+      'RIDETRACE_MASTER_KEY',
+      'DATABASE_URL',
+      'PUBLIC_BASE_URL',
+      'SUPERAPP_BASE_URL',
+      'CONSENT_CONTROLLER',
+      'CONSENT_CONTACT',
+    ]) {
       expect(message).toContain(name);
     }
   });

@@ -3,6 +3,7 @@
  * status token issued before proves nothing), and the rides stay countable but can no longer be found from the
  * person, not even from the passenger id the tombstone keeps.
  */
+import { localDay } from '../support/days.js';
 import { createHmac, randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -89,7 +90,7 @@ async function discoverPassengerRoutes(): Promise<string[]> {
 async function dayKeys() {
   const keys = [];
   for (let t0 = BASE - DAY; t0 <= Date.now() + DAY; t0 += DAY) {
-    const k0 = await t.app.ctx.keyring.existingDayKey(t.db, new Date(t0).toISOString().slice(0, 10));
+    const k0 = await t.app.ctx.keyring.existingDayKey(t.db, localDay(t0));
     if (k0) keys.push(k0);
   }
   expect(keys.length).toBeGreaterThan(0);
@@ -259,8 +260,8 @@ describe('registrations from before link secrets (migration 0018)', () => {
   it('index by the id until their secret’s first day, also with a token issued before the secret', async () => {
     const auth = await confirmedPassenger(t, 'unlink-hal', { name: '韩一', phone: '13900000072' });
     const id = await passengerIdOf(t, auth);
-    // As migration 0018 leaves a live registration: a secret that counts from the day after next (UTC).
-    const since = new Date(Date.now() + 2 * DAY).toISOString().slice(0, 10);
+    // As migration 0018 leaves a live registration: a secret that counts from the day after next.
+    const since = localDay(Date.now() + 2 * DAY);
     await t.db.updateTable('passengers').set({ link_since: since }).where('id', '=', id).execute();
     // A token from before the deploy has no ride link: the scan reads it from the account.
     const old = `Bearer ${t.app.ctx.tokens.sign({ sub: id, role: 'passenger', scope: 'passenger', cv: t.config.consentVersion }, 600)}`;

@@ -4,7 +4,8 @@
  * nothing outlived its lifetime (a table without a rule fails the scan). The report's counts are checked at each
  * stage. Last, a CLI purge killed mid-way (`kill -9`) leaves whole batches, and a rerun finishes.
  */
-import { cutoffDay, purgeRides, type PurgeReport } from '@ridetrace/server';
+import { localDay, localMidnight } from '../support/days.js';
+import { cutoffDay, emptyPurgeCounts, purgeRecords, type PurgeReport } from '@ridetrace/server';
 import { TABLE_COLUMNS } from '@ridetrace/server/testing';
 import { sql } from 'kysely';
 import { spawn } from 'node:child_process';
@@ -44,28 +45,11 @@ type Table = keyof typeof TABLE_COLUMNS;
 
 /** Counts of a report: `some`, every other kind 0. */
 function counts(some: Partial<Counts>): Counts {
-  const zero = {
-    rides: 0,
-    rideRequests: 0,
-    pendingScans: 0,
-    phoneOtps: 0,
-    officialSessions: 0,
-    cases: 0,
-    caseSubjects: 0,
-    caseClaims: 0,
-    exposureMarks: 0,
-    notifications: 0,
-    revealRequests: 0,
-    accessLog: 0,
-    manualRiders: 0,
-    inactivePassengers: 0,
-    passengerStubs: 0,
-  } satisfies Counts;
-  return { ...zero, ...some };
+  return { ...emptyPurgeCounts(), ...some };
 }
 
-const dayOf = (d: Date) => d.toISOString().slice(0, 10);
-const startOf = (day: string) => new Date(`${day}T00:00:00Z`);
+const dayOf = localDay;
+const startOf = localMidnight;
 const newest = (days: string[]) => days.reduce((a, b) => (a > b ? a : b), '');
 
 /** A person the test registered: what the purge must know without being told (their rides, their identity). */
@@ -110,6 +94,7 @@ const PASSENGER_COLUMNS: Record<(typeof TABLE_COLUMNS.passengers)[number], 'iden
   link_since: 'identity',
   last_ride_on: 'bookkeeping',
   lifetime_check_on: 'bookkeeping',
+  index_generation: 'bookkeeping',
 };
 
 /** What a table-by-table scan knows: the time, every lifetime's cut-off, and what cases still need. */
@@ -151,7 +136,9 @@ const RULES: { [T in Table]: Rule } = {
   staff_carriers: { kept: 'which staff account serves which carrier' },
   officials: { kept: 'official accounts (the audit names them), disabled by an admin' },
   system_keys: { kept: 'keys; no personal data' },
+  ride_calendar: { kept: 'the time zone that counts ride days, since when; no personal data' },
   programme: { kept: 'the programme itself (deployment, who ended it); no passenger data' },
+  index_key_state: { kept: 'which blind-index key generation is in use; no personal data' },
   audit_log: {
     kept: 'the legal record of official access, append-only; holds no passenger data (checked below)',
     check: async (s) => {
@@ -301,8 +288,8 @@ async function pastLifetime(t: TestApp, people: Map<string, Person>): Promise<st
   const scan: Scan = {
     t,
     now,
-    rideCut: cutoffDay(now, RETENTION_DAYS),
-    inactiveCut: cutoffDay(now, INACTIVE_DAYS),
+    rideCut: cutoffDay(t.app.ctx, RETENTION_DAYS, now),
+    inactiveCut: cutoffDay(t.app.ctx, INACTIVE_DAYS, now),
     expiredCases: new Set(
       allCases
         .filter((c) => c.status === 'closed' && c.closed_at! < caseCut && !liveMarks.has(c.id))
@@ -354,14 +341,14 @@ describe('lifetimes: every personal record goes when its lifetime ends', () => {
         ? undefined
         : new Date(t.app.ctx.now().getTime() - minutesAgo * MIN).toISOString();
     const r = await scanRide(t, auth, url, scannedAt);
-    person.rideDays.push(r.boardedAt.slice(0, 10));
+    person.rideDays.push(localDay(Date.parse(r.boardedAt)));
   }
 
   /** The purge at the app's clock, ride days kept as configured; no record past its lifetime afterwards. */
   async function purge(): Promise<PurgeReport> {
     const now = t.app.ctx.now();
-    const report = await purgeRides(t.app.ctx, {
-      before: cutoffDay(now, RETENTION_DAYS),
+    const report = await purgeRecords(t.app.ctx, {
+      before: cutoffDay(t.app.ctx, RETENTION_DAYS, now),
       dryRun: false,
       actor: 'test:lifetimes',
     });
@@ -412,7 +399,7 @@ describe('lifetimes: every personal record goes when its lifetime ends', () => {
     who.manual = {
       id: manualId,
       kind: 'manual',
-      rideDays: [manual.ride.boardedAt.slice(0, 10)],
+      rideDays: [localDay(Date.parse(manual.ride.boardedAt))],
       name: '李四',
       phone: '13900001004',
     };
@@ -526,7 +513,7 @@ describe('lifetimes: every personal record goes when its lifetime ends', () => {
     t.clock.offsetMs = 30 * DAY;
     await ride(who.rider!, riderAuth, code2);
     t.clock.offsetMs = 31 * DAY;
-    const before = cutoffDay(t.app.ctx.now(), RETENTION_DAYS);
+    const before = cutoffDay(t.app.ctx, RETENTION_DAYS);
     const rides = await ridesBefore(before);
     // Every ride of the first day: the subject's, the contact's, the staff-registered one, the rider's, the
     // quitter's, the deleted account's and the open case subject's.
@@ -572,8 +559,8 @@ describe('lifetimes: every personal record goes when its lifetime ends', () => {
     t.clock.offsetMs = (CASE_DAYS + 1) * DAY;
 
     // A dry run counts the same and changes nothing.
-    const before = cutoffDay(t.app.ctx.now(), RETENTION_DAYS);
-    const dry = await purgeRides(t.app.ctx, { before, dryRun: true, actor: 'test:lifetimes' });
+    const before = cutoffDay(t.app.ctx, RETENTION_DAYS);
+    const dry = await purgeRecords(t.app.ctx, { before, dryRun: true, actor: 'test:lifetimes' });
     const rides = await ridesBefore(before);
     const want = counts({ rides, rideRequests: rides, cases: 1, ...expected, passengerStubs: 1 });
     expect(dry.counts).toEqual(want);
@@ -619,7 +606,7 @@ describe('lifetimes: every personal record goes when its lifetime ends', () => {
     t.clock.offsetMs = 100 * DAY;
     await ride(who.rider!, riderAuth, code2);
     t.clock.offsetMs = 121 * DAY;
-    const before = cutoffDay(t.app.ctx.now(), RETENTION_DAYS);
+    const before = cutoffDay(t.app.ctx, RETENTION_DAYS);
     const rides = await ridesBefore(before);
     const report = await purge();
     expect(report.counts).toEqual(counts({ rides, rideRequests: rides, passengerStubs: 5 }));
@@ -630,8 +617,8 @@ describe('lifetimes: every personal record goes when its lifetime ends', () => {
   it('one purge at a time: while another holds the lock, a purge does nothing', async () => {
     await t.db.transaction().execute(async (tx) => {
       await sql`select pg_advisory_xact_lock(hashtext('ridetrace.purge'))`.execute(tx);
-      const r = await purgeRides(t.app.ctx, {
-        before: cutoffDay(t.app.ctx.now(), RETENTION_DAYS),
+      const r = await purgeRecords(t.app.ctx, {
+        before: cutoffDay(t.app.ctx, RETENTION_DAYS),
         dryRun: false,
         actor: 'test:lifetimes',
       });

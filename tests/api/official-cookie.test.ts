@@ -165,6 +165,8 @@ describe('cookie sign-in', () => {
       SUPERAPP_APP_SECRET: 'secret',
       SMS_BASE_URL: 'https://sms.example.cn',
       SMS_API_KEY: 'key',
+      CONSENT_CONTROLLER: '深圳市交通运输局',
+      CONSENT_CONTACT: 'privacy@rt.example.cn',
       AUDIT_CHECKPOINT_SECONDS: '0',
     };
     expect(loadConfig(production).officials.cookieSecure).toBe(true);

@@ -8,15 +8,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { useWorld } from '../support/fixtures.js';
 import { loggerOptions, REDACT_PATHS } from '@ridetrace/server/testing';
 import { createStaffedCarrier, withCheckChar } from '../support/flows.js';
+import { dump, hex, publicTables, rowsOf, search } from '../support/privacy-scan.js';
 import { confirmedPassenger, createCarrier, createTestApp, passengerToken } from '../support/test-app.js';
-
-const hex = (s: string) => Buffer.from(s, 'utf8').toString('hex');
-
-/** Every value that must never be found at rest, as text and as the hex of its UTF-8 bytes. */
-function forms(value: string): string[] {
-  const v = value.toLowerCase();
-  return [v, hex(value), hex(value.toUpperCase()), hex(v)];
-}
 
 interface Person {
   name: string;
@@ -158,54 +151,27 @@ describe('no plaintext PII at rest', () => {
     expect(m4.body.rider.matched).toBe(false);
   });
 
-  async function publicTables(): Promise<string[]> {
-    const r = await sql<{ table_name: string }>`
-      select table_name from information_schema.tables
-      where table_schema = 'public' order by table_name`.execute(t.db);
-    return r.rows.map((x) => x.table_name);
-  }
-
-  async function rowsOf(table: string): Promise<string[]> {
-    const r = await sql<{ row: string }>`select t::text as row from ${sql.table(table)} t`.execute(t.db);
-    return r.rows.map((x) => x.row);
-  }
-
   it('the dump covers every table, including each rides partition', async () => {
-    const tables = await publicTables();
+    const tables = await publicTables(t.db);
     expect(tables).toEqual(
       expect.arrayContaining(['passengers', 'rides', 'ride_requests', 'carriers', 'clients']),
     );
     const partitions = tables.filter((n) => /^rides_\d{8}$/.test(n));
     expect(partitions.length).toBeGreaterThan(0);
     let rides = 0;
-    for (const p of partitions) rides += (await rowsOf(p)).length;
+    for (const p of partitions) rides += (await rowsOf(t.db, p)).length;
     expect(rides).toBe(8);
-    expect(await rowsOf('passengers')).toHaveLength(5);
+    expect(await rowsOf(t.db, 'passengers')).toHaveLength(5);
   });
-
-  /** Where any form of any value occurs in the whole public schema. */
-  async function search(values: string[]): Promise<string[]> {
-    const needles = values.flatMap((s) => forms(s).map((f) => ({ secret: s, form: f })));
-    const found: string[] = [];
-    for (const table of await publicTables()) {
-      for (const row of await rowsOf(table)) {
-        const haystack = row.toLowerCase();
-        for (const { secret, form } of needles) {
-          if (haystack.includes(form)) found.push(`${table}: ${secret} (${form}) in ${row.slice(0, 200)}`);
-        }
-      }
-    }
-    return found;
-  }
 
   it('the search finds values that are stored in plaintext (control)', async () => {
     // The carrier plate is stored as text; bytea columns render as hex.
-    expect((await search(['粤B12345'])).some((f) => f.startsWith('carriers:'))).toBe(true);
-    expect((await rowsOf('passengers')).every((r) => r.includes('\\x'))).toBe(true);
+    expect(search(await dump(t.db), ['粤B12345']).some((f) => f.startsWith('carriers:'))).toBe(true);
+    expect((await rowsOf(t.db, 'passengers')).every((r) => r.includes('\\x'))).toBe(true);
   });
 
   it('no table holds a name, phone, ID number, openid or login code, as text or as hex', async () => {
-    expect(await search(secrets())).toEqual([]);
+    expect(search(await dump(t.db), secrets())).toEqual([]);
   });
 
   it('rides and ride_requests do not hold the passenger id, as text or as hex', async () => {
@@ -214,12 +180,12 @@ describe('no plaintext PII at rest', () => {
     );
     expect(ids).toHaveLength(5);
     const needles = ids.flatMap((id) => [id, id.replaceAll('-', ''), hex(id), hex(id.toUpperCase())]);
-    const tables = (await publicTables()).filter(
+    const tables = (await publicTables(t.db)).filter(
       (n) => n === 'rides' || /^rides_/.test(n) || n === 'ride_requests',
     );
     const found: string[] = [];
     for (const table of tables) {
-      for (const row of await rowsOf(table)) {
+      for (const row of await rowsOf(t.db, table)) {
         for (const n of needles) if (row.toLowerCase().includes(n)) found.push(`${table}: ${n}`);
       }
     }

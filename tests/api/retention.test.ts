@@ -1,7 +1,8 @@
-import { cutoffDay, open, purgeRides, recordRide } from '@ridetrace/server';
+import { cutoffDay, open, purgeRecords, recordRide } from '@ridetrace/server';
 import { sql } from 'kysely';
 import { randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { localDay, localMidnight } from '../support/days.js';
 import { useWorld } from '../support/fixtures.js';
 import { grantReveal, openCase } from '../support/flows.js';
 import { runCli } from '../support/run-cli.js';
@@ -9,12 +10,12 @@ import { cliEnv, confirmedPassenger, createCarrier, type TestApp } from '../supp
 
 const DAY = 86_400_000;
 
-/** UTC day `daysAgo` days before now, at hh:mm UTC. */
+/** The local day `daysAgo` days before now, at hh:mm local time (ride days are local days). */
 function at(daysAgo: number, hour: number, minute = 0): Date {
-  const d = new Date(Date.now() - daysAgo * DAY);
-  return new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate(), hour, minute));
+  const start = localMidnight(localDay(Date.now() - daysAgo * DAY));
+  return new Date(start.getTime() + (hour * 60 + minute) * 60_000);
 }
-const dayOf = (d: Date) => d.toISOString().slice(0, 10);
+const dayOf = localDay;
 const partition = (day: string) => `rides_${day.replaceAll('-', '')}`;
 
 async function partitionExists(t: TestApp, day: string): Promise<boolean> {
@@ -26,16 +27,18 @@ async function partitionExists(t: TestApp, day: string): Promise<boolean> {
 async function ridesOn(t: TestApp, day: string): Promise<number> {
   const r = await sql<{ n: number }>`
     select count(*)::int as n from rides
-    where boarded_at >= ${`${day}T00:00:00Z`}::timestamptz
-      and boarded_at < ${`${day}T00:00:00Z`}::timestamptz + interval '1 day'`.execute(t.db);
+    where boarded_at >= ${localMidnight(day)} and boarded_at < ${new Date(localMidnight(day).getTime() + DAY)}`.execute(
+    t.db,
+  );
   return r.rows[0]!.n;
 }
 
 async function requestsOn(t: TestApp, day: string): Promise<number> {
   const r = await sql<{ n: number }>`
     select count(*)::int as n from ride_requests
-    where boarded_at >= ${`${day}T00:00:00Z`}::timestamptz
-      and boarded_at < ${`${day}T00:00:00Z`}::timestamptz + interval '1 day'`.execute(t.db);
+    where boarded_at >= ${localMidnight(day)} and boarded_at < ${new Date(localMidnight(day).getTime() + DAY)}`.execute(
+    t.db,
+  );
   return r.rows[0]!.n;
 }
 
@@ -102,7 +105,7 @@ describe('purge (retention 28 days)', () => {
     await ride(bob.id, at(35, 8, 3));
     await ride(alice.id, at(35, 18));
     recentRideIds = [(await ride(alice.id, at(3, 10))).id, (await ride(bob.id, at(3, 10, 4))).id];
-    before = cutoffDay(t.app.ctx.now(), 28);
+    before = cutoffDay(t.app.ctx, 28);
     const row = await sql<{ passenger_sealed: Buffer }>`
       select passenger_sealed from rides where id = ${r40.id}::uuid`.execute(t.db);
     saved = { id: r40.id, sealed: row.rows[0]!.passenger_sealed };
@@ -121,7 +124,7 @@ describe('purge (retention 28 days)', () => {
 
   it('a dry run reports the two old days with their row counts and changes nothing', async () => {
     const auditsBefore = (await purgeAudits(t)).length;
-    const report = await purgeRides(t.app.ctx, { before, dryRun: true, actor: 'test' });
+    const report = await purgeRecords(t.app.ctx, { before, dryRun: true, actor: 'test' });
     expect(report).toMatchObject({ dryRun: true, before, ran: true, rows: 5, keyIds: [d40, d35] });
     expect(report.days).toEqual([
       { day: d40, rows: 2, keyDestroyed: true, partitionDropped: true },
@@ -144,7 +147,7 @@ describe('purge (retention 28 days)', () => {
   });
 
   it('the real purge destroys keys, drops partitions, forgets idempotency keys and is audited', async () => {
-    const report = await purgeRides(t.app.ctx, { before, dryRun: false, actor: 'test:retention' });
+    const report = await purgeRecords(t.app.ctx, { before, dryRun: false, actor: 'test:retention' });
     expect(report).toMatchObject({ dryRun: false, before, ran: true, rows: 5, keyIds: [d40, d35] });
     expect(report.days.map((d) => d.day)).toEqual([d40, d35]);
     expect(report.rideRequests).toBe(5);
@@ -218,7 +221,7 @@ describe('purge (retention 28 days)', () => {
 
   it('a second purge is a no-op (and not audited)', async () => {
     const audits = (await purgeAudits(t)).length;
-    const report = await purgeRides(t.app.ctx, { before, dryRun: false, actor: 'test:retention' });
+    const report = await purgeRecords(t.app.ctx, { before, dryRun: false, actor: 'test:retention' });
     expect(report).toMatchObject({ ran: true, days: [], rows: 0, keyIds: [], rideRequests: 0 });
     expect((await purgeAudits(t)).length).toBe(audits);
     expect(await ridesOn(t, d3)).toBe(2);
@@ -236,7 +239,7 @@ describe('purge CLI', () => {
   });
 
   it('`purge --retention-days 28 --dry-run` prints the report and changes nothing; then the real purge', async () => {
-    const before = cutoffDay(new Date(), 28);
+    const before = cutoffDay(t.app.ctx, 28, new Date());
     const dry = await runCli(['purge', '--retention-days', '28', '--dry-run'], cliEnv(t));
     expect(dry.stderr).toBe('');
     expect(dry.code).toBe(0);
@@ -266,7 +269,7 @@ describe('purge CLI', () => {
   }, 120_000);
 
   it('`purge` needs exactly one of --retention-days and --before; refuses days still open to offline scans', async () => {
-    const today = new Date().toISOString().slice(0, 10);
+    const today = localDay(Date.now());
     const [both, neither, todayRun] = await Promise.all([
       runCli(['purge', '--retention-days', '28', '--before', '2020-01-01'], cliEnv(t)),
       runCli(['purge'], cliEnv(t)),

@@ -210,15 +210,21 @@ describe('dual approval (REVEAL_APPROVAL=dual)', () => {
     }
   });
 
-  it('closed cases take no requests', async () => {
+  it('closed cases take no requests, and their pending requests cannot be approved', async () => {
     await confirmedPassenger(t, 'reveal-closed', { name: '周三', phone: '13600002222' });
     const c = await openCase(t, w.tokens.official, {
       subject: { phone: '13600002222' },
       caseNumber: 'RV-3',
       reason: 'test',
     }).expect(201);
+    const pending = (await askReveal(t, tracer.auth, c.body.id).expect(201)).body as RevealRequest;
     await t.http().post(`/v1/cases/${c.body.id}/close`).set('authorization', w.tokens.official).expect(200);
-    expectError(await askReveal(t, tracer.auth, c.body.id), 409, 'case_closed');
+    expectError(await askReveal(t, other.auth, c.body.id), 409, 'case_closed');
+    expectError(await decide(t, supervisor.auth, pending.id, 'approve'), 409, 'case_closed');
+    // Refusing still closes the request out.
+    const refused = (await decide(t, supervisor.auth, pending.id, 'refuse').expect(200))
+      .body as RevealRequest;
+    expect(refused.state).toBe('refused');
   });
 });
 

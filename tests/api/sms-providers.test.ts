@@ -334,6 +334,8 @@ describe('createSmsSender and the development log file', () => {
     SUPERAPP_APP_SECRET: 'app-secret',
     SMS_BASE_URL: 'https://sms.example.cn',
     SMS_API_KEY: 'sms-key',
+    CONSENT_CONTROLLER: '深圳市交通运输局',
+    CONSENT_CONTACT: 'privacy@rt.example.cn',
     AUDIT_CHECKPOINT_SECONDS: '0',
   };
 

@@ -1,3 +1,4 @@
+import { localDay } from '../support/days.js';
 import { createClient } from '@ridetrace/server';
 import { sql } from 'kysely';
 import { randomUUID } from 'node:crypto';
@@ -399,10 +400,10 @@ describe('GET /v1/passengers/me/itinerary', () => {
     const other = await rider(t, 'homebody');
 
     const now = new Date();
-    const dayOf = (d: Date) => d.toISOString().slice(0, 10);
+    const dayOf = localDay;
     const d2 = dayOf(new Date(now.getTime() - DAY));
     const d1 = dayOf(new Date(now.getTime() - 2 * DAY));
-    const at = (day: string, hhmm: string) => new Date(`${day}T${hhmm}:00.000Z`).toISOString();
+    const at = (day: string, hhmm: string) => new Date(`${day}T${hhmm}:00.000+08:00`).toISOString();
     // Two days ago: 深圳 twice and 广州 once; yesterday: 广州; today: 深圳 (live scan).
     const r1 = await scanRide(t, traveller.auth, sz.code.url, at(d1, '10:00'));
     const r2 = await scanRide(t, traveller.auth, gz.code.url, at(d1, '12:00'));

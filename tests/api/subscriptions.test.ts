@@ -47,7 +47,7 @@ async function exposeAndNotify(contact: string) {
 }
 
 describe('subscriptions', () => {
-  it('accept adds one message grant; reject, ban and filter add none; another template is refused', async () => {
+  it('accept adds one message grant; reject, ban and filter add none; an unknown template is refused', async () => {
     const auth = await confirmedPassenger(
       t,
       'sub-1',
@@ -61,6 +61,26 @@ describe('subscriptions', () => {
     expectError(await subscribe(auth, 'accept', 'another-template'), 400, 'validation_failed');
     const me = await t.http().get('/v1/passengers/me').set('authorization', auth).expect(200);
     expect(me.body.messageGrants).toBe(2);
+  });
+
+  it('the secondary-contact template is accepted too, but its answers are no exposure grants', async () => {
+    const secondary = t.config.superApp.secondaryTemplateId;
+    expect(secondary).not.toBe(t.config.superApp.exposureTemplateId);
+    const auth = await confirmedPassenger(
+      t,
+      'sub-4',
+      { name: '林五', phone: '13900008104' },
+      { subscriptions: 0 },
+    );
+    for (const result of ['accept', 'reject', 'ban', 'filter'])
+      expect((await subscribe(auth, result, secondary).expect(200)).body).toEqual({ messageGrants: 0 });
+    expect((await subscribe(auth, 'accept').expect(200)).body).toEqual({ messageGrants: 1 });
+    expect((await subscribe(auth, 'accept', secondary).expect(200)).body).toEqual({ messageGrants: 1 });
+    // The exposure grant alone carries an exposure notice; a second one goes by SMS, whatever the secondary answers.
+    expect(await exposeAndNotify(auth)).toMatchObject({ channel: 'app', state: 'sent' });
+    expect(await exposeAndNotify(auth)).toMatchObject({ channel: 'sms', state: 'sent' });
+    const me = await t.http().get('/v1/passengers/me').set('authorization', auth).expect(200);
+    expect(me.body.messageGrants).toBe(0);
   });
 
   it('one grant: the first notice is a super-app message, the next one (no grant left) an SMS at once', async () => {

@@ -3,6 +3,7 @@
  * kept: it must stay index-driven whatever the statistics were when it was made, and prune the day partitions
  * when it starts.
  */
+import { localDay, localMidnight } from '../support/days.js';
 import { sql } from 'kysely';
 import { randomBytes } from 'node:crypto';
 import { expect, it } from 'vitest';
@@ -27,11 +28,11 @@ it('the co-passenger query has a fixed generic plan of index probes, fresh or wi
   expect(rideScans.some((l) => l.includes('_pkey '))).toBe(true);
 
   // A day of 20,000 rides on 200 carriers, analysed: still probes, never a scan of the whole day.
-  const today = new Date().toISOString().slice(0, 10);
+  const today = localDay(Date.now());
   const partition = `rides_${today.replaceAll('-', '')}`;
   await sql`
     insert into rides (id, carrier_id, boarded_at, passenger_key, passenger_sealed, source, received_at)
-    select gen_random_uuid(), 1 + i % 200, ${`${today}T00:00:00Z`}::timestamptz + (i * 4) * interval '1 second',
+    select gen_random_uuid(), 1 + i % 200, ${localMidnight(today)}::timestamptz + (i * 4) * interval '1 second',
       sha256(i::text::bytea), '\\x00'::bytea, 'scan', now()
     from generate_series(1, 20000) i`.execute(t.db);
   await sql`analyze rides`.execute(t.db);

@@ -28,6 +28,7 @@ import {
   signInOfficial,
   withCheckChar,
 } from '../support/flows.js';
+import { dump, publicTables, search, type Dump } from '../support/privacy-scan.js';
 import { REPO_ROOT, runCli, type Run } from '../support/run-cli.js';
 import {
   cliEnv,
@@ -57,8 +58,6 @@ const rider: Person = {
 const otpPhone = '13655443322';
 const CASE_REASON = 'Fever; household of 欧阳娜娜';
 
-const hex = (s: string) => Buffer.from(s, 'utf8').toString('hex');
-
 /** Every value that must be gone, as text and as the hex of its UTF-8 bytes (bytea columns dump as hex). */
 function secrets(): string[] {
   const values = new Set<string>([otpPhone, CASE_REASON]);
@@ -73,45 +72,6 @@ function secrets(): string[] {
   }
   for (const u of ['wd-pending', 'wd-otp']) values.add(`o_${u}`);
   return [...values];
-}
-
-// The privacy scan of tests/api/privacy.test.ts: every table of the public schema (each rides partition too), every
-// row as Postgres prints it.
-
-async function publicTables(t: TestApp): Promise<string[]> {
-  const r = await sql<{ table_name: string }>`
-    select table_name from information_schema.tables
-    where table_schema = 'public' order by table_name`.execute(t.db);
-  return r.rows.map((x) => x.table_name);
-}
-
-async function rowsOf(t: TestApp, table: string): Promise<string[]> {
-  const r = await sql<{ row: string }>`select t::text as row from ${sql.table(table)} t order by 1`.execute(
-    t.db,
-  );
-  return r.rows.map((x) => x.row);
-}
-
-/** The whole database as text: table name → its rows. */
-async function dump(t: TestApp): Promise<Record<string, string[]>> {
-  const out: Record<string, string[]> = {};
-  for (const table of await publicTables(t)) out[table] = await rowsOf(t, table);
-  return out;
-}
-
-function search(d: Record<string, string[]>, values: string[]): string[] {
-  const needles = values.flatMap((s) =>
-    [s.toLowerCase(), hex(s), hex(s.toUpperCase()), hex(s.toLowerCase())].map((f) => ({ s, f })),
-  );
-  const found: string[] = [];
-  for (const [table, rows] of Object.entries(d)) {
-    for (const row of rows) {
-      const hay = row.toLowerCase();
-      for (const { s, f } of needles)
-        if (hay.includes(f)) found.push(`${table}: ${s} in ${row.slice(0, 160)}`);
-    }
-  }
-  return found;
 }
 
 /** Rows per table of TABLE_COLUMNS (rides: all its partitions). */
@@ -238,14 +198,14 @@ describe('wind-down with the audit signing key', () => {
   let passengerAuth: string;
   let pendingAuth: string;
   let before: {
-    dump: Record<string, string[]>;
+    dump: Dump;
     counts: Record<string, number>;
     dayKeys: string[];
     sealed: string[];
   };
   let runs: {
     wrong: Run[];
-    refusedDump: Record<string, string[]>;
+    refusedDump: Dump;
     paused: string;
     state: {
       steps: string[];
@@ -258,7 +218,7 @@ describe('wind-down with the audit signing key', () => {
     };
     resumed: Run;
   };
-  let after: { dump: Record<string, string[]>; counts: Record<string, number> };
+  let after: { dump: Dump; counts: Record<string, number> };
   let cert: Certificate;
 
   /** A scan, a confirmation, a staff registration, a login and an SMS code request. */
@@ -339,7 +299,7 @@ describe('wind-down with the audit signing key', () => {
     const dayKeys = (await t.db.selectFrom('ride_day_keys').select('day').orderBy('day').execute()).map(
       (r) => r.day,
     );
-    before = { dump: await dump(t), counts: await counts(t), dayKeys, sealed: await sealedValuesLeft(t) };
+    before = { dump: await dump(t.db), counts: await counts(t), dayKeys, sealed: await sealedValuesLeft(t) };
 
     // Refusals: a wrong name, the name with a trailing space, no DEPLOYMENT_NAME at all.
     const wrong = await Promise.all([
@@ -347,7 +307,7 @@ describe('wind-down with the audit signing key', () => {
       runCli(['wind-down', '--confirm', `${NAME} `, '--out', out], env),
       runCli(['wind-down', '--confirm', NAME, '--out', out], { ...env, DEPLOYMENT_NAME: '' }),
     ]);
-    const refusedDump = await dump(t);
+    const refusedDump = await dump(t.db);
 
     // Killed right after the keys were destroyed, before the partitions were dropped; then run again.
     const paused = await killCliAt(
@@ -361,13 +321,13 @@ describe('wind-down with the audit signing key', () => {
       completed: row.completed_at !== null,
       certificate: row.certificate !== null,
       dayKeys: (await t.db.selectFrom('ride_day_keys').select('day').execute()).length,
-      partitions: (await publicTables(t)).filter((n) => /^rides_\d{8}$/.test(n)).length,
+      partitions: (await publicTables(t.db)).filter((n) => /^rides_\d{8}$/.test(n)).length,
       files: existsSync(path.join(out, 'destruction-certificate.json')),
       replies: await refusals(),
     };
     const resumed = await runCli(['wind-down', '--confirm', NAME, '--out', out], env, 120_000);
     runs = { wrong, refusedDump, paused, state, resumed };
-    after = { dump: await dump(t), counts: await counts(t) };
+    after = { dump: await dump(t.db), counts: await counts(t) };
     cert = JSON.parse(await readFile(path.join(out, 'destruction-certificate.json'), 'utf8')) as Certificate;
   }, 240_000);
 
@@ -429,7 +389,7 @@ describe('wind-down with the audit signing key', () => {
     expect(await sealedValuesLeft(t)).toEqual(['system_keys.wrapped (code-1)']);
     expect(after.counts.ride_day_keys).toBe(0);
     expect(after.counts.rides).toBe(0);
-    expect((await publicTables(t)).filter((n) => /^rides_/.test(n))).toEqual([]);
+    expect((await publicTables(t.db)).filter((n) => /^rides_/.test(n))).toEqual([]);
     const names = (await t.db.selectFrom('system_keys').select('name').execute()).map((r) => r.name);
     expect(names).toEqual(['code-1']);
     const passengers = await t.db.selectFrom('passengers').selectAll().execute();
@@ -591,13 +551,13 @@ describe('wind-down with the audit signing key', () => {
   });
 
   it('a second run says it already happened and changes nothing', async () => {
-    const snapshot = await dump(t);
+    const snapshot = await dump(t.db);
     const json = await readFile(path.join(out, 'destruction-certificate.json'), 'utf8');
     const again = await runCli(['wind-down', '--confirm', NAME, '--out', out], env);
     expect(again.code, again.stderr).toBe(0);
     expect(again.stdout).toContain('already ended');
     expect(again.stdout).toContain('Nothing was changed');
-    expect(await dump(t)).toEqual(snapshot);
+    expect(await dump(t.db)).toEqual(snapshot);
     expect(await readFile(path.join(out, 'destruction-certificate.json'), 'utf8')).toBe(json);
   }, 120_000);
 });

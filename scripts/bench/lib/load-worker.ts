@@ -53,7 +53,7 @@ const RIDE_COLUMNS =
 /** The day's rides, ordered by boarding time (the order scans arrive in). */
 function ridesOfDay(job: DayJob) {
   const rnd = prng(plan.seed * 1_000_003 + job.dayIndex);
-  const dayStart = Date.parse(`${job.day}T00:00:00Z`);
+  const dayStart = Date.parse(job.from);
   const crowded = plan.crowdedCarriers.length * plan.crowdedHours.length * plan.crowdedPerHour;
   const n = job.normalRides + crowded;
   const person = new Int32Array(n);

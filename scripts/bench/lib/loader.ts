@@ -1,4 +1,4 @@
-import { type AppContext, bulk, createOperator } from '@ridetrace/server';
+import { addDays, type AppContext, bulk, createOperator } from '@ridetrace/server';
 import { sql } from 'kysely';
 import { randomBytes } from 'node:crypto';
 import { prng } from '../../src/demo-people.js';
@@ -46,8 +46,6 @@ export interface LoadResult {
   passengerId(i: number): string;
 }
 
-const DAY_MS = 86_400_000;
-
 /** The city of a given size: 10 rides per passenger over 30 days, 2,000 rides per carrier. */
 export function defaultLoadOptions(rides: number): LoadOptions {
   return {
@@ -92,10 +90,6 @@ export function loadFigures(rides: number, r: LoadResult, cpu: CpuShare): { time
 }
 
 const CROWDED_HOURS = Array.from({ length: 16 }, (_, i) => 7 + i);
-
-function utcDay(ms: number): string {
-  return new Date(ms).toISOString().slice(0, 10);
-}
 
 /** Spread `total` over `parts` integers that sum to it. */
 function spread(total: number, parts: number): number[] {
@@ -184,7 +178,7 @@ function runWorkers(
 
 /**
  * Loads a city: carriers (a crowded set among them), passengers with sealed identities, and `rides` encrypted
- * rides over the `days` UTC days before today, exactly as the server writes them (blind index and sealed
+ * rides over the `days` ride days before today, exactly as the server writes them (blind index and sealed
  * passenger id with the day's keys). Returns ride samples to open cases on.
  */
 export async function loadCity(ctx: AppContext, o: LoadOptions): Promise<LoadResult> {
@@ -196,13 +190,14 @@ export async function loadCity(ctx: AppContext, o: LoadOptions): Promise<LoadRes
   if (normalTotal < 0) throw new Error('too few rides for the crowded set');
   const carriers = await createCarriers(ctx, o, crowdedCount);
 
-  const today = Math.floor(Date.now() / DAY_MS) * DAY_MS;
-  const days = Array.from({ length: o.days }, (_, i) => utcDay(today - (o.days - i) * DAY_MS));
+  const today = ctx.rideDays.of(new Date());
+  const days = Array.from({ length: o.days }, (_, i) => addDays(today, -(o.days - i)));
   for (const day of days) await ctx.keyring.dayKey(ctx.db, day);
   const existing = new Set(await bulk.listRidePartitions(ctx.db));
   const target = (day: string) =>
     o.indexes === 'live' || existing.has(bulk.ridePartitionName(day)) ? 'existing' : 'new';
-  for (const day of days) if (target(day) === 'existing') await bulk.ensureRidePartition(ctx.db, day);
+  for (const day of days)
+    if (target(day) === 'existing') await bulk.ensureRidePartition(ctx.db, day, ctx.rideDays.bounds(day));
 
   const idBytes = new SharedArrayBuffer(o.passengers * 16);
   const ids = new Uint8Array(idBytes);
@@ -236,8 +231,8 @@ export async function loadCity(ctx: AppContext, o: LoadOptions): Promise<LoadRes
       normalRides,
       target: target(day),
       table: bulk.ridePartitionName(day),
-      from: `${day} 00:00:00+00`,
-      to: `${utcDay(Date.parse(`${day}T00:00:00Z`) + DAY_MS)} 00:00:00+00`,
+      from: ctx.rideDays.bounds(day).from.toISOString(),
+      to: ctx.rideDays.bounds(day).to.toISOString(),
     };
   });
   const chunk = Math.max(10_000, Math.ceil(o.passengers / o.days));

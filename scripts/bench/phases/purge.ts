@@ -1,4 +1,4 @@
-import { purgeRides } from '@ridetrace/server';
+import { purgeRecords } from '@ridetrace/server';
 import type { LoadResult } from '../lib/loader.js';
 import { fmtMs } from '../lib/report.js';
 import { autovacuumIdle, log, type PhaseContext } from './phase-context.js';
@@ -9,10 +9,10 @@ export async function purgePhase(p: PhaseContext, city: LoadResult): Promise<voi
   // A fresh load may still be under autovacuum, which DROP TABLE waits for; a production day is long vacuumed.
   const waited = await autovacuumIdle(ctx, 120_000);
   const before = city.days[1]!;
-  const dry = await purgeRides(ctx, { before, dryRun: true, actor: 'system:bench' });
+  const dry = await purgeRecords(ctx, { before, dryRun: true, actor: 'system:bench' });
   log(`  dry run (finds and counts the day, changes nothing): ${dry.durationMs} ms`);
   const t = performance.now();
-  const r = await purgeRides(ctx, { before, dryRun: false, actor: 'system:bench' });
+  const r = await purgeRecords(ctx, { before, dryRun: false, actor: 'system:bench' });
   const ms = performance.now() - t;
   log(`purged ${r.days.map((d) => `${d.day} (${d.rows} rides)`).join(', ')} in ${fmtMs(ms)}`);
   report.add({

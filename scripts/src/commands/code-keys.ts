@@ -43,7 +43,7 @@ export function registerCodeKeyCommands(program: Command): void {
       withContext(async (ctx) => {
         const now = ctx.now();
         console.log('code-signing keys:');
-        for (const line of describeCodeKeys(await listCodeKeys(ctx.db), now, ctx.config.displayTimeZone)) {
+        for (const line of describeCodeKeys(await listCodeKeys(ctx.db), now, ctx.config.timeZone)) {
           console.log(line);
         }
       }),
@@ -72,7 +72,7 @@ Example:
     .action((opts: { graceDays: number }) =>
       withContext(async (ctx) => {
         const now = ctx.now();
-        const tz = ctx.config.displayTimeZone;
+        const tz = ctx.config.timeZone;
         const r = await rotateCodeKey(ctx.db, ctx.keyring, { graceDays: opts.graceDays, now });
         console.log(`code-signing key ${r.active.id} is active: every new code is signed with it`);
         for (const k of r.inGrace) {

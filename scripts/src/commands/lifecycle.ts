@@ -1,4 +1,4 @@
-import { cutoffDay, keyStatus, type PurgeReport, purgeRides, rewrapAll } from '@ridetrace/server';
+import { cutoffDay, keyStatus, type PurgeReport, purgeRecords, rewrapAll } from '@ridetrace/server';
 import { randomBytes } from 'node:crypto';
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -77,14 +77,14 @@ export function registerLifecycleCommands(program: Command): void {
         if ((opts.retentionDays === undefined) === (opts.before === undefined)) {
           throw new Error('give exactly one of --retention-days N or --before DATE');
         }
-        const before = opts.before ?? cutoffDay(ctx.now(), opts.retentionDays!);
-        const minBefore = cutoffDay(ctx.now(), Math.ceil(ctx.config.rides.maxLateSeconds / 86400) + 1);
+        const before = opts.before ?? cutoffDay(ctx, opts.retentionDays!);
+        const minBefore = cutoffDay(ctx, Math.ceil(ctx.config.rides.maxLateSeconds / 86400) + 1);
         if (before > minBefore) {
           throw new Error(
             `refusing to purge days that may still receive offline scans (latest allowed --before: ${minBefore})`,
           );
         }
-        printPurgeReport(await purgeRides(ctx, { before, dryRun: opts.dryRun, actor: 'cli:purge' }));
+        printPurgeReport(await purgeRecords(ctx, { before, dryRun: opts.dryRun, actor: 'cli:purge' }));
       }),
     );
 

@@ -37,7 +37,7 @@ export const TENCENT_SMS_BASE_URL = 'https://sms.tencentcloudapi.com';
  */
 export function createSmsSender(config: Config, log: (msg: string) => void): SmsSender {
   const { notify } = config;
-  const common = { timeoutMs: notify.timeoutMs, timeZone: config.displayTimeZone };
+  const common = { timeoutMs: notify.timeoutMs, timeZone: config.timeZone };
   if (notify.smsProvider === 'tencent') {
     const t = notify.tencentSms;
     const missing = Object.entries({
@@ -68,5 +68,5 @@ export function createSmsSender(config: Config, log: (msg: string) => void): Sms
     return new LogOnlySender(log);
   }
   log(`no SMS provider: SMS are appended to ${notify.devSmsLogFile}`);
-  return new DevLogSmsSender({ file: notify.devSmsLogFile, timeZone: config.displayTimeZone, log });
+  return new DevLogSmsSender({ file: notify.devSmsLogFile, timeZone: config.timeZone, log });
 }

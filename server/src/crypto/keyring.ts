@@ -1,6 +1,7 @@
 import type { Db } from '../db/index.js';
 import { deriveKey, hmac, newDataKey, open, seal } from './aead.js';
 import { codeKeyIdOf, findCodeKeys } from './code-keys.repository.js';
+import { findIndexKeys, findIndexKeyState, indexKeyGenerationOf } from './index-keys.repository.js';
 import {
   findDayKey,
   findSystemKeys,
@@ -11,7 +12,8 @@ import type { MasterKeys } from './master-keys.js';
 
 /**
  * System data keys, created on first start and shared by every server process through the database. `code-1` is
- * the first code-signing key; rotations add `code-2`, `code-3`, … (see `CodeKeys`).
+ * the first code-signing key; rotations add `code-2`, `code-3`, … (see `CodeKeys`). `blind-index` is the first
+ * blind-index key; rotations add `blind-index-2`, … (see `IndexKeys`).
  */
 const SYSTEM_KEYS = ['blind-index', 'code-1', 'jwt', 'status-1', 'cases-1'] as const;
 type SystemKeyName = (typeof SYSTEM_KEYS)[number];
@@ -38,6 +40,20 @@ interface CodeKeys {
  */
 export const CODE_KEYS_MAX_AGE_MS = 60_000;
 
+/** Blind indexes of a person's identity: phone, ID document, super-app subject, SMS codes and their requesters. */
+export type IdentityIndexKind = 'phone' | 'id-number' | 'subject' | 'otp-code' | 'otp-requester';
+
+/**
+ * This process's view of the blind-index key generations (`index_key_state`): new identity indexes are written under
+ * `write`; lookups match every generation of `lookups` (two while a rotation runs). `readAtMs`: when it was read
+ * (null: not yet; until then generation 1 alone, as on a database that never rotated).
+ */
+interface IndexKeys {
+  write: number;
+  lookups: readonly number[];
+  readAtMs: number | null;
+}
+
 export interface WrappedKey {
   masterKeyId: string;
   wrapped: Buffer;
@@ -62,11 +78,15 @@ export class Keyring {
   private readonly derived = new Map<string, Buffer>();
   private codeKeys: CodeKeys;
   private codeKeysReading: Promise<void> | null = null;
+  private indexKeys: IndexKeys = { write: 1, lookups: [1], readAtMs: null };
+  private indexKeysReading: Promise<void> | null = null;
 
   private constructor(
     private readonly master: MasterKeys,
     private readonly system: ReadonlyMap<SystemKeyName, Buffer>,
     codeRoots: ReadonlyMap<number, Buffer> = new Map(),
+    /** Blind-index keys of generation 2 and later (generation 1 is the system key `blind-index`). */
+    private indexRoots: ReadonlyMap<number, Buffer> = new Map(),
   ) {
     const byId = new Map<number, CodeKey>();
     for (const [id, root] of codeRoots) byId.set(id, { key: deriveKey(root, 'code-token'), retiresAt: null });
@@ -99,16 +119,19 @@ export class Keyring {
     }
     const system = new Map<SystemKeyName, Buffer>();
     const codeRoots = new Map<number, Buffer>();
+    const indexRoots = new Map<number, Buffer>();
     for (const row of await findSystemKeys(db)) {
       const root = ring.unwrap(
         { masterKeyId: row.master_key_id, wrapped: row.wrapped },
         `system_keys/${row.name}`,
       );
       const codeId = codeKeyIdOf(row.name);
+      const generation = indexKeyGenerationOf(row.name);
       if (codeId !== null) codeRoots.set(codeId, root);
+      else if (generation !== null && generation > 1) indexRoots.set(generation, root);
       else system.set(row.name as SystemKeyName, root);
     }
-    return new Keyring(master, system, codeRoots);
+    return new Keyring(master, system, codeRoots, indexRoots);
   }
 
   get activeMasterKeyId(): string {
@@ -211,12 +234,81 @@ export class Keyring {
     return this.requiredKey('cases-1', 'official-totp');
   }
 
-  /** Blind index: equal inputs give equal indexes, without the value being stored or recoverable. */
-  blindIndex(
-    kind: 'phone' | 'id-number' | 'subject' | 'ride-request' | 'otp-code' | 'otp-requester',
-    value: string,
-  ): Buffer {
-    return hmac(this.systemKey('blind-index'), kind, value);
+  /**
+   * Blind index: equal inputs give equal indexes, without the value being stored or recoverable. Identity kinds are
+   * written under this process's current generation (see `syncIndexKeys`).
+   */
+  blindIndex(kind: IdentityIndexKind | 'ride-request', value: string): Buffer {
+    // Ride idempotency keys hash a random passenger id and the client's random ride id, neither stored: they index
+    // no identity and could not be recomputed, so they stay under the first key for good.
+    if (kind === 'ride-request') return hmac(this.systemKey('blind-index'), kind, value);
+    return hmac(this.indexRoot(this.indexKeys.write)!, kind, value);
+  }
+
+  /** The indexes a lookup matches: one per generation in use (two while a rotation runs), the current one first. */
+  blindIndexes(kind: IdentityIndexKind, value: string): Buffer[] {
+    return this.indexKeys.lookups.map((g) => hmac(this.indexRoot(g)!, kind, value));
+  }
+
+  /** The index under one generation's key; null when this process does not hold that key (destroyed, or unknown). */
+  blindIndexAt(generation: number, kind: IdentityIndexKind, value: string): Buffer | null {
+    const root = this.indexRoot(generation);
+    return root ? hmac(root, kind, value) : null;
+  }
+
+  /** The generation new identity indexes are written under. */
+  get indexGeneration(): number {
+    return this.indexKeys.write;
+  }
+
+  /** The generations lookups match, the current one first. */
+  get indexGenerations(): readonly number[] {
+    return this.indexKeys.lookups;
+  }
+
+  private indexRoot(generation: number): Buffer | undefined {
+    return generation === 1 ? this.system.get('blind-index') : this.indexRoots.get(generation);
+  }
+
+  /**
+   * Makes this process's view of the blind-index generations current enough: no database read unless it is older
+   * than `maxAgeMs` (or was never read). A rotation waits longer than that between its steps, so no process still
+   * works with a view from before a step once the next one starts.
+   */
+  async syncIndexKeys(db: Db, now: Date, maxAgeMs: number): Promise<void> {
+    const { readAtMs } = this.indexKeys;
+    if (readAtMs === null || Math.abs(now.getTime() - readAtMs) >= maxAgeMs)
+      await this.readIndexKeys(db, now);
+  }
+
+  /**
+   * Reads the generations in use and their keys now. Concurrent callers share one read; key material already known
+   * is not unwrapped again, and keys destroyed since are forgotten.
+   */
+  readIndexKeys(db: Db, now: Date): Promise<void> {
+    this.indexKeysReading ??= (async () => {
+      const state = await findIndexKeyState(db);
+      const roots = new Map<number, Buffer>();
+      for (const row of await findIndexKeys(db)) {
+        const g = indexKeyGenerationOf(row.name)!;
+        if (g === 1) continue;
+        roots.set(
+          g,
+          this.indexRoots.get(g) ??
+            this.unwrap({ masterKeyId: row.master_key_id, wrapped: row.wrapped }, `system_keys/${row.name}`),
+        );
+      }
+      this.indexRoots = roots;
+      const write = state.generation;
+      if (!this.indexRoot(write)) throw new Error(`blind-index key of generation ${write} missing`);
+      // The other generation's key may have been destroyed between the two reads: the rotation just ended.
+      const other = state.other_generation;
+      const lookups = other !== null && this.indexRoot(other) ? [write, other] : [write];
+      this.indexKeys = { write, lookups, readAtMs: now.getTime() };
+    })().finally(() => {
+      this.indexKeysReading = null;
+    });
+    return this.indexKeysReading;
   }
 
   /** The data key of one ride day, created on first use; cached per process. */

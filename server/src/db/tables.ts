@@ -52,6 +52,14 @@ export interface SystemKeysTable {
   retires_at: Date | null;
 }
 
+/** Eras of ride days: from `since` (null: the beginning) on, ride days are calendar days in `time_zone`. */
+export interface RideCalendarTable {
+  id: Generated<number>;
+  since: Date | null;
+  time_zone: string;
+  created_at: CreatedAt;
+}
+
 export interface RideDayKeysTable {
   day: ColumnType<string, string, string>;
   master_key_id: string;
@@ -97,6 +105,8 @@ export interface PassengersTable {
   last_ride_on: ColumnType<string | null, string | null | undefined, string | null>;
   /** When the purge next looks at this registration's rides and lifetime; null: new, not scheduled yet. */
   lifetime_check_on: ColumnType<string | null, string | null | undefined, string | null>;
+  /** Blind-index key generation of the row's identity indexes, or lower (migration 0023); 1 when not given. */
+  index_generation: ColumnType<number, number | undefined, number>;
 }
 
 export type { PhoneSource };
@@ -117,6 +127,18 @@ export interface PhoneOtpsTable {
   expires_at: Date;
   used_at: Date | null;
   created_at: CreatedAt;
+  /** Blind-index key generation of phone_index, requester_index and code_hash (migration 0023). */
+  index_generation: ColumnType<number, number | undefined, number>;
+}
+
+/** Which blind-index key generation identity indexes are written and looked up with; one row (migration 0023). */
+export interface IndexKeyStateTable {
+  id: ColumnType<boolean, boolean | undefined, never>;
+  /** New identity indexes are written under it; lookups match it. */
+  generation: number;
+  /** While a rotation runs, lookups match this generation too; null otherwise. */
+  other_generation: number | null;
+  changed_at: Timestamp;
 }
 
 export interface RidesTable {
@@ -286,6 +308,7 @@ export interface Database {
   staff_carriers: StaffCarriersTable;
   system_keys: SystemKeysTable;
   ride_day_keys: RideDayKeysTable;
+  ride_calendar: RideCalendarTable;
   passengers: PassengersTable;
   rides: RidesTable;
   ride_requests: RideRequestsTable;
@@ -301,6 +324,7 @@ export interface Database {
   official_sessions: OfficialSessionsTable;
   reveal_requests: RevealRequestsTable;
   programme: ProgrammeTable;
+  index_key_state: IndexKeyStateTable;
 }
 
 export type CarrierRow = Selectable<CarriersTable>;
@@ -361,6 +385,7 @@ export const TABLE_COLUMNS = {
   ],
   system_keys: ['name', 'master_key_id', 'wrapped', 'created_at', 'retires_at'],
   ride_day_keys: ['day', 'master_key_id', 'wrapped', 'created_at'],
+  ride_calendar: ['id', 'since', 'time_zone', 'created_at'],
   passengers: [
     'id',
     'kind',
@@ -389,6 +414,7 @@ export const TABLE_COLUMNS = {
     'link_since',
     'last_ride_on',
     'lifetime_check_on',
+    'index_generation',
   ],
   case_claims: ['case_id', 'passenger_id'],
   phone_otps: [
@@ -401,6 +427,7 @@ export const TABLE_COLUMNS = {
     'expires_at',
     'used_at',
     'created_at',
+    'index_generation',
   ],
   rides: [
     'id',
@@ -498,6 +525,7 @@ export const TABLE_COLUMNS = {
     'certificate',
     'completed_at',
   ],
+  index_key_state: ['id', 'generation', 'other_generation', 'changed_at'],
 } as const satisfies { [T in keyof Database]: readonly (keyof Database[T] & string)[] };
 
 type Missing = {

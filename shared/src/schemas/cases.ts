@@ -400,6 +400,8 @@ export const AUDIT_ACTIONS = [
   'data.purge',
   // The programme ended (pnpm cli wind-down): every key and all personal data destroyed, a certificate signed.
   'programme.wind_down',
+  // The blind-index key of identities was rotated (pnpm cli keys rotate-index): generations and counts only.
+  'keys.rotate_index',
   // Staff look-ups of other people: a status token checked, a rider matched by phone or ID number.
   'status.verify',
   'passenger.lookup',

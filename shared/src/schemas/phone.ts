@@ -38,7 +38,11 @@ export const SUBSCRIPTION_RESULTS = ['accept', 'reject', 'ban', 'filter'] as con
 
 export const SubscriptionBodySchema = Type.Object(
   {
-    templateId: Type.String({ minLength: 1, maxLength: 128, description: 'the exposure template id' }),
+    templateId: Type.String({
+      minLength: 1,
+      maxLength: 128,
+      description: 'the exposure or the secondary-contact template id (SUPERAPP_*_TEMPLATE_ID of the server)',
+    }),
     result: Type.Union(
       SUBSCRIPTION_RESULTS.map((r) => Type.Literal(r)),
       {

@@ -404,18 +404,22 @@ describe('confirm page: verifying the phone', () => {
       return seen;
     };
 
-    it('weapp: asks in the confirm tap and posts the answer once confirmed', async () => {
+    it('weapp: asks for both notice templates in the confirm tap and posts the answers once confirmed', async () => {
       taro.requestSubscribeMessage.mockResolvedValue({
         errMsg: 'requestSubscribeMessage:ok',
         ridetrace_exposure: 'accept',
+        ridetrace_secondary_exposure: 'reject',
       });
       const seen = await confirmOnce();
       // Within the tap itself, before the confirmation's reply.
-      expect(taro.requestSubscribeMessage).toHaveBeenCalledWith({ tmplIds: ['ridetrace_exposure'] });
+      expect(taro.requestSubscribeMessage).toHaveBeenCalledWith({
+        tmplIds: ['ridetrace_exposure', 'ridetrace_secondary_exposure'],
+      });
       await waitFor(() => expect(taro.redirectTo).toHaveBeenCalledWith({ url: '/pages/pass/index' }));
       await waitFor(() =>
         expect(seen.filter((r) => r.path === '/v1/passengers/me/subscriptions').map((r) => r.data)).toEqual([
           { templateId: 'ridetrace_exposure', result: 'accept' },
+          { templateId: 'ridetrace_secondary_exposure', result: 'reject' },
         ]),
       );
       const paths = seen.map((r) => r.path);

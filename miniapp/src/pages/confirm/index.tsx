@@ -21,7 +21,7 @@ import { useT } from '../../services/messages';
 import { maskPhone, phoneMatch, verifiedPhoneOf } from '../../services/phone';
 import { confirmIdentity, pendingPreview } from '../../services/rides';
 import { readStore } from '../../services/storage';
-import { askExposureSubscription } from '../../services/subscriptions';
+import { askNoticeSubscriptions } from '../../services/subscriptions';
 
 /**
  * First scan: what was scanned, who is riding (with the phone verified first: the super-app button in weapp, an SMS
@@ -91,7 +91,7 @@ export default function ConfirmPage() {
     });
     // Still inside the tap, as WeChat requires: the prompt shows while the confirmation is sent, and its answer is
     // posted once that is done. Never awaited: it cannot hold up or fail the confirmation.
-    void askExposureSubscription(confirming);
+    void askNoticeSubscriptions(confirming);
     try {
       const result = await confirming;
       if (result.ride) await Taro.redirectTo({ url: '/pages/pass/index' });

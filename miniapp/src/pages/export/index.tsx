@@ -3,6 +3,7 @@ import type { PassengerExport } from '@ridetrace/shared';
 import Taro from '@tarojs/taro';
 import { useState, type ReactNode } from 'react';
 import { ErrorNotice } from '../../components/ErrorNotice';
+import { RideLine } from '../../components/RideLine';
 import { usePageTitle } from '../../hooks/usePageTitle';
 import { useRemote } from '../../hooks/useRemote';
 import { api } from '../../services/api';
@@ -152,14 +153,7 @@ function ExportView({ data }: { data: PassengerExport }) {
                   <Row label={formatDateTime(n.createdAt)}>
                     {t(kind)} · {t(`inbox.level.${n.exposure.level}`)}
                   </Row>
-                  <Text className="hint">
-                    {t('inbox.ride', {
-                      kind: t(`kind.${n.exposure.carrier.kind}`),
-                      plate: n.exposure.carrier.plate,
-                      route: n.exposure.carrier.route ?? '',
-                      time: formatDateTime(n.exposure.boardedAt),
-                    })}
-                  </Text>
+                  <RideLine ride={n.exposure} />
                   <Text className="hint">{n.advice[lang]}</Text>
                 </View>
               );

@@ -1,5 +1,6 @@
 import { Text, View } from '@tarojs/components';
 import { ErrorNotice } from '../../components/ErrorNotice';
+import { RideLine } from '../../components/RideLine';
 import { usePageTitle } from '../../hooks/usePageTitle';
 import { useRemote } from '../../hooks/useRemote';
 import { api } from '../../services/api';
@@ -34,14 +35,7 @@ export default function InboxPage() {
               <Text className={`notice notice--${tone} notice__text`}>
                 {secondary ? t('inbox.secondaryLevel') : t(`inbox.level.${n.exposure.level}`)}
               </Text>
-              <Text className="hint">
-                {t('inbox.ride', {
-                  kind: t(`kind.${n.exposure.carrier.kind}`),
-                  plate: n.exposure.carrier.plate,
-                  route: n.exposure.carrier.route ?? '',
-                  time: formatDateTime(n.exposure.boardedAt),
-                })}
-              </Text>
+              <RideLine ride={n.exposure} />
               <Text className="field__label">{t('inbox.todo')}</Text>
               <Text className="consent">{n.advice[lang]}</Text>
               <Text className="hint">{t('inbox.observeUntil', { d: formatDateTime(n.observeUntil) })}</Text>

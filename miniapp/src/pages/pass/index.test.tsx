@@ -134,7 +134,9 @@ describe('pass page', () => {
     // Only from the passenger's tap, never on its own.
     expect(taro.requestSubscribeMessage).not.toHaveBeenCalled();
     fireEvent.click(screen.getByRole('button', { name: '接收接触提醒' }));
-    expect(taro.requestSubscribeMessage).toHaveBeenCalledWith({ tmplIds: ['ridetrace_exposure'] });
+    expect(taro.requestSubscribeMessage).toHaveBeenCalledWith({
+      tmplIds: ['ridetrace_exposure', 'ridetrace_secondary_exposure'],
+    });
     await waitFor(() => expect(screen.queryByRole('button', { name: '接收接触提醒' })).toBeNull());
     expect(seen.filter((r) => r.path === '/v1/passengers/me/subscriptions').map((r) => r.data)).toEqual([
       { templateId: 'ridetrace_exposure', result: 'accept' },

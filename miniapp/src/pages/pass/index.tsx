@@ -11,7 +11,7 @@ import { api } from '../../services/api';
 import { formatDate, formatDateTime, formatHms } from '../../services/format';
 import { useT } from '../../services/messages';
 import { readStore } from '../../services/storage';
-import { askExposureSubscription, canSubscribe } from '../../services/subscriptions';
+import { askNoticeSubscriptions, canSubscribe } from '../../services/subscriptions';
 import './index.scss';
 
 /**
@@ -41,7 +41,7 @@ export default function PassPage() {
   const subscribe = () => {
     setAsking(true);
     // Called in the tap itself, as WeChat requires.
-    void askExposureSubscription().then((grants) => {
+    void askNoticeSubscriptions().then((grants) => {
       setAsking(false);
       if (grants !== null && profile) updateProfile({ ...profile, messageGrants: grants });
     });

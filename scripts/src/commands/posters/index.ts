@@ -244,7 +244,7 @@ Example:
           console.log(`code-signing key: ${r.codeKeyId}`);
           for (const k of r.inGrace) {
             console.log(
-              `posters of key ${k.id} keep scanning until ${when(k.retiresAt!, ctx.config.displayTimeZone)}: ` +
+              `posters of key ${k.id} keep scanning until ${when(k.retiresAt!, ctx.config.timeZone)}: ` +
                 'replace them before then',
             );
           }

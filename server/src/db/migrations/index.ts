@@ -20,6 +20,8 @@ import * as m0018 from './0018_passenger_link_secret.js';
 import * as m0019 from './0019_record_lifetimes.js';
 import * as m0020 from './0020_programme.js';
 import * as m0021 from './0021_code_key_rotation.js';
+import * as m0022 from './0022_ride_calendar.js';
+import * as m0023 from './0023_index_key_rotation.js';
 
 /** Every migration, in order. Listed statically so bundlers, tsx and vitest all see the same set. */
 export const migrations: Record<string, Migration> = {
@@ -44,4 +46,6 @@ export const migrations: Record<string, Migration> = {
   '0019_record_lifetimes': m0019,
   '0020_programme': m0020,
   '0021_code_key_rotation': m0021,
+  '0022_ride_calendar': m0022,
+  '0023_index_key_rotation': m0023,
 };

@@ -35,7 +35,7 @@ export const benchRoutes: RoutePlugin = async (app, { ctx }) => {
       const code = await verifyScannedCode(ctx, req.body.code);
       const now = ctx.now();
       const time = boardingTime(ctx.config.rides, now, req.body.scannedAt);
-      const day = time.boardedAt.toISOString().slice(0, 10);
+      const day = ctx.rideDays.of(time.boardedAt);
       const key = await ctx.keyring.dayKey(ctx.db, day);
       const id = randomUUID();
       rideKey(key, await rideLinkOfToken(ctx, req.user.sub, req.user.lk));

@@ -129,8 +129,7 @@ export async function decideReveal(
     if (row.state !== 'pending') throw new AppError('reveal_request_decided');
     const now = ctx.now();
     if (row.expires_at.getTime() <= now.getTime()) throw new AppError('reveal_request_expired');
-    const c = await findCase(tx, row.case_id);
-    if (decision === 'approve' && c?.status !== 'open')
+    if (decision === 'approve' && row.case_status !== 'open')
       throw new AppError('case_closed', 'Identities of a closed case are not revealed.');
     await repo.decideRevealRequest(tx, id, {
       state: decision === 'approve' ? 'approved' : 'refused',

@@ -9,7 +9,6 @@ import {
   type RegistrationLink,
 } from '../passengers/passengers.service.js';
 import { rideKey } from '../rides/ride-key.js';
-import { dayOf, daysBetween } from '../rides/ride-time.js';
 import { findContacts, RIDE_BITS, type ContactRow } from './cases.repository.js';
 
 /**
@@ -124,7 +123,7 @@ async function keysOf(
 ): Promise<Map<string, string>> {
   const links = await rideLinksOf(ctx, people);
   const keys = new Map<string, string>();
-  for (const day of daysBetween(from, to)) {
+  for (const day of ctx.rideDays.between(from, to)) {
     const k = await cache.get(day);
     if (!k) continue;
     for (const link of links) keys.set(rideKey(k, link).toString('hex'), link.passengerId);
@@ -152,7 +151,7 @@ async function contactsOf(
   const dayKeys = new Map<string, DayKey | null>();
   for (const row of rows) {
     if (!row.boarded_at || !inCities(cities, row.city)) continue;
-    const day = dayOf(row.boarded_at);
+    const day = ctx.rideDays.of(row.boarded_at);
     if (!dayKeys.has(day)) dayKeys.set(day, await cache.get(day));
   }
   // A co-passenger ride near several case rides (degree 2: many) comes back once per case ride: decrypt it once.
@@ -162,7 +161,7 @@ async function contactsOf(
     caseRides.add(row.case_ride_id);
     let pid = row.ride_id ? opened.get(row.ride_id) : null;
     if (pid === undefined) {
-      pid = openPassenger(dayKeys, row);
+      pid = openPassenger(ctx, dayKeys, row);
       opened.set(row.ride_id!, pid);
     }
     // The traced people's own rides (the query leaves out only each case ride's own blind index) end here.
@@ -188,9 +187,13 @@ async function contactsOf(
 }
 
 /** Decrypts the passenger id of a co-passenger ride; null when there is none or its day key is destroyed. */
-function openPassenger(dayKeys: ReadonlyMap<string, DayKey | null>, row: ContactRow): string | null {
+function openPassenger(
+  ctx: AppContext,
+  dayKeys: ReadonlyMap<string, DayKey | null>,
+  row: ContactRow,
+): string | null {
   if (!row.ride_id || !row.boarded_at || !row.passenger_sealed) return null;
-  const key = dayKeys.get(dayOf(row.boarded_at));
+  const key = dayKeys.get(ctx.rideDays.of(row.boarded_at));
   if (!key) return null;
   return open(key.seal, row.passenger_sealed, `rides/passenger/${row.ride_id}`).toString('utf8');
 }

@@ -94,17 +94,58 @@ export function passengerKey(
 
 /**
  * Blind indexes of an identity: lookup by phone or ID number (of its type, `cn_id` when omitted) without storing
- * either. A lookup needs no valid number: one that is not valid was never stored, so it matches nobody.
+ * either. A lookup needs no valid number: one that is not valid was never stored, so it matches nobody. Under the
+ * current key generation, or under `generation` (one this process holds).
  */
 export function identityIndexes(
   keyring: Keyring,
   who: Pick<Identity, 'phone' | 'idType' | 'idNumber'> & { name?: string },
+  generation: number = keyring.indexGeneration,
 ) {
+  const index = (kind: 'phone' | 'id-number', value: string) =>
+    keyring.blindIndexAt(generation, kind, value)!;
   return {
-    phone_index: keyring.blindIndex('phone', normalizePhone(who.phone)),
+    phone_index: index('phone', normalizePhone(who.phone)),
     id_number_index: who.idNumber
-      ? keyring.blindIndex('id-number', idNumberIndexInput(who.idType ?? DEFAULT_ID_TYPE, who.idNumber))
+      ? index('id-number', idNumberIndexInput(who.idType ?? DEFAULT_ID_TYPE, who.idNumber))
       : null,
+  };
+}
+
+/** What a super-app user's subject index is computed over: the provider's name and the user's id there. */
+export function subjectIndexInput(provider: string, openId: string): string {
+  return `${provider}:${openId}`;
+}
+
+/** What a registration's identity indexes are computed from, opened from its sealed fields (null: not stored). */
+export interface IndexInputs {
+  phone: string | null;
+  /** The ID number's index input (`idNumberIndexInput`), not the number as shown. */
+  idNumber: string | null;
+  /** The super-app user id; the subject index also needs the provider's name (`subjectIndexInput`). */
+  openId: string | null;
+}
+
+/** The inputs of a row's identity indexes, recomputable from what is sealed (a key rotation recomputes them). */
+export function indexInputsOf(
+  keyring: Keyring,
+  row: Pick<
+    PassengerRow,
+    'id' | 'dek_master_key_id' | 'dek_wrapped' | 'phone_sealed' | 'id_number_sealed' | 'id_type'
+  > & {
+    openid_sealed?: Buffer | null;
+  },
+): IndexInputs {
+  const dek = passengerKey(keyring, row);
+  if (!dek) return { phone: null, idNumber: null, openId: null };
+  const opened = (sealed: Buffer | null, column: string) =>
+    sealed ? openText(dek, sealed, aad(row.id, column)) : null;
+  const phone = opened(row.phone_sealed, 'phone');
+  const idNumber = opened(row.id_number_sealed, 'id_number');
+  return {
+    phone: phone === null ? null : normalizePhone(phone),
+    idNumber: idNumber === null ? null : idNumberIndexInput(row.id_type ?? DEFAULT_ID_TYPE, idNumber),
+    openId: opened(row.openid_sealed ?? null, 'openid'),
   };
 }
 

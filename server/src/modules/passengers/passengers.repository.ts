@@ -15,8 +15,24 @@ export async function insertPassenger(db: Db, row: Insertable<PassengersTable>) 
   return db.insertInto('passengers').values(row).returningAll().executeTakeFirstOrThrow();
 }
 
-export async function findPassengerBySubject(db: Db, subjectIndex: Buffer) {
-  return db.selectFrom('passengers').selectAll().where('subject_index', '=', subjectIndex).executeTakeFirst();
+/** The registration of a super-app user by any of their subject indexes (one per key generation in use). */
+export async function findPassengerBySubject(db: Db, subjectIndexes: Buffer[]) {
+  return db
+    .selectFrom('passengers')
+    .selectAll()
+    .where('subject_index', '=', sql<Buffer>`any(${subjectIndexes}::bytea[])`)
+    .orderBy('created_at')
+    .limit(1)
+    .executeTakeFirst();
+}
+
+/**
+ * Serialises first sign-ins of one super-app user until the caller's transaction ends. Needed only while a key
+ * rotation runs: two processes may then write the user's subject index under different generations, which the
+ * unique constraint cannot tell apart.
+ */
+export async function lockSubject(tx: Db, subjectIndex: Buffer): Promise<void> {
+  await sql`select pg_advisory_xact_lock(${subjectIndex.readBigInt64BE(0).toString()}::bigint)`.execute(tx);
 }
 
 export async function findPassenger(db: Db, id: string) {
@@ -45,17 +61,20 @@ export async function findPassengerForUpdate(db: Db, id: string) {
 }
 
 /**
- * A known person by a verified phone or staff-checked ID number (blind index); app users before manual riders,
- * oldest first. A typed, unverified phone or ID number matches nobody.
+ * A known person by a verified phone or staff-checked ID number (blind indexes, one per key generation in use); app
+ * users before manual riders, oldest first. A typed, unverified phone or ID number matches nobody.
  */
-export async function findPassengerByIndex(db: Db, phoneIndex: Buffer, idNumberIndex: Buffer | null) {
+export async function findPassengerByIndex(db: Db, phoneIndexes: Buffer[], idNumberIndexes: Buffer[]) {
   return db
     .selectFrom('passengers')
     .selectAll()
     .where((eb) =>
-      idNumberIndex
-        ? eb.or([eb('link_phone_index', '=', phoneIndex), eb('link_id_index', '=', idNumberIndex)])
-        : eb('link_phone_index', '=', phoneIndex),
+      idNumberIndexes.length
+        ? eb.or([
+            eb('link_phone_index', '=', sql<Buffer>`any(${phoneIndexes}::bytea[])`),
+            eb('link_id_index', '=', sql<Buffer>`any(${idNumberIndexes}::bytea[])`),
+          ])
+        : eb('link_phone_index', '=', sql<Buffer>`any(${phoneIndexes}::bytea[])`),
     )
     .where('dek_wrapped', 'is not', null)
     .orderBy((eb) => eb.case().when('kind', '=', 'app').then(0).else(1).end())
@@ -144,6 +163,29 @@ const REGISTRATION_LINKS = `
 
 const PREPARED_LINKS_MAX = 256;
 
+/**
+ * The live registrations, other than `ids`, with any of these verified phone or staff-checked ID number indexes,
+ * oldest first: the other registrations of the same people while a key rotation runs (their indexes may be of
+ * either generation, so the caller gives those of both).
+ */
+export async function findRelatedRegistrations(
+  db: Db,
+  ids: string[],
+  phoneIndexes: Buffer[],
+  idNumberIndexes: Buffer[],
+): Promise<RegistrationLink[]> {
+  if (phoneIndexes.length === 0 && idNumberIndexes.length === 0) return [];
+  const r = await sql<RegistrationLink>`
+    select p.id, p.kind, p.link_phone_index as phone_index, p.link_id_index as id_number_index,
+      p.deleted_at is not null as deleted, p.openid_sealed is not null as has_openid, p.dek_master_key_id,
+      p.dek_wrapped, p.name_sealed, p.phone_sealed, p.id_number_sealed, p.id_type
+    from passengers p
+    where p.dek_wrapped is not null and not (p.id = any(${ids}::uuid[]))
+      and (p.link_phone_index = any(${phoneIndexes}::bytea[]) or p.link_id_index = any(${idNumberIndexes}::bytea[]))
+    order by p.created_at`.execute(db);
+  return r.rows;
+}
+
 export async function findRegistrationLinks(db: Db, ids: string[]) {
   if (ids.length === 0) return { rows: [], related: [] };
   // Every trace runs it. Up to a few hundred people a prepared statement, planned once per connection; above, planned
@@ -212,21 +254,25 @@ export async function findPassengersByIndex(
     .execute();
 }
 
-/** One-time codes sent since `since` to this phone, for this passenger, and for this requester. */
+/**
+ * One-time codes sent since `since` to this phone, for this passenger, and for this requester (the phone and the
+ * requester by their indexes under every key generation in use).
+ */
 export async function countOtpsSince(
   db: Db,
   since: Date,
-  by: { phoneIndex: Buffer; passengerId: string; requesterIndex: Buffer },
+  by: { phoneIndexes: Buffer[]; passengerId: string; requesterIndexes: Buffer[] },
 ) {
+  const phone = sql`phone_index = any(${by.phoneIndexes}::bytea[])`;
+  const requester = sql`requester_index = any(${by.requesterIndexes}::bytea[])`;
   const r = await sql<{ phone: number; passenger: number; requester: number; last_to_phone: Date | null }>`
     select
-      count(*) filter (where phone_index = ${by.phoneIndex})::int as phone,
+      count(*) filter (where ${phone})::int as phone,
       count(*) filter (where passenger_id = ${by.passengerId})::int as passenger,
-      count(*) filter (where requester_index = ${by.requesterIndex})::int as requester,
-      max(created_at) filter (where phone_index = ${by.phoneIndex}) as last_to_phone
+      count(*) filter (where ${requester})::int as requester,
+      max(created_at) filter (where ${phone}) as last_to_phone
     from phone_otps
-    where created_at >= ${since}
-      and (phone_index = ${by.phoneIndex} or passenger_id = ${by.passengerId} or requester_index = ${by.requesterIndex})`.execute(
+    where created_at >= ${since} and (${phone} or passenger_id = ${by.passengerId} or ${requester})`.execute(
     db,
   );
   return r.rows[0]!;
@@ -240,13 +286,13 @@ export async function deleteOtp(db: Db, id: string) {
   await db.deleteFrom('phone_otps').where('id', '=', id).execute();
 }
 
-/** The passenger's latest unused code for this phone, locked for the check. */
-export async function findLatestOtpForUpdate(db: Db, passengerId: string, phoneIndex: Buffer) {
+/** The passenger's latest unused code for this phone (its index under any generation in use), locked for the check. */
+export async function findLatestOtpForUpdate(db: Db, passengerId: string, phoneIndexes: Buffer[]) {
   return db
     .selectFrom('phone_otps')
     .selectAll()
     .where('passenger_id', '=', passengerId)
-    .where('phone_index', '=', phoneIndex)
+    .where('phone_index', '=', sql<Buffer>`any(${phoneIndexes}::bytea[])`)
     .where('used_at', 'is', null)
     .orderBy('created_at', 'desc')
     .limit(1)

@@ -85,7 +85,12 @@ export const passengerRoutes: RoutePlugin = async (app, { ctx }) => {
     config: { rateLimit: perPassenger },
     schema: {
       ...common,
-      summary: 'Record my answer to the exposure-message subscription request (accept: one more message)',
+      summary:
+        'Record my answer to a notice subscription request (exposure template accepted: one more message)',
+      description:
+        'The mini-program asks for the exposure and the secondary-contact template together and posts each answer. ' +
+        '`messageGrants` counts accepted exposure messages not used yet; the super-app counts the secondary ' +
+        "template's own (a degree-2 message without one goes by SMS). Any other template: 400 validation_failed.",
       body: SubscriptionBodySchema,
       response: { 200: SubscriptionGrantsSchema, ...errorReplies(400, 401, 403, 404, 429) },
     },

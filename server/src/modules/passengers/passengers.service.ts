@@ -17,7 +17,9 @@ import { AppError } from '../../errors.js';
 import { decodeRideLink, encodeRideLink, type RideLink } from '../rides/ride-key.js';
 import {
   assertValidIdDocument,
+  type Identity,
   identityIndexes,
+  indexInputsOf,
   maskIdentity,
   newLinkSecret,
   newPassengerKey,
@@ -29,10 +31,20 @@ import {
   sealIdentity,
   sealOpenId,
   sealPending,
+  subjectIndexInput,
 } from './identity.js';
 import * as repo from './passengers.repository.js';
 
 export type { RegistrationLink } from './passengers.repository.js';
+
+/**
+ * Brings this process's blind-index key generations up to date (a database read at most every
+ * INDEX_KEYS_MAX_AGE_SECONDS): every path that writes or looks up an identity index calls it first. `db`: the
+ * caller's transaction when it holds one (no second connection needed).
+ */
+export async function syncIndexKeys(ctx: AppContext, db: Db = ctx.db): Promise<void> {
+  await ctx.keyring.syncIndexKeys(db, ctx.now(), ctx.config.indexKeysMaxAgeSeconds * 1000);
+}
 
 /** A scan made before the passenger confirmed, kept sealed with their key until they do. */
 export interface PendingScan {
@@ -156,6 +168,7 @@ export async function confirmIdentity(
 ): Promise<{ passenger: PassengerProfile; pending: PendingScan | null; link: RideLink; linkClaim: string }> {
   if (body.consentVersion !== ctx.config.consentVersion) throw new AppError('consent_version_outdated');
   assertValidIdDocument(body);
+  await syncIndexKeys(ctx, tx);
   const row = await repo.findPassengerForUpdate(tx, passengerId);
   const link = row && row.dek_wrapped ? rideLinkOfRow(row) : null;
   if (!row || !link) throw accountDeleted();
@@ -168,6 +181,8 @@ export async function confirmIdentity(
   const samePhone = verified !== null && verified === normalizePhone(phone);
   const updated = await repo.updatePassenger(tx, passengerId, {
     ...sealIdentity(ctx.keyring, dek, passengerId, { ...body, phone }),
+    // The subject index is not rewritten: the row is only as new as the older of its indexes.
+    index_generation: Math.min(row.index_generation, ctx.keyring.indexGeneration),
     phone_source: samePhone ? row.phone_source : 'self',
     id_source: body.idNumber ? 'self' : null,
     consent_version: body.consentVersion,
@@ -196,19 +211,32 @@ export async function passengerOfSuperAppUser(
   provider: string,
   openId: string,
 ): Promise<{ id: string; confirmed: boolean; linkClaim: string }> {
-  const subject = ctx.keyring.blindIndex('subject', `${provider}:${openId}`);
-  let row = await repo.findPassengerBySubject(ctx.db, subject);
+  await syncIndexKeys(ctx);
+  const input = subjectIndexInput(provider, openId);
+  const subjects = ctx.keyring.blindIndexes('subject', input);
+  let row = await repo.findPassengerBySubject(ctx.db, subjects);
   if (!row) {
     const id = randomUUID();
     const key = newPassengerKey(ctx.keyring, id);
-    await repo.insertPassengerIfMissing(ctx.db, {
-      id,
-      kind: 'app',
-      subject_index: subject,
-      ...key.columns,
-      link_secret: newLinkSecret(),
-    });
-    row = await repo.findPassengerBySubject(ctx.db, subject);
+    const insert = (db: Db) =>
+      repo.insertPassengerIfMissing(db, {
+        id,
+        kind: 'app',
+        subject_index: ctx.keyring.blindIndex('subject', input),
+        index_generation: ctx.keyring.indexGeneration,
+        ...key.columns,
+        link_secret: newLinkSecret(),
+      });
+    if (subjects.length === 1) await insert(ctx.db);
+    else {
+      // Lock on the index under the newest generation, which every process in a rotation computes alike.
+      const newest = Math.max(...ctx.keyring.indexGenerations);
+      await ctx.db.transaction().execute(async (tx) => {
+        await repo.lockSubject(tx, ctx.keyring.blindIndexAt(newest, 'subject', input)!);
+        if (!(await repo.findPassengerBySubject(tx, subjects))) await insert(tx);
+      });
+    }
+    row = await repo.findPassengerBySubject(ctx.db, subjects);
     if (!row) throw new Error('passenger vanished after insert');
   }
   await rememberOpenId(ctx, row, openId);
@@ -226,8 +254,9 @@ export async function findOrCreateRider(
   who: { name: string; phone: string; idNumber?: string | undefined },
 ): Promise<{ id: string; matched: boolean; identity: MaskedIdentity; link: RideLink }> {
   assertValidIdDocument(who);
-  const idx = identityIndexes(ctx.keyring, who);
-  const existing = await repo.findPassengerByIndex(ctx.db, idx.phone_index, idx.id_number_index);
+  await syncIndexKeys(ctx);
+  const idx = lookupIndexes(ctx, who);
+  const existing = await repo.findPassengerByIndex(ctx.db, idx.phones, idx.idNumbers);
   const existingLink = existing && rideLinkOfRow(existing);
   if (existing && existingLink) {
     return {
@@ -245,6 +274,7 @@ export async function findOrCreateRider(
     kind: 'manual',
     ...key.columns,
     ...sealIdentity(ctx.keyring, key.dek, id, who),
+    index_generation: ctx.keyring.indexGeneration,
     // Staff registered the rider in person from their document.
     phone_source: 'staff',
     id_source: who.idNumber ? 'staff' : null,
@@ -267,12 +297,63 @@ export async function findSealedIdentities(ctx: AppContext, ids: string[]): Prom
   return repo.findSealedIdentities(ctx.db, ids);
 }
 
-/** The registrations with these ids, and the other registrations of the same people (one query, narrow rows). */
+/**
+ * The registrations with these ids, and the other registrations of the same people (one query, narrow rows). While
+ * a key rotation runs, two registrations of one person may hold indexes of different generations: the related ones
+ * are then found by the indexes of every generation, and every row carries its indexes under the current one (so
+ * that rows of one person compare equal).
+ */
 export async function findRegistrationLinks(
   ctx: AppContext,
   ids: string[],
 ): Promise<{ rows: repo.RegistrationLink[]; related: repo.RegistrationLink[] }> {
-  return repo.findRegistrationLinks(ctx.db, ids);
+  await syncIndexKeys(ctx);
+  const found = await repo.findRegistrationLinks(ctx.db, ids);
+  if (ctx.keyring.indexGenerations.length === 1) return found;
+  const phones: Buffer[] = [];
+  const idNumbers: Buffer[] = [];
+  const rows = found.rows.map((row) => {
+    const current = withCurrentIndexes(ctx, row);
+    if (current.phoneInput) phones.push(...ctx.keyring.blindIndexes('phone', current.phoneInput));
+    if (current.idNumberInput)
+      idNumbers.push(...ctx.keyring.blindIndexes('id-number', current.idNumberInput));
+    return current.row;
+  });
+  const related = await repo.findRelatedRegistrations(ctx.db, ids, phones, idNumbers);
+  return { rows, related: related.map((row) => withCurrentIndexes(ctx, row).row) };
+}
+
+/**
+ * A registration link with its verified indexes recomputed under the current generation, and what they were
+ * computed from (null where the row has no verified index).
+ */
+function withCurrentIndexes(ctx: AppContext, row: repo.RegistrationLink) {
+  const inputs = indexInputsOf(ctx.keyring, row);
+  const phoneInput = row.phone_index ? inputs.phone : null;
+  const idNumberInput = row.id_number_index ? inputs.idNumber : null;
+  return {
+    row: {
+      ...row,
+      phone_index: phoneInput ? ctx.keyring.blindIndex('phone', phoneInput) : row.phone_index,
+      id_number_index: idNumberInput
+        ? ctx.keyring.blindIndex('id-number', idNumberInput)
+        : row.id_number_index,
+    },
+    phoneInput,
+    idNumberInput,
+  };
+}
+
+/** The indexes a lookup by phone and ID document matches: one per key generation in use. */
+function lookupIndexes(ctx: AppContext, who: Pick<Identity, 'phone' | 'idType' | 'idNumber'>) {
+  const phones: Buffer[] = [];
+  const idNumbers: Buffer[] = [];
+  for (const g of ctx.keyring.indexGenerations) {
+    const idx = identityIndexes(ctx.keyring, who, g);
+    phones.push(idx.phone_index);
+    if (idx.id_number_index) idNumbers.push(idx.id_number_index);
+  }
+  return { phones, idNumbers };
 }
 
 /**
@@ -292,20 +373,21 @@ export async function findSubjectPassengers(
     found = row && row.dek_wrapped ? [row] : [];
   } else {
     if (subject.idNumber !== undefined) assertValidIdDocument(subject);
-    const idx = identityIndexes(ctx.keyring, {
+    await syncIndexKeys(ctx);
+    const idx = lookupIndexes(ctx, {
       phone: subject.phone ?? '',
       idType: subject.idType,
       idNumber: subject.idNumber,
     });
-    const phones = subject.phone ? [idx.phone_index] : [];
-    const ids = idx.id_number_index ? [idx.id_number_index] : [];
+    const phones = subject.phone ? idx.phones : [];
+    const ids = idx.idNumbers;
     found = await repo.findPassengersByIndex(ctx.db, phones, ids, 'verified');
     claims = await repo.findPassengersByIndex(ctx.db, phones, ids, 'claimed');
   }
   // Follow shared phone / ID number indexes until no new registration turns up (a handful at most).
   for (let round = 0; round < 4 && found.length > 0; round++) {
-    const { related: added } = await repo.findRegistrationLinks(
-      ctx.db,
+    const { related: added } = await findRegistrationLinks(
+      ctx,
       found.map((r) => r.id),
     );
     if (added.length === 0) break;
@@ -392,17 +474,21 @@ export async function identityForExport(ctx: AppContext, passengerId: string) {
 }
 
 /**
- * The passenger answered the super-app's subscription request for the exposure template: each accepted request lets
- * the super-app deliver one message; other answers change nothing.
+ * The passenger answered the super-app's subscription request for one of the two notice templates. An accepted
+ * exposure template lets the super-app deliver one more exposure message: `messageGrants` counts those only, as only
+ * degree-1 notices use them up. The secondary-contact template's grants are the super-app's to count: a degree-2
+ * message without one is refused there and goes by SMS, so its answers change nothing here.
  */
 export async function recordSubscription(
   ctx: AppContext,
   passengerId: string,
   body: SubscriptionBody,
 ): Promise<SubscriptionGrants> {
-  if (body.templateId !== ctx.config.superApp.exposureTemplateId)
-    throw new AppError('validation_failed', 'templateId is not the exposure message template.');
-  if (body.result !== 'accept') return { messageGrants: (await mustFind(ctx, passengerId)).message_grants };
+  const { exposureTemplateId, secondaryTemplateId } = ctx.config.superApp;
+  if (body.templateId !== exposureTemplateId && body.templateId !== secondaryTemplateId)
+    throw new AppError('validation_failed', 'templateId is not one of the notice templates.');
+  if (body.result !== 'accept' || body.templateId !== exposureTemplateId)
+    return { messageGrants: (await mustFind(ctx, passengerId)).message_grants };
   const grants = await repo.addMessageGrant(ctx.db, passengerId);
   if (grants === null) throw new AppError('passenger_not_found');
   return { messageGrants: grants };

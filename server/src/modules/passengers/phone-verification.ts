@@ -8,7 +8,7 @@ import { AppError } from '../../errors.js';
 import { assertProgrammeRunning } from '../programme/programme.service.js';
 import { passengerKey, sealPhone } from './identity.js';
 import * as repo from './passengers.repository.js';
-import { toProfile } from './passengers.service.js';
+import { syncIndexKeys, toProfile } from './passengers.service.js';
 
 const HOUR_MS = 3_600_000;
 
@@ -22,12 +22,15 @@ async function storeVerifiedPhone(
   phone: string,
   source: Exclude<PhoneSource, 'self' | 'staff'>,
 ): Promise<PassengerProfile> {
+  await syncIndexKeys(ctx);
   return ctx.db.transaction().execute(async (tx) => {
     const row = await repo.findPassengerForUpdate(tx, passengerId);
     const dek = row && !row.deleted_at ? passengerKey(ctx.keyring, row) : null;
     if (!row || !dek) throw new AppError('passenger_not_found');
     const updated = await repo.updatePassenger(tx, passengerId, {
       ...sealPhone(ctx.keyring, dek, passengerId, phone),
+      // The row's other indexes are not rewritten: it is only as new as the older of them.
+      index_generation: Math.min(row.index_generation, ctx.keyring.indexGeneration),
       phone_source: source,
     });
     return toProfile(ctx, updated);
@@ -59,12 +62,11 @@ export async function sendPhoneCode(
   const { otp } = ctx.config;
   const phone = normalizePhone(rawPhone);
   const now = ctx.now();
-  const phoneIndex = ctx.keyring.blindIndex('phone', phone);
-  const requesterIndex = ctx.keyring.blindIndex('otp-requester', requester);
+  await syncIndexKeys(ctx);
   const sent = await repo.countOtpsSince(ctx.db, new Date(now.getTime() - HOUR_MS), {
-    phoneIndex,
+    phoneIndexes: ctx.keyring.blindIndexes('phone', phone),
     passengerId,
-    requesterIndex,
+    requesterIndexes: ctx.keyring.blindIndexes('otp-requester', requester),
   });
   if (sent.last_to_phone) {
     const wait = otp.resendSeconds - (now.getTime() - sent.last_to_phone.getTime()) / 1000;
@@ -87,9 +89,10 @@ export async function sendPhoneCode(
   await repo.insertOtp(ctx.db, {
     id,
     passenger_id: passengerId,
-    phone_index: phoneIndex,
-    requester_index: requesterIndex,
+    phone_index: ctx.keyring.blindIndex('phone', phone),
+    requester_index: ctx.keyring.blindIndex('otp-requester', requester),
     code_hash: ctx.keyring.blindIndex('otp-code', `${id}:${code}`),
+    index_generation: ctx.keyring.indexGeneration,
     expires_at: new Date(now.getTime() + otp.ttlSeconds * 1000),
     created_at: now,
   });
@@ -114,13 +117,16 @@ export async function verifyPhoneCode(
 ): Promise<PassengerProfile> {
   await assertProgrammeRunning(ctx);
   const phone = normalizePhone(rawPhone);
-  const phoneIndex = ctx.keyring.blindIndex('phone', phone);
   const now = ctx.now();
+  await syncIndexKeys(ctx);
+  const phoneIndexes = ctx.keyring.blindIndexes('phone', phone);
   const outcome = await ctx.db.transaction().execute(async (tx) => {
-    const row = await repo.findLatestOtpForUpdate(tx, passengerId, phoneIndex);
+    const row = await repo.findLatestOtpForUpdate(tx, passengerId, phoneIndexes);
     if (!row || row.expires_at <= now) return 'otp_expired' as const;
     if (row.attempts >= ctx.config.otp.maxAttempts) return 'otp_attempts_exceeded' as const;
-    const ok = constantTimeEqual(ctx.keyring.blindIndex('otp-code', `${row.id}:${code}`), row.code_hash);
+    // The code's hash is under the key generation the row was written with.
+    const expected = ctx.keyring.blindIndexAt(row.index_generation, 'otp-code', `${row.id}:${code}`);
+    const ok = expected !== null && constantTimeEqual(expected, row.code_hash);
     await repo.updateOtp(tx, row.id, ok ? { used_at: now } : { attempts: row.attempts + 1 });
     return ok ? ('ok' as const) : ('otp_invalid' as const);
   });

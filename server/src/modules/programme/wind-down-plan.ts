@@ -91,6 +91,11 @@ export const WIND_DOWN_PLAN = {
     why: 'every key that protects personal data is destroyed; code-signing keys (vehicles only) stay',
   },
   ride_day_keys: { rows: 'keys', why: "each day's key seals that day's rides: all destroyed" },
+  ride_calendar: {
+    rows: 'keep',
+    why: 'which time zone counted ride days since when; no personal data',
+    columns: { id: 'keep', since: 'keep', time_zone: 'keep', created_at: 'keep' },
+  },
   passengers: {
     rows: 'keep',
     why:
@@ -124,6 +129,7 @@ export const WIND_DOWN_PLAN = {
       link_since: 'null',
       last_ride_on: 'null',
       lifetime_check_on: 'null',
+      index_generation: 'keep',
     },
   },
   case_claims: { rows: 'delete', why: 'links of cases to passengers' },
@@ -208,6 +214,11 @@ export const WIND_DOWN_PLAN = {
       certificate: 'keep',
       completed_at: 'keep',
     },
+  },
+  index_key_state: {
+    rows: 'keep',
+    why: 'which blind-index key generation is in use (a number and a time); the keys themselves are destroyed',
+    columns: { id: 'keep', generation: 'keep', other_generation: 'keep', changed_at: 'keep' },
   },
 } as const satisfies { [T in keyof Database]: TableFate<Database[T]> };
 

@@ -214,17 +214,20 @@ export async function countCaselessAccess(db: Db, before: Date): Promise<number>
   );
 }
 
+/** `timeZone`: the ride days' zone (a registration's day of creation is counted in it). */
+export interface LookSchedule {
+  maxLateSeconds: number;
+  retentionDays: number;
+  timeZone: string;
+}
+
 /** When the purge first looks at a new registration: before the first day it might not see leaves the window. */
-function firstLook(s: { maxLateSeconds: number; retentionDays: number }) {
-  return sql<string>`((created_at - make_interval(secs => ${s.maxLateSeconds}::float8)) at time zone 'UTC')::date - 1 + ${s.retentionDays}::int`;
+function firstLook(s: LookSchedule) {
+  return sql<string>`((created_at - make_interval(secs => ${s.maxLateSeconds}::float8)) at time zone ${s.timeZone})::date - 1 + ${s.retentionDays}::int`;
 }
 
 /** Gives new registrations their first look (a batch); the number scheduled. */
-export async function scheduleNewPassengers(
-  db: Db,
-  s: { maxLateSeconds: number; retentionDays: number },
-  limit: number,
-): Promise<number> {
+export async function scheduleNewPassengers(db: Db, s: LookSchedule, limit: number): Promise<number> {
   const r = await sql`
     update passengers set lifetime_check_on = ${firstLook(s)}
     where id in (
@@ -252,7 +255,7 @@ export async function findPassengersDue(
     today: string;
     after: { checkOn: string; id: string } | null;
     limit: number;
-    unscheduled?: { maxLateSeconds: number; retentionDays: number };
+    unscheduled?: LookSchedule;
   },
 ): Promise<DuePassenger[]> {
   const checkOn = q.unscheduled
@@ -276,11 +279,14 @@ export async function findKeyedDays(db: Db): Promise<string[]> {
   return r.rows.map((x) => x.day);
 }
 
-/** Which of these blind indexes have a ride on `day` (one partition, its passenger index). */
-export async function findRideKeysOn(db: Db, day: string, keys: Buffer[]): Promise<Buffer[]> {
+/** Which of these blind indexes have a ride in one ride day's `bounds` (one partition, its passenger index). */
+export async function findRideKeysOn(
+  db: Db,
+  bounds: { from: Date; to: Date },
+  keys: Buffer[],
+): Promise<Buffer[]> {
   if (keys.length === 0) return [];
-  const start = new Date(`${day}T00:00:00Z`);
-  const end = new Date(start.getTime() + 86_400_000);
+  const { from: start, to: end } = bounds;
   const r = await sql<{ passenger_key: Buffer }>`
     select distinct passenger_key from rides
     where boarded_at >= ${start} and boarded_at < ${end} and passenger_key = any(${keys}::bytea[])`.execute(

@@ -4,7 +4,7 @@ import { appendAudit } from '../audit/audit.service.js';
 import { rideLinksOf } from '../passengers/passengers.service.js';
 import { deleteAccount } from '../privacy/privacy.service.js';
 import { rideKey, type RideLink } from '../rides/ride-key.js';
-import { dayOf } from '../rides/ride-time.js';
+import { addDays } from '../rides/ride-days.js';
 import { forgetRideDay } from '../rides/rides.service.js';
 import * as repo from './retention.repository.js';
 
@@ -75,18 +75,13 @@ const BATCH = 1000;
 /** Registrations per look: their blind indexes for every retained day, one query per day. */
 const LOOK_BATCH = 500;
 
-/** The first day that is kept when keeping `retentionDays` days up to `now`. */
-export function cutoffDay(now: Date, retentionDays: number): string {
-  return dayOf(new Date(now.getTime() - (retentionDays - 1) * DAY_MS));
+/** The first ride day that is kept when keeping `retentionDays` days up to `now`. */
+export function cutoffDay(ctx: AppContext, retentionDays: number, now: Date = ctx.now()): string {
+  return ctx.rideDays.cutoff(now, retentionDays);
 }
 
-function addDays(day: string, n: number): string {
-  return dayOf(new Date(Date.parse(`${day}T00:00:00Z`) + n * DAY_MS));
-}
-
-const startOf = (day: string) => new Date(`${day}T00:00:00Z`);
-
-function noCounts(): PurgeCounts {
+/** A count of 0 for every kind of record the purge removes. */
+export function emptyPurgeCounts(): PurgeCounts {
   return {
     rides: 0,
     rideRequests: 0,
@@ -106,7 +101,7 @@ function noCounts(): PurgeCounts {
   };
 }
 
-const PURGE_KINDS = Object.keys(noCounts()) as (keyof PurgeCounts)[];
+export const PURGE_KINDS = Object.keys(emptyPurgeCounts()) as (keyof PurgeCounts)[];
 
 /** Runs `batch` until it takes fewer than `limit` rows; the total. */
 async function drain(batch: (limit: number) => Promise<number>, limit = BATCH): Promise<number> {
@@ -133,7 +128,7 @@ interface Run {
  * the configured ones at `now` (default: the context's clock). Audited with the counts when anything went. A dry run
  * counts what would go and changes nothing (and is not audited: it reads no personal data).
  */
-export async function purgeRides(
+export async function purgeRecords(
   ctx: AppContext,
   opts: { before: string; dryRun: boolean; actor: string; now?: Date },
 ): Promise<PurgeReport> {
@@ -145,7 +140,7 @@ export async function purgeRides(
     rows: 0,
     keyIds: [],
     rideRequests: 0,
-    counts: noCounts(),
+    counts: emptyPurgeCounts(),
     caseIds: [],
     passengersChecked: 0,
     durationMs: 0,
@@ -208,7 +203,7 @@ async function purgeRideDays({ ctx, before, dryRun, report }: Run): Promise<void
     if (hasKey) report.keyIds.push(day);
   }
   report.counts.rides = report.rows;
-  const boardedBefore = startOf(before);
+  const boardedBefore = new Date(ctx.rideDays.startMs(before));
   if (dryRun) {
     report.counts.rideRequests = await repo.countRideRequestsBefore(ctx.db, boardedBefore);
   } else {
@@ -265,7 +260,7 @@ async function purgeCases({ ctx, now, dryRun, report }: Run): Promise<void> {
 
 /** Tombstones of deleted accounts, once every ride they could name is purged and no case names them. */
 async function purgeStubs({ ctx, before, dryRun, report }: Run): Promise<void> {
-  const deletedBefore = startOf(before);
+  const deletedBefore = new Date(ctx.rideDays.startMs(before));
   report.counts.passengerStubs = dryRun
     ? await repo.countStubs(ctx.db, deletedBefore, report.caseIds)
     : await drain((n) => repo.deleteStubs(ctx.db, deletedBefore, n));
@@ -282,15 +277,20 @@ async function purgeStubs({ ctx, before, dryRun, report }: Run): Promise<void> {
  */
 async function lookAtPassengers({ ctx, now, before, dryRun, report }: Run): Promise<void> {
   const { rides, lifetimes } = ctx.config;
-  const schedule = { maxLateSeconds: rides.maxLateSeconds, retentionDays: rides.retentionDays };
+  const schedule = {
+    maxLateSeconds: rides.maxLateSeconds,
+    retentionDays: rides.retentionDays,
+    timeZone: ctx.rideDays.timeZone,
+  };
   if (!dryRun) await drain((n) => repo.scheduleNewPassengers(ctx.db, schedule, n), 5000);
-  const today = dayOf(now);
-  const inactiveCutoff = cutoffDay(now, lifetimes.passengerInactiveDays);
+  const rideDays = ctx.rideDays;
+  const today = rideDays.of(now);
+  const inactiveCutoff = cutoffDay(ctx, lifetimes.passengerInactiveDays, now);
   // The newest day no ride can be added to any more (offline scans arrive up to RIDES_MAX_LATE_SECONDS late):
   // the next look must come while the day after it is still kept.
-  const settled = addDays(dayOf(new Date(now.getTime() - rides.maxLateSeconds * 1000)), -1);
+  const settled = addDays(rideDays.of(new Date(now.getTime() - rides.maxLateSeconds * 1000)), -1);
   const nextLook = addDays(settled, rides.retentionDays);
-  const days = await repo.findKeyedDays(ctx.db);
+  const keyedDays = await repo.findKeyedDays(ctx.db);
   let after: { checkOn: string; id: string } | null = null;
   for (;;) {
     const due = await repo.findPassengersDue(ctx.db, {
@@ -305,11 +305,13 @@ async function lookAtPassengers({ ctx, now, before, dryRun, report }: Run): Prom
     const found = await findNewestRides(
       ctx,
       due.map((p) => ({ id: p.id, since: p.last_ride_on })),
-      days,
+      keyedDays,
     );
     const lastRideOf = (p: repo.DuePassenger) => found.get(p.id) ?? p.last_ride_on;
     const activeOf = (p: repo.DuePassenger) =>
-      [lastRideOf(p) ?? '', dayOf(p.created_at), dayOf(p.updated_at)].reduce((a, b) => (a > b ? a : b));
+      [lastRideOf(p) ?? '', rideDays.of(p.created_at), rideDays.of(p.updated_at)].reduce((a, b) =>
+        a > b ? a : b,
+      );
     const expired = due.filter((p) =>
       p.kind === 'manual' ? (lastRideOf(p) ?? '') < before : activeOf(p) < inactiveCutoff,
     );
@@ -323,7 +325,7 @@ async function lookAtPassengers({ ctx, now, before, dryRun, report }: Run): Prom
     const late = await findNewestRides(
       ctx,
       expired.map((p) => ({ id: p.id, since: settled })),
-      days.filter((d) => d > settled),
+      keyedDays.filter((d) => d > settled),
     );
     const gone = new Set(expired.filter((p) => !inUse.has(p.id) && !late.has(p.id)).map((p) => p.id));
     const looks = due
@@ -395,7 +397,7 @@ async function findNewestRides(
     const byKey = new Map(open.map((p) => [rideKey(key, links.get(p.id)!).toString('hex'), p.id]));
     const hits = await repo.findRideKeysOn(
       ctx.db,
-      day,
+      ctx.rideDays.bounds(day),
       [...byKey.keys()].map((k) => Buffer.from(k, 'hex')),
     );
     for (const k of hits) {
@@ -409,8 +411,8 @@ async function findNewestRides(
 
 /** The hourly job: purge everything past its lifetime, rides older than the configured retention. */
 export function purgeExpired(ctx: AppContext): Promise<PurgeReport> {
-  return purgeRides(ctx, {
-    before: cutoffDay(ctx.now(), ctx.config.rides.retentionDays),
+  return purgeRecords(ctx, {
+    before: cutoffDay(ctx, ctx.config.rides.retentionDays),
     dryRun: false,
     actor: 'system:retention',
   });

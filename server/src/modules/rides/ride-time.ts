@@ -1,29 +1,6 @@
 import type { Config } from '../../config.js';
 import { AppError } from '../../errors.js';
 
-const DAY_MS = 86_400_000;
-
-/**
- * The last day formatted: nearly every call asks for the same day as the one before (one per scan; a trace's
- * rows, which come in time order).
- */
-let last = { dayNumber: NaN, day: '' };
-
-/** UTC day of an instant: rides are partitioned and keyed by it. */
-export function dayOf(t: Date): string {
-  const dayNumber = Math.floor(t.getTime() / DAY_MS);
-  if (dayNumber !== last.dayNumber) last = { dayNumber, day: t.toISOString().slice(0, 10) };
-  return last.day;
-}
-
-/** Every UTC day touching [from, to]. */
-export function daysBetween(from: Date, to: Date): string[] {
-  const days: string[] = [];
-  const start = Date.UTC(from.getUTCFullYear(), from.getUTCMonth(), from.getUTCDate());
-  for (let t = start; t <= to.getTime(); t += DAY_MS) days.push(dayOf(new Date(t)));
-  return days;
-}
-
 export interface BoardingTime {
   boardedAt: Date;
   source: 'scan' | 'offline';

@@ -204,17 +204,18 @@ export async function findRidesByPassengerKeys(db: Db, keys: Buffer[], since: Da
     .execute() as Promise<InsertedRide[]>;
 }
 
-/** Creates the partition of one UTC day if missing (safe under concurrency). */
-export async function ensureRidePartition(db: Db, day: string): Promise<void> {
+/** Creates the partition of one ride day if missing (safe under concurrency); `bounds` from RideDays. */
+export async function ensureRidePartition(
+  db: Db,
+  day: string,
+  bounds: { from: Date; to: Date },
+): Promise<void> {
   if (!/^\d{4}-\d{2}-\d{2}$/.test(day)) throw new Error(`bad day ${day}`);
-  const next = new Date(`${day}T00:00:00Z`);
-  next.setUTCDate(next.getUTCDate() + 1);
-  const to = next.toISOString().slice(0, 10);
   try {
     await sql
       .raw(
         `create table if not exists ${ridePartitionName(day)} partition of rides ` +
-          `for values from ('${day} 00:00:00+00') to ('${to} 00:00:00+00')`,
+          `for values from ('${bounds.from.toISOString()}') to ('${bounds.to.toISOString()}')`,
       )
       .execute(db);
   } catch (err) {

@@ -9,7 +9,8 @@ import { rideRefusal } from '../carriers/carriers.service.js';
 import { isActivePassenger, rideLinkOf } from '../passengers/passengers.service.js';
 import { RideBatcher } from './ride-batcher.js';
 import { rideKey, type RideLink } from './ride-key.js';
-import { dayOf, daysBetween, type BoardingTime } from './ride-time.js';
+import { reloadRideDays } from './ride-days.service.js';
+import type { BoardingTime } from './ride-time.js';
 import * as repo from './rides.repository.js';
 
 /** Group commit of this process's scans. */
@@ -70,11 +71,11 @@ export async function recordRide(
   const link = r.link ?? (await rideLinkOf(db, r.passengerId));
   if (!link) throw accountDeleted();
   if (link.passengerId !== r.passengerId) throw new Error('the ride link is of another passenger');
-  const day = dayOf(boardedAt);
+  const day = ctx.rideDays.of(boardedAt);
   const dayKey = await ctx.keyring.dayKey(ctx.db, day);
   const { minCarrierSwitchSeconds, repeatMinutes } = ctx.config.rides;
   const windowMs = Math.max(minCarrierSwitchSeconds, repeatMinutes * 60) * 1000;
-  const neighbourDays = daysBetween(
+  const neighbourDays = ctx.rideDays.between(
     new Date(boardedAt.getTime() - windowMs),
     new Date(boardedAt.getTime() + windowMs),
   );
@@ -153,7 +154,7 @@ export async function ridesOfPassenger(ctx: AppContext, passengerId: string, day
   const now = ctx.now();
   const since = new Date(now.getTime() - days * 86_400_000);
   const keys: Buffer[] = [];
-  for (const day of daysBetween(since, now)) {
+  for (const day of ctx.rideDays.between(since, now)) {
     const k = await ctx.keyring.existingDayKey(ctx.db, day);
     if (k) keys.push(rideKey(k, link));
   }
@@ -165,7 +166,7 @@ export async function ridesOfPassenger(ctx: AppContext, passengerId: string, day
 async function ensurePartition(ctx: AppContext, day: string): Promise<void> {
   const days = partitionDaysOf(ctx);
   if (days.has(day)) return;
-  await repo.ensureRidePartition(ctx.db, day);
+  await repo.ensureRidePartition(ctx.db, day, ctx.rideDays.bounds(day));
   days.add(day);
 }
 
@@ -176,10 +177,11 @@ export function forgetRideDay(ctx: AppContext, day: string): void {
 
 /** Partitions and day keys from the oldest accepted offline day to two days ahead. */
 export async function prepareRideDays(ctx: AppContext): Promise<void> {
+  await reloadRideDays(ctx.db, ctx.rideDays);
   const now = ctx.now();
   const from = new Date(now.getTime() - ctx.config.rides.maxLateSeconds * 1000);
   const to = new Date(now.getTime() + 2 * 86_400_000);
-  for (const day of daysBetween(from, to)) {
+  for (const day of ctx.rideDays.between(from, to)) {
     await ensurePartition(ctx, day);
     await ctx.keyring.dayKey(ctx.db, day);
   }

@@ -1,3 +1,4 @@
+import { calendarDay } from '../rides/ride-days.js';
 import {
   maskName,
   type HealthStatus,
@@ -127,7 +128,7 @@ export async function itinerary(ctx: AppContext, passengerId: string, days: numb
   const rides = await ridesOfPassenger(ctx, passengerId, days);
   const byDay = new Map<string, Map<string, Itinerary['days'][number]['cities'][number]['rides']>>();
   for (const r of rides) {
-    const day = r.boardedAt.slice(0, 10);
+    const day = calendarDay(Date.parse(r.boardedAt), ctx.config.timeZone);
     const cities = byDay.get(day) ?? new Map();
     const list = cities.get(r.carrier.city) ?? [];
     list.push({ id: r.id, boardedAt: r.boardedAt, carrier: r.carrier });
