@@ -61,6 +61,31 @@ export default tseslint.config(
     rules: { '@typescript-eslint/no-restricted-imports': 'off' },
   },
   {
+    // The console: React hooks rules; @ridetrace/shared for types only (its TypeBox schemas would fill the bundle;
+    // runtime rules come from @ridetrace/shared/identity); the API only through the SDK client (src/api.ts).
+    files: ['console/**/*.{ts,tsx}'],
+    plugins: { 'react-hooks': reactHooks },
+    rules: {
+      ...reactHooks.configs.recommended.rules,
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            {
+              name: '@ridetrace/shared',
+              allowTypeImports: true,
+              message: 'The console imports only types from @ridetrace/shared (import type).',
+            },
+          ],
+        },
+      ],
+      'no-restricted-globals': [
+        'error',
+        { name: 'fetch', message: 'Call the API through the SDK client (src/api.ts useApi()).' },
+      ],
+    },
+  },
+  {
     // CommonJS configs: Taro's babel, dependency-cruiser.
     files: ['miniapp/babel.config.js', '.dependency-cruiser.cjs'],
     languageOptions: { sourceType: 'commonjs', globals: { module: 'writable' } },

@@ -39,6 +39,18 @@ export default defineConfig({
         },
       },
       {
+        // Console page tests: jsdom, the SDK client replaced by a fake object (console/test/fake-api.ts).
+        test: {
+          name: 'console',
+          root: path.resolve(import.meta.dirname, 'console'),
+          include: ['src/**/*.test.{ts,tsx}', 'test/**/*.test.{ts,tsx}'],
+          environment: 'jsdom',
+          setupFiles: ['test/setup.ts'],
+          // AntD's pickers and tables are slow to drive in jsdom.
+          testTimeout: 60_000,
+        },
+      },
+      {
         // Builds (weapp size, h5) and the browser end-to-end run against the real server. After the others:
         // the h5 build and chromium would compete with the API tests for the two cores.
         test: {

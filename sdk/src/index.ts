@@ -16,6 +16,7 @@ import type {
   CreateCarrierBody,
   CreateCaseBody,
   CreateClientBody,
+  CreateOfficialBody,
   CSRF_HEADER,
   ErrorCode,
   Exposure,
@@ -32,6 +33,8 @@ import type {
   NotifyResult,
   OFFICIAL_COOKIES,
   OfficialAccount,
+  OfficialEnrolment,
+  OfficialList,
   OfficialSession,
   OfficialSignInBody,
   Operator,
@@ -457,6 +460,15 @@ export class RideTraceClient {
     this.json<ClientWithSecret>('POST', '/v1/admin/clients', { body });
   audit = (q: { caseId?: string; limit?: number; cursor?: string } = {}) =>
     this.json<{ items: AuditEntry[]; nextCursor: string | null }>('GET', '/v1/audit', { query: q });
+  /** Official person accounts (officials:admin). */
+  listOfficials = () => this.json<OfficialList>('GET', '/v1/admin/officials');
+  /** A new official person: the initial password and TOTP enrolment URI, shown this once. */
+  createOfficial = (body: CreateOfficialBody) =>
+    this.json<OfficialEnrolment>('POST', '/v1/admin/officials', { body });
+  /** Disables an official person's account; their sessions end at once. */
+  disableOfficial = (id: string) => this.json<OfficialAccount>('POST', `/v1/admin/officials/${id}/disable`);
+  /** New password and TOTP secret (shown once); re-enables the account and ends its sessions. */
+  resetOfficial = (id: string) => this.json<OfficialEnrolment>('POST', `/v1/admin/officials/${id}/reset`);
 }
 
 /** A 2xx reply's JSON object; anything else (an HTML page from a proxy, say) is `unexpected_response`. */

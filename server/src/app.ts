@@ -38,9 +38,15 @@ import { benchTiming } from './modules/bench/timing.js';
 import { caseRoutes } from './modules/cases/cases.routes.js';
 import { revealRoutes } from './modules/cases/reveal.routes.js';
 import { carrierRoutes } from './modules/carriers/carriers.routes.js';
+import { consoleBuilt, consoleRoutes } from './modules/console/console.routes.js';
 import { healthRoutes } from './modules/health/health.routes.js';
 import type { Senders } from './modules/notifications/notification-worker.js';
-import { createNotificationWorker } from './modules/notifications/notifications.service.js';
+import { httpMetrics } from './modules/metrics/http-metrics.js';
+import { metricsOf } from './modules/metrics/metrics.service.js';
+import {
+  createNotificationWorker,
+  notificationBacklog,
+} from './modules/notifications/notifications.service.js';
 import { notificationRoutes } from './modules/notifications/notifications.routes.js';
 import { officialRoutes } from './modules/officials/officials.routes.js';
 import { sessionActor } from './modules/officials/officials.service.js';
@@ -211,6 +217,15 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     sms: senders.sms,
     now: deps.now ?? (() => new Date()),
   });
+  // Metrics (served by main.ts on METRICS_PORT, never here): requests of every route registered below.
+  const metrics = metricsOf(ctx);
+  const pool = poolOf(db);
+  metrics.watch({
+    shed: () => gate.shed,
+    notificationBacklog: () => notificationBacklog(ctx),
+    ...(pool ? { pool } : {}),
+  });
+  await app.register(httpMetrics, { metrics });
   app.setValidatorCompiler(validatorCompilers());
   // JSON only: Fastify's built-in text/plain parser would let a text body reach validation as a string.
   app.removeContentTypeParser('text/plain');
@@ -328,6 +343,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   }
 
   if (config.benchRoutes) await app.register(benchRoutes, { ctx });
+  // The officials' web console, when it has been built (pnpm build:console).
+  if (consoleBuilt(config.consoleDir)) await app.register(consoleRoutes, { dir: config.consoleDir });
 
   // After the wind-down, a (re)started server must not create the day keys and partitions it destroyed.
   if (!(await isProgrammeEnded(ctx))) {

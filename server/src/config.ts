@@ -168,11 +168,18 @@ export interface Config {
     readonly maxDbWaiting: number;
     readonly maxInFlight: number;
   };
+  /**
+   * Prometheus metrics (`GET /metrics`) on a listener of their own, never the public port; port 0: none. With a
+   * token, scrapes must send it as a bearer token (for a listener reachable beyond the host).
+   */
+  readonly metrics: { readonly port: number; readonly host: string; readonly token: string | undefined };
   /** Benchmark baselines (/v1/bench/*): never in production. */
   readonly benchRoutes: boolean;
   readonly trustProxy: boolean;
   /** Browser origins allowed to call the API (the h5 build of the mini-program). */
   readonly corsOrigins: readonly string[];
+  /** The built officials' console served at /console/ (when it holds an index.html); undefined: not served. */
+  readonly consoleDir: string | undefined;
   readonly logLevel: string;
   /** Log lines as JSON, or human-readable (pino-pretty); `auto`: readable when standard output is a terminal. */
   readonly logFormat: 'auto' | 'json' | 'pretty';
@@ -376,6 +383,27 @@ function httpUrl(name: string, v: string | undefined): string | undefined {
   if (v === undefined || v === '') return undefined;
   if (!/^https?:\/\/[^/\s]+(\/[^\s]*)?$/i.test(v)) throw new ConfigError(`${name} must be an http(s) URL`);
   return v;
+}
+
+const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/;
+
+/**
+ * METRICS_PORT, METRICS_HOST, METRICS_TOKEN. Production refuses a metrics listener reachable beyond the host
+ * without a token: the figures show the deployment's load and its error rates.
+ */
+function metricsSettings(env: Env, mode: Mode, port: number): Config['metrics'] {
+  const metricsPort = int(env, 'METRICS_PORT', 0, 0, 65535);
+  const host = env.METRICS_HOST?.trim() || '127.0.0.1';
+  const token = env.METRICS_TOKEN?.trim() || undefined;
+  if (metricsPort !== 0 && metricsPort === port)
+    throw new ConfigError('METRICS_PORT must differ from PORT: metrics are never served on the public port');
+  if (token !== undefined && !/^[\x21-\x7e]{16,200}$/.test(token))
+    throw new ConfigError('METRICS_TOKEN must be 16 to 200 printable characters without spaces');
+  if (mode === 'production' && metricsPort !== 0 && !LOOPBACK.test(host) && token === undefined)
+    throw new ConfigError(
+      'METRICS_TOKEN is required in production when METRICS_HOST is not a loopback address',
+    );
+  return { port: metricsPort, host, token };
 }
 
 /** Reads the environment once; the result is validated and frozen. Only this module reads process.env. */
@@ -583,6 +611,7 @@ export function loadConfig(env: Env = process.env): Config {
       maxDbWaiting: int(env, 'SHED_MAX_DB_WAITING', 500, 0, 1_000_000),
       maxInFlight: int(env, 'SHED_MAX_IN_FLIGHT', 256, 0, 1_000_000),
     },
+    metrics: metricsSettings(env, mode, port),
     benchRoutes: env.BENCH_ROUTES === 'on' && mode !== 'production',
     trustProxy: env.TRUST_PROXY === 'true',
     corsOrigins: (
@@ -591,6 +620,8 @@ export function loadConfig(env: Env = process.env): Config {
       .split(',')
       .map((o) => o.trim().replace(/\/+$/, ''))
       .filter(Boolean),
+    consoleDir:
+      env.CONSOLE_DIR === 'off' ? undefined : path.resolve(rootDir, env.CONSOLE_DIR || 'console/dist'),
     logLevel: env.LOG_LEVEL ?? (mode === 'test' ? 'silent' : 'info'),
     logFormat: logFormat(env.LOG_FORMAT),
     audit: {

@@ -95,6 +95,8 @@ export {
   type IndexRotationReport,
   type IndexRotationStep,
 } from './modules/passengers/index-rotation.js';
+export { listenMetrics, type MetricsListener } from './modules/metrics/metrics.listener.js';
+export { metricsOf, type Metrics } from './modules/metrics/metrics.service.js';
 export { kickNotifier } from './modules/notifications/notifications.service.js';
 export { confirm, scan } from './modules/registration/registration.service.js';
 export {

@@ -5,6 +5,9 @@ import { resolveMasterKeys } from './crypto/master-keys.js';
 import { migrateDatabase } from './db/migrate.js';
 import { openDatabase } from './db/open.js';
 import { loggerOptions } from './logging.js';
+import { consoleBuilt } from './modules/console/console.routes.js';
+import { listenMetrics, type MetricsListener } from './modules/metrics/metrics.listener.js';
+import { metricsOf } from './modules/metrics/metrics.service.js';
 import { PURGE_KINDS, purgeExpired } from './modules/retention/retention.service.js';
 import { prepareRideDays } from './modules/rides/rides.service.js';
 
@@ -48,6 +51,7 @@ async function main(): Promise<void> {
   const maintenance = setInterval(runMaintenance, 3600_000);
   maintenance.unref();
 
+  let metrics: MetricsListener | undefined;
   let closing = false;
   const close = async (signal: string) => {
     if (closing) return;
@@ -56,6 +60,7 @@ async function main(): Promise<void> {
     clearInterval(maintenance);
     const force = setTimeout(() => process.exit(1), 10_000);
     force.unref();
+    await metrics?.close();
     await app.close();
     await database.close();
     process.exit(0);
@@ -64,6 +69,9 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => void close('SIGTERM'));
 
   await app.listen({ host: config.host, port: config.port });
+  // With several processes (node:cluster) the primary serves the workers' aggregated registries instead
+  // (metrics.service.ts says how); one process serves its own.
+  if (config.metrics.port > 0) metrics = await listenMetrics(metricsOf(app.ctx), config.metrics);
   const addr = app.server.address();
   const port = typeof addr === 'object' && addr ? addr.port : config.port;
   const url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`;
@@ -72,6 +80,14 @@ async function main(): Promise<void> {
     `API docs: ${url}/docs (OpenAPI JSON: ${url}/docs/json)`,
     `mode: ${config.mode}${config.mode === 'development' ? ' (dev mode: dev login "dev:<name>", generated master key; not for production)' : ''}`,
     `database: ${database.embedded ? `embedded Postgres under ${database.embedded.dataDir}` : 'DATABASE_URL'}`,
+    metrics
+      ? `metrics: ${metrics.url}/metrics${config.metrics.token ? ' (bearer token)' : ''}`
+      : 'metrics: not served (METRICS_PORT unset)',
+    consoleBuilt(config.consoleDir)
+      ? `console at ${url}/console/`
+      : config.consoleDir
+        ? `console: not built (run \`pnpm build:console\`, then restart to serve it at ${url}/console/)`
+        : 'console: not served (CONSOLE_DIR=off)',
   ];
   for (const line of lines) console.log(line);
 }

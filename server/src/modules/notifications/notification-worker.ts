@@ -7,6 +7,7 @@ import {
 import type { AppContext } from '../../context.js';
 import type { NotificationsTable, PassengerRow } from '../../db/tables.js';
 import type { Selectable } from 'kysely';
+import { metricsOf, type Metrics } from '../metrics/metrics.service.js';
 import {
   contactAddress,
   findPassengersByIds,
@@ -44,12 +45,15 @@ export class NotificationWorker {
   private running: Promise<void> | null = null;
   private again = false;
   private stopped = false;
+  private readonly metrics: Metrics;
 
   constructor(
     private readonly ctx: AppContext,
     private readonly senders: Senders,
     private readonly log: (err: unknown, msg: string) => void,
-  ) {}
+  ) {
+    this.metrics = metricsOf(ctx);
+  }
 
   start(): void {
     this.stopped = false;
@@ -113,6 +117,7 @@ export class NotificationWorker {
 
   private async deliver(n: Claimed, details: Promise<BatchDetails>): Promise<void> {
     const { db } = this.ctx;
+    const channel = n.channel === 'app' ? 'superapp' : 'sms';
     try {
       const { passengers, marks } = await details;
       const address = contactAddress(this.ctx, passengers.get(n.passenger_id), n.channel);
@@ -146,16 +151,20 @@ export class NotificationWorker {
         await this.senders.sms.send(address, msg);
       }
       await repo.markSent(db, n.id);
+      this.metrics.delivery(channel, 'sent');
     } catch (err) {
       const e = err instanceof DeliveryError ? err : new DeliveryError((err as Error).message, true);
       const { maxAttempts, backoffBaseMs } = this.ctx.config.notify;
       if (e.retryable && n.attempts < maxAttempts) {
         const delay = backoffBaseMs * 2 ** (n.attempts - 1) * (0.8 + Math.random() * 0.4);
         await repo.markRetry(db, n.id, e.message, delay);
+        this.metrics.delivery(channel, 'retried');
       } else if (n.channel === 'app') {
         await repo.markFallback(db, n.id, 'sms', `app: ${e.message}`);
+        this.metrics.delivery(channel, 'fallback');
       } else {
         await repo.markFailed(db, n.id, e.message);
+        this.metrics.delivery(channel, 'failed');
       }
     }
   }

@@ -62,6 +62,18 @@ export async function listCaseNotifications(db: Db, caseId: string) {
 }
 
 /**
+ * Notifications not delivered yet (queued, or being sent) and the age of the oldest, in seconds: the metrics'
+ * backlog. Both states have a partial index, so the count reads only the backlog.
+ */
+export async function countBacklog(db: Db): Promise<{ queued: number; oldestSeconds: number | null }> {
+  const r = await sql<{ queued: number; oldest_seconds: number | null }>`
+    select count(*)::int as queued, extract(epoch from now() - min(created_at))::float8 as oldest_seconds
+    from notifications where state in ('queued', 'sending')`.execute(db);
+  const row = r.rows[0];
+  return { queued: row?.queued ?? 0, oldestSeconds: row?.oldest_seconds ?? null };
+}
+
+/**
  * Claims due notifications (and ones whose sender died mid-flight: lease run out) without blocking other workers,
  * expired leases first, in one statement (`claim_notifications`, migration 0006): each branch walks its partial
  * index in order (`notifications_leased`, `notifications_queued`) and stops after `limit` rows.

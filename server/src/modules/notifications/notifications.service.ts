@@ -29,6 +29,13 @@ export function kickNotifier(ctx: AppContext): void {
   workerOf(ctx).worker?.kick();
 }
 
+/** Notifications not delivered yet, and how long the oldest has waited (metrics). */
+export function notificationBacklog(
+  ctx: AppContext,
+): Promise<{ queued: number; oldestSeconds: number | null }> {
+  return repo.countBacklog(ctx.db);
+}
+
 export const ADVICE = {
   'zh-CN':
     '您曾与一名确诊病例乘坐同一交通工具。请在观察期结束前减少外出、每日自测体温，如出现发热、咳嗽等症状请及时就医并主动告知乘车经历。',

@@ -13,6 +13,7 @@ import { staffClientOf } from '../../actors.js';
 import { errorReplies, type RoutePlugin } from '../../http.js';
 import { bearer, requirePassengerToken, requireScope } from '../../plugins/auth.js';
 import { passengerToken } from '../auth/auth.service.js';
+import { metricsOf, type ScanOutcome } from '../metrics/metrics.service.js';
 import { confirm, registerManualRide, scan, type ScanResult } from './registration.service.js';
 
 /**
@@ -26,7 +27,14 @@ export function sendScanResult(reply: FastifyReply, r: ScanResult) {
   return reply.code(r.created ? 201 : 200).send({ result: 'registered', ride: r.ride });
 }
 
+/** What a scan's result counts as in the metrics. */
+function scanOutcome(r: ScanResult): ScanOutcome {
+  if (r.kind === 'confirmation_required') return 'confirmation_required';
+  return r.repeat ? 'repeat' : r.created ? 'created' : 'retried';
+}
+
 export const registrationRoutes: RoutePlugin = async (app, { ctx }) => {
+  const metrics = metricsOf(ctx);
   const perPassenger = {
     max: ctx.config.rateLimit.perPassengerPerMinute,
     timeWindow: '1 minute',
@@ -55,11 +63,20 @@ export const registrationRoutes: RoutePlugin = async (app, { ctx }) => {
         ...errorReplies(400, 401, 403, 404, 409, 410, 429, 503),
       },
     },
-    handler: async (req, reply) =>
-      sendScanResult(
-        reply,
-        await scan(ctx, { id: req.user.sub, consentVersion: req.user.cv, link: req.user.lk }, req.body),
-      ),
+    // Refusals at any step (token, rate limit, validation, the scan itself), by the code the reply carries.
+    onError: (_req, _reply, err, done) => {
+      metrics.scanRefused(err);
+      done();
+    },
+    handler: async (req, reply) => {
+      const r = await scan(
+        ctx,
+        { id: req.user.sub, consentVersion: req.user.cv, link: req.user.lk },
+        req.body,
+      );
+      metrics.scanned(scanOutcome(r));
+      return sendScanResult(reply, r);
+    },
   });
 
   app.post('/v1/passengers/me/confirm', {

@@ -1,6 +1,7 @@
 import type { AppContext } from '../../context.js';
 import { AppError } from '../../errors.js';
 import { appendAudit } from '../audit/audit.service.js';
+import { metricsOf } from '../metrics/metrics.service.js';
 import { rideLinksOf } from '../passengers/passengers.service.js';
 import { deleteAccount } from '../privacy/privacy.service.js';
 import { rideKey, type RideLink } from '../rides/ride-key.js';
@@ -159,6 +160,7 @@ export async function purgeRecords(
   });
   report.ran = ran;
   report.durationMs = Math.round(performance.now() - started);
+  if (!opts.dryRun) metricsOf(ctx).purged(report, ctx.now());
   const anything = report.days.length > 0 || PURGE_KINDS.some((k) => report.counts[k] > 0);
   if (ran && !opts.dryRun && anything) {
     await ctx.db.transaction().execute((tx) =>

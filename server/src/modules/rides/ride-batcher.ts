@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import type { Db } from '../../db/index.js';
 import { isDatabaseUnavailable, isQueryTimeout } from '../../db/errors.js';
 import { AppError } from '../../errors.js';
@@ -27,6 +28,10 @@ export interface RideBatcherOptions {
    */
   maxQueueMs: number;
   onBatch?: (size: number) => void;
+  /** A batch's INSERT finished (committed, or failed as a whole), after `seconds`. */
+  onCommit?: (size: number, seconds: number, ok: boolean) => void;
+  /** Rides refused after waiting `maxQueueMs`. */
+  onExpire?: (count: number) => void;
 }
 
 /**
@@ -101,6 +106,7 @@ export class RideBatcher {
         ),
       );
     }
+    if (keep.length < this.queue.length) this.opts.onExpire?.(this.queue.length - keep.length);
     this.queue = keep;
   }
 
@@ -134,16 +140,19 @@ export class RideBatcher {
     this.stats.rides += batch.length;
     this.opts.onBatch?.(batch.length);
     let rows: WrittenRide[];
+    const started = performance.now();
     try {
       rows = await insertRides(
         this.db,
         batch.map((w) => w.ride),
       );
     } catch (err) {
+      this.opts.onCommit?.(batch.length, (performance.now() - started) / 1000, false);
       await this.writeFailed(batch, err);
       this.finished();
       return;
     }
+    this.opts.onCommit?.(batch.length, (performance.now() - started) / 1000, true);
     this.finished();
     const byId = new Map(rows.map((r) => [r.id, r]));
     // After the pool has sent the next statement: it hands out the connection in a process.nextTick callback

@@ -6,6 +6,7 @@ import type { Db } from '../../db/index.js';
 import { isNoPartition } from '../../db/errors.js';
 import { AppError } from '../../errors.js';
 import { rideRefusal } from '../carriers/carriers.service.js';
+import { metricsOf } from '../metrics/metrics.service.js';
 import { isActivePassenger, rideLinkOf } from '../passengers/passengers.service.js';
 import { RideBatcher } from './ride-batcher.js';
 import { rideKey, type RideLink } from './ride-key.js';
@@ -14,14 +15,16 @@ import type { BoardingTime } from './ride-time.js';
 import * as repo from './rides.repository.js';
 
 /** Group commit of this process's scans. */
-export const rideBatcherOf = perContext(
-  (ctx) =>
-    new RideBatcher(ctx.db, {
-      maxBatch: ctx.config.rides.batchMax,
-      maxInFlight: ctx.config.rides.batchInFlight,
-      maxQueueMs: ctx.config.rides.batchQueueMs,
-    }),
-);
+export const rideBatcherOf = perContext((ctx) => {
+  const metrics = metricsOf(ctx);
+  return new RideBatcher(ctx.db, {
+    maxBatch: ctx.config.rides.batchMax,
+    maxInFlight: ctx.config.rides.batchInFlight,
+    maxQueueMs: ctx.config.rides.batchQueueMs,
+    onCommit: (size, seconds, ok) => metrics.rideBatch(size, seconds, ok),
+    onExpire: (count) => metrics.ridesExpired(count),
+  });
+});
 
 /** Ride days whose partition this process has made sure of. */
 const partitionDaysOf = perContext(() => new Set<string>());

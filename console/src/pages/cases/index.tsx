@@ -1,0 +1,197 @@
+import { PlusOutlined, SearchOutlined } from '@ant-design/icons';
+import type { Case } from '@ridetrace/shared';
+import { keepPreviousData, useQuery } from '@tanstack/react-query';
+import { Alert, Button, Card, Empty, Input, Segmented, Space, Table, Tag, Typography } from 'antd';
+import type { ColumnsType } from 'antd/es/table';
+import { lazy, Suspense, useState } from 'react';
+import { Link } from 'react-router-dom';
+import { useApi, type ConsoleApi } from '../../api.js';
+import { Pager, useCursorPages } from '../../components/paging.js';
+import { errorText } from '../../errors.js';
+import { fmtRange, fmtTime } from '../../format.js';
+import { useT } from '../../i18n/index.js';
+import { hasScope, useOfficial } from '../../session.js';
+import { PAGE_SIZE, SEARCH_MAX_PAGES } from '../../settings.js';
+
+// The form's date-time range picker is heavy: loaded when the drawer first opens.
+const OpenCaseDrawer = lazy(() => import('./OpenCaseDrawer.js').then((m) => ({ default: m.OpenCaseDrawer })));
+
+type StatusFilter = 'all' | 'open' | 'closed';
+
+interface CaseList {
+  items: Case[];
+  nextCursor: string | null;
+  /** Search: the pages walked ran out before the oldest case (only the newest were searched). */
+  truncated?: boolean;
+}
+
+/**
+ * Cases whose number contains `term`, newest first. The API lists cases without a case-number filter, so the
+ * newest SEARCH_MAX_PAGES pages are searched here.
+ */
+async function searchCases(api: ConsoleApi, status: StatusFilter, term: string): Promise<CaseList> {
+  const needle = term.toLowerCase();
+  const items: Case[] = [];
+  let cursor: string | undefined;
+  for (let page = 0; page < SEARCH_MAX_PAGES; page++) {
+    const res = await api.listCases({
+      ...(status === 'all' ? {} : { status }),
+      limit: 200,
+      ...(cursor ? { cursor } : {}),
+    });
+    items.push(...res.items.filter((c) => c.caseNumber.toLowerCase().includes(needle)));
+    if (!res.nextCursor) return { items, nextCursor: null };
+    cursor = res.nextCursor;
+  }
+  return { items, nextCursor: null, truncated: true };
+}
+
+export function CasesPage() {
+  const t = useT();
+  const api = useApi();
+  const official = useOfficial();
+  const canOpen = hasScope(official, 'case:write');
+  const [status, setStatus] = useState<StatusFilter>('open');
+  const [term, setTerm] = useState('');
+  const [drawer, setDrawer] = useState(false);
+  const paging = useCursorPages();
+  const search = term.trim();
+
+  const list = useQuery({
+    queryKey: ['cases', status, search, search ? null : paging.cursor],
+    queryFn: (): Promise<CaseList> =>
+      search
+        ? searchCases(api, status, search)
+        : api.listCases({
+            ...(status === 'all' ? {} : { status }),
+            limit: PAGE_SIZE,
+            ...(paging.cursor ? { cursor: paging.cursor } : {}),
+          }),
+    placeholderData: keepPreviousData,
+  });
+
+  const columns: ColumnsType<Case> = [
+    {
+      title: t('cases.caseNumber'),
+      dataIndex: 'caseNumber',
+      render: (n: string, c) => <Link to={`/cases/${c.id}`}>{n}</Link>,
+    },
+    {
+      title: t('cases.status'),
+      dataIndex: 'status',
+      render: (s: Case['status']) =>
+        s === 'open' ? <Tag color="red">{t('cases.open')}</Tag> : <Tag>{t('cases.closed')}</Tag>,
+    },
+    {
+      title: t('cases.subject'),
+      render: (_: unknown, c) => (
+        <Space direction="vertical" size={0}>
+          <span>{c.subject.name ?? '—'}</span>
+          <Typography.Text type="secondary">{c.subject.phone ?? ''}</Typography.Text>
+        </Space>
+      ),
+    },
+    { title: t('cases.window'), render: (_: unknown, c) => fmtRange(c.infectiousFrom, c.infectiousTo) },
+    { title: t('cases.openedAt'), dataIndex: 'openedAt', render: (v: string) => fmtTime(v) },
+    { title: t('cases.openedBy'), dataIndex: 'openedBy' },
+  ];
+
+  const empty = (
+    <Empty
+      description={
+        search ? t('cases.emptySearch', { term: search }) : canOpen ? t('cases.emptyOpen') : t('cases.empty')
+      }
+    >
+      {canOpen && !search && (
+        <Button type="primary" icon={<PlusOutlined />} onClick={() => setDrawer(true)}>
+          {t('cases.openCase')}
+        </Button>
+      )}
+    </Empty>
+  );
+
+  return (
+    <Card
+      title={
+        <Typography.Title level={4} style={{ margin: 0 }}>
+          {t('cases.title')}
+        </Typography.Title>
+      }
+      extra={
+        canOpen && (
+          <Button type="primary" icon={<PlusOutlined />} onClick={() => setDrawer(true)}>
+            {t('cases.openCase')}
+          </Button>
+        )
+      }
+    >
+      <Space wrap style={{ marginBottom: 16 }}>
+        <Segmented<StatusFilter>
+          aria-label={t('cases.statusFilter')}
+          value={status}
+          onChange={(v) => {
+            setStatus(v);
+            paging.reset();
+          }}
+          options={[
+            { value: 'open', label: t('cases.open') },
+            { value: 'closed', label: t('cases.closed') },
+            { value: 'all', label: t('cases.all') },
+          ]}
+        />
+        <Input.Search
+          aria-label={t('cases.search')}
+          placeholder={t('cases.search')}
+          allowClear
+          enterButton={<SearchOutlined />}
+          onSearch={(v) => {
+            setTerm(v);
+            paging.reset();
+          }}
+          style={{ width: 280 }}
+        />
+      </Space>
+      {list.isError && (
+        <Alert
+          type="error"
+          showIcon
+          role="alert"
+          message={t('cases.loadFailed')}
+          description={errorText(list.error, t)}
+          action={<Button onClick={() => void list.refetch()}>{t('common.retry')}</Button>}
+          style={{ marginBottom: 16 }}
+        />
+      )}
+      {list.data?.truncated && (
+        <Alert
+          type="info"
+          showIcon
+          message={t('cases.searchTruncated', { count: SEARCH_MAX_PAGES * 200 })}
+          style={{ marginBottom: 16 }}
+        />
+      )}
+      <Table<Case>
+        rowKey="id"
+        columns={columns}
+        dataSource={list.data?.items ?? []}
+        loading={list.isFetching}
+        pagination={false}
+        locale={{ emptyText: list.isPending ? ' ' : empty }}
+      />
+      {!search && (
+        <Pager
+          page={paging.page}
+          nextCursor={list.data?.nextCursor}
+          onNext={paging.next}
+          onPrev={paging.prev}
+          loading={list.isFetching}
+        />
+      )}
+      {drawer && (
+        <Suspense fallback={null}>
+          <OpenCaseDrawer open={drawer} onClose={() => setDrawer(false)} />
+        </Suspense>
+      )}
+    </Card>
+  );
+}

@@ -1,0 +1,14 @@
+/** Minutes without keyboard, mouse or touch input after which the console signs the official out. */
+export const IDLE_SIGN_OUT_MINUTES = 15;
+
+/** Refresh the session this long before its access cookie lapses. */
+export const REFRESH_MARGIN_SECONDS = 60;
+
+/** How often delivery progress is read again while notifications are still queued or being sent. */
+export const DELIVERY_POLL_MS = 2000;
+
+/** Rows per page of server-paged tables. */
+export const PAGE_SIZE = 20;
+
+/** Case-number search walks at most this many pages of 200 cases (the API has no case-number filter). */
+export const SEARCH_MAX_PAGES = 5;
