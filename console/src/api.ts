@@ -26,6 +26,7 @@ export type ConsoleApi = Pick<
   | 'disableOfficial'
   | 'resetOfficial'
   | 'audit'
+  | 'verifyAudit'
 >;
 
 /** The browser's client: same origin as the page, the session in httpOnly cookies with its CSRF header. */

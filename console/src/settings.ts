@@ -7,8 +7,8 @@ export const REFRESH_MARGIN_SECONDS = 60;
 /** How often delivery progress is read again while notifications are still queued or being sent. */
 export const DELIVERY_POLL_MS = 2000;
 
+/** How often the case view asks again whether a pending reveal request was decided. */
+export const REVEAL_POLL_MS = 5000;
+
 /** Rows per page of server-paged tables. */
 export const PAGE_SIZE = 20;
-
-/** Case-number search walks at most this many pages of 200 cases (the API has no case-number filter). */
-export const SEARCH_MAX_PAGES = 5;

@@ -43,5 +43,14 @@ export function fakeApi(): FakeApi {
     disableOfficial: vi.fn<ConsoleApi['disableOfficial']>(),
     resetOfficial: vi.fn<ConsoleApi['resetOfficial']>(),
     audit: vi.fn<ConsoleApi['audit']>().mockResolvedValue({ items: [], nextCursor: null }),
+    verifyAudit: vi.fn<ConsoleApi['verifyAudit']>().mockResolvedValue({
+      ok: true,
+      entries: 0,
+      fromSeq: 0,
+      toSeq: 0,
+      anchor: 'genesis',
+      firstBroken: null,
+      lastCheckpoint: null,
+    }),
   };
 }

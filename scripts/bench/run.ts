@@ -103,7 +103,6 @@ async function main(): Promise<void> {
       `Postgres ${pgInfo.server_version} (embedded, fresh): fsync ${pgInfo.fsync}, synchronous_commit ${pgInfo.synchronous_commit}, huge pages ${pgInfo.huge_pages_status}`,
     );
     const masterKey = randomBytes(32).toString('base64');
-    bench = await benchContext(pg.url, masterKey, { migrate: true });
     sms = await startFakeSms();
     const huge = '1000000000';
     const serverEnv: Record<string, string> = {
@@ -118,8 +117,10 @@ async function main(): Promise<void> {
       SHED_MAX_EVENT_LOOP_DELAY_MS: '0',
       SMS_BASE_URL: sms.baseUrl,
       NOTIFY_POLL_MS: '200',
-      // The loaded city spans 30 days: no retention purge of it while the benchmark runs.
+      // The loaded city spans 30 days: no retention purge of it while the benchmark runs (and the identity
+      // lifetime must be at least the rides').
       RETENTION_DAYS: '3650',
+      PASSENGER_INACTIVE_DAYS: '3650',
       // Each bench passenger scans the same few carriers several times a second: with repeat scans on, nearly every
       // scan would answer the earlier ride instead of writing one.
       RIDES_REPEAT_MINUTES: '0',
@@ -129,6 +130,8 @@ async function main(): Promise<void> {
       if (i < 1) throw new Error(`--server-env wants KEY=VALUE, got ${kv}`);
       serverEnv[kv.slice(0, i)] = kv.slice(i + 1);
     }
+    // The bench's own context reads the same settings: the consent version it prepares passengers with depends on them.
+    bench = await benchContext(pg.url, masterKey, { migrate: true, env: serverEnv });
     server = await startServer(serverEnv, log, a.serverNodeArg ?? []);
     serverPid = server.pid;
     log(`server child pid ${server.pid} on ${server.url}`);

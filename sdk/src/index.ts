@@ -1,6 +1,8 @@
 import type {
   AccessLogPage,
+  AuditAction,
   AuditEntry,
+  AuditVerify,
   Carrier,
   CarrierCode,
   CarrierPage,
@@ -396,8 +398,10 @@ export class RideTraceClient {
   // --- officials ----------------------------------------------------------------------------------------------
 
   openCase = (body: CreateCaseBody) => this.json<Case>('POST', '/v1/cases', { body });
-  listCases = (q: { status?: 'open' | 'closed'; limit?: number; cursor?: string } = {}) =>
-    this.json<{ items: Case[]; nextCursor: string | null }>('GET', '/v1/cases', { query: q });
+  /** Cases, newest first; `caseNumber` finds the numbers starting with it (letter case ignored). */
+  listCases = (
+    q: { status?: 'open' | 'closed'; caseNumber?: string; limit?: number; cursor?: string } = {},
+  ) => this.json<{ items: Case[]; nextCursor: string | null }>('GET', '/v1/cases', { query: q });
   /** One case; `reveal: true` unmasks the subject (needs a reveal grant for the case). */
   getCase = (id: string, o: { reveal?: boolean } = {}) =>
     this.json<Case>('GET', `/v1/cases/${id}`, { query: o.reveal ? { reveal: true } : {} });
@@ -458,8 +462,23 @@ export class RideTraceClient {
     this.json<Operator>('POST', '/v1/admin/operators', { body: { id, name } });
   createClient = (body: CreateClientBody) =>
     this.json<ClientWithSecret>('POST', '/v1/admin/clients', { body });
-  audit = (q: { caseId?: string; limit?: number; cursor?: string } = {}) =>
-    this.json<{ items: AuditEntry[]; nextCursor: string | null }>('GET', '/v1/audit', { query: q });
+  /**
+   * A page of the audit log, oldest first. Filters combine: a case, an actor (official id, client id or system job),
+   * an action, and a time range (`from` inclusive, `to` exclusive; ISO times).
+   */
+  audit = (
+    q: {
+      caseId?: string;
+      actor?: string;
+      action?: AuditAction;
+      from?: string;
+      to?: string;
+      limit?: number;
+      cursor?: string;
+    } = {},
+  ) => this.json<{ items: AuditEntry[]; nextCursor: string | null }>('GET', '/v1/audit', { query: q });
+  /** Recomputes the audit chain from the last signed checkpoint (bounded per call: see `anchor`); audited. */
+  verifyAudit = () => this.json<AuditVerify>('GET', '/v1/audit/verify');
   /** Official person accounts (officials:admin). */
   listOfficials = () => this.json<OfficialList>('GET', '/v1/admin/officials');
   /** A new official person: the initial password and TOTP enrolment URI, shown this once. */

@@ -100,6 +100,8 @@ export interface Config {
     readonly maxWindowDays: number;
     readonly observationDays: number;
     readonly maxDegree1ForDegree2: number;
+    /** Degree-2 traces run at once per process; more wait their turn (they are the heavy reads). */
+    readonly degree2Concurrency: number;
   };
   readonly notify: {
     /** Super-app subscribe-message API; defaults to the super-app base URL. */
@@ -567,6 +569,7 @@ export function loadConfig(env: Env = process.env): Config {
       maxWindowDays: int(env, 'TRACE_MAX_WINDOW_DAYS', 30, 1, 60),
       observationDays: int(env, 'OBSERVATION_DAYS', 14, 1, 60),
       maxDegree1ForDegree2: int(env, 'TRACE_MAX_DEGREE1_FOR_DEGREE2', 1000, 1, 100000),
+      degree2Concurrency: int(env, 'TRACE_DEGREE2_CONCURRENCY', 2, 1, 64),
     },
     notify: {
       messageBaseUrl:

@@ -62,6 +62,7 @@ export {
   operatorExists,
 } from './modules/admin/admin.service.js';
 export { appendAudit, verifyAuditChain } from './modules/audit/audit.service.js';
+export { AUDIT_VERIFY_MAX_ENTRIES, verifyAuditForConsole } from './modules/audit/verify.service.js';
 export {
   auditKeyId,
   auditPublicKeys,

@@ -330,6 +330,7 @@ const ROUTES: RouteSpec[] = [
   { route: 'POST /v1/status/verify', allow: STAFF, body: () => ({ token: 'not-a-status-token' }) },
   { route: 'POST /v1/status/clear', allow: OFFICIAL, body: () => ({}) },
   { route: 'GET /v1/audit', allow: AUDITORS },
+  { route: 'GET /v1/audit/verify', allow: AUDITORS, ok: 200 },
   { route: 'GET /v1/passengers/me/export', allow: PASSENGER },
   { route: 'GET /v1/passengers/me/access-log', allow: PASSENGER, ok: 200 },
   // Next to last: it ends the person's session the other rows use.

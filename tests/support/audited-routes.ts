@@ -513,6 +513,16 @@ export const ROUTES: Record<string, RouteClass> = {
       }),
     },
   },
+  'GET /v1/audit/verify': {
+    audited: {
+      action: 'audit.verify',
+      call: async (s) => {
+        const res = ok(await s.t.http().get('/v1/audit/verify').set('authorization', s.reader.auth));
+        expect(res.body).toMatchObject({ ok: true, firstBroken: null });
+        return { res, by: s.reader, people: 0, caseId: null };
+      },
+    },
+  },
 };
 
 /**
@@ -529,4 +539,7 @@ export const HIDDEN_ROUTES: Record<string, string> = {
   'GET /docs/static/index.html': 'the API description',
   'GET /docs/static/swagger-initializer.js': 'the API description',
   'GET /docs/*': 'the API description',
+  // Served only when the console is built (console/dist or CONSOLE_DIR).
+  'GET /console': "the console's static files: no data",
+  'GET /console*': "the console's static files: no data",
 };

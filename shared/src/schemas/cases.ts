@@ -72,7 +72,20 @@ export type CaseIdParams = Static<typeof CaseIdParamsSchema>;
 export const CaseReadQuerySchema = Type.Object({ ...RevealQuery }, Strict);
 
 export const ListCasesQuerySchema = Type.Object(
-  { status: Type.Optional(Type.Union(CASE_STATUSES.map((s) => Type.Literal(s)))), ...PageQuery },
+  {
+    status: Type.Optional(Type.Union(CASE_STATUSES.map((s) => Type.Literal(s)))),
+    caseNumber: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 64,
+        pattern: '^[\\p{L}\\p{N}_./:-]+$',
+        description:
+          'cases whose number starts with this, ignoring letter case (a whole number finds that case; its start, ' +
+          'e.g. the agency and year, finds the series)',
+      }),
+    ),
+    ...PageQuery,
+  },
   Strict,
 );
 export type ListCasesQuery = Static<typeof ListCasesQuerySchema>;
@@ -405,6 +418,8 @@ export const AUDIT_ACTIONS = [
   // Staff look-ups of other people: a status token checked, a rider matched by phone or ID number.
   'status.verify',
   'passenger.lookup',
+  // The audit chain recomputed for GET /v1/audit/verify: counts and the range checked only.
+  'audit.verify',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
@@ -426,11 +441,72 @@ export const AuditEntrySchema = Type.Object({
 export type AuditEntry = Static<typeof AuditEntrySchema>;
 
 export const AuditQuerySchema = Type.Object(
-  { caseId: Type.Optional(Type.String({ format: 'uuid' })), ...PageQuery },
+  {
+    caseId: Type.Optional(Type.String({ format: 'uuid' })),
+    actor: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 200,
+        description: "exactly this actor: an official id, a client id or a system job (the entry's `actor`)",
+      }),
+    ),
+    action: Type.Optional(Type.Union(AUDIT_ACTIONS.map((a) => Type.Literal(a)))),
+    from: Type.Optional(DateTime('entries at or after this time')),
+    to: Type.Optional(DateTime('entries before this time')),
+    ...PageQuery,
+  },
   Strict,
 );
 export type AuditQuery = Static<typeof AuditQuerySchema>;
 export const AuditPageSchema = Page(AuditEntrySchema);
+
+export const AUDIT_BREAK_REASONS = ['sequence', 'link', 'hash', 'checkpoint'] as const;
+export type AuditBreakReason = (typeof AUDIT_BREAK_REASONS)[number];
+
+export const AuditVerifySchema = Type.Object({
+  ok: Type.Boolean({ description: 'every entry checked and the last checkpoint hold' }),
+  entries: Type.Integer({ description: 'entries recomputed by this call' }),
+  fromSeq: Type.Integer({ description: 'the first entry checked (0: none)' }),
+  toSeq: Type.Integer({ description: 'the head of the chain when the call began (0: the log is empty)' }),
+  anchor: Type.Union([Type.Literal('genesis'), Type.Literal('checkpoint'), Type.Literal('none')], {
+    description:
+      'what the first entry checked was linked to: the start of the chain, the last signed checkpoint (verified ' +
+      'by its signature and hash), or nothing (the entries before fromSeq were beyond the bound of one call and ' +
+      'not checked: run `pnpm audit:verify` for the whole chain)',
+  }),
+  firstBroken: Type.Union(
+    [
+      Type.Object({
+        seq: Type.Integer(),
+        reason: Type.Union(
+          AUDIT_BREAK_REASONS.map((r) => Type.Literal(r)),
+          {
+            description:
+              'sequence: a gap; link: prevHash is not the hash before; hash: the entry does not hash to its hash; ' +
+              'checkpoint: the last checkpoint is not signed by a known key or the entry at its seq has another hash',
+          },
+        ),
+      }),
+      Type.Null(),
+    ],
+    { description: 'the first entry (or checkpoint) that does not match; null when ok' },
+  ),
+  lastCheckpoint: Type.Union(
+    [
+      Type.Object({
+        seq: Type.Integer(),
+        at: DateTime(),
+        keyId: Type.String(),
+        hash: Type.String(),
+        file: Type.String({ description: 'the checkpoint file, in AUDIT_CHECKPOINT_DIR' }),
+        verified: Type.Boolean({ description: 'signed by a known key, and the entry at seq has this hash' }),
+      }),
+      Type.Null(),
+    ],
+    { description: 'the newest signed checkpoint in AUDIT_CHECKPOINT_DIR; null without checkpoints' },
+  ),
+});
+export type AuditVerify = Static<typeof AuditVerifySchema>;
 
 export const PassengerExportSchema = Type.Object({
   generatedAt: DateTime(),

@@ -39,9 +39,13 @@ export interface Stack {
 /**
  * The real server (buildApp) on a fresh embedded Postgres, listening on 127.0.0.1, with a fake super-app login
  * (login codes `ok:<user>`), a fake SMS gateway (the one-time codes a test reads) and CORS for the h5 origin. Like tests/support/global-setup.ts, but one cluster of its
- * own so the e2e project runs apart from the API tests.
+ * own so the e2e project runs apart from the API tests. `env` adds or overrides settings (e.g. CONSOLE_DIR).
  */
-export async function startStack(corsOrigin: string, port?: number): Promise<Stack> {
+export async function startStack(
+  corsOrigin: string,
+  port?: number,
+  env: Record<string, string> = {},
+): Promise<Stack> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'ridetrace-e2e-'));
   let pg: RunningPostgres | undefined;
   try {
@@ -76,6 +80,7 @@ export async function startStack(corsOrigin: string, port?: number): Promise<Sta
       // The story rescans the same two vehicles within minutes (offline queue, next launch) and counts rides; repeat
       // scans are covered by tests/api/repeat-scans.test.ts and the pass page's test.
       RIDES_REPEAT_MINUTES: '0',
+      ...env,
     });
     const app = await buildApp({
       config,

@@ -103,7 +103,11 @@ describe('case view', () => {
       expect(api.exposures).toHaveBeenLastCalledWith(CASE_ID, { degree: 1, limit: 20, cursor: 'e2' }),
     );
     await user.click(within(people).getByText('Degrees 1 + 2'));
-    await waitFor(() => expect(api.exposures).toHaveBeenLastCalledWith(CASE_ID, { degree: 2, limit: 20 }));
+    // The table's first page of degree 2 (the network graph reads its own larger page beside it).
+    await waitFor(() => {
+      const tableCalls = api.exposures.mock.calls.filter(([, q]) => q?.limit === 20);
+      expect(tableCalls.at(-1)).toEqual([CASE_ID, { degree: 2, limit: 20 }]);
+    });
   });
 
   it('requests a reveal with a reason, then shows it awaiting approval', async () => {
@@ -127,6 +131,20 @@ describe('case view', () => {
       'disabled',
       true,
     );
+  });
+
+  it('notices when a pending reveal request is approved, without a reload', async () => {
+    const api = fakeApi();
+    api.refreshOfficialSession.mockResolvedValue(session(TRACER));
+    api.revealRequests.mockResolvedValue({ items: [revealRequest()], nextCursor: null });
+    renderConsole(api, { path });
+    expect(await screen.findByRole('button', { name: /Reveal awaiting approval/ })).toBeTruthy();
+    const reads = api.revealRequests.mock.calls.length;
+    api.revealRequests.mockResolvedValue({ items: [revealRequest({ state: 'approved' })], nextCursor: null });
+    // The next read comes by itself within REVEAL_POLL_MS.
+    expect(await screen.findByText(/Unmasked identities shown/)).toBeTruthy();
+    expect(api.revealRequests.mock.calls.length).toBeGreaterThan(reads);
+    await waitFor(() => expect(api.getCase).toHaveBeenLastCalledWith(CASE_ID, { reveal: true }));
   });
 
   it('shows unmasked identities with a live grant, and exports them as CSV', async () => {

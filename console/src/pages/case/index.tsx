@@ -22,8 +22,10 @@ import { errorText } from '../../errors.js';
 import { downloadText, fmtRange, fmtTime } from '../../format.js';
 import { useT } from '../../i18n/index.js';
 import { hasScope, useOfficial } from '../../session.js';
+import { REVEAL_POLL_MS } from '../../settings.js';
 import { DeliveryProgress } from './DeliveryProgress.js';
 import { ExposuresTable, type DegreeMode } from './ExposuresTable.js';
+import { NetworkGraph } from './NetworkGraph.js';
 import { ReasonModal } from './ReasonModal.js';
 import { RidesTimeline } from './RidesTimeline.js';
 
@@ -58,6 +60,9 @@ export default function CasePage() {
     queryKey: ['reveals', id],
     queryFn: () => api.revealRequests({ caseId: id, limit: 50 }),
     enabled: canReveal,
+    // While my request waits for a supervisor, the grant shows up (names unmasked) without a reload.
+    refetchInterval: (q) =>
+      myReveal(q.state.data?.items ?? [], official.id).pending ? REVEAL_POLL_MS : false,
   });
   const { grant, pending } = myReveal(reveals.data?.items ?? [], official.id);
   const revealed = !!grant;
@@ -221,6 +226,12 @@ export default function CasePage() {
       <Card title={t('case.exposures')}>
         <ExposuresTable caseId={id} revealed={revealed} degree={degree} onDegree={setDegree} />
       </Card>
+
+      {degree === 2 && (
+        <Card title={t('network.title')}>
+          <NetworkGraph caseId={id} caseNumber={c.caseNumber} revealed={revealed} />
+        </Card>
+      )}
 
       <Card title={t('case.delivery')}>
         <DeliveryProgress caseId={id} watch={watch} />

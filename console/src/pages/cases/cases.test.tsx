@@ -67,17 +67,35 @@ describe('cases list', () => {
     expect(await screen.findByText('Page 1')).toBeTruthy();
   });
 
-  it('searches by case number', async () => {
+  it('searches by case number on the server, paging the matches', async () => {
     const api = fakeApi();
-    api.listCases.mockResolvedValue({ items: openCases(5), nextCursor: null });
+    api.listCases.mockImplementation(async (q = {}) => {
+      if (q.caseNumber === 'XX-9') return { items: [], nextCursor: null };
+      if (q.caseNumber === 'SZ-2026-003')
+        return q.cursor
+          ? { items: [aCase({ id: CASE_ID, caseNumber: 'SZ-2026-0031' })], nextCursor: null }
+          : { items: openCases(5).slice(3, 4), nextCursor: 's1' };
+      return { items: openCases(5), nextCursor: null };
+    });
     const { user } = renderConsole(api, { path: '/cases' });
-    await screen.findByRole('link', { name: 'SZ-2026-003' });
-    await user.type(screen.getByRole('searchbox', { name: 'Search by case number' }), '003{Enter}');
+    await screen.findByRole('link', { name: 'SZ-2026-001' });
+    const box = () => screen.getByRole('searchbox', { name: 'Search by case number' });
+    await user.type(box(), ' SZ-2026-003 {Enter}');
     await waitFor(() => expect(screen.queryByRole('link', { name: 'SZ-2026-001' })).toBeNull());
+    expect(api.listCases).toHaveBeenLastCalledWith({ status: 'open', caseNumber: 'SZ-2026-003', limit: 20 });
     expect(screen.getByRole('link', { name: 'SZ-2026-003' })).toBeTruthy();
-    await user.clear(screen.getByRole('searchbox', { name: 'Search by case number' }));
-    await user.type(screen.getByRole('searchbox', { name: 'Search by case number' }), 'XX-9{Enter}');
-    expect(await screen.findByText(/No case number contains "XX-9"/)).toBeTruthy();
+    await user.click(screen.getByRole('button', { name: /Next/ }));
+    expect(await screen.findByRole('link', { name: 'SZ-2026-0031' })).toBeTruthy();
+    expect(api.listCases).toHaveBeenLastCalledWith({
+      status: 'open',
+      caseNumber: 'SZ-2026-003',
+      limit: 20,
+      cursor: 's1',
+    });
+    await user.clear(box());
+    await user.type(box(), 'XX-9{Enter}');
+    expect(await screen.findByText(/No case number starts with "XX-9"/)).toBeTruthy();
+    expect(screen.getByText('Page 1')).toBeTruthy();
   });
 
   it('offers no "Open case" to an official without case:write', async () => {

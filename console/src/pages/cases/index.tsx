@@ -5,46 +5,18 @@ import { Alert, Button, Card, Empty, Input, Segmented, Space, Table, Tag, Typogr
 import type { ColumnsType } from 'antd/es/table';
 import { lazy, Suspense, useState } from 'react';
 import { Link } from 'react-router-dom';
-import { useApi, type ConsoleApi } from '../../api.js';
+import { useApi } from '../../api.js';
 import { Pager, useCursorPages } from '../../components/paging.js';
 import { errorText } from '../../errors.js';
 import { fmtRange, fmtTime } from '../../format.js';
 import { useT } from '../../i18n/index.js';
 import { hasScope, useOfficial } from '../../session.js';
-import { PAGE_SIZE, SEARCH_MAX_PAGES } from '../../settings.js';
+import { PAGE_SIZE } from '../../settings.js';
 
 // The form's date-time range picker is heavy: loaded when the drawer first opens.
 const OpenCaseDrawer = lazy(() => import('./OpenCaseDrawer.js').then((m) => ({ default: m.OpenCaseDrawer })));
 
 type StatusFilter = 'all' | 'open' | 'closed';
-
-interface CaseList {
-  items: Case[];
-  nextCursor: string | null;
-  /** Search: the pages walked ran out before the oldest case (only the newest were searched). */
-  truncated?: boolean;
-}
-
-/**
- * Cases whose number contains `term`, newest first. The API lists cases without a case-number filter, so the
- * newest SEARCH_MAX_PAGES pages are searched here.
- */
-async function searchCases(api: ConsoleApi, status: StatusFilter, term: string): Promise<CaseList> {
-  const needle = term.toLowerCase();
-  const items: Case[] = [];
-  let cursor: string | undefined;
-  for (let page = 0; page < SEARCH_MAX_PAGES; page++) {
-    const res = await api.listCases({
-      ...(status === 'all' ? {} : { status }),
-      limit: 200,
-      ...(cursor ? { cursor } : {}),
-    });
-    items.push(...res.items.filter((c) => c.caseNumber.toLowerCase().includes(needle)));
-    if (!res.nextCursor) return { items, nextCursor: null };
-    cursor = res.nextCursor;
-  }
-  return { items, nextCursor: null, truncated: true };
-}
 
 export function CasesPage() {
   const t = useT();
@@ -57,16 +29,16 @@ export function CasesPage() {
   const paging = useCursorPages();
   const search = term.trim();
 
+  // The API searches case numbers (a prefix, letter case ignored) and pages the result like any list.
   const list = useQuery({
-    queryKey: ['cases', status, search, search ? null : paging.cursor],
-    queryFn: (): Promise<CaseList> =>
-      search
-        ? searchCases(api, status, search)
-        : api.listCases({
-            ...(status === 'all' ? {} : { status }),
-            limit: PAGE_SIZE,
-            ...(paging.cursor ? { cursor: paging.cursor } : {}),
-          }),
+    queryKey: ['cases', status, search, paging.cursor],
+    queryFn: () =>
+      api.listCases({
+        ...(status === 'all' ? {} : { status }),
+        ...(search ? { caseNumber: search } : {}),
+        limit: PAGE_SIZE,
+        ...(paging.cursor ? { cursor: paging.cursor } : {}),
+      }),
     placeholderData: keepPreviousData,
   });
 
@@ -162,14 +134,6 @@ export function CasesPage() {
           style={{ marginBottom: 16 }}
         />
       )}
-      {list.data?.truncated && (
-        <Alert
-          type="info"
-          showIcon
-          message={t('cases.searchTruncated', { count: SEARCH_MAX_PAGES * 200 })}
-          style={{ marginBottom: 16 }}
-        />
-      )}
       <Table<Case>
         rowKey="id"
         columns={columns}
@@ -178,15 +142,13 @@ export function CasesPage() {
         pagination={false}
         locale={{ emptyText: list.isPending ? ' ' : empty }}
       />
-      {!search && (
-        <Pager
-          page={paging.page}
-          nextCursor={list.data?.nextCursor}
-          onNext={paging.next}
-          onPrev={paging.prev}
-          loading={list.isFetching}
-        />
-      )}
+      <Pager
+        page={paging.page}
+        nextCursor={list.data?.nextCursor}
+        onNext={paging.next}
+        onPrev={paging.prev}
+        loading={list.isFetching}
+      />
       {drawer && (
         <Suspense fallback={null}>
           <OpenCaseDrawer open={drawer} onClose={() => setDrawer(false)} />

@@ -22,6 +22,8 @@ import * as m0020 from './0020_programme.js';
 import * as m0021 from './0021_code_key_rotation.js';
 import * as m0022 from './0022_ride_calendar.js';
 import * as m0023 from './0023_index_key_rotation.js';
+import * as m0024 from './0024_trace_day_rides_fn.js';
+import * as m0025 from './0025_console_search.js';
 
 /** Every migration, in order. Listed statically so bundlers, tsx and vitest all see the same set. */
 export const migrations: Record<string, Migration> = {
@@ -48,4 +50,6 @@ export const migrations: Record<string, Migration> = {
   '0021_code_key_rotation': m0021,
   '0022_ride_calendar': m0022,
   '0023_index_key_rotation': m0023,
+  '0024_trace_day_rides_fn': m0024,
+  '0025_console_search': m0025,
 };

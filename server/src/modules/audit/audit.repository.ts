@@ -14,12 +14,38 @@ export async function appendEntry(
     ${e.detail})`.execute(db);
 }
 
-export async function listEntries(
-  db: Db,
-  f: { caseId?: string | undefined; afterSeq?: number; limit: number },
-) {
+export interface EntryFilter {
+  caseId?: string | undefined;
+  actor?: string | undefined;
+  action?: string | undefined;
+  /** At or after. */
+  from?: Date | undefined;
+  /** Before. */
+  to?: Date | undefined;
+  afterSeq?: number;
+  /** At most this seq (a verification stops at the head it began with). */
+  toSeq?: number;
+  limit: number;
+}
+
+/** Entries in seq order; each filter has its index (audit_log_case, 0002; actor, action and at, 0025). */
+export async function listEntries(db: Db, f: EntryFilter) {
   let q = db.selectFrom('audit_log').selectAll().orderBy('seq').limit(f.limit);
   if (f.caseId) q = q.where('case_id', '=', f.caseId);
+  if (f.actor) q = q.where('actor', '=', f.actor);
+  if (f.action) q = q.where('action', '=', f.action);
+  if (f.from) q = q.where('at', '>=', f.from);
+  if (f.to) q = q.where('at', '<', f.to);
   if (f.afterSeq !== undefined) q = q.where('seq', '>', f.afterSeq);
+  if (f.toSeq !== undefined) q = q.where('seq', '<=', f.toSeq);
   return q.execute();
+}
+
+/** The last entry of the chain, or undefined when it is empty. */
+export async function findHead(db: Db) {
+  return db.selectFrom('audit_log').selectAll().orderBy('seq', 'desc').limit(1).executeTakeFirst();
+}
+
+export async function findEntry(db: Db, seq: number) {
+  return db.selectFrom('audit_log').selectAll().where('seq', '=', seq).executeTakeFirst();
 }

@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import type { Db } from '../../db/index.js';
 import type { AuditLogTable } from '../../db/tables.js';
 import type { Selectable } from 'kysely';
+import { AppError } from '../../errors.js';
 import { parseCursor } from '../../paging.js';
 import * as repo from './audit.repository.js';
 
@@ -119,12 +120,27 @@ function toEntry(row: Selectable<AuditLogTable>): AuditEntry {
 export async function listAudit(
   db: Db,
   who: Official,
-  q: { caseId?: string | undefined; cursor?: string | undefined; limit?: number | undefined },
+  q: {
+    caseId?: string | undefined;
+    actor?: string | undefined;
+    action?: AuditAction | undefined;
+    from?: string | undefined;
+    to?: string | undefined;
+    cursor?: string | undefined;
+    limit?: number | undefined;
+  },
 ) {
   const limit = q.limit ?? 50;
   const afterSeq = parseCursor(q.cursor, Number.MAX_SAFE_INTEGER);
+  const from = q.from === undefined ? undefined : new Date(q.from);
+  const to = q.to === undefined ? undefined : new Date(q.to);
+  if (from && to && from > to) throw new AppError('validation_failed', '`from` is after `to`');
   const rows = await repo.listEntries(db, {
     caseId: q.caseId,
+    actor: q.actor,
+    action: q.action,
+    from,
+    to,
     ...(afterSeq !== undefined ? { afterSeq } : {}),
     limit: limit + 1,
   });
@@ -135,7 +151,15 @@ export async function listAudit(
     // Null: a case's own trail lists what was done to its data, not who read the trail.
     caseId: null,
     people: 0,
-    facts: { caseId: q.caseId ?? null, returned: page.length, after: afterSeq ?? null },
+    facts: {
+      caseId: q.caseId ?? null,
+      actor: q.actor ?? null,
+      action: q.action ?? null,
+      from: q.from ?? null,
+      to: q.to ?? null,
+      returned: page.length,
+      after: afterSeq ?? null,
+    },
   });
   return {
     items: page.map(toEntry),
@@ -150,14 +174,24 @@ export interface VerifyReport {
   firstBroken: { seq: number; reason: 'hash' | 'link' | 'sequence' } | null;
 }
 
-/** Recomputes the whole chain in order, in batches. */
-export async function verifyAuditChain(db: Db): Promise<VerifyReport> {
-  let prevHash = GENESIS_HASH;
-  let expectedSeq = 1;
+/**
+ * Recomputes the chain in order, in batches: the whole chain, or (for a bounded check) the entries after `afterSeq`
+ * up to `toSeq`, the first of them linked to `prevHash`.
+ */
+export async function verifyAuditChain(
+  db: Db,
+  range: { afterSeq: number; prevHash: string; toSeq?: number } = { afterSeq: 0, prevHash: GENESIS_HASH },
+): Promise<VerifyReport> {
+  let prevHash = range.prevHash;
+  let expectedSeq = range.afterSeq + 1;
   let count = 0;
-  let after = 0;
+  let after = range.afterSeq;
   for (;;) {
-    const rows = await repo.listEntries(db, { afterSeq: after, limit: 5000 });
+    const rows = await repo.listEntries(db, {
+      afterSeq: after,
+      ...(range.toSeq !== undefined ? { toSeq: range.toSeq } : {}),
+      limit: 5000,
+    });
     if (rows.length === 0) break;
     for (const row of rows) {
       count++;

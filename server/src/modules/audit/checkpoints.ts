@@ -142,6 +142,33 @@ async function lastCheckpoint(dir: string): Promise<AuditCheckpoint | null> {
   return null;
 }
 
+/**
+ * The newest line of the newest checkpoint file that parses as a checkpoint (a torn last line is skipped), with its
+ * file name; its signature is not checked here. Null when the directory holds none.
+ */
+export async function readLastCheckpoint(
+  dir: string,
+): Promise<{ file: string; text: string; checkpoint: AuditCheckpoint } | null> {
+  for (const file of (await checkpointFiles(dir)).reverse()) {
+    const lines = (await readFile(path.join(dir, file), 'utf8')).split('\n').filter(Boolean);
+    for (const text of lines.reverse()) {
+      try {
+        const c = JSON.parse(text) as Partial<AuditCheckpoint>;
+        if (
+          Number.isSafeInteger(c.seq) &&
+          typeof c.hash === 'string' &&
+          typeof c.at === 'string' &&
+          typeof c.keyId === 'string'
+        )
+          return { file, text, checkpoint: c as AuditCheckpoint };
+      } catch {
+        // A torn line: the one before it is the last whole checkpoint.
+      }
+    }
+  }
+  return null;
+}
+
 /** Appends one line with O_APPEND and fsyncs it (and the directory, when the file is new). */
 async function appendLine(dir: string, file: string, line: string): Promise<void> {
   await mkdir(dir, { recursive: true });
@@ -290,7 +317,8 @@ export interface CheckpointReport {
   chain: VerifyReport;
 }
 
-function signedCheckpoint(text: string, keys: ReadonlyMap<string, KeyObject>): AuditCheckpoint | null {
+/** The checkpoint a line holds when one of `keys` (by key id) signed it, else null. */
+export function signedCheckpoint(text: string, keys: ReadonlyMap<string, KeyObject>): AuditCheckpoint | null {
   let c: Partial<AuditCheckpoint>;
   try {
     c = JSON.parse(text) as Partial<AuditCheckpoint>;

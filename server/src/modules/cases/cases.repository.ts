@@ -1,4 +1,4 @@
-import type { Insertable, Selectable } from 'kysely';
+import { sql, type Insertable, type Selectable } from 'kysely';
 import type { Db } from '../../db/index.js';
 import { hexByteaArray, queryNamed } from '../../db/params.js';
 import type { CasesTable } from '../../db/tables.js';
@@ -68,7 +68,12 @@ export async function findCaseSubjects(db: Db, caseId: string): Promise<string[]
 
 export async function listCases(
   db: Db,
-  f: { status?: 'open' | 'closed' | undefined; offset: number; limit: number },
+  f: {
+    status?: 'open' | 'closed' | undefined;
+    caseNumberPrefix?: string | undefined;
+    offset: number;
+    limit: number;
+  },
 ) {
   let q = db
     .selectFrom('cases')
@@ -78,6 +83,11 @@ export async function listCases(
     .offset(f.offset)
     .limit(f.limit);
   if (f.status) q = q.where('status', '=', f.status);
+  if (f.caseNumberPrefix) {
+    // `_` is a LIKE wildcard and may appear in case numbers; the expression matches index cases_case_number (0025).
+    const escaped = f.caseNumberPrefix.replace(/[\\%_]/g, '\\$&');
+    q = q.where(sql<boolean>`lower(case_number) like lower(${escaped}) || '%'`);
+  }
   return q.execute();
 }
 
@@ -172,4 +182,56 @@ export async function findContacts(
     passenger_sealed: x.passenger_sealed,
     ride_bits: x.ride_bits,
   }));
+}
+
+/** A ride of `trace_day_rides`: a traced one (with its blind index and carrier) or one near it (sealed). */
+export interface DayRideRow {
+  traced: boolean;
+  ride_id: string;
+  carrier_id: number;
+  boarded_ms: number;
+  /** As ContactRow's case_ride_bits. */
+  ride_bits: number;
+  /** Traced rides only. */
+  passenger_key: Buffer | null;
+  /** The other rides only. */
+  passenger_sealed: Buffer | null;
+  /** Traced rides only: their carrier's. */
+  kind: 'bus' | 'taxi' | 'metro' | 'ferry' | null;
+  plate: string | null;
+  route: string | null;
+  city: string | null;
+}
+
+const TRACE_DAY_RIDES =
+  'select * from trace_day_rides($1::bytea[], $2::timestamptz, $3::timestamptz, $4::timestamptz, $5::int, ' +
+  '$6::int, $7::int, $8::int, $9::timestamptz, $10::timestamptz)';
+
+/**
+ * The rides of the blind indexes (hex) of one ride day (`day`: its bounds) in [from, to] (within that day), and once
+ * each the rides of other indexes on the same carriers within the longest window of one of them, times as epoch
+ * milliseconds: `trace_day_rides` (migration 0024). Pairing them by the overlap rule is the caller's.
+ */
+export async function findDayRides(
+  db: Db,
+  hexKeys: string[],
+  day: { from: Date; to: Date },
+  from: Date,
+  to: Date,
+  windowSeconds: Record<'taxi' | 'metro' | 'bus' | 'ferry', number>,
+): Promise<DayRideRow[]> {
+  if (hexKeys.length === 0) return [];
+  const maxWindowMs = Math.max(...Object.values(windowSeconds)) * 1000;
+  return queryNamed<DayRideRow>(db, 'ridetrace_trace_day_rides', TRACE_DAY_RIDES, [
+    hexByteaArray(hexKeys),
+    from.toISOString(),
+    to.toISOString(),
+    day.to.toISOString(),
+    windowSeconds.taxi,
+    windowSeconds.metro,
+    windowSeconds.bus,
+    windowSeconds.ferry,
+    new Date(from.getTime() - maxWindowMs).toISOString(),
+    new Date(to.getTime() + maxWindowMs).toISOString(),
+  ]);
 }

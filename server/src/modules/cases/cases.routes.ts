@@ -37,7 +37,8 @@ export const caseRoutes: RoutePlugin = async (app, { ctx }) => {
     onRequest: traceRead,
     schema: {
       ...common,
-      summary: 'List cases (newest first), e.g. status=open',
+      summary:
+        'List cases (newest first), e.g. status=open; caseNumber=SZ-2026 finds numbers starting with it',
       querystring: ListCasesQuerySchema,
       response: { 200: CasePageSchema, ...errorReplies(400, 401, 403) },
     },
@@ -90,7 +91,8 @@ export const caseRoutes: RoutePlugin = async (app, { ctx }) => {
         'Co-passengers of the case (degree 1, or 1 and 2), paged; masked unless ?reveal=true with a reveal grant',
       description:
         "Each contact carries the flags of the exposed person's ride. An official person with a jurisdiction sees " +
-        "only rides on carriers in their cities, the case's and the contacts' (`jurisdiction`).",
+        "only rides on carriers in their cities, the case's and the contacts' (`jurisdiction`). Degree-2 reads " +
+        'run a few at a time per server process (`TRACE_DEGREE2_CONCURRENCY`); the others wait their turn.',
       params: CaseIdParamsSchema,
       querystring: ExposuresQuerySchema,
       response: { 200: ExposurePageSchema, ...errorReplies(400, 401, 403, 404, 422) },

@@ -16,6 +16,15 @@ export function toCsv(
   header: readonly string[],
   rows: readonly (readonly (string | number | null)[])[],
 ): string {
-  const lines = [header, ...rows].map((r) => r.map(csvCell).join(','));
-  return `\uFEFF${lines.join('\r\n')}\r\n`;
+  return csvDocument(header, rows.map(csvLine));
+}
+
+/** One line of cells, without its line break. */
+export function csvLine(cells: readonly (string | number | null)[]): string {
+  return cells.map(csvCell).join(',');
+}
+
+/** The file: BOM, header, the lines (from csvLine), CRLF after each. */
+export function csvDocument(header: readonly string[], lines: readonly string[]): string {
+  return `\uFEFF${[csvLine(header), ...lines].join('\r\n')}\r\n`;
 }

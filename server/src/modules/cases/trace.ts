@@ -1,7 +1,7 @@
 import type { CarrierKind, ExposureLevel, RideFlags } from '@ridetrace/shared';
 import { open } from '../../crypto/aead.js';
 import type { DayKey } from '../../crypto/keyring.js';
-import type { AppContext } from '../../context.js';
+import { perContext, type AppContext } from '../../context.js';
 import { AppError } from '../../errors.js';
 import {
   findRegistrationLinks,
@@ -9,7 +9,14 @@ import {
   type RegistrationLink,
 } from '../passengers/passengers.service.js';
 import { rideKey } from '../rides/ride-key.js';
-import { findContacts, RIDE_BITS, type ContactRow } from './cases.repository.js';
+import {
+  findContacts,
+  findDayRides,
+  RIDE_BITS,
+  type ContactRow,
+  type DayRideRow,
+} from './cases.repository.js';
+import { Gate, Pacer } from './gate.js';
 
 /**
  * The overlap rule, defined once:
@@ -20,6 +27,7 @@ import { findContacts, RIDE_BITS, type ContactRow } from './cases.repository.js'
  *   otherwise `possible`; a person is `close` when any of their contacts is.
  * Degree 2: the same rule applied to the rides of every degree-1 `close` person from their first contact with the
  * case to the end of the observation period (capped at now).
+ * It is applied by trace_contacts (SQL) and, for degree 2, by addDayContacts to the rides trace_day_rides returns.
  */
 export function contactLevel(ctx: AppContext, kind: CarrierKind, gapSeconds: number): ExposureLevel {
   return gapSeconds <= ctx.config.trace.closeSeconds[kind] ? 'close' : 'possible';
@@ -186,6 +194,127 @@ async function contactsOf(
   return { caseRides: caseRides.size, byPassenger };
 }
 
+/**
+ * Degree 2: the contacts of `people` in [from, to], one query per ride day with that day's blind indexes only (an
+ * index exists on one day, so each query probes one day's rides, leaves out the traced people's own rides on their
+ * buses itself and sends every other ride once). Every query is one day's work, far below the statement timeout
+ * however long the window; in between, other requests get a connection, and the event loop every few ms.
+ */
+async function secondContactsOf(
+  ctx: AppContext,
+  cache: DayKeyCache,
+  people: readonly string[],
+  from: Date,
+  to: Date,
+  exclude: ReadonlySet<string>,
+  cities: CityFilter,
+): Promise<Map<string, TracedContact[]>> {
+  const links = await rideLinksOf(ctx, people);
+  const found = new Map<string, TracedContact[]>();
+  const pacer = new Pacer();
+  for (const day of ctx.rideDays.between(from, to)) {
+    const k = await cache.get(day);
+    if (!k) continue;
+    const keyOwners = new Map<string, string>();
+    for (const link of links) keyOwners.set(rideKey(k, link).toString('hex'), link.passengerId);
+    const bounds = ctx.rideDays.bounds(day);
+    const rides = await findDayRides(
+      ctx.db,
+      [...keyOwners.keys()],
+      bounds,
+      new Date(Math.max(from.getTime(), bounds.from.getTime())),
+      new Date(Math.min(to.getTime(), bounds.to.getTime())),
+      ctx.config.trace.windowSeconds,
+    );
+    await addDayContacts(ctx, cache, rides, { keyOwners, exclude, cities }, found, pacer);
+  }
+  return found;
+}
+
+/**
+ * The contacts of one day of degree 2, added to `found` (by passenger id): the overlap rule of trace_contacts applied to the rides of
+ * trace_day_rides (every other ride on the carrier of a traced ride within its kind's window, inclusive). Each
+ * other ride is decrypted once, and what contacts share (the carrier, both times, the flags) is made once: a big
+ * degree 2 has a hundred thousand contacts.
+ */
+async function addDayContacts(
+  ctx: AppContext,
+  cache: DayKeyCache,
+  rides: DayRideRow[],
+  of: { keyOwners: ReadonlyMap<string, string>; exclude: ReadonlySet<string>; cities: CityFilter },
+  found: Map<string, TracedContact[]>,
+  pacer: Pacer,
+): Promise<void> {
+  const { keyOwners, exclude, cities } = of;
+  const byMs = (a: DayRideRow, b: DayRideRow) =>
+    a.boarded_ms - b.boarded_ms || (a.ride_id < b.ride_id ? -1 : a.ride_id > b.ride_id ? 1 : 0);
+  const traced = rides.filter((r) => r.traced && inCities(cities, r.city!)).sort(byMs);
+  const near = new Map<number, NearRide[]>();
+  const dayKeys = new Map<string, DayKey | null>();
+  for (const r of rides) {
+    if (r.traced) continue;
+    const at = new Date(r.boarded_ms);
+    const day = ctx.rideDays.of(at);
+    if (!dayKeys.has(day)) dayKeys.set(day, await cache.get(day));
+    const ride: NearRide = { row: r, at, day, pid: undefined, flags: null };
+    const list = near.get(r.carrier_id);
+    if (list) list.push(ride);
+    else near.set(r.carrier_id, [ride]);
+  }
+  for (const list of near.values()) list.sort((a, b) => byMs(a.row, b.row));
+  for (const t of traced) {
+    if (pacer.due()) await pacer.pause();
+    const list = near.get(t.carrier_id);
+    if (!list) continue;
+    const kind = t.kind!;
+    const windowMs = ctx.config.trace.windowSeconds[kind] * 1000;
+    const carrier: TracedCarrier = { id: t.carrier_id, kind, plate: t.plate!, route: t.route, city: t.city! };
+    const caseBoardedAt = new Date(t.boarded_ms);
+    const via = t.passenger_key ? (keyOwners.get(t.passenger_key.toString('hex')) ?? null) : null;
+    // The first ride at or after the window's start (binary search), then every ride up to its end.
+    let i = 0;
+    for (let hi = list.length, lo = t.boarded_ms - windowMs; i < hi;) {
+      const mid = (i + hi) >> 1;
+      if (list[mid]!.row.boarded_ms < lo) i = mid + 1;
+      else hi = mid;
+    }
+    for (; i < list.length && list[i]!.row.boarded_ms <= t.boarded_ms + windowMs; i++) {
+      const o = list[i]!;
+      if (o.pid === undefined) {
+        const key = dayKeys.get(o.day);
+        o.pid = key && o.row.passenger_sealed ? openRide(key, o.row.ride_id, o.row.passenger_sealed) : null;
+      }
+      if (!o.pid || exclude.has(o.pid)) continue;
+      o.flags ??= flagsOf(o.row.ride_bits);
+      const gapSeconds = Math.abs(o.at.getTime() - caseBoardedAt.getTime()) / 1000;
+      const contact: TracedContact = {
+        caseRideId: t.ride_id,
+        rideId: o.row.ride_id,
+        carrier,
+        caseBoardedAt,
+        contactBoardedAt: o.at,
+        gapMinutes: Math.round((gapSeconds / 60) * 100) / 100,
+        level: contactLevel(ctx, kind, gapSeconds),
+        degree: 2,
+        via,
+        flags: o.flags,
+      };
+      const contacts = found.get(o.pid);
+      if (contacts) contacts.push(contact);
+      else found.set(o.pid, [contact]);
+    }
+  }
+}
+
+/** A ride near a traced one: its passenger decrypted on first use (null: none, or its day key is destroyed). */
+interface NearRide {
+  row: DayRideRow;
+  at: Date;
+  day: string;
+  pid: string | null | undefined;
+  flags: RideFlags | null;
+}
+
 /** Decrypts the passenger id of a co-passenger ride; null when there is none or its day key is destroyed. */
 function openPassenger(
   ctx: AppContext,
@@ -195,7 +324,11 @@ function openPassenger(
   if (!row.ride_id || !row.boarded_at || !row.passenger_sealed) return null;
   const key = dayKeys.get(ctx.rideDays.of(row.boarded_at));
   if (!key) return null;
-  return open(key.seal, row.passenger_sealed, `rides/passenger/${row.ride_id}`).toString('utf8');
+  return openRide(key, row.ride_id, row.passenger_sealed);
+}
+
+function openRide(key: DayKey, rideId: string, sealed: Buffer): string {
+  return open(key.seal, sealed, `rides/passenger/${rideId}`).toString('utf8');
 }
 
 /** Merges registrations of one person (same phone or ID number blind index) into one entry. */
@@ -249,6 +382,21 @@ export async function traceExposures(
   degree: 1 | 2,
   cities: CityFilter = null,
 ): Promise<TraceResult> {
+  const trace = () => traceWithin(ctx, subjectIds, from, to, degree, cities);
+  return degree === 2 ? degree2Gate(ctx).run(trace) : trace();
+}
+
+/** Degree-2 traces running at once in this process (TRACE_DEGREE2_CONCURRENCY); the others queue. */
+const degree2Gate = perContext((ctx) => new Gate(ctx.config.trace.degree2Concurrency));
+
+async function traceWithin(
+  ctx: AppContext,
+  subjectIds: readonly string[],
+  from: Date,
+  to: Date,
+  degree: 1 | 2,
+  cities: CityFilter,
+): Promise<TraceResult> {
   const cache = new DayKeyCache(ctx);
   const subjects = new Set(subjectIds);
   const keys = await keysOf(ctx, cache, subjectIds, from, to);
@@ -267,9 +415,8 @@ export async function traceExposures(
       );
       const ids = close.map(([pid]) => pid);
       const exclude = new Set([...subjects, ...d1.byPassenger.keys()]);
-      const d2Keys = await keysOf(ctx, cache, ids, start, end);
-      const d2 = await contactsOf(ctx, cache, d2Keys, start, end, 2, exclude, cities);
-      for (const [pid, cs] of d2.byPassenger) found.set(pid, cs);
+      const d2 = await secondContactsOf(ctx, cache, ids, start, end, exclude, cities);
+      for (const [pid, cs] of d2) found.set(pid, cs);
     }
   }
 

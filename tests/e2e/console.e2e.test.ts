@@ -1,0 +1,387 @@
+/// <reference lib="dom" />
+import { createClient, freePort } from '@ridetrace/server';
+import { createHmac, randomUUID } from 'node:crypto';
+import { spawn } from 'node:child_process';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it, type TestContext } from 'vitest';
+import { CHROMIUM } from './support/browser.js';
+import { ARTIFACTS, ROOT } from './support/paths.js';
+import { clientToken, seedWorld, startStack, type Stack, type World } from './support/stack.js';
+
+/**
+ * The officials' console (production build, served by the server at /console/) in Debian's chromium at desktop size,
+ * against the real server on a fresh embedded Postgres: a tracer and a supervisor sign in with password and TOTP,
+ * the four-eyes reveal, notify and delivery to the fake super-app and SMS gateway, sign-out and a deep link after it.
+ */
+let out: string;
+let stack: Stack;
+let world: World;
+let browser: Browser;
+let tracerCtx: BrowserContext;
+let supervisorCtx: BrowserContext;
+let tracer: Page;
+let supervisor: Page;
+let people: { tracer: Enrolment; supervisor: Enrolment };
+let caseId: string;
+/** CSP violations and uncaught errors of either page: the run must end with none. */
+const problems: string[] = [];
+
+interface Enrolment {
+  official: { username: string; name: string };
+  password: string;
+  otpauthUri: string;
+}
+
+const CASE_NUMBER = 'E2E-2026-0001';
+const SUBJECT = { user: 'subject', name: '王小明', phone: '13800000001' };
+const CONTACTS = [
+  { user: 'contact-1', name: '李雷雷', phone: '13900000001' },
+  { user: 'contact-2', name: '韩梅梅', phone: '13900000002' },
+];
+/** Rides with contact-1 on another bus after contact-1's ride with the case: degree 2. */
+const SECOND = { user: 'second-1', name: '孙悟空', phone: '13700000001' };
+
+beforeAll(async () => {
+  out = await mkdtemp(path.join(os.tmpdir(), 'ridetrace-console-'));
+  await mkdir(ARTIFACTS, { recursive: true });
+  await buildConsole(out);
+  stack = await startStack('http://127.0.0.1:1', await freePort(), {
+    CONSOLE_DIR: out,
+    REVEAL_APPROVAL: 'dual',
+    // Delivery within a second or two, not the production pace.
+    NOTIFY_POLL_MS: '100',
+  });
+  // The stack's server holds these credentials; the fake checks them on token requests (phone numbers, messages).
+  stack.superApp.appId = 'wx-e2e-app';
+  stack.superApp.appSecret = 'e2e-app-secret';
+  world = await seedWorld(stack);
+  people = await seedOfficials();
+  caseId = await seedCase();
+
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-sync'],
+  });
+  tracerCtx = await desktopContext('tracer');
+  supervisorCtx = await desktopContext('supervisor');
+  tracer = await tracerCtx.newPage();
+  supervisor = await supervisorCtx.newPage();
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await stack?.close();
+  if (out) await rm(out, { recursive: true, force: true });
+});
+
+/** `vite build` of console/ into `dir` (not console/dist, so a developer's build is left alone). */
+async function buildConsole(dir: string): Promise<void> {
+  const env: NodeJS.ProcessEnv = { ...process.env, NODE_ENV: 'production' };
+  delete env.VITEST;
+  delete env.TEST;
+  const output: string[] = [];
+  const code = await new Promise<number | null>((resolve, reject) => {
+    const child = spawn('pnpm', ['exec', 'vite', 'build', '--outDir', dir, '--emptyOutDir'], {
+      cwd: path.join(ROOT, 'console'),
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout.on('data', (d: Buffer) => output.push(d.toString()));
+    child.stderr.on('data', (d: Buffer) => output.push(d.toString()));
+    child.on('error', reject);
+    child.on('close', resolve);
+  });
+  if (code !== 0) throw new Error(`console build failed (${code}):\n${output.join('').slice(-4000)}`);
+}
+
+/** A desktop browser context that reports CSP violations (event and console) and uncaught page errors. */
+async function desktopContext(who: string): Promise<BrowserContext> {
+  const ctx = await browser.newContext({
+    viewport: { width: 1440, height: 900 },
+    locale: 'zh-CN',
+    acceptDownloads: true,
+  });
+  await ctx.exposeBinding('__rtCspViolation', (_src, v: string) => problems.push(`${who} CSP: ${v}`));
+  await ctx.addInitScript(() => {
+    document.addEventListener('securitypolicyviolation', (e) => {
+      const report = (window as unknown as { __rtCspViolation?: (v: string) => void }).__rtCspViolation;
+      void report?.(`${e.violatedDirective} ${e.blockedURI}`);
+    });
+  });
+  // A step that fails should fail fast, not hold the run for playwright's default 30 s.
+  ctx.setDefaultTimeout(15_000);
+  ctx.on('page', (p) => watch(p, who));
+  return ctx;
+}
+
+function watch(page: Page, who: string) {
+  page.on('pageerror', (err) => problems.push(`${who} page error: ${err.message}`));
+  page.on('console', (m) => {
+    if (m.type() === 'error' && /Content Security Policy|Refused to/i.test(m.text()))
+      problems.push(`${who} console: ${m.text()}`);
+  });
+}
+
+async function call<T>(method: string, p: string, body?: unknown, auth?: string): Promise<T> {
+  const res = await fetch(stack.api + p, {
+    method,
+    headers: {
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      ...(auth ? { authorization: auth } : {}),
+    },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`${method} ${p} → ${res.status} ${text}`);
+  return JSON.parse(text) as T;
+}
+
+/** Officials created through the admin API as an administrator would: a tracer who may also notify, a supervisor. */
+async function seedOfficials() {
+  const admin = await createClient(stack.db, { name: 'root', role: 'admin' });
+  const auth = `Bearer ${await clientToken(stack, admin)}`;
+  const enrol = (name: string, roles: string[]) =>
+    call<Enrolment>(
+      'POST',
+      '/v1/admin/officials',
+      {
+        username: `e2e-${randomUUID().slice(0, 8)}`,
+        name,
+        agency: '深圳市卫健委',
+        jurisdiction: ['深圳'],
+        roles,
+      },
+      auth,
+    );
+  return {
+    tracer: await enrol('赵流调', ['tracer', 'notifier']),
+    supervisor: await enrol('钱主任', ['supervisor']),
+  };
+}
+
+/**
+ * The subject and two contacts (verified phones, app messages accepted) scan the same bus, then the first contact
+ * and one more person another bus (degree 2); a case on the subject.
+ */
+async function seedCase(): Promise<string> {
+  const { version } = await call<{ version: string }>('GET', '/v1/consent');
+  const passenger = async (p: { user: string; name: string; phone: string }) => {
+    const login = await call<{ accessToken: string }>('POST', '/v1/auth/passenger', {
+      loginCode: `ok:${p.user}`,
+    });
+    const first = `Bearer ${login.accessToken}`;
+    await call('POST', '/v1/passengers/me/phone', { code: `phone:${p.phone}` }, first);
+    const confirmed = await call<{ accessToken: string }>(
+      'POST',
+      '/v1/passengers/me/confirm',
+      { name: p.name, phone: p.phone, consentVersion: version },
+      first,
+    );
+    const auth = `Bearer ${confirmed.accessToken}`;
+    await call(
+      'POST',
+      '/v1/passengers/me/subscriptions',
+      { templateId: 'ridetrace_exposure', result: 'accept' },
+      auth,
+    );
+    return auth;
+  };
+  const ride = (auth: string, url: string) =>
+    call('POST', '/v1/rides', { code: url, clientRideId: randomUUID() }, auth);
+  const [subject, contact1, contact2, second] = await Promise.all(
+    [SUBJECT, ...CONTACTS, SECOND].map(passenger),
+  );
+  for (const auth of [subject!, contact1!, contact2!]) await ride(auth, world.code.url);
+  await ride(contact1!, world.otherCode.url);
+  await ride(second!, world.otherCode.url);
+  const official = await createClient(stack.db, { name: 'health office', role: 'official' });
+  const now = Date.now();
+  const c = await call<{ id: string }>(
+    'POST',
+    '/v1/cases',
+    {
+      subject: { phone: SUBJECT.phone },
+      infectiousFrom: new Date(now - 86_400_000).toISOString(),
+      infectiousTo: new Date(now + 60_000).toISOString(),
+      caseNumber: CASE_NUMBER,
+      reason: '端到端测试：确诊病例',
+    },
+    `Bearer ${await clientToken(stack, official)}`,
+  );
+  return c.id;
+}
+
+/** RFC 6238 as an authenticator app computes it from the enrolment's otpauth:// URI (SHA-1, 6 digits, 30 s). */
+function totpOf(uri: string, at = Date.now()): string {
+  const params = new URL(uri).searchParams;
+  const secret = base32(params.get('secret')!);
+  const digits = Number(params.get('digits') ?? 6);
+  const period = Number(params.get('period') ?? 30);
+  const algorithm = (params.get('algorithm') ?? 'SHA1').toLowerCase();
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(Math.floor(at / 1000 / period)));
+  const mac = createHmac(algorithm, secret).update(counter).digest();
+  const offset = mac[mac.length - 1]! & 0xf;
+  const n = (mac.readUInt32BE(offset) & 0x7fffffff) % 10 ** digits;
+  return String(n).padStart(digits, '0');
+}
+
+function base32(s: string): Buffer {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  let bits = '';
+  for (const ch of s.replace(/=+$/, '').toUpperCase())
+    bits += alphabet.indexOf(ch).toString(2).padStart(5, '0');
+  const bytes: number[] = [];
+  for (let i = 0; i + 8 <= bits.length; i += 8) bytes.push(parseInt(bits.slice(i, i + 8), 2));
+  return Buffer.from(bytes);
+}
+
+const shot = (page: Page, name: string) =>
+  page.screenshot({ path: path.join(ARTIFACTS, `console-${name}.png`), fullPage: true });
+
+/** Screenshots of both pages when the test fails, to see where the story stopped. */
+function shotsOnFailure(ctx: TestContext, name: string) {
+  ctx.onTestFailed(async () => {
+    await shot(tracer, `${name}-failed-tracer`).catch(() => undefined);
+    await shot(supervisor, `${name}-failed-supervisor`).catch(() => undefined);
+  });
+}
+
+async function signIn(page: Page, who: Enrolment, path = '/console/') {
+  await page.goto(`${stack.api}${path}`);
+  await page.getByLabel('用户名').fill(who.official.username);
+  await page.getByLabel('密码').fill(who.password);
+  await page.getByLabel('动态验证码').fill(totpOf(who.otpauthUri));
+  await page.getByRole('button', { name: SIGN_IN }).click();
+  await page.getByTestId('who-am-i').getByText(who.official.name).waitFor();
+}
+
+/** AntD spaces out a two-character Chinese label on a button (登 录). */
+const SIGN_IN = /^登\s?录$/;
+const APPROVE = /^批\s?准$/;
+
+const exposuresCard = (page: Page) =>
+  page.locator('.ant-card').filter({ has: page.locator('.ant-card-head-title', { hasText: /^同乘人员$/ }) });
+
+describe('officials console against the real server', () => {
+  it('the tracer signs in with password and TOTP and sees who, which agency, which jurisdiction', async (ctx) => {
+    shotsOnFailure(ctx, '01');
+    await signIn(tracer, people.tracer);
+    const header = tracer.locator('header, .rt-header').first();
+    await header.getByText('深圳市卫健委').waitFor();
+    await header.getByText('辖区: 深圳').waitFor();
+    await shot(tracer, '01-signed-in');
+  });
+
+  it('opens the case from the list: the timeline draws, the exposures are masked', async (ctx) => {
+    shotsOnFailure(ctx, '02');
+    await tracer.goto(`${stack.api}/console/cases`);
+    await tracer.getByRole('link', { name: CASE_NUMBER }).click();
+    await tracer.waitForURL(`**/console/cases/${caseId}`);
+    await tracer.getByRole('heading', { name: `案件 ${CASE_NUMBER}` }).waitFor();
+
+    const canvas = tracer.locator('.rt-timeline canvas').first();
+    await canvas.waitFor();
+    const box = await canvas.boundingBox();
+    expect(box?.width).toBeGreaterThan(200);
+    expect(box?.height).toBeGreaterThan(50);
+
+    const table = exposuresCard(tracer);
+    await table.getByText('李*雷').waitFor();
+    await table.getByText('韩*梅').waitFor();
+    await table.getByText('139****0001').waitFor();
+    await table.getByText('已脱敏').waitFor();
+    await expect(table.getByText('李雷雷').count()).resolves.toBe(0);
+    await shot(tracer, '02-case-masked');
+  });
+
+  it('a reveal needs the supervisor: requested with a reason, approved in the inbox, then unmasked', async (ctx) => {
+    shotsOnFailure(ctx, '03');
+    await tracer.getByRole('button', { name: '申请查看身份' }).click();
+    const dialog = tracer.getByRole('dialog');
+    await dialog.getByLabel('申请理由').fill('密接人员流调，需要电话联系');
+    await dialog.getByRole('button', { name: '提交申请' }).click();
+    await tracer.getByRole('button', { name: '身份查看待审批' }).waitFor();
+
+    await signIn(supervisor, people.supervisor, '/console/approvals');
+    const row = supervisor.getByRole('row').filter({ hasText: CASE_NUMBER });
+    await row.getByText('密接人员流调，需要电话联系').waitFor();
+    await row.getByText('赵流调').waitFor();
+    await shot(supervisor, '03-approvals-inbox');
+    await row.getByRole('button', { name: APPROVE }).click();
+    await supervisor.getByRole('dialog').getByRole('button', { name: APPROVE }).click();
+    await supervisor.getByText('没有待审批的申请', { exact: false }).waitFor();
+
+    // No reload: the case view asks again while the request is pending.
+    const table = exposuresCard(tracer);
+    await table.getByText('李雷雷').waitFor();
+    await table.getByText('韩梅梅').waitFor();
+    await table.getByText('13900000001').waitFor();
+    await table.getByText('已显示身份').waitFor();
+    await shot(tracer, '04-case-revealed');
+  });
+
+  it('notifies after confirming and watches every delivery reach "sent"', async (ctx) => {
+    shotsOnFailure(ctx, '05');
+    await tracer.getByRole('button', { name: '通知同乘人员' }).click();
+    const confirm = tracer.getByRole('dialog').filter({ hasText: '确认发送通知？' });
+    await confirm.getByRole('button', { name: '确认发送' }).click();
+
+    // Each channel in use: all sent, none still queued or being sent, none failed.
+    const count = async (id: string) => Number((await tracer.getByTestId(id).textContent()) ?? 'NaN');
+    await tracer.getByTestId('app-sent').waitFor();
+    await expect
+      .poll(
+        async () => ({
+          sent: await count('app-sent'),
+          open: (await count('app-queued')) + (await count('app-sending')),
+        }),
+        {
+          timeout: 20_000,
+        },
+      )
+      .toEqual({ sent: 2, open: 0 });
+    expect(await count('app-failed')).toBe(0);
+    if ((await tracer.getByTestId('sms-sent').count()) > 0) {
+      await expect.poll(() => count('sms-sent'), { timeout: 20_000 }).toBeGreaterThan(0);
+      expect(await count('sms-failed')).toBe(0);
+    }
+    await expect.poll(() => stack.superApp.messages.length, { timeout: 5000 }).toBe(2);
+    await shot(tracer, '05-delivered');
+  });
+
+  it('degrees 1 + 2: the contact network draws the case, its contacts and theirs', async (ctx) => {
+    shotsOnFailure(ctx, '06');
+    await exposuresCard(tracer).getByText('一级 + 二级').click();
+    await exposuresCard(tracer).getByText('孙悟空').waitFor();
+    const network = tracer
+      .locator('.ant-card')
+      .filter({ has: tracer.locator('.ant-card-head-title', { hasText: /^二级接触网络$/ }) });
+    await network.getByRole('img', { name: /接触网络图：病例、2 名一级同乘人员、1 名二级接触者/ }).waitFor();
+    const box = await network.locator('canvas').first().boundingBox();
+    expect(box?.height).toBeGreaterThan(300);
+    await shot(tracer, '06-network');
+  });
+
+  it('signs out to the sign-in page; a deep link to the case after it shows sign-in', async (ctx) => {
+    shotsOnFailure(ctx, '07');
+    await tracer.getByRole('button', { name: '退出登录' }).click();
+    await tracer.getByText('您已安全退出。').waitFor();
+    await tracer.getByLabel('动态验证码').waitFor();
+
+    await tracer.goto(`${stack.api}/console/cases/${caseId}`);
+    await tracer.getByLabel('动态验证码').waitFor();
+    await tracer.getByRole('button', { name: SIGN_IN }).waitFor();
+    await expect(tracer.getByTestId('who-am-i').count()).resolves.toBe(0);
+    await expect(tracer.getByText(CASE_NUMBER).count()).resolves.toBe(0);
+    await shot(tracer, '07-deep-link-signed-out');
+  });
+
+  it('reported no CSP violation and no uncaught page error', () => {
+    expect(problems).toEqual([]);
+  });
+});
