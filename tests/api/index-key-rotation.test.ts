@@ -14,7 +14,6 @@ import {
   type IndexRotationReport,
 } from '@ridetrace/server';
 import { sql } from 'kysely';
-import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -27,7 +26,7 @@ import {
   scanRide,
   withCheckChar,
 } from '../support/flows.js';
-import { REPO_ROOT, runCli } from '../support/run-cli.js';
+import { killCliAt, runCli } from '../support/run-cli.js';
 import { newIdNumber, newName } from '../support/trace-kit.js';
 import { cliEnv, confirmedPassenger, passengerToken, type TestApp } from '../support/test-app.js';
 
@@ -531,30 +530,6 @@ describe('under scan load', () => {
     expect(await rowsBelow(t, 2)).toBe(0);
   });
 });
-
-/**
- * The CLI as its own process group, stopped with SIGKILL (pnpm, tsx and node at once) once it prints `marker`: a
- * crash at that point. Resolves with what it printed.
- */
-function killCliAt(args: string[], env: NodeJS.ProcessEnv, marker: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('pnpm', ['-s', 'cli', ...args], { cwd: REPO_ROOT, env, detached: true });
-    let out = '';
-    const timer = setTimeout(() => {
-      process.kill(-child.pid!, 'SIGKILL');
-      reject(new Error(`no "${marker}" within 90 s: ${out}`));
-    }, 90_000);
-    child.stdout.on('data', (d: Buffer) => {
-      out += d.toString();
-      if (out.includes(marker)) {
-        clearTimeout(timer);
-        process.kill(-child.pid!, 'SIGKILL');
-      }
-    });
-    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-    child.on('exit', () => (out.includes(marker) ? resolve(out) : reject(new Error(`exited early: ${out}`))));
-  });
-}
 
 describe('pnpm cli keys rotate-index: killed, run again, run twice, then the wind-down', () => {
   const { t, w } = useWorld(ENV);

@@ -5,7 +5,6 @@
 import { auditKeyId, verifyAuditChain } from '@ridetrace/server';
 import { TABLE_COLUMNS } from '@ridetrace/server/testing';
 import { sql } from 'kysely';
-import { spawn } from 'node:child_process';
 import { createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -29,7 +28,7 @@ import {
   withCheckChar,
 } from '../support/flows.js';
 import { dump, publicTables, search, type Dump } from '../support/privacy-scan.js';
-import { REPO_ROOT, runCli, type Run } from '../support/run-cli.js';
+import { killCliAt, REPO_ROOT, runCli, type Run } from '../support/run-cli.js';
 import {
   cliEnv,
   confirmedPassenger,
@@ -111,30 +110,6 @@ function windDownEnv(t: TestApp, extra: Record<string, string> = {}): NodeJS.Pro
     RIDES_BATCH_QUEUE_MS: '500',
     ...extra,
   };
-}
-
-/**
- * The CLI as its own process group, stopped with SIGKILL (pnpm, tsx and node at once) once it prints `marker`:
- * a crash at that point. Resolves with what it printed.
- */
-function killCliAt(args: string[], env: NodeJS.ProcessEnv, marker: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('pnpm', ['-s', 'cli', ...args], { cwd: REPO_ROOT, env, detached: true });
-    let out = '';
-    const timer = setTimeout(() => {
-      process.kill(-child.pid!, 'SIGKILL');
-      reject(new Error(`no "${marker}" within 90 s: ${out}`));
-    }, 90_000);
-    child.stdout.on('data', (d: Buffer) => {
-      out += d.toString();
-      if (out.includes(marker)) {
-        clearTimeout(timer);
-        process.kill(-child.pid!, 'SIGKILL');
-      }
-    });
-    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-    child.on('exit', () => (out.includes(marker) ? resolve(out) : reject(new Error(`exited early: ${out}`))));
-  });
 }
 
 interface PdfJs {

@@ -25,6 +25,7 @@ import { fmtTime } from '../../format.js';
 import { useT } from '../../i18n/index.js';
 import { useOfficial } from '../../session.js';
 import { EnrolmentModal } from './Enrolment.js';
+import { LoadError } from '../../components/LoadError.js';
 
 // The roles of official persons (shared/src/schemas/auth.ts OFFICIAL_ROLES); written out: the console imports
 // only types from @ridetrace/shared.
@@ -129,17 +130,7 @@ export function AdminPage() {
         </Button>
       }
     >
-      {list.isError && (
-        <Alert
-          type="error"
-          showIcon
-          role="alert"
-          message={t('admin.loadFailed')}
-          description={errorText(list.error, t)}
-          action={<Button onClick={() => void list.refetch()}>{t('common.retry')}</Button>}
-          style={{ marginBottom: 16 }}
-        />
-      )}
+      {list.isError && <LoadError title={t('admin.loadFailed')} error={list.error} retry={list.refetch} />}
       <Table<OfficialAccount>
         rowKey="id"
         columns={columns}

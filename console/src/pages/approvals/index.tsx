@@ -1,16 +1,16 @@
 import type { RevealRequest } from '@ridetrace/shared';
 import { keepPreviousData, useQuery, useQueryClient } from '@tanstack/react-query';
-import { Alert, App, Button, Card, Descriptions, Empty, Space, Table, Typography } from 'antd';
+import { App, Button, Card, Descriptions, Empty, Space, Table, Typography } from 'antd';
 import type { ColumnsType } from 'antd/es/table';
 import { useState } from 'react';
 import { Link } from 'react-router-dom';
 import { useApi } from '../../api.js';
 import { Pager, useCursorPages } from '../../components/paging.js';
-import { errorText } from '../../errors.js';
 import { fmtTime } from '../../format.js';
 import { useT } from '../../i18n/index.js';
 import { PAGE_SIZE } from '../../settings.js';
 import { ReasonModal } from '../case/ReasonModal.js';
+import { LoadError } from '../../components/LoadError.js';
 
 type Decision = { request: RevealRequest; approve: boolean };
 
@@ -76,15 +76,7 @@ export function ApprovalsPage() {
       }
     >
       {inbox.isError && (
-        <Alert
-          type="error"
-          showIcon
-          role="alert"
-          message={t('approvals.loadFailed')}
-          description={errorText(inbox.error, t)}
-          action={<Button onClick={() => void inbox.refetch()}>{t('common.retry')}</Button>}
-          style={{ marginBottom: 16 }}
-        />
+        <LoadError title={t('approvals.loadFailed')} error={inbox.error} retry={inbox.refetch} />
       )}
       <Table<RevealRequest>
         rowKey="id"

@@ -1,30 +1,17 @@
 import type { AuditAction, AuditEntry } from '@ridetrace/shared';
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
-import {
-  Alert,
-  Button,
-  Card,
-  DatePicker,
-  Empty,
-  Form,
-  Input,
-  Select,
-  Space,
-  Table,
-  Tag,
-  Typography,
-} from 'antd';
+import { Button, Card, DatePicker, Empty, Form, Input, Select, Space, Table, Tag, Typography } from 'antd';
 import type { ColumnsType } from 'antd/es/table';
 import type { Dayjs } from 'dayjs';
 import { useState } from 'react';
 import { Link } from 'react-router-dom';
 import { useApi } from '../../api.js';
 import { Pager, useCursorPages } from '../../components/paging.js';
-import { errorText } from '../../errors.js';
 import { fmtTime } from '../../format.js';
 import { useT } from '../../i18n/index.js';
 import { PAGE_SIZE } from '../../settings.js';
 import { VerifyCard } from './VerifyCard.js';
+import { LoadError } from '../../components/LoadError.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -193,17 +180,7 @@ export function AuditPage() {
             </Button>
           </Space>
         </Form>
-        {log.isError && (
-          <Alert
-            type="error"
-            showIcon
-            role="alert"
-            message={t('audit.loadFailed')}
-            description={errorText(log.error, t)}
-            action={<Button onClick={() => void log.refetch()}>{t('common.retry')}</Button>}
-            style={{ marginBottom: 16 }}
-          />
-        )}
+        {log.isError && <LoadError title={t('audit.loadFailed')} error={log.error} retry={log.refetch} />}
         <Table<AuditEntry>
           rowKey="seq"
           size="middle"

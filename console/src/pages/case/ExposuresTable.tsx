@@ -1,14 +1,14 @@
 import type { Contact, Exposure } from '@ridetrace/shared';
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
-import { Alert, Button, Empty, Segmented, Space, Table, Tag, Typography } from 'antd';
+import { Empty, Segmented, Space, Table, Tag, Typography } from 'antd';
 import type { ColumnsType } from 'antd/es/table';
 import { useApi } from '../../api.js';
 import { Pager, useCursorPages } from '../../components/paging.js';
-import { errorText } from '../../errors.js';
 import { fmtTime } from '../../format.js';
 import { useT } from '../../i18n/index.js';
 import { PAGE_SIZE } from '../../settings.js';
 import { anyFlags, FlagTags } from './FlagTags.js';
+import { LoadError } from '../../components/LoadError.js';
 
 export type DegreeMode = 1 | 2;
 
@@ -130,15 +130,7 @@ export function ExposuresTable({
         {revealed ? <Tag color="green">{t('exposures.revealed')}</Tag> : <Tag>{t('exposures.masked')}</Tag>}
       </Space>
       {page.isError && (
-        <Alert
-          type="error"
-          showIcon
-          role="alert"
-          message={t('exposures.loadFailed')}
-          description={errorText(page.error, t)}
-          action={<Button onClick={() => void page.refetch()}>{t('common.retry')}</Button>}
-          style={{ marginBottom: 12 }}
-        />
+        <LoadError title={t('exposures.loadFailed')} error={page.error} retry={page.refetch} />
       )}
       <Table<Exposure>
         rowKey="personId"

@@ -1,12 +1,12 @@
 import type { Exposure } from '@ridetrace/shared';
 import { useQuery } from '@tanstack/react-query';
-import { Alert, Button, Empty, Space, Spin } from 'antd';
+import { Alert, Empty, Space, Spin } from 'antd';
 import { lazy, Suspense, useMemo } from 'react';
 import { useApi } from '../../api.js';
 import type { ChartOption } from '../../components/EChart.js';
-import { errorText } from '../../errors.js';
 import { escapeHtml } from '../../format.js';
 import { useT, type Translate } from '../../i18n/index.js';
+import { LoadError } from '../../components/LoadError.js';
 
 // The same lazily loaded chart chunk as the timeline: ECharts arrives after the case's tables.
 const EChart = lazy(() => import('../../components/EChart.js').then((m) => ({ default: m.EChart })));
@@ -166,17 +166,7 @@ export function NetworkGraph({
   const net = useMemo(() => (q.data ? networkOf(q.data.items, q.data.total) : null), [q.data]);
   const option = useMemo(() => (net ? networkOption(net, caseNumber, t) : null), [net, caseNumber, t]);
 
-  if (q.isError)
-    return (
-      <Alert
-        type="error"
-        showIcon
-        role="alert"
-        message={t('network.loadFailed')}
-        description={errorText(q.error, t)}
-        action={<Button onClick={() => void q.refetch()}>{t('common.retry')}</Button>}
-      />
-    );
+  if (q.isError) return <LoadError title={t('network.loadFailed')} error={q.error} retry={q.refetch} />;
   if (!net || !option) return <Spin className="rt-network" />;
   const shown = networkShown(net);
   return (

@@ -1,17 +1,17 @@
 import { PlusOutlined, SearchOutlined } from '@ant-design/icons';
 import type { Case } from '@ridetrace/shared';
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
-import { Alert, Button, Card, Empty, Input, Segmented, Space, Table, Tag, Typography } from 'antd';
+import { Button, Card, Empty, Input, Segmented, Space, Table, Tag, Typography } from 'antd';
 import type { ColumnsType } from 'antd/es/table';
 import { lazy, Suspense, useState } from 'react';
 import { Link } from 'react-router-dom';
 import { useApi } from '../../api.js';
 import { Pager, useCursorPages } from '../../components/paging.js';
-import { errorText } from '../../errors.js';
 import { fmtRange, fmtTime } from '../../format.js';
 import { useT } from '../../i18n/index.js';
 import { hasScope, useOfficial } from '../../session.js';
 import { PAGE_SIZE } from '../../settings.js';
+import { LoadError } from '../../components/LoadError.js';
 
 // The form's date-time range picker is heavy: loaded when the drawer first opens.
 const OpenCaseDrawer = lazy(() => import('./OpenCaseDrawer.js').then((m) => ({ default: m.OpenCaseDrawer })));
@@ -123,17 +123,7 @@ export function CasesPage() {
           style={{ width: 280 }}
         />
       </Space>
-      {list.isError && (
-        <Alert
-          type="error"
-          showIcon
-          role="alert"
-          message={t('cases.loadFailed')}
-          description={errorText(list.error, t)}
-          action={<Button onClick={() => void list.refetch()}>{t('common.retry')}</Button>}
-          style={{ marginBottom: 16 }}
-        />
-      )}
+      {list.isError && <LoadError title={t('cases.loadFailed')} error={list.error} retry={list.refetch} />}
       <Table<Case>
         rowKey="id"
         columns={columns}
