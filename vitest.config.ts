@@ -1,3 +1,4 @@
+import os from 'node:os';
 import path from 'node:path';
 import { defineConfig } from 'vitest/config';
 
@@ -5,6 +6,9 @@ const miniapp = path.resolve(import.meta.dirname, 'miniapp');
 
 export default defineConfig({
   test: {
+    // Most test time waits on Postgres, child processes and timers, not on this process's CPU: vitest's default
+    // (cores - 1) would run the files one by one on a 2-core CI machine.
+    maxWorkers: Math.max(3, os.availableParallelism() - 1),
     projects: [
       {
         // API and unit tests on a real Postgres (one embedded cluster for the run, a database per file).
