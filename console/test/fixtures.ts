@@ -21,6 +21,7 @@ export function official(over: Partial<OfficialAccount> = {}): OfficialAccount {
     jurisdiction: ['深圳'],
     roles: ['supervisor'],
     scopes: ['case:write', 'trace:read', 'trace:reveal', 'trace:notify', 'status:clear', 'reveal:approve'],
+    operatorId: null,
     createdAt: '2026-11-01T00:00:00.000Z',
     disabledAt: null,
     ...over,

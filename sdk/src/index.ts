@@ -5,11 +5,13 @@ import type {
   AuditVerify,
   Carrier,
   CarrierCode,
+  CarrierImportResult,
   CarrierPage,
   Case,
   CaseNotifications,
   CaseRides,
   ClearPersonBody,
+  Client,
   ClientToken,
   ClientWithSecret,
   ConfirmBody,
@@ -20,10 +22,12 @@ import type {
   CreateClientBody,
   CreateOfficialBody,
   CSRF_HEADER,
+  CsvProblem,
   ErrorCode,
   Exposure,
   ExposurePage,
   HealthStatus,
+  ImportCarriersBody,
   Itinerary,
   ListCarriersQuery,
   ListRevealRequestsQuery,
@@ -44,11 +48,14 @@ import type {
   PassengerProfile,
   PassengerToken,
   PhoneCodeSent,
+  PosterSheetQuery,
   RevealRequest,
   RevealRequestPage,
   ScanBody,
   ScanConfirmationRequired,
   ScanRegistered,
+  StaffAccountList,
+  StaffBindings,
   StatusToken,
   SubscriptionBody,
   SubscriptionGrants,
@@ -102,7 +109,14 @@ function headerOf(res: TransportResponse, name: string): string | undefined {
 }
 
 /** The `{ error: { code, message } }` of a failed reply, in whichever form the transport gave its body. */
-function errorOf(data: unknown): { code?: ErrorCode; message?: string } | undefined {
+interface ErrorFields {
+  code?: ErrorCode;
+  message?: string;
+  problems?: CsvProblem[];
+  problemCount?: number;
+}
+
+function errorOf(data: unknown): ErrorFields | undefined {
   let body = data;
   if (typeof ArrayBuffer !== 'undefined' && body instanceof ArrayBuffer)
     body = new TextDecoder().decode(body);
@@ -113,7 +127,7 @@ function errorOf(data: unknown): { code?: ErrorCode; message?: string } | undefi
       return undefined;
     }
   }
-  return (body as { error?: { code?: ErrorCode; message?: string } } | null | undefined)?.error;
+  return (body as { error?: ErrorFields } | null | undefined)?.error;
 }
 
 export interface ClientOptions {
@@ -242,6 +256,9 @@ export class RideTraceClient {
         error.code,
         error.message ?? error.code,
         retryAfterMs(headerOf(res, 'retry-after')),
+        error.problems
+          ? { items: error.problems, total: error.problemCount ?? error.problems.length }
+          : undefined,
       );
     throw new RideTraceError(res.status, 'unexpected_response', `${method} ${path}: HTTP ${res.status}`);
   }
@@ -373,9 +390,29 @@ export class RideTraceClient {
     return new Uint8Array(res.data as ArrayBuffer);
   }
   bindStaff = (id: number, clientId: string) =>
-    this.json<{ carrierId: number; staff: string[] }>('POST', `/v1/carriers/${id}/staff`, {
-      body: { clientId },
-    });
+    this.json<StaffBindings>('POST', `/v1/carriers/${id}/staff`, { body: { clientId } });
+  carrierStaff = (id: number) => this.json<StaffBindings>('GET', `/v1/carriers/${id}/staff`);
+  unbindStaff = (id: number, clientId: string) =>
+    this.json<StaffBindings>('DELETE', `/v1/carriers/${id}/staff/${encodeURIComponent(clientId)}`);
+  /** The operator's staff accounts (drivers, conductors), to bind to carriers; admins name the operator. */
+  staffAccounts = (operatorId?: string) =>
+    this.json<StaffAccountList>('GET', '/v1/staff-accounts', { query: { operatorId } });
+  /**
+   * Checks every row of a carriers CSV and writes rows `from`..`from + count` (all rows without them), or none with
+   * `dryRun`. A bad row refuses the file: RideTraceError `csv_rows_invalid` with `problems`.
+   */
+  importCarriers = (body: ImportCarriersBody) =>
+    this.json<CarrierImportResult>('POST', '/v1/carriers/import', { body });
+  /** One carrier's A5 poster (PDF). */
+  async posterPdf(id: number): Promise<Uint8Array> {
+    const res = await this.send('GET', `/v1/carriers/${id}/poster.pdf`, { responseType: 'arraybuffer' });
+    return new Uint8Array(res.data as ArrayBuffer);
+  }
+  /** Active carriers' posters, two A5 per A4 landscape sheet (PDF): chosen `ids`, or a filter. */
+  async posterSheetsPdf(q: PosterSheetQuery): Promise<Uint8Array> {
+    const res = await this.send('GET', '/v1/carriers/posters.pdf', { query: q, responseType: 'arraybuffer' });
+    return new Uint8Array(res.data as ArrayBuffer);
+  }
 
   /** Every carrier matching the filter, across pages. */
   async *allCarriers(q: Omit<ListCarriersQuery, 'cursor'> = {}): AsyncGenerator<Carrier> {
@@ -460,8 +497,17 @@ export class RideTraceClient {
 
   createOperator = (id: string, name: string) =>
     this.json<Operator>('POST', '/v1/admin/operators', { body: { id, name } });
+  listOperators = () => this.json<{ items: Operator[] }>('GET', '/v1/admin/operators');
   createClient = (body: CreateClientBody) =>
     this.json<ClientWithSecret>('POST', '/v1/admin/clients', { body });
+  /** Machine clients (integration systems, staff devices, operators' systems). */
+  listClients = () => this.json<{ items: Client[] }>('GET', '/v1/admin/clients');
+  /** Disables a machine client: it can no longer obtain tokens. */
+  disableClient = (clientId: string) =>
+    this.json<Client>('POST', `/v1/admin/clients/${encodeURIComponent(clientId)}/disable`);
+  /** A new secret for a machine client (shown once); the old one stops working. */
+  rotateClientSecret = (clientId: string) =>
+    this.json<ClientWithSecret>('POST', `/v1/admin/clients/${encodeURIComponent(clientId)}/secret`);
   /**
    * A page of the audit log, oldest first. Filters combine: a case, an actor (official id, client id or system job),
    * an action, and a time range (`from` inclusive, `to` exclusive; ISO times).

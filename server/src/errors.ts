@@ -20,7 +20,26 @@ export class AppError extends Error {
     return this;
   }
 
+  /** Row problems of a refused file (csv_rows_invalid), sent with the error. */
+  problems: { line: number; field: string; message: string }[] | undefined;
+  problemCount: number | undefined;
+
+  withProblems(problems: { line: number; field: string; message: string }[], max: number): this {
+    this.problems = problems.slice(0, max);
+    this.problemCount = problems.length;
+    return this;
+  }
+
   toBody() {
+    if (this.problems)
+      return {
+        error: {
+          code: this.code,
+          message: this.message,
+          problems: this.problems,
+          problemCount: this.problemCount,
+        },
+      };
     return { error: { code: this.code, message: this.message } };
   }
 }

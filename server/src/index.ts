@@ -86,6 +86,30 @@ export {
   type CarrierRecord,
   type CarrierWithCode,
 } from './modules/carriers/carriers.service.js';
+export {
+  checkCarrierRows,
+  CsvFileError,
+  formatProblem,
+  parseCarriersCsv,
+  type CarrierRowInput,
+  type CsvRecord,
+  type ParsedCsv,
+} from './modules/carriers/carriers-csv.js';
+export {
+  A5,
+  INSTRUCTION_EN,
+  INSTRUCTION_ZH,
+  layoutPoster,
+  qrRuns,
+  QR_QUIET_MODULES,
+  SHEET,
+  TEXT_WIDTH,
+  type PageSize,
+  type Poster,
+  type PosterCarrier,
+  type Shape,
+} from './modules/carriers/posters/layout.js';
+export { loadFonts, renderPdf, type Fonts } from './modules/carriers/posters/pdf.js';
 export { caseFactsOf } from './modules/cases/cases.service.js';
 export { verifyPhoneWithSuperApp } from './modules/passengers/phone-verification.js';
 export {

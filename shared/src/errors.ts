@@ -50,6 +50,9 @@ export const ERRORS = {
 
   // Carriers and codes
   carrier_not_found: { status: 404, message: 'No such carrier.' },
+  csv_invalid: { status: 400, message: 'The file cannot be read as a carriers CSV.' },
+  csv_rows_invalid: { status: 400, message: 'Some rows are not valid; nothing was imported.' },
+  too_many_posters: { status: 400, message: 'Too many posters for one file; narrow the selection.' },
   carrier_retired: { status: 409, message: 'The carrier is retired.' },
   carrier_plate_taken: { status: 409, message: 'The operator already has a carrier with this plate.' },
   carrier_not_bound: { status: 403, message: 'This staff account is not bound to the carrier.' },
@@ -124,5 +127,11 @@ export type ErrorCode = keyof typeof ERRORS;
 export const ERROR_CODES = Object.keys(ERRORS) as ErrorCode[];
 
 export interface ErrorBody {
-  error: { code: ErrorCode; message: string };
+  error: {
+    code: ErrorCode;
+    message: string;
+    /** csv_rows_invalid: the first problems (line, field, message) and how many there are in all. */
+    problems?: { line: number; field: string; message: string }[];
+    problemCount?: number;
+  };
 }

@@ -22,6 +22,7 @@ const CALLERS = [
   'operator',
   'official',
   'person',
+  'fleet',
   'admin',
   'garbage',
   'expired',
@@ -32,8 +33,10 @@ type Caller = (typeof CALLERS)[number];
 type Allow = 'public' | readonly Exclude<Caller, 'none' | 'garbage' | 'expired'>[];
 
 const PUBLIC: Allow = 'public';
-const ADMIN: Allow = ['admin'];
-const CARRIER_MANAGERS: Allow = ['operator', 'admin'];
+/** Admin machine clients, and official persons with the admin role (here `person`). */
+const ADMIN: Allow = ['admin', 'person'];
+/** Operators' machine clients and console accounts (`fleet`: the operator role alone), and admins. */
+const CARRIER_MANAGERS: Allow = ['operator', 'fleet', 'admin', 'person'];
 const PASSENGER: Allow = ['passenger'];
 const STAFF: Allow = ['staff'];
 /** Official persons (here one holding every role) and the machine clients of health systems. */
@@ -41,6 +44,8 @@ const OFFICIAL: Allow = ['official', 'person'];
 const AUDITORS: Allow = ['admin', 'person'];
 const OFFICIALS_ADMINS: Allow = ['admin', 'person'];
 const PERSON: Allow = ['person'];
+/** Any signed-in console account, whatever its roles. */
+const ANY_PERSON: Allow = ['person', 'fleet'];
 
 /** Ids and codes the requests refer to; filled in beforeAll. */
 interface Fixtures {
@@ -79,8 +84,8 @@ interface RouteSpec {
 let plates = 0;
 const nextPlate = () => `粤R${String(++plates).padStart(5, '0')}`;
 /** An official account created through the admin API (initial password and TOTP enrolment). */
-const enrolOfficialAs = (roles: string[]) =>
-  enrolOfficial(t, w.tokens.admin, roles, { username: `matrix-person${++plates}`, name: '矩阵' });
+const enrolOfficialAs = (roles: string[], over: Record<string, unknown> = {}) =>
+  enrolOfficial(t, w.tokens.admin, roles, { username: `matrix-person${++plates}`, name: '矩阵', ...over });
 
 const ROUTES: RouteSpec[] = [
   // health, docs, landing page
@@ -111,7 +116,7 @@ const ROUTES: RouteSpec[] = [
   // The console's cookie sign-in and refresh: no bearer token counts (without the refresh cookie: 400).
   { route: 'POST /v1/auth/official/session', allow: PUBLIC, body: () => ({ username: 'nobody' }) },
   { route: 'POST /v1/auth/official/session/refresh', allow: PUBLIC },
-  { route: 'GET /v1/officials/me', allow: PERSON, ok: 200 },
+  { route: 'GET /v1/officials/me', allow: ANY_PERSON, ok: 200 },
   { route: 'GET /v1/admin/officials', allow: OFFICIALS_ADMINS, ok: 200 },
   {
     route: 'POST /v1/admin/officials',
@@ -240,6 +245,25 @@ const ROUTES: RouteSpec[] = [
     url: (f) => `/v1/carriers/${f.carrierId}/staff/${f.bindClientId}`,
     ok: 200,
   },
+  { route: 'GET /v1/staff-accounts', allow: CARRIER_MANAGERS, ok: 200 },
+  {
+    route: 'POST /v1/carriers/import',
+    allow: CARRIER_MANAGERS,
+    body: (f) => ({ csv: 'kind,plate,city\nbus,粤R99999,深圳\n', operatorId: f.operatorId, dryRun: true }),
+    ok: 200,
+  },
+  {
+    route: 'GET /v1/carriers/:id/poster.pdf',
+    allow: CARRIER_MANAGERS,
+    url: (f) => `/v1/carriers/${f.carrierId}/poster.pdf`,
+    ok: 200,
+  },
+  {
+    route: 'GET /v1/carriers/posters.pdf',
+    allow: CARRIER_MANAGERS,
+    url: (f) => `/v1/carriers/posters.pdf?ids=${f.carrierId}`,
+    ok: 200,
+  },
 
   // staff
   { route: 'GET /v1/staff/me/carriers', allow: STAFF, ok: 200 },
@@ -334,7 +358,7 @@ const ROUTES: RouteSpec[] = [
   { route: 'GET /v1/passengers/me/export', allow: PASSENGER },
   { route: 'GET /v1/passengers/me/access-log', allow: PASSENGER, ok: 200 },
   // Next to last: it ends the person's session the other rows use.
-  { route: 'POST /v1/auth/official/logout', allow: PERSON, ok: 204 },
+  { route: 'POST /v1/auth/official/logout', allow: ANY_PERSON, ok: 204 },
   // Last: it deletes the passenger the other rows use.
   { route: 'DELETE /v1/passengers/me', allow: PASSENGER },
 ];
@@ -420,7 +444,10 @@ beforeAll(async () => {
   tokens.operator = w.tokens.operator;
   tokens.official = w.tokens.official;
   tokens.admin = w.tokens.admin;
-  tokens.person = `Bearer ${(await signInOfficial(t, await enrolOfficialAs([...OFFICIAL_ROLES]))).accessToken}`;
+  const signedIn = async (roles: string[]) =>
+    `Bearer ${(await signInOfficial(t, await enrolOfficialAs(roles, { operatorId: w.operatorId }))).accessToken}`;
+  tokens.person = await signedIn([...OFFICIAL_ROLES]);
+  tokens.fleet = await signedIn(['operator']);
   tokens.garbage = 'Bearer abc';
   tokens.expired = `Bearer ${t.app.ctx.tokens.sign({ sub: 'x', role: 'admin', scope: 'admin' }, -10)}`;
 });

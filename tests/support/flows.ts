@@ -29,7 +29,9 @@ export function expectError(res: Response, status: number, code: string) {
   expect({ status: res.status, code: body?.error?.code }).toEqual({ status, code });
   expect(ERROR_CODES).toContain(code);
   expect(Object.keys(body!)).toEqual(['error']);
-  expect(Object.keys(body!.error!).sort()).toEqual(['code', 'message']);
+  // Only a refused CSV carries more: its row problems.
+  const extra = code === 'csv_rows_invalid' ? ['problemCount', 'problems'] : [];
+  expect(Object.keys(body!.error!).sort()).toEqual(['code', 'message', ...extra]);
   expect(body!.error!.message).toEqual(expect.stringMatching(/\S/));
   expect(res.headers['content-type']).toMatch(/^application\/json/);
 }

@@ -238,6 +238,7 @@ export const zhCN = {
   'role.supervisor': '主管',
   'role.auditor': '审计员',
   'role.admin': '管理员',
+  'role.operator': '运营单位',
 
   'admin.title': '工作人员账号',
   'admin.create': '新建账号',
@@ -556,6 +557,7 @@ export const en: Record<MessageKey, string> = {
   'role.supervisor': 'Supervisor',
   'role.auditor': 'Auditor',
   'role.admin': 'Administrator',
+  'role.operator': 'Transport operator',
 
   'admin.title': 'Official accounts',
   'admin.create': 'New account',

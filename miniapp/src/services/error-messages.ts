@@ -82,6 +82,12 @@ export const SERVER_ERROR_MESSAGES = {
   carrier_not_found: { 'zh-CN': '车辆不存在。', en: 'No such vehicle.' },
   carrier_retired: { 'zh-CN': '该车辆已停用。', en: 'This vehicle is retired.' },
   carrier_plate_taken: { 'zh-CN': '该车牌已登记。', en: 'This plate is already registered.' },
+  csv_invalid: { 'zh-CN': '文件无法作为车辆表格读取。', en: 'The file cannot be read as a carriers table.' },
+  csv_rows_invalid: {
+    'zh-CN': '部分行有误，未导入任何内容。',
+    en: 'Some rows are not valid; nothing was imported.',
+  },
+  too_many_posters: { 'zh-CN': '海报数量过多，请缩小范围。', en: 'Too many posters; narrow the selection.' },
   carrier_not_bound: {
     'zh-CN': '您的账号未绑定这辆车，不能为其登记。',
     en: 'Your account is not bound to this vehicle.',

@@ -40,6 +40,7 @@ export function registerOfficialCommands(program: Command): void {
     .requiredOption('--agency <agency>', 'health authority, e.g. 深圳市疾病预防控制中心')
     .requiredOption('--roles <roles>', `comma-separated: ${OFFICIAL_ROLES.join(', ')}`, rolesArg)
     .option('--jurisdiction <cities>', 'comma-separated cities they may trace (default: all)', listArg)
+    .option('--operator <id>', 'with the operator role: the transport operator whose carriers they manage')
     .action(
       (opts: {
         username: string;
@@ -47,6 +48,7 @@ export function registerOfficialCommands(program: Command): void {
         agency: string;
         roles: OfficialRole[];
         jurisdiction?: string[];
+        operator?: string;
       }) =>
         withContext(async (ctx) => {
           if (!/^[a-zA-Z0-9][a-zA-Z0-9._-]{2,63}$/.test(opts.username))
@@ -58,6 +60,7 @@ export function registerOfficialCommands(program: Command): void {
               agency: opts.agency,
               roles: opts.roles,
               ...(opts.jurisdiction ? { jurisdiction: opts.jurisdiction } : {}),
+              ...(opts.operator ? { operatorId: opts.operator } : {}),
             }),
           );
         }),
@@ -70,7 +73,8 @@ export function registerOfficialCommands(program: Command): void {
         for (const o of await listOfficials(ctx)) {
           const state = o.disabledAt ? `disabled ${o.disabledAt}` : 'active';
           const where = o.jurisdiction.length ? o.jurisdiction.join(',') : 'all cities';
-          console.log(`${o.username}\t${o.name}\t${o.agency}\t${o.roles.join(',')}\t${where}\t${state}`);
+          const roles = o.roles.join(',') + (o.operatorId ? ` (${o.operatorId})` : '');
+          console.log(`${o.username}\t${o.name}\t${o.agency}\t${roles}\t${where}\t${state}`);
         }
       }),
     );

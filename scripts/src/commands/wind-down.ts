@@ -21,7 +21,7 @@ import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import PDFDocument from 'pdfkit';
 import { withConfiguredDatabase } from '../db.js';
-import { loadFonts, type Fonts } from './posters/render.js';
+import { loadFonts, type Fonts } from '@ridetrace/server';
 
 const STEPS: readonly WindDownStep[] = [
   'stop',

@@ -233,6 +233,8 @@ export interface OfficialsTable {
   agency: string;
   jurisdiction: string[];
   roles: string[];
+  /** The operator an `operator` account works for; null for every other role. */
+  operator_id: string | null;
   password_hash: string;
   totp_sealed: Buffer;
   totp_last_step: number | null;
@@ -366,6 +368,7 @@ export const TABLE_COLUMNS = {
     'agency',
     'jurisdiction',
     'roles',
+    'operator_id',
     'password_hash',
     'totp_sealed',
     'totp_last_step',

@@ -189,7 +189,10 @@ export function official(req: FastifyRequest): Official {
   };
 }
 
-/** The carriers an operator or admin request may manage (an operator token without an operator manages none). */
+/**
+ * The carriers a request may manage: every operator's with the `admin` scope, otherwise only the token's operator
+ * (a token without one manages none).
+ */
 export function operatorScope(req: FastifyRequest): OperatorScope {
-  return { operatorId: req.user.role === 'admin' ? null : (req.user.op ?? '\u0000none') };
+  return { operatorId: scopesOf(req).has('admin') ? null : (req.user.op ?? '\u0000none') };
 }

@@ -14,7 +14,8 @@ export type Role = (typeof ROLES)[number];
  * - `reveal:approve`: approve or refuse other officials' reveal requests
  * - `audit:read`: read the audit log
  * - `officials:admin`: manage official accounts
- * - `admin`: operators and machine clients
+ * - `carriers:write`: manage one operator's carriers, codes, posters and staff bindings
+ * - `admin`: operators, machine clients and every operator's carriers
  */
 export const SCOPES = [
   'passenger',
@@ -41,7 +42,7 @@ export const ROLE_SCOPES: Record<Exclude<Role, 'passenger'>, readonly Scope[]> =
 };
 
 /** Roles of official persons (console users); each bundles the scopes of one job. */
-export const OFFICIAL_ROLES = ['tracer', 'notifier', 'supervisor', 'auditor', 'admin'] as const;
+export const OFFICIAL_ROLES = ['tracer', 'notifier', 'supervisor', 'auditor', 'admin', 'operator'] as const;
 export type OfficialRole = (typeof OFFICIAL_ROLES)[number];
 
 export const OFFICIAL_ROLE_SCOPES: Record<OfficialRole, readonly Scope[]> = {
@@ -49,7 +50,9 @@ export const OFFICIAL_ROLE_SCOPES: Record<OfficialRole, readonly Scope[]> = {
   notifier: ['trace:read', 'trace:notify'],
   supervisor: ['case:write', 'trace:read', 'trace:reveal', 'trace:notify', 'status:clear', 'reveal:approve'],
   auditor: ['audit:read'],
-  admin: ['officials:admin'],
+  admin: ['officials:admin', 'admin'],
+  // A transport company's fleet manager: the account names the operator whose carriers they manage.
+  operator: ['carriers:write'],
 };
 
 export const PassengerLoginBodySchema = Type.Object(

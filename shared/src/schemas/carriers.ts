@@ -59,6 +59,9 @@ export const ListCarriersQuerySchema = Type.Object(
     city: Type.Optional(City),
     status: Type.Optional(Type.Union([Type.Literal('active'), Type.Literal('retired')])),
     operatorId: Type.Optional(OperatorId),
+    plate: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 16, description: 'plate starts with this (case-insensitive)' }),
+    ),
     ...PageQuery,
   },
   Strict,
@@ -95,3 +98,94 @@ export const StaffBindingsSchema = Type.Object({
   staff: Type.Array(Type.String()),
 });
 export type StaffBindings = Static<typeof StaffBindingsSchema>;
+
+/** Most rows one import request may write (`count`); the console imports a large file in slices. */
+export const CARRIER_IMPORT_MAX_SLICE = 2000;
+
+export const ImportCarriersBodySchema = Type.Object(
+  {
+    csv: Type.String({
+      minLength: 1,
+      maxLength: 4_000_000,
+      description:
+        'UTF-8 CSV with the header `kind,plate,route,city` and optionally `operator` (as `pnpm cli carriers import`)',
+    }),
+    operatorId: Type.Optional(
+      Type.String({
+        ...OperatorId,
+        description: 'admins: operator of rows without an `operator` value; operators import for their own',
+      }),
+    ),
+    dryRun: Type.Optional(Type.Boolean({ description: 'check every row and report; write nothing' })),
+    from: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        description: 'first data row to write (0-based); every row is still checked',
+      }),
+    ),
+    count: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: CARRIER_IMPORT_MAX_SLICE,
+        description: 'rows to write from `from`',
+      }),
+    ),
+  },
+  Strict,
+);
+export type ImportCarriersBody = Static<typeof ImportCarriersBodySchema>;
+
+/** One reason a CSV row was refused; `line` is the file line the row starts on. */
+export const CsvProblemSchema = Type.Object({
+  line: Type.Integer(),
+  field: Type.String(),
+  message: Type.String(),
+});
+export type CsvProblem = Static<typeof CsvProblemSchema>;
+
+export const CarrierImportResultSchema = Type.Object({
+  rows: Type.Integer({ description: 'data rows in the file' }),
+  from: Type.Integer(),
+  count: Type.Integer({ description: 'rows of this slice (written unless dryRun)' }),
+  created: Type.Integer(),
+  updated: Type.Integer({
+    description: 'existing carriers (same operator and plate) whose kind, route or city changed',
+  }),
+  unchanged: Type.Integer(),
+  written: Type.Boolean(),
+});
+export type CarrierImportResult = Static<typeof CarrierImportResultSchema>;
+
+/** Most posters one PDF request may hold; the CLI (`pnpm cli posters`) prints whole fleets. */
+export const POSTER_SHEET_MAX = 200;
+
+export const PosterSheetQuerySchema = Type.Object(
+  {
+    ids: Type.Optional(
+      Type.String({
+        pattern: '^[0-9]{1,12}(,[0-9]{1,12}){0,199}$',
+        description: 'comma-separated carrier ids',
+      }),
+    ),
+    kind: Type.Optional(CarrierKindSchema),
+    route: Type.Optional(Route),
+    city: Type.Optional(City),
+    operatorId: Type.Optional(OperatorId),
+  },
+  Strict,
+);
+export type PosterSheetQuery = Static<typeof PosterSheetQuerySchema>;
+
+export const StaffAccountSchema = Type.Object({
+  clientId: Type.String(),
+  name: Type.String(),
+  operatorId: Type.String(),
+  disabled: Type.Boolean(),
+  carriers: Type.Integer({ description: 'carriers it is bound to' }),
+});
+export type StaffAccount = Static<typeof StaffAccountSchema>;
+
+export const StaffAccountListQuerySchema = Type.Object({ operatorId: Type.Optional(OperatorId) }, Strict);
+
+export const StaffAccountListSchema = Type.Object({ items: Type.Array(StaffAccountSchema) });
+export type StaffAccountList = Static<typeof StaffAccountListSchema>;

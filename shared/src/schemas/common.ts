@@ -9,6 +9,12 @@ export const ErrorBodySchema = Type.Object(
     error: Type.Object({
       code: Type.Union(ERROR_CODES.map((c) => Type.Literal(c))),
       message: Type.String(),
+      problems: Type.Optional(
+        Type.Array(Type.Object({ line: Type.Integer(), field: Type.String(), message: Type.String() }), {
+          description: 'csv_rows_invalid: the first problems found (file line, field, reason)',
+        }),
+      ),
+      problemCount: Type.Optional(Type.Integer({ description: 'csv_rows_invalid: problems in all' })),
     }),
   },
   { description: 'Every error reply: a stable code and a human message.' },

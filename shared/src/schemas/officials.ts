@@ -1,5 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { OFFICIAL_ROLES, SCOPES } from './auth.js';
+import { OperatorId } from './carriers.js';
 import { DateTime, Strict } from './common.js';
 
 const OfficialRoleSchema = Type.Union(OFFICIAL_ROLES.map((r) => Type.Literal(r)));
@@ -34,6 +35,9 @@ export const OfficialAccountSchema = Type.Object({
   }),
   roles: Type.Array(OfficialRoleSchema),
   scopes: Type.Array(Type.Union(SCOPES.map((s) => Type.Literal(s)))),
+  operatorId: Type.Union([Type.String(), Type.Null()], {
+    description: 'the transport operator whose carriers an `operator` account manages; null for other roles',
+  }),
   createdAt: DateTime(),
   disabledAt: Type.Union([DateTime(), Type.Null()]),
 });
@@ -80,6 +84,9 @@ export const CreateOfficialBodySchema = Type.Object(
     agency: Type.String({ minLength: 1, maxLength: 128 }),
     jurisdiction: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { maxItems: 100 })),
     roles: Type.Array(OfficialRoleSchema, { minItems: 1, uniqueItems: true }),
+    operatorId: Type.Optional(
+      Type.String({ ...OperatorId, description: 'required with the `operator` role, refused without it' }),
+    ),
   },
   Strict,
 );

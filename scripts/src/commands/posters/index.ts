@@ -1,4 +1,14 @@
-import { listCodeKeys, listOperators, type AppContext, type CodeKeyInfo } from '@ridetrace/server';
+import {
+  A5,
+  layoutPoster,
+  listCodeKeys,
+  listOperators,
+  loadFonts,
+  renderPdf,
+  SHEET,
+  type AppContext,
+  type CodeKeyInfo,
+} from '@ridetrace/server';
 import { CARRIER_KINDS, type CarrierKind } from '@ridetrace/shared';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -6,9 +16,8 @@ import path from 'node:path';
 import { when } from '../code-keys.js';
 import { withContext } from '../../context.js';
 import { withProgress } from '../../progress.js';
-import { A5, layoutPoster, SHEET } from './layout.js';
 import { findPosterCarriers, PosterError, type PosterFilter } from './query.js';
-import { loadFonts, renderPdf, renderPng, renderSvg } from './render.js';
+import { renderPng, renderSvg } from './render.js';
 
 export const POSTER_FORMATS = ['svg', 'pdf', 'png'] as const;
 export type PosterFormat = (typeof POSTER_FORMATS)[number];

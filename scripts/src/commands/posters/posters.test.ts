@@ -22,7 +22,7 @@ import {
 } from '../../../../tests/support/test-app.js';
 import { runCli } from '../../../../tests/support/run-cli.js';
 import { renderPosters, safeName, type PosterOptions } from './index.js';
-import { INSTRUCTION_EN, INSTRUCTION_ZH } from './layout.js';
+import { INSTRUCTION_EN, INSTRUCTION_ZH } from '@ridetrace/server';
 import { PosterError } from './query.js';
 
 let t: TestApp;

@@ -1,5 +1,10 @@
-import { activeCarriersWithCodes, operatorExists, type AppContext } from '@ridetrace/server';
-import type { Carrier, CarrierKind } from '@ridetrace/shared';
+import {
+  activeCarriersWithCodes,
+  operatorExists,
+  type AppContext,
+  type PosterCarrier,
+} from '@ridetrace/server';
+import type { CarrierKind } from '@ridetrace/shared';
 
 /** Which carriers get a poster: the active ones of an operator, optionally of one route and one kind. */
 export interface PosterFilter {
@@ -7,15 +12,6 @@ export interface PosterFilter {
   route?: string | undefined;
   kind?: CarrierKind | undefined;
 }
-
-/** What a poster shows of its carrier (as the API has it), with the QR content of the carrier's current code. */
-export type PosterCarrier = Pick<
-  Carrier,
-  'id' | 'operatorId' | 'kind' | 'plate' | 'route' | 'city' | 'codeGeneration'
-> & {
-  /** The same content as GET /v1/carriers/:id/code answers, on the config's publicBaseUrl. */
-  url: string;
-};
 
 /** Nothing to print: unknown operator, or no active carrier matches. */
 export class PosterError extends Error {}

@@ -37,6 +37,13 @@ export async function listClients(db: Db) {
   return db.selectFrom('clients').selectAll().orderBy('created_at').execute();
 }
 
+/** Staff clients of one operator (null: of every operator), oldest first. */
+export async function listStaffClients(db: Db, operatorId: string | null) {
+  let q = db.selectFrom('clients').selectAll().where('role', '=', 'staff');
+  if (operatorId !== null) q = q.where('operator_id', '=', operatorId);
+  return q.orderBy('created_at').execute();
+}
+
 export async function updateClient(
   db: Db,
   clientId: string,

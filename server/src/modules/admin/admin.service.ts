@@ -99,6 +99,11 @@ export async function listClients(db: Db): Promise<Client[]> {
   return (await repo.listClients(db)).map(toClient);
 }
 
+/** The staff accounts (drivers', conductors' devices) of one operator, or of every operator (null). */
+export async function listStaffClients(db: Db, operatorId: string | null): Promise<Client[]> {
+  return (await repo.listStaffClients(db, operatorId)).map(toClient);
+}
+
 export async function disableClient(db: Db, clientId: string): Promise<Client> {
   const row = await repo.updateClient(db, clientId, { disabled_at: new Date() });
   if (!row) throw new AppError('client_not_found');

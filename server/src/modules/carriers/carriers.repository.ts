@@ -8,6 +8,9 @@ export interface CarrierFilter {
   route?: string | undefined;
   city?: string | undefined;
   status?: 'active' | 'retired' | undefined;
+  /** Plate starts with this, case-insensitive. */
+  plate?: string | undefined;
+  ids?: readonly number[] | undefined;
   afterId?: number | undefined;
   limit: number;
 }
@@ -28,6 +31,12 @@ export async function listCarriers(db: Db, f: CarrierFilter) {
   if (f.city) q = q.where('city', '=', f.city);
   if (f.status === 'active') q = q.where('retired_at', 'is', null);
   if (f.status === 'retired') q = q.where('retired_at', 'is not', null);
+  if (f.plate) {
+    // `_` and `%` are LIKE wildcards; the expression matches index carriers_operator_plate_prefix (0026).
+    const escaped = f.plate.replace(/[\\%_]/g, '\\$&');
+    q = q.where(sql<boolean>`lower(plate) like lower(${escaped}) || '%'`);
+  }
+  if (f.ids) q = q.where('id', 'in', f.ids.length ? f.ids : [0]);
   if (f.afterId) q = q.where('id', '>', f.afterId);
   return q.execute();
 }
@@ -86,6 +95,18 @@ export async function isStaffBound(db: Db, clientId: string, carrierId: number):
     .where('carrier_id', '=', carrierId)
     .executeTakeFirst();
   return row !== undefined;
+}
+
+/** How many carriers each of `clientIds` is bound to (absent: none). */
+export async function countStaffBindings(db: Db, clientIds: readonly string[]): Promise<Map<string, number>> {
+  if (clientIds.length === 0) return new Map();
+  const rows = await db
+    .selectFrom('staff_carriers')
+    .select(['client_id', (eb) => eb.fn.countAll<string>().as('n')])
+    .where('client_id', 'in', clientIds)
+    .groupBy('client_id')
+    .execute();
+  return new Map(rows.map((r) => [r.client_id, Number(r.n)]));
 }
 
 export async function listCarriersOfStaff(db: Db, clientId: string) {

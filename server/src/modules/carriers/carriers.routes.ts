@@ -5,8 +5,14 @@ import {
   CarrierSchema,
   CodeImageQuerySchema,
   CreateCarrierBodySchema,
+  CarrierImportResultSchema,
   IdParamsSchema,
+  ImportCarriersBodySchema,
   ListCarriersQuerySchema,
+  PosterSheetQuerySchema,
+  POSTER_SHEET_MAX,
+  StaffAccountListQuerySchema,
+  StaffAccountListSchema,
   StaffBindingsSchema,
   UpdateCarrierBodySchema,
 } from '@ridetrace/shared';
@@ -36,7 +42,7 @@ export const carrierRoutes: RoutePlugin = async (app, { ctx }) => {
     onRequest: operatorOnly,
     schema: {
       ...common,
-      summary: 'List carriers, paged, filtered by kind, route, city, status',
+      summary: 'List carriers, paged, filtered by kind, route, city, status and plate prefix',
       querystring: ListCarriersQuerySchema,
       response: { 200: CarrierPageSchema, ...errorReplies(400, 401, 403) },
     },
@@ -137,6 +143,75 @@ export const carrierRoutes: RoutePlugin = async (app, { ctx }) => {
       reply
         .type('image/png')
         .send(await carriers.codePng(ctx, who(req), req.params.id, req.query.size ?? 512)),
+  });
+
+  app.post('/v1/carriers/import', {
+    onRequest: operatorOnly,
+    // A fleet file of tens of thousands of rows; the schema caps the CSV text itself.
+    bodyLimit: 8 * 1024 * 1024,
+    schema: {
+      ...common,
+      summary: 'Import carriers from a CSV file (all rows checked; a slice written, or none with dryRun)',
+      description:
+        'The CSV of `pnpm cli carriers import`: header `kind,plate,route,city` and optionally `operator`. Every ' +
+        'row is checked on every call; one bad row refuses the call with `csv_rows_invalid` and the first ' +
+        'problems (file line, field, reason). Rows `from`..`from + count` are then upserted by operator and plate ' +
+        'in one transaction (existing carriers keep their id, code and retirement), so a large file is written ' +
+        'slice by slice and a slice written twice changes nothing. `dryRun` reports what would change.',
+      body: ImportCarriersBodySchema,
+      response: { 200: CarrierImportResultSchema, ...errorReplies(400, 401, 403, 404, 413) },
+    },
+    handler: async (req) => carriers.importCarriersCsv(ctx, who(req), req.body),
+  });
+
+  app.get('/v1/carriers/:id/poster.pdf', {
+    onRequest: operatorOnly,
+    schema: {
+      ...common,
+      summary: "The carrier's A5 poster (PDF): the QR of its current code, plate, route and instructions",
+      params: Params,
+      produces: ['application/pdf'],
+      response: {
+        200: Type.Unsafe<Buffer>({ type: 'string', format: 'binary' }),
+        ...errorReplies(400, 401, 403, 404, 409),
+      },
+    },
+    handler: async (req, reply) =>
+      reply
+        .type('application/pdf')
+        .header('content-disposition', `attachment; filename="poster-${req.params.id}.pdf"`)
+        .send(await carriers.posterPdf(ctx, who(req), req.params.id)),
+  });
+
+  app.get('/v1/carriers/posters.pdf', {
+    onRequest: operatorOnly,
+    schema: {
+      ...common,
+      summary: `Posters of active carriers, two A5 to an A4 landscape sheet (PDF; at most ${POSTER_SHEET_MAX})`,
+      description: 'The chosen `ids`, or the active carriers a filter selects (operators: their own).',
+      querystring: PosterSheetQuerySchema,
+      produces: ['application/pdf'],
+      response: {
+        200: Type.Unsafe<Buffer>({ type: 'string', format: 'binary' }),
+        ...errorReplies(400, 401, 403, 404),
+      },
+    },
+    handler: async (req, reply) =>
+      reply
+        .type('application/pdf')
+        .header('content-disposition', 'attachment; filename="posters.pdf"')
+        .send(await carriers.posterSheetsPdf(ctx, who(req), req.query)),
+  });
+
+  app.get('/v1/staff-accounts', {
+    onRequest: operatorOnly,
+    schema: {
+      ...common,
+      summary: "The operator's staff accounts (drivers', conductors' devices) that can be bound to carriers",
+      querystring: StaffAccountListQuerySchema,
+      response: { 200: StaffAccountListSchema, ...errorReplies(400, 401, 403) },
+    },
+    handler: async (req) => carriers.staffAccounts(ctx, who(req), req.query.operatorId),
   });
 
   app.get('/v1/carriers/:id/staff', {

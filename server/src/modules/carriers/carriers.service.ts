@@ -1,11 +1,16 @@
 import {
   extractCodeToken,
+  POSTER_SHEET_MAX,
   type Carrier,
+  type CarrierImportResult,
   type CarrierKind,
   type CarrierCode,
   type CarrierPage,
   type CreateCarrierBody,
+  type ImportCarriersBody,
   type ListCarriersQuery,
+  type PosterSheetQuery,
+  type StaffAccountList,
   type StaffBindings,
   type UpdateCarrierBody,
 } from '@ridetrace/shared';
@@ -18,8 +23,11 @@ import type { CarrierRow } from '../../db/tables.js';
 import { AppError } from '../../errors.js';
 import { parseCursor } from '../../paging.js';
 import { isUniqueViolation } from '../../db/errors.js';
-import { findClient, operatorExists } from '../admin/admin.service.js';
+import { existingOperators, findClient, listStaffClients, operatorExists } from '../admin/admin.service.js';
+import { checkCarrierRows, CsvFileError, parseCarriersCsv, type CarrierRecord } from './carriers-csv.js';
 import * as repo from './carriers.repository.js';
+import { A5, layoutPoster, SHEET, type Poster } from './posters/layout.js';
+import { loadFonts, renderPdf } from './posters/pdf.js';
 
 export function toCarrier(row: CarrierRow): Carrier {
   return {
@@ -91,6 +99,7 @@ export async function listCarriers(
     route: q.route,
     city: q.city,
     status: q.status,
+    plate: q.plate,
     afterId,
     limit: limit + 1,
   });
@@ -278,14 +287,7 @@ export async function assertStaffBound(
   if (!(await repo.isStaffBound(ctx.db, staffClientId, carrierId))) throw new AppError('carrier_not_bound');
 }
 
-/** A carrier as a fleet file describes it (operators' imports). */
-export interface CarrierRecord {
-  operatorId: string;
-  kind: CarrierKind;
-  plate: string;
-  route: string | null;
-  city: string;
-}
+export type { CarrierRecord };
 
 /** What an import did; each record counts in exactly one of them. */
 export interface CarrierImportCounts {
@@ -302,10 +304,32 @@ export interface CarrierImportCounts {
 export async function importCarriers(
   ctx: AppContext,
   records: readonly CarrierRecord[],
-  opts: { batchSize: number; onProgress?: ((done: number, total: number) => void) | undefined },
+  opts: {
+    batchSize: number;
+    onProgress?: ((done: number, total: number) => void) | undefined;
+    /** Count what the import would do, then roll it back. */
+    dryRun?: boolean | undefined;
+  },
 ): Promise<CarrierImportCounts> {
   const counts = { created: 0, updated: 0, unchanged: 0 };
   if (records.length === 0) return counts;
+  try {
+    await upsertInOneTransaction(ctx, records, counts, opts);
+  } catch (err) {
+    if (!(err instanceof DryRunDone)) throw err;
+  }
+  return counts;
+}
+
+/** Thrown at the end of a dry run's transaction: it rolls the upserts back. */
+class DryRunDone extends Error {}
+
+async function upsertInOneTransaction(
+  ctx: AppContext,
+  records: readonly CarrierRecord[],
+  counts: CarrierImportCounts,
+  opts: Parameters<typeof importCarriers>[2],
+): Promise<void> {
   await ctx.db.transaction().execute(async (tx) => {
     for (let i = 0; i < records.length; i += opts.batchSize) {
       const batch = records.slice(i, i + opts.batchSize);
@@ -325,8 +349,155 @@ export async function importCarriers(
       counts.unchanged += batch.length - changed.length;
       opts.onProgress?.(Math.min(i + opts.batchSize, records.length), records.length);
     }
+    if (opts.dryRun) throw new DryRunDone();
   });
-  return counts;
+}
+
+/** Carrier ids are Postgres integers. */
+const MAX_CARRIER_ID = 2 ** 31 - 1;
+
+/** Problems listed in a refusal; the reply says how many there are in all. */
+const MAX_REPORTED_PROBLEMS = 200;
+
+/**
+ * POST /v1/carriers/import: every row of the file is checked, then rows `from`..`from + count` are upserted in one
+ * transaction (none with `dryRun`). A bad row anywhere refuses the request, so a file is written slice by slice
+ * only once it is clean; writing a slice again changes nothing.
+ */
+export async function importCarriersCsv(
+  ctx: AppContext,
+  who: OperatorScope,
+  body: ImportCarriersBody,
+): Promise<CarrierImportResult> {
+  if (who.operatorId !== null && body.operatorId !== undefined && body.operatorId !== who.operatorId) {
+    throw new AppError('forbidden', 'Operators import only their own carriers.');
+  }
+  const defaultOperator = who.operatorId ?? body.operatorId;
+  if (defaultOperator !== undefined && !(await operatorExists(ctx.db, defaultOperator)))
+    throw new AppError('operator_not_found');
+  let csv;
+  try {
+    csv = parseCarriersCsv(body.csv, 'line');
+  } catch (err) {
+    if (err instanceof CsvFileError)
+      throw new AppError('csv_invalid', `The file cannot be imported: ${err.message}`);
+    throw err;
+  }
+  if (!csv.columns.has('operator') && defaultOperator === undefined) {
+    throw new AppError('csv_invalid', 'The file has no operator column: add one, or give operatorId.');
+  }
+  const { rows, rejected } = await checkCarrierRows(csv, {
+    defaultOperator,
+    defaultOperatorHint: 'give operatorId',
+    existingOperators: (ids) => existingOperators(ctx.db, ids),
+    onlyOperator: who.operatorId ?? undefined,
+  });
+  if (rejected.length > 0) {
+    const problems = rejected.flatMap((r) => r.problems);
+    throw new AppError(
+      'csv_rows_invalid',
+      `${rejected.length} of ${csv.records.length} rows are not valid; nothing was imported.`,
+    ).withProblems(problems, MAX_REPORTED_PROBLEMS);
+  }
+  const from = body.from ?? 0;
+  if (from > 0 && from >= rows.length) {
+    throw new AppError(
+      'validation_failed',
+      `from: the file has ${rows.length} rows (0 to ${rows.length - 1}).`,
+    );
+  }
+  const slice = rows.slice(from, body.count === undefined ? undefined : from + body.count);
+  const counts = await importCarriers(ctx, slice, { batchSize: 1000, dryRun: body.dryRun });
+  return {
+    rows: rows.length,
+    from,
+    count: slice.length,
+    ...counts,
+    written: !body.dryRun && slice.length > 0,
+  };
+}
+
+/** One carrier's A5 poster (PDF): the QR of its current code, as `pnpm cli posters` prints it. */
+export async function posterPdf(ctx: AppContext, who: OperatorScope, id: number): Promise<Buffer> {
+  const row = await ownCarrier(ctx, who, id);
+  if (row.retired_at) throw new AppError('carrier_retired');
+  await readActiveCodeKey(ctx);
+  const poster = layoutPoster({ ...toCarrier(row), url: toCode(ctx, row).url });
+  return renderPdf([[poster]], A5, await loadFonts(), row.operator_id);
+}
+
+/**
+ * Posters of chosen active carriers (`ids`) or of those a filter selects, two A5 to an A4 landscape sheet, at most
+ * POSTER_SHEET_MAX in one file.
+ */
+export async function posterSheetsPdf(
+  ctx: AppContext,
+  who: OperatorScope,
+  q: PosterSheetQuery,
+): Promise<Buffer> {
+  if (who.operatorId !== null && q.operatorId !== undefined && q.operatorId !== who.operatorId) {
+    throw new AppError('forbidden', 'Operators print only their own carriers.');
+  }
+  const ids = q.ids === undefined ? undefined : [...new Set(q.ids.split(',').map(Number))];
+  const rows = await repo.listCarriers(ctx.db, {
+    operatorId: who.operatorId ?? q.operatorId,
+    kind: q.kind,
+    route: q.route,
+    city: q.city,
+    // Ids past the integer column's range name no carrier (and must not reach the query).
+    ids: ids?.filter((id) => id <= MAX_CARRIER_ID),
+    status: 'active',
+    limit: POSTER_SHEET_MAX + 1,
+  });
+  if (ids) {
+    const found = new Set(rows.map((r) => r.id));
+    const missing = ids.filter((id) => !found.has(id));
+    if (missing.length > 0)
+      throw new AppError(
+        'carrier_not_found',
+        `No active carrier of yours has id ${missing.slice(0, 5).join(', ')}.`,
+      );
+  }
+  if (rows.length === 0)
+    throw new AppError('carrier_not_found', 'No active carrier matches; nothing to print.');
+  if (rows.length > POSTER_SHEET_MAX) {
+    throw new AppError(
+      'too_many_posters',
+      `More than ${POSTER_SHEET_MAX} carriers match; narrow the filter or print the fleet with \`pnpm cli posters\`.`,
+    );
+  }
+  await readActiveCodeKey(ctx);
+  const sheets: Poster[][] = [];
+  for (let i = 0; i < rows.length; i += 2) {
+    sheets.push(rows.slice(i, i + 2).map((r) => layoutPoster({ ...toCarrier(r), url: toCode(ctx, r).url })));
+  }
+  const operators = [...new Set(rows.map((r) => r.operator_id))];
+  return renderPdf(sheets, SHEET, await loadFonts(), operators.join(', '));
+}
+
+/** An operator's staff accounts with how many carriers each is bound to; admins may name any operator or none. */
+export async function staffAccounts(
+  ctx: AppContext,
+  who: OperatorScope,
+  operatorId: string | undefined,
+): Promise<StaffAccountList> {
+  if (who.operatorId !== null && operatorId !== undefined && operatorId !== who.operatorId) {
+    throw new AppError('forbidden', 'Operators see only their own staff accounts.');
+  }
+  const clients = await listStaffClients(ctx.db, who.operatorId ?? operatorId ?? null);
+  const bound = await repo.countStaffBindings(
+    ctx.db,
+    clients.map((c) => c.clientId),
+  );
+  return {
+    items: clients.map((c) => ({
+      clientId: c.clientId,
+      name: c.name,
+      operatorId: c.operatorId ?? '',
+      disabled: c.disabledAt !== null,
+      carriers: bound.get(c.clientId) ?? 0,
+    })),
+  };
 }
 
 /** An active carrier with its current code (what a poster prints: `code.url` is the QR content). */

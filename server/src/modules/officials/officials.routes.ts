@@ -189,7 +189,7 @@ export const officialRoutes: RoutePlugin = async (app, { ctx }) => {
       ...common,
       summary: 'Create an official account: the initial password and TOTP enrolment URI are shown once',
       body: CreateOfficialBodySchema,
-      response: { 201: OfficialEnrolmentSchema, ...errorReplies(400, 401, 403, 409) },
+      response: { 201: OfficialEnrolmentSchema, ...errorReplies(400, 401, 403, 404, 409) },
     },
     handler: async (req, reply) =>
       reply.code(201).send(await officials.createOfficial(ctx, official(req), req.body)),

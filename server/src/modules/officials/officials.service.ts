@@ -17,6 +17,7 @@ import type { AppContext } from '../../context.js';
 import type { OfficialsTable } from '../../db/tables.js';
 import { AppError } from '../../errors.js';
 import type { TokenClaims } from '../../tokens.js';
+import { operatorExists } from '../admin/admin.service.js';
 import { appendAudit, auditBy } from '../audit/audit.service.js';
 import * as repo from './officials.repository.js';
 
@@ -54,6 +55,7 @@ function toAccount(row: Selectable<OfficialsTable>): OfficialAccount {
     jurisdiction: row.jurisdiction,
     roles: row.roles as OfficialRole[],
     scopes: scopesOfRoles(row.roles),
+    operatorId: row.operator_id,
     createdAt: row.created_at.toISOString(),
     disabledAt: row.disabled_at?.toISOString() ?? null,
   };
@@ -90,6 +92,17 @@ export async function createOfficial(
   who: Official | null,
   body: CreateOfficialBody,
 ): Promise<OfficialEnrolment> {
+  const operatorId = body.operatorId ?? null;
+  if (body.roles.includes('operator') !== (operatorId !== null)) {
+    throw new AppError(
+      'validation_failed',
+      operatorId === null
+        ? 'An operator account needs operatorId: the transport operator whose carriers it manages.'
+        : 'operatorId belongs only to accounts with the operator role.',
+    );
+  }
+  if (operatorId !== null && !(await operatorExists(ctx.db, operatorId)))
+    throw new AppError('operator_not_found');
   const id = randomUUID();
   const username = body.username.toLowerCase();
   const creds = await newCredentials(ctx, id, username);
@@ -100,6 +113,7 @@ export async function createOfficial(
     agency: body.agency.trim(),
     jurisdiction: [...new Set((body.jurisdiction ?? []).map((j) => j.trim()).filter(Boolean))],
     roles: body.roles,
+    operator_id: operatorId,
     ...creds.columns,
   });
   if (!row) throw new AppError('username_taken');
@@ -179,6 +193,7 @@ async function issueTokens(
     role: 'official',
     scope: account.scopes.join(' '),
     sid: sessionId,
+    ...(row.operator_id !== null ? { op: row.operator_id } : {}),
   };
   const ttl = ctx.config.officials.tokenTtlSeconds;
   const token: OfficialToken = {

@@ -76,6 +76,7 @@ export const WIND_DOWN_PLAN = {
       agency: 'keep',
       jurisdiction: 'keep',
       roles: 'keep',
+      operator_id: 'keep',
       password_hash: 'keep',
       totp_sealed: 'empty',
       totp_last_step: 'null',

@@ -1,6 +1,5 @@
-import type { CarrierKind } from '@ridetrace/shared';
+import type { Carrier, CarrierKind } from '@ridetrace/shared';
 import QRCode from 'qrcode';
-import type { PosterCarrier } from './query.js';
 
 // Page geometry of the posters, in millimetres: what goes where, independent of the output format.
 
@@ -12,6 +11,15 @@ const KIND_LABELS: Record<CarrierKind, string> = {
   taxi: '出租车 Taxi',
   metro: '地铁 Metro',
   ferry: '轮渡 Ferry',
+};
+
+/** What a poster shows of its carrier (as the API has it), with the QR content of the carrier's current code. */
+export type PosterCarrier = Pick<
+  Carrier,
+  'id' | 'operatorId' | 'kind' | 'plate' | 'route' | 'city' | 'codeGeneration'
+> & {
+  /** The same content as GET /v1/carriers/:id/code answers, on the config's publicBaseUrl. */
+  url: string;
 };
 
 export interface Poster {
