@@ -347,3 +347,33 @@ describe('GET /v1/staff-accounts', () => {
     expect(await byAdmin(w.otherOperatorId)).toEqual([]);
   });
 });
+
+describe('admin changes are audited', () => {
+  it('creating an operator and a client, disabling it and rotating its secret name the admin', async () => {
+    const token = await person(['admin']);
+    await api()
+      .post('/v1/admin/operators')
+      .set('authorization', token)
+      .send({ id: 'audit-ferry', name: '审计轮渡' });
+    const client = await api()
+      .post('/v1/admin/clients')
+      .set('authorization', token)
+      .send({ name: 'audit staff', role: 'staff', operatorId: 'audit-ferry' });
+    const id = client.body.clientId as string;
+    await api().post(`/v1/admin/clients/${id}/secret`).set('authorization', token).expect(200);
+    await api().post(`/v1/admin/clients/${id}/disable`).set('authorization', w.tokens.admin).expect(200);
+    const read = async (action: string) =>
+      (await api().get('/v1/audit').query({ action, limit: '200' }).set('authorization', w.tokens.admin)).body
+        .items as { actor: string; actorKind: string; detail: string }[];
+    const clients = (await read('clients.admin')).filter((e) => e.detail.includes(id));
+    expect(clients.map((e) => [e.actorKind, JSON.parse(e.detail).change])).toEqual([
+      ['person', 'create'],
+      ['person', 'rotate_secret'],
+      ['system', 'disable'],
+    ]);
+    expect(clients.at(-1)!.actor).toBe(w.admin.clientId);
+    const operators = (await read('operators.admin')).filter((e) => e.detail.includes('audit-ferry'));
+    expect(operators).toHaveLength(1);
+    expect(operators[0]!.actorKind).toBe('person');
+  });
+});

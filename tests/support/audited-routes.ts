@@ -73,6 +73,14 @@ export type RouteClass = { audited: AuditedRoute } | { exempt: string };
 
 let counter = 0;
 
+function newClient(s: AuditScene) {
+  return s.t
+    .http()
+    .post('/v1/admin/clients')
+    .set('authorization', s.reader.auth)
+    .send({ name: `audit client ${++counter}`, role: 'official' });
+}
+
 async function officialPerson(t: TestApp, w: World, name: string, roles: string[]): Promise<Actor> {
   const e = await enrolOfficial(t, w.tokens.admin, roles, { name, agency: '深圳市卫生健康委员会' });
   const { accessToken } = await signInOfficial(t, e);
@@ -228,12 +236,71 @@ export const ROUTES: Record<string, RouteClass> = {
   },
 
   // Operators and integration clients: companies and machine accounts.
-  'POST /v1/admin/operators': { exempt: 'transport companies: no personal data' },
+  // Reads hold no personal data; changes to who may call the API are audited all the same.
+  'POST /v1/admin/operators': {
+    audited: {
+      action: 'operators.admin',
+      call: async (s) => ({
+        res: ok(
+          await s.t
+            .http()
+            .post('/v1/admin/operators')
+            .set('authorization', s.reader.auth)
+            .send({ id: `audit-op-${++counter}`, name: '审计公司' }),
+          201,
+        ),
+        by: s.reader,
+        people: 0,
+        caseId: null,
+      }),
+    },
+  },
   'GET /v1/admin/operators': { exempt: 'transport companies: no personal data' },
-  'POST /v1/admin/clients': { exempt: 'integration clients (machine accounts): no passenger data' },
+  'POST /v1/admin/clients': {
+    audited: {
+      action: 'clients.admin',
+      call: async (s) => ({
+        res: ok(await newClient(s), 201),
+        by: s.reader,
+        people: 0,
+        caseId: null,
+      }),
+    },
+  },
   'GET /v1/admin/clients': { exempt: 'integration clients (machine accounts): no passenger data' },
-  'POST /v1/admin/clients/{clientId}/disable': { exempt: 'an integration client: no passenger data' },
-  'POST /v1/admin/clients/{clientId}/secret': { exempt: 'an integration client: no passenger data' },
+  'POST /v1/admin/clients/{clientId}/disable': {
+    audited: {
+      action: 'clients.admin',
+      prepare: async (s) => ({ clientId: ok(await newClient(s), 201).body.clientId as string }),
+      call: async (s, p) => ({
+        res: ok(
+          await s.t
+            .http()
+            .post(`/v1/admin/clients/${p.clientId}/disable`)
+            .set('authorization', s.reader.auth),
+          200,
+        ),
+        by: s.reader,
+        people: 0,
+        caseId: null,
+      }),
+    },
+  },
+  'POST /v1/admin/clients/{clientId}/secret': {
+    audited: {
+      action: 'clients.admin',
+      prepare: async (s) => ({ clientId: ok(await newClient(s), 201).body.clientId as string }),
+      call: async (s, p) => ({
+        res: ok(
+          await s.t.http().post(`/v1/admin/clients/${p.clientId}/secret`).set('authorization', s.reader.auth),
+          200,
+        ),
+        by: s.reader,
+        people: 0,
+        caseId: null,
+      }),
+    },
+  },
 
   // Carriers, codes and staff bindings: vehicles and machine accounts.
   'POST /v1/carriers': { exempt: 'a vehicle: no personal data' },
@@ -245,6 +312,10 @@ export const ROUTES: Record<string, RouteClass> = {
   'GET /v1/carriers/{id}/code': { exempt: "a vehicle's code: no personal data" },
   'GET /v1/carriers/{id}/code.svg': { exempt: "a vehicle's code: no personal data" },
   'GET /v1/carriers/{id}/code.png': { exempt: "a vehicle's code: no personal data" },
+  'GET /v1/carriers/{id}/poster.pdf': { exempt: "a vehicle's poster: no personal data" },
+  'GET /v1/carriers/posters.pdf': { exempt: "vehicles' posters: no personal data" },
+  'POST /v1/carriers/import': { exempt: 'vehicles of a fleet: no personal data' },
+  'GET /v1/staff-accounts': { exempt: "an operator's staff devices (machine accounts): no passenger data" },
   'GET /v1/carriers/{id}/staff': { exempt: 'staff client ids of a vehicle: no passenger data' },
   'POST /v1/carriers/{id}/staff': { exempt: 'staff client ids of a vehicle: no passenger data' },
   'DELETE /v1/carriers/{id}/staff/{clientId}': { exempt: 'staff client ids of a vehicle: no passenger data' },

@@ -420,6 +420,9 @@ export const AUDIT_ACTIONS = [
   'passenger.lookup',
   // The audit chain recomputed for GET /v1/audit/verify: counts and the range checked only.
   'audit.verify',
+  // Machine clients created, disabled or re-keyed; operators created (by an admin or the CLI).
+  'clients.admin',
+  'operators.admin',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

@@ -38,6 +38,8 @@ const ACTIONS: Record<AuditAction, true> = {
   'status.verify': true,
   'passenger.lookup': true,
   'officials.admin': true,
+  'clients.admin': true,
+  'operators.admin': true,
   'audit.read': true,
   'audit.verify': true,
   'data.purge': true,

@@ -8,7 +8,7 @@ import {
 } from '@ridetrace/shared';
 import { Type } from '@sinclair/typebox';
 import { errorReplies, type RoutePlugin } from '../../http.js';
-import { bearer, requireScope } from '../../plugins/auth.js';
+import { bearer, official, requireScope } from '../../plugins/auth.js';
 import * as admin from './admin.service.js';
 
 export const adminRoutes: RoutePlugin = async (app, { ctx }) => {
@@ -23,7 +23,7 @@ export const adminRoutes: RoutePlugin = async (app, { ctx }) => {
       response: { 201: OperatorSchema, ...errorReplies(400, 401, 403, 409) },
     },
     handler: async (req, reply) =>
-      reply.code(201).send(await admin.createOperator(ctx.db, req.body.id, req.body.name)),
+      reply.code(201).send(await admin.createOperator(ctx.db, req.body.id, req.body.name, official(req))),
   });
 
   app.get('/v1/admin/operators', {
@@ -42,7 +42,8 @@ export const adminRoutes: RoutePlugin = async (app, { ctx }) => {
       body: CreateClientBodySchema,
       response: { 201: ClientWithSecretSchema, ...errorReplies(400, 401, 403, 404) },
     },
-    handler: async (req, reply) => reply.code(201).send(await admin.createClient(ctx.db, req.body)),
+    handler: async (req, reply) =>
+      reply.code(201).send(await admin.createClient(ctx.db, req.body, official(req))),
   });
 
   app.get('/v1/admin/clients', {
@@ -61,7 +62,7 @@ export const adminRoutes: RoutePlugin = async (app, { ctx }) => {
       params: ClientIdParamsSchema,
       response: { 200: ClientSchema, ...errorReplies(401, 403, 404) },
     },
-    handler: async (req) => admin.disableClient(ctx.db, req.params.clientId),
+    handler: async (req) => admin.disableClient(ctx.db, req.params.clientId, official(req)),
   });
 
   app.post('/v1/admin/clients/:clientId/secret', {
@@ -71,6 +72,6 @@ export const adminRoutes: RoutePlugin = async (app, { ctx }) => {
       params: ClientIdParamsSchema,
       response: { 200: ClientWithSecretSchema, ...errorReplies(401, 403, 404) },
     },
-    handler: async (req) => admin.rotateClientSecret(ctx.db, req.params.clientId),
+    handler: async (req) => admin.rotateClientSecret(ctx.db, req.params.clientId, official(req)),
   });
 };

@@ -6,11 +6,32 @@ import {
   type Operator,
 } from '@ridetrace/shared';
 import { randomBytes } from 'node:crypto';
+import type { Official } from '../../actors.js';
 import { hashSecret, newSecret, verifySecret } from '../../crypto/secrets.js';
 import type { Db } from '../../db/index.js';
 import type { ClientRow } from '../../db/tables.js';
 import { AppError } from '../../errors.js';
+import { appendAudit, auditBy } from '../audit/audit.service.js';
 import * as repo from './admin.repository.js';
+
+/**
+ * Changes to who may call the API are audited like officials' accounts: an admin through the API (a person or an
+ * admin client), or the CLI (`who` null).
+ */
+async function auditAdmin(
+  db: Db,
+  who: Official | null,
+  action: 'clients.admin' | 'operators.admin',
+  facts: Record<string, string | null>,
+): Promise<void> {
+  await appendAudit(db, {
+    ...(who ? auditBy(who) : { actor: 'cli', requestId: null }),
+    action,
+    caseId: null,
+    people: 0,
+    facts,
+  });
+}
 
 export function toClient(row: ClientRow): Client {
   return {
@@ -28,9 +49,15 @@ function toOperator(row: { id: string; name: string; created_at: Date }): Operat
   return { id: row.id, name: row.name, createdAt: row.created_at.toISOString() };
 }
 
-export async function createOperator(db: Db, id: string, name: string): Promise<Operator> {
+export async function createOperator(
+  db: Db,
+  id: string,
+  name: string,
+  who: Official | null = null,
+): Promise<Operator> {
   const row = await repo.insertOperator(db, id, name);
   if (!row) throw new AppError('operator_exists');
+  await auditAdmin(db, who, 'operators.admin', { change: 'create', operator: id });
   return toOperator(row);
 }
 
@@ -65,7 +92,11 @@ export async function listOperators(db: Db): Promise<Operator[]> {
 }
 
 /** Creates an integration client; the secret is returned once and stored only as a hash. */
-export async function createClient(db: Db, body: CreateClientBody): Promise<ClientWithSecret> {
+export async function createClient(
+  db: Db,
+  body: CreateClientBody,
+  who: Official | null = null,
+): Promise<ClientWithSecret> {
   const allowed = ROLE_SCOPES[body.role];
   const scopes = body.scopes ?? [...allowed];
   const bad = scopes.filter((s) => !allowed.includes(s));
@@ -92,6 +123,12 @@ export async function createClient(db: Db, body: CreateClientBody): Promise<Clie
     operator_id: body.operatorId ?? null,
     secret_hash: await hashSecret(clientSecret),
   });
+  await auditAdmin(db, who, 'clients.admin', {
+    change: 'create',
+    client: clientId,
+    role: body.role,
+    operator: body.operatorId ?? null,
+  });
   return { ...toClient(row), clientSecret };
 }
 
@@ -104,15 +141,21 @@ export async function listStaffClients(db: Db, operatorId: string | null): Promi
   return (await repo.listStaffClients(db, operatorId)).map(toClient);
 }
 
-export async function disableClient(db: Db, clientId: string): Promise<Client> {
+export async function disableClient(db: Db, clientId: string, who: Official | null = null): Promise<Client> {
   const row = await repo.updateClient(db, clientId, { disabled_at: new Date() });
   if (!row) throw new AppError('client_not_found');
+  await auditAdmin(db, who, 'clients.admin', { change: 'disable', client: clientId });
   return toClient(row);
 }
 
-export async function rotateClientSecret(db: Db, clientId: string): Promise<ClientWithSecret> {
+export async function rotateClientSecret(
+  db: Db,
+  clientId: string,
+  who: Official | null = null,
+): Promise<ClientWithSecret> {
   const clientSecret = newSecret();
   const row = await repo.updateClient(db, clientId, { secret_hash: await hashSecret(clientSecret) });
   if (!row) throw new AppError('client_not_found');
+  await auditAdmin(db, who, 'clients.admin', { change: 'rotate_secret', client: clientId });
   return { ...toClient(row), clientSecret };
 }
