@@ -509,8 +509,8 @@ export class RideTraceClient {
   rotateClientSecret = (clientId: string) =>
     this.json<ClientWithSecret>('POST', `/v1/admin/clients/${encodeURIComponent(clientId)}/secret`);
   /**
-   * A page of the audit log, oldest first. Filters combine: a case, an actor (official id, client id or system job),
-   * an action, and a time range (`from` inclusive, `to` exclusive; ISO times).
+   * A page of the audit log, oldest first (newest first with `order: 'desc'`). Filters combine: a case, an actor
+   * (official id, client id or system job), an action, and a time range (`from` inclusive, `to` exclusive; ISO times).
    */
   audit = (
     q: {
@@ -519,6 +519,8 @@ export class RideTraceClient {
       action?: AuditAction;
       from?: string;
       to?: string;
+      /** `desc`: newest first. */
+      order?: 'asc' | 'desc';
       limit?: number;
       cursor?: string;
     } = {},

@@ -113,10 +113,20 @@ describe('GET /v1/audit filters', () => {
     expect(second.items.every((e) => e.actor === other.id && e.seq > first.items[1]!.seq)).toBe(true);
   });
 
+  it('newest first: the same entries in reverse, paged backwards', async () => {
+    const asc = (await list(`actor=${other.id}&limit=200`)).items.map((e) => e.seq);
+    expect(asc.length).toBeGreaterThan(2);
+    const first = await list(`actor=${other.id}&order=desc&limit=2`);
+    const rest = await list(`actor=${other.id}&order=desc&limit=200&cursor=${first.nextCursor}`);
+    expect([...first.items, ...rest.items].map((e) => e.seq)).toEqual([...asc].reverse());
+    expect(rest.nextCursor).toBeNull();
+  });
+
   it('refuses an unknown action, a bad time and a range that ends before it starts', async () => {
     const get = (q: string) => t.http().get(`/v1/audit?${q}`).set('authorization', auditor.auth);
     expectError(await get('action=case.delete'), 400, 'validation_failed');
     expectError(await get('from=yesterday'), 400, 'validation_failed');
+    expectError(await get('order=newest'), 400, 'validation_failed');
     expectError(await get(`actor=${'x'.repeat(201)}`), 400, 'validation_failed');
     expectError(await get('from=2026-02-01T00:00:00Z&to=2026-01-01T00:00:00Z'), 400, 'validation_failed');
   });

@@ -456,6 +456,11 @@ export const AuditQuerySchema = Type.Object(
     action: Type.Optional(Type.Union(AUDIT_ACTIONS.map((a) => Type.Literal(a)))),
     from: Type.Optional(DateTime('entries at or after this time')),
     to: Type.Optional(DateTime('entries before this time')),
+    order: Type.Optional(
+      Type.Union([Type.Literal('asc'), Type.Literal('desc')], {
+        description: 'asc (default): oldest first, as the chain runs; desc: newest first (the cursor pages back)',
+      }),
+    ),
     ...PageQuery,
   },
   Strict,

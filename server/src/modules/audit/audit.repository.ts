@@ -23,20 +23,29 @@ export interface EntryFilter {
   /** Before. */
   to?: Date | undefined;
   afterSeq?: number;
+  /** Below this seq (newest first: the next page). */
+  beforeSeq?: number;
   /** At most this seq (a verification stops at the head it began with). */
   toSeq?: number;
+  /** Newest first. */
+  descending?: boolean;
   limit: number;
 }
 
-/** Entries in seq order; each filter has its index (audit_log_case, 0002; actor, action and at, 0025). */
+/** Entries in seq order (or newest first); each filter has its index (audit_log_case, 0002; actor, action and at, 0025). */
 export async function listEntries(db: Db, f: EntryFilter) {
-  let q = db.selectFrom('audit_log').selectAll().orderBy('seq').limit(f.limit);
+  let q = db
+    .selectFrom('audit_log')
+    .selectAll()
+    .orderBy('seq', f.descending ? 'desc' : 'asc')
+    .limit(f.limit);
   if (f.caseId) q = q.where('case_id', '=', f.caseId);
   if (f.actor) q = q.where('actor', '=', f.actor);
   if (f.action) q = q.where('action', '=', f.action);
   if (f.from) q = q.where('at', '>=', f.from);
   if (f.to) q = q.where('at', '<', f.to);
   if (f.afterSeq !== undefined) q = q.where('seq', '>', f.afterSeq);
+  if (f.beforeSeq !== undefined) q = q.where('seq', '<', f.beforeSeq);
   if (f.toSeq !== undefined) q = q.where('seq', '<=', f.toSeq);
   return q.execute();
 }

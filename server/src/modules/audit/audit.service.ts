@@ -126,11 +126,13 @@ export async function listAudit(
     action?: AuditAction | undefined;
     from?: string | undefined;
     to?: string | undefined;
+    order?: 'asc' | 'desc' | undefined;
     cursor?: string | undefined;
     limit?: number | undefined;
   },
 ) {
   const limit = q.limit ?? 50;
+  const descending = q.order === 'desc';
   const afterSeq = parseCursor(q.cursor, Number.MAX_SAFE_INTEGER);
   const from = q.from === undefined ? undefined : new Date(q.from);
   const to = q.to === undefined ? undefined : new Date(q.to);
@@ -141,7 +143,9 @@ export async function listAudit(
     action: q.action,
     from,
     to,
-    ...(afterSeq !== undefined ? { afterSeq } : {}),
+    // The cursor is the last seq of the page before, in either direction.
+    ...(afterSeq !== undefined ? (descending ? { beforeSeq: afterSeq } : { afterSeq }) : {}),
+    descending,
     limit: limit + 1,
   });
   const page = rows.slice(0, limit);
@@ -157,6 +161,7 @@ export async function listAudit(
       action: q.action ?? null,
       from: q.from ?? null,
       to: q.to ?? null,
+      order: descending ? 'desc' : 'asc',
       returned: page.length,
       after: afterSeq ?? null,
     },
