@@ -8,7 +8,16 @@ export const fmtRange = (from: string, to: string): string => `${fmtTime(from)} 
 
 /** Save text as a file download (CSV export). */
 export function downloadText(filename: string, text: string, type: string): void {
-  const url = URL.createObjectURL(new Blob([text], { type }));
+  downloadBlob(filename, new Blob([text], { type }));
+}
+
+/** Save bytes the API sent (poster PDFs) as a file download. */
+export function downloadBytes(filename: string, bytes: Uint8Array, type: string): void {
+  downloadBlob(filename, new Blob([bytes as Uint8Array<ArrayBuffer>], { type }));
+}
+
+function downloadBlob(filename: string, blob: Blob): void {
+  const url = URL.createObjectURL(blob);
   const a = document.createElement('a');
   a.href = url;
   a.download = filename;

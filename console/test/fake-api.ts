@@ -2,7 +2,7 @@ import { RideTraceError } from '@ridetrace/sdk';
 import type { ErrorCode } from '@ridetrace/shared';
 import { vi, type Mock } from 'vitest';
 import type { ConsoleApi } from '../src/api.js';
-import { aCase, exposurePage, notifications, rides, session } from './fixtures.js';
+import { aCase, exposurePage, notifications, operator, rides, session } from './fixtures.js';
 
 export type FakeApi = { [K in keyof ConsoleApi]: Mock<ConsoleApi[K]> };
 
@@ -52,5 +52,28 @@ export function fakeApi(): FakeApi {
       firstBroken: null,
       lastCheckpoint: null,
     }),
+    listCarriers: vi.fn<ConsoleApi['listCarriers']>().mockResolvedValue({ items: [], nextCursor: null }),
+    createCarrier: vi.fn<ConsoleApi['createCarrier']>(),
+    updateCarrier: vi.fn<ConsoleApi['updateCarrier']>(),
+    retireCarrier: vi.fn<ConsoleApi['retireCarrier']>(),
+    issueCode: vi.fn<ConsoleApi['issueCode']>(),
+    posterPdf: vi.fn<ConsoleApi['posterPdf']>().mockResolvedValue(new Uint8Array([0x25, 0x50, 0x44, 0x46])),
+    posterSheetsPdf: vi
+      .fn<ConsoleApi['posterSheetsPdf']>()
+      .mockResolvedValue(new Uint8Array([0x25, 0x50, 0x44, 0x46])),
+    importCarriers: vi.fn<ConsoleApi['importCarriers']>(),
+    carrierStaff: vi.fn<ConsoleApi['carrierStaff']>().mockImplementation(async (id) => ({
+      carrierId: id,
+      staff: [],
+    })),
+    bindStaff: vi.fn<ConsoleApi['bindStaff']>(),
+    unbindStaff: vi.fn<ConsoleApi['unbindStaff']>(),
+    staffAccounts: vi.fn<ConsoleApi['staffAccounts']>().mockResolvedValue({ items: [] }),
+    listOperators: vi.fn<ConsoleApi['listOperators']>().mockResolvedValue({ items: [operator()] }),
+    createOperator: vi.fn<ConsoleApi['createOperator']>(),
+    listClients: vi.fn<ConsoleApi['listClients']>().mockResolvedValue({ items: [] }),
+    createClient: vi.fn<ConsoleApi['createClient']>(),
+    disableClient: vi.fn<ConsoleApi['disableClient']>(),
+    rotateClientSecret: vi.fn<ConsoleApi['rotateClientSecret']>(),
   };
 }

@@ -1,5 +1,7 @@
 import type {
+  Carrier,
   Case,
+  Client,
   CaseNotifications,
   CaseRide,
   Exposure,
@@ -7,7 +9,9 @@ import type {
   Notification,
   OfficialAccount,
   OfficialSession,
+  Operator,
   RevealRequest,
+  StaffAccount,
 } from '@ridetrace/shared';
 
 export const CASE_ID = '5d1c1f43-7f0e-4c39-9a5a-1c2b7f0e4d11';
@@ -174,6 +178,7 @@ export function notification(n: number, over: Partial<Notification> = {}): Notif
     createdAt: '2026-11-20T10:00:00.000Z',
     updatedAt: '2026-11-20T10:00:00.000Z',
     sentAt: null,
+    deliveredAt: null,
     ...over,
   };
 }
@@ -183,3 +188,72 @@ export function notifications(items: Notification[]): CaseNotifications {
   for (const n of items) summary[n.state] = (summary[n.state] ?? 0) + 1;
   return { items, summary };
 }
+
+export const OPERATOR_ID = 'metro-bus';
+
+export function carrierRow(id: number, over: Partial<Carrier> = {}): Carrier {
+  return {
+    id,
+    operatorId: OPERATOR_ID,
+    kind: 'bus',
+    plate: `粤B${String(10000 + id)}`,
+    route: 'M375',
+    city: '深圳',
+    status: 'active',
+    codeGeneration: 1,
+    createdAt: '2026-11-01T00:00:00.000Z',
+    updatedAt: '2026-11-01T00:00:00.000Z',
+    retiredAt: null,
+    ...over,
+  };
+}
+
+export function operator(id = OPERATOR_ID, name = '深圳巴士集团'): Operator {
+  return { id, name, createdAt: '2026-10-01T00:00:00.000Z' };
+}
+
+export function machineClient(over: Partial<Client> = {}): Client {
+  return {
+    clientId: 'cli_staff_0001',
+    name: '车载终端 0001',
+    role: 'staff',
+    scopes: ['staff'],
+    operatorId: OPERATOR_ID,
+    createdAt: '2026-11-01T00:00:00.000Z',
+    disabledAt: null,
+    ...over,
+  };
+}
+
+export function staffAccount(n: number, over: Partial<StaffAccount> = {}): StaffAccount {
+  return {
+    clientId: `cli_staff_000${n}`,
+    name: `司机 ${n}`,
+    operatorId: OPERATOR_ID,
+    disabled: false,
+    carriers: 0,
+    ...over,
+  };
+}
+
+/** A fleet manager of OPERATOR_ID (console `operator` role). */
+export const FLEET_MANAGER = official({
+  id: '0a3f9e2c-1111-4b2a-9c3d-0000000000f1',
+  username: 'zhao.fleet',
+  name: '赵车队',
+  agency: '深圳巴士集团',
+  jurisdiction: [],
+  roles: ['operator'],
+  scopes: ['carriers:write'],
+  operatorId: OPERATOR_ID,
+});
+
+/** An administrator person: official accounts, operators, machine clients and every operator's carriers. */
+export const ADMIN = official({
+  id: '0a3f9e2c-1111-4b2a-9c3d-0000000000ad',
+  username: 'zhou.admin',
+  name: '周管理',
+  jurisdiction: [],
+  roles: ['admin'],
+  scopes: ['officials:admin', 'admin'],
+});

@@ -23,6 +23,8 @@ import type {
   CreateOfficialBody,
   CSRF_HEADER,
   CsvProblem,
+  DeliveryReceipt,
+  DeliveryReceiptsResult,
   ErrorCode,
   Exposure,
   ExposurePage,
@@ -491,6 +493,12 @@ export class RideTraceClient {
   notify = (id: string, body: NotifyBody = {}) =>
     this.json<NotifyResult>('POST', `/v1/cases/${id}/notify`, body.degree === undefined ? {} : { body });
   caseNotifications = (id: string) => this.json<CaseNotifications>('GET', `/v1/cases/${id}/notifications`);
+  /**
+   * For a gateway's bridge, with DELIVERY_RECEIPT_TOKEN as the client's token: reports which sent messages of a
+   * channel reached the phone or never will (1 to 1000 receipts). Safe to resend: repeats count as `ignored`.
+   */
+  deliveryReceipts = (channel: 'app' | 'sms', receipts: DeliveryReceipt[]) =>
+    this.json<DeliveryReceiptsResult>('POST', `/v1/delivery-receipts/${channel}`, { body: { receipts } });
   clearPerson = (body: ClearPersonBody) => this.json<HealthStatus>('POST', '/v1/status/clear', { body });
 
   // --- admin --------------------------------------------------------------------------------------------------

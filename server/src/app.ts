@@ -22,10 +22,12 @@ import {
   type AccessTokenCache,
   type SuperAppLogin,
 } from './adapters/super-app.js';
+import { followCacheEvents } from './cache-sync.js';
 import type { Config } from './config.js';
 import { loadContext, type AppContext } from './context.js';
 import type { MasterKeys } from './crypto/master-keys.js';
 import { poolOf, type Db } from './db/index.js';
+import { openTraceReads } from './db/trace-reads.js';
 import { isDatabaseUnavailable, isQueryTimeout, isUnstorableText } from './db/errors.js';
 import { AppError } from './errors.js';
 import { OPTIONAL_BODY } from './http.js';
@@ -209,9 +211,22 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   }).withTypeProvider<TypeBoxTypeProvider>();
   const platform = superAppFor(config, deps.superApp);
   const senders = deps.senders ?? sendersFor(config, app.log, platform.tokens);
+  // Exposure, case-ride and itinerary reads: on TRACE_DATABASE_URL's hot standby while it keeps up (trace-reads.ts).
+  const traces = openTraceReads(db, {
+    standbyUrl: config.traceReplica.url,
+    maxLagMs: config.traceReplica.maxLagMs,
+    poolSize: config.traceReplica.poolSize,
+    onChange: (usable, why) =>
+      usable
+        ? app.log.info({ why }, 'trace reads: the standby is usable')
+        : app.log.warn({ why }, 'trace reads: the standby is unusable, reading the primary'),
+  });
+  app.addHook('onClose', async () => traces.close());
+  await traces.start();
   const ctx = await loadContext({
     config,
     db,
+    traces,
     masterKeys: deps.masterKeys,
     superApp: platform.superApp,
     sms: senders.sms,
@@ -223,9 +238,16 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   metrics.watch({
     shed: () => gate.shed,
     notificationBacklog: () => notificationBacklog(ctx),
+    traceReads: traces,
     ...(pool ? { pool } : {}),
   });
   await app.register(httpMetrics, { metrics });
+  // Keys another process destroys or rotates leave this one's caches at once (cache-sync.ts).
+  const cacheEvents = followCacheEvents(ctx, (err, msg) => app.log.warn({ err }, msg));
+  if (cacheEvents) {
+    await cacheEvents.ready;
+    app.addHook('onClose', async () => cacheEvents.close());
+  }
   app.setValidatorCompiler(validatorCompilers());
   // JSON only: Fastify's built-in text/plain parser would let a text body reach validation as a string.
   app.removeContentTypeParser('text/plain');
@@ -272,6 +294,12 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       components: {
         securitySchemes: {
           bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
+          deliveryReceiptToken: {
+            type: 'http',
+            scheme: 'bearer',
+            description:
+              'DELIVERY_RECEIPT_TOKEN, shared with the gateways (or their bridges) that post receipts',
+          },
           officialSession: {
             type: 'apiKey',
             in: 'cookie',

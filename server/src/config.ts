@@ -1,5 +1,6 @@
 import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { consentVersionOf, renderConsentText } from './modules/passengers/consent.js';
 
@@ -11,9 +12,25 @@ export interface Config {
   readonly port: number;
   /** Unset: main.ts starts embedded Postgres under dataDir. */
   readonly databaseUrl: string | undefined;
+  /** Server processes on the one port (node:cluster); 1: a single process, no cluster. */
+  readonly workers: number;
+  /**
+   * Follow other processes' key changes through LISTEN/NOTIFY (cache-events.ts); off: only the periodic re-reads
+   * (tests of that fallback).
+   */
+  readonly cacheEvents: boolean;
   readonly dbPoolSize: number;
   /** Connections the pool keeps open however long they idle (warm: plans and catalog caches stay). */
   readonly dbPoolMin: number;
+  /**
+   * A hot standby for exposure, case-ride and itinerary reads (db/trace-reads.ts); unset: they read the primary.
+   * `maxLagMs`: beyond this replay lag those reads go to the primary.
+   */
+  readonly traceReplica: {
+    readonly url: string | undefined;
+    readonly maxLagMs: number;
+    readonly poolSize: number;
+  };
   readonly dataDir: string;
   /** Base of the URL printed in QR codes (`${publicBaseUrl}/C/<token>`). */
   readonly publicBaseUrl: string;
@@ -132,6 +149,11 @@ export interface Config {
     readonly workerEnabled: boolean;
     /** Degree-2 contacts notified: `yellow` turns their code yellow like degree 1, `notice` sends the message only. */
     readonly degree2Status: 'yellow' | 'notice';
+    /**
+     * The bearer token gateways (or their bridges) send with delivery receipts (POST /v1/delivery-receipts/…);
+     * undefined: the receipt route answers 404 as if it did not exist.
+     */
+    readonly receiptToken: string | undefined;
   };
   readonly statusTokenTtlSeconds: number;
   /**
@@ -408,6 +430,14 @@ function metricsSettings(env: Env, mode: Mode, port: number): Config['metrics'] 
   return { port: metricsPort, host, token };
 }
 
+/** DELIVERY_RECEIPT_TOKEN: long enough that guessing it is hopeless, printable so it fits a header. */
+function receiptToken(raw: string | undefined): string | undefined {
+  const token = raw?.trim() || undefined;
+  if (token !== undefined && !/^[\x21-\x7e]{32,200}$/.test(token))
+    throw new ConfigError('DELIVERY_RECEIPT_TOKEN must be 32 to 200 printable characters without spaces');
+  return token;
+}
+
 /** Reads the environment once; the result is validated and frozen. Only this module reads process.env. */
 export function loadConfig(env: Env = process.env): Config {
   const mode: Mode =
@@ -497,8 +527,16 @@ export function loadConfig(env: Env = process.env): Config {
     host: env.HOST ?? (mode === 'production' ? '0.0.0.0' : '127.0.0.1'),
     port,
     databaseUrl: env.DATABASE_URL || undefined,
+    // One process per core in production; one in development and tests, where a cluster only gets in the way.
+    workers: int(env, 'WORKERS', mode === 'production' ? Math.min(64, os.availableParallelism()) : 1, 1, 64),
+    cacheEvents: oneOf(env, 'CACHE_EVENTS', ['on', 'off'] as const, 'on') === 'on',
     dbPoolSize,
     dbPoolMin: Math.min(int(env, 'DB_POOL_MIN', dbPoolSize, 0, 200), dbPoolSize),
+    traceReplica: {
+      url: env.TRACE_DATABASE_URL || undefined,
+      maxLagMs: int(env, 'TRACE_MAX_LAG_MS', 2000, 0, 3_600_000),
+      poolSize: int(env, 'TRACE_DB_POOL_SIZE', dbPoolSize, 1, 200),
+    },
     dataDir,
     publicBaseUrl,
     masterKeys: master?.keys,
@@ -597,6 +635,7 @@ export function loadConfig(env: Env = process.env): Config {
       timeoutMs: int(env, 'NOTIFY_TIMEOUT_MS', 5000, 100, 60_000),
       workerEnabled: env.NOTIFY_WORKER !== 'off',
       degree2Status: oneOf(env, 'NOTIFY_DEGREE2_STATUS', ['yellow', 'notice'] as const, 'notice'),
+      receiptToken: receiptToken(env.DELIVERY_RECEIPT_TOKEN),
     },
     statusTokenTtlSeconds: int(env, 'STATUS_TOKEN_TTL_SECONDS', 60, 10, 600),
     indexKeysMaxAgeSeconds: int(env, 'INDEX_KEYS_MAX_AGE_SECONDS', 60, 1, 3600),

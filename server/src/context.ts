@@ -2,6 +2,7 @@ import type { Config } from './config.js';
 import { Keyring } from './crypto/keyring.js';
 import type { MasterKeys } from './crypto/master-keys.js';
 import type { Db } from './db/index.js';
+import { primaryTraceReads, type TraceReads } from './db/trace-reads.js';
 import { DeliveryError, type SmsSender } from './adapters/notify.js';
 import type { SuperAppLogin } from './adapters/super-app.js';
 import { loadRideDays } from './modules/rides/ride-days.service.js';
@@ -12,6 +13,8 @@ import { Tokens } from './tokens.js';
 export interface AppContext {
   readonly config: Config;
   readonly db: Db;
+  /** Where exposure, case-ride and itinerary reads run: a hot standby when fresh enough, else `db`. */
+  readonly traces: TraceReads;
   readonly keyring: Keyring;
   readonly superApp: SuperAppLogin;
   /** SMS for one-time codes sent while a request waits (exposure notices go through the worker's senders). */
@@ -24,7 +27,7 @@ export interface AppContext {
 }
 
 export type ContextParts = Pick<AppContext, 'config' | 'db' | 'keyring' | 'superApp' | 'rideDays' | 'now'> &
-  Partial<Pick<AppContext, 'sms'>>;
+  Partial<Pick<AppContext, 'sms' | 'traces'>>;
 
 /** Scripts send no SMS: a code request in such a context is refused as unavailable. */
 const noSms: SmsSender = {
@@ -33,7 +36,12 @@ const noSms: SmsSender = {
 };
 
 export function createContext(parts: ContextParts): AppContext {
-  return Object.freeze({ sms: noSms, ...parts, tokens: new Tokens(parts.keyring.jwtSecret) });
+  return Object.freeze({
+    sms: noSms,
+    ...parts,
+    traces: parts.traces ?? primaryTraceReads(parts.db),
+    tokens: new Tokens(parts.keyring.jwtSecret),
+  });
 }
 
 /** A context whose keyring is loaded from the database with the master keys (the app and scripts alike). */

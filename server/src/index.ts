@@ -12,17 +12,26 @@ export { createDb, poolOf, type Db } from './db/index.js';
 export {
   freePort,
   startEmbeddedPostgres,
+  startEmbeddedStandby,
   withDatabase,
   type RunningPostgres,
 } from './db/embedded-postgres.js';
+export { TraceReads, type TraceTarget } from './db/trace-reads.js';
 export { isDatabaseUnavailable, isQueryTimeout } from './db/errors.js';
 export { migrateDatabase, migrateToLatest } from './db/migrate.js';
+export { CACHE_CHANNEL, notifyCacheEvent, parseCacheEvent, type CacheEvent } from './cache-events.js';
+export { RestartBackoff } from './cluster.js';
 export { openDatabase, type OpenDatabase } from './db/open.js';
 
 export { hmac, open, seal } from './crypto/aead.js';
 export { codeTokenKeyId, signCodeToken } from './crypto/code-token.js';
 export { listCodeKeys, rotateCodeKey, type CodeKeyInfo, type CodeKeyRotation } from './crypto/code-keys.js';
-export { indexKeyState, type IndexKeyPhase, type IndexKeyState } from './crypto/index-keys.js';
+export {
+  announceIndexKey,
+  indexKeyState,
+  type IndexKeyPhase,
+  type IndexKeyState,
+} from './crypto/index-keys.js';
 export { Keyring } from './crypto/keyring.js';
 export { resolveMasterKeys, type MasterKeys } from './crypto/master-keys.js';
 export { keyStatus, rewrapAll } from './crypto/rotation.js';
@@ -35,6 +44,7 @@ export {
   MessageRefusedError,
   type ExposureMessage,
   type MessageSender,
+  type SentMessage,
   type SmsSender,
 } from './adapters/notify.js';
 export {

@@ -1,17 +1,24 @@
 import pino from 'pino';
-import { buildApp } from './app.js';
-import { ConfigError, loadConfig } from './config.js';
+import { isClusterWorker, obeyPrimary, Primary } from './cluster.js';
+import { ConfigError, loadConfig, type Config } from './config.js';
 import { resolveMasterKeys } from './crypto/master-keys.js';
 import { migrateDatabase } from './db/migrate.js';
-import { openDatabase } from './db/open.js';
+import { openDatabase, type OpenDatabase } from './db/open.js';
 import { loggerOptions } from './logging.js';
 import { consoleBuilt } from './modules/console/console.routes.js';
-import { listenMetrics, type MetricsListener } from './modules/metrics/metrics.listener.js';
+import { listenMetrics, serveMetrics, type MetricsListener } from './modules/metrics/metrics.listener.js';
 import { metricsOf } from './modules/metrics/metrics.service.js';
-import { PURGE_KINDS, purgeExpired } from './modules/retention/retention.service.js';
-import { prepareRideDays } from './modules/rides/rides.service.js';
+import { serveApp } from './serve.js';
 
-/** Process entry: config → database (embedded unless DATABASE_URL) → migrations → listen; closes gracefully. */
+type Log = pino.Logger;
+
+/** How long a stopping cluster worker keeps answering with `Connection: close` before it stops accepting. */
+const WORKER_DRAIN_MS = 1500;
+
+/**
+ * Process entry: config → database (embedded unless DATABASE_URL) → migrations → listen; closes gracefully.
+ * With WORKERS > 1 this process is the cluster's primary (cluster.ts) and each worker runs this file again.
+ */
 async function main(): Promise<void> {
   let config;
   try {
@@ -24,59 +31,128 @@ async function main(): Promise<void> {
     throw err;
   }
   const log = pino(loggerOptions(config));
-  const masterKeys = resolveMasterKeys(config, (m) => log.warn(m));
+  if (config.workers === 1) return runSingle(config, log);
+  return isClusterWorker() ? runWorker(config, log) : runPrimary(config, log);
+}
+
+/** Opens the database and migrates it (the only process, or the primary: workers find it migrated). */
+async function prepareDatabase(config: Config, log: Log): Promise<OpenDatabase> {
   const database = await openDatabase(config, (m) => log.info(m));
   const applied = await migrateDatabase(database.url);
   if (applied.length) log.info({ applied }, 'migrations applied');
+  return database;
+}
 
-  const app = await buildApp({ config, db: database.db, masterKeys });
-  // Hourly: partitions and day keys ahead; retention purge (a no-op unless a day expired; one process at a time).
-  const maintain = async () => {
-    await prepareRideDays(app.ctx);
-    const report = await purgeExpired(app.ctx);
-    app.ctx.keyring.forgetDaysBefore(report.before);
-    // Counts only (no ids): every kind of record that reached the end of its lifetime.
-    const removed = Object.fromEntries(
-      PURGE_KINDS.filter((k) => report.counts[k] > 0).map((k) => [k, report.counts[k]]),
+/** Stops with `stop` on SIGTERM/SIGINT (once), exiting with its code; exits 1 if it takes longer than `limitMs`. */
+function onStopSignals(log: Log, limitMs: number, stop: () => Promise<number>): void {
+  let stopping = false;
+  const handle = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'shutting down: finishing in-flight requests');
+    setTimeout(() => process.exit(1), limitMs).unref();
+    stop().then(
+      (code) => process.exit(code),
+      (err: unknown) => {
+        log.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
     );
-    if (report.days.length > 0 || Object.keys(removed).length > 0) {
-      const { keyIds, durationMs } = report;
-      app.log.info({ days: report.days.length, keyIds, removed, durationMs }, 'retention purge');
-    }
   };
-  const runMaintenance = () => {
-    maintain().catch((err: unknown) => app.log.error({ err }, 'maintenance failed'));
-  };
-  runMaintenance();
-  const maintenance = setInterval(runMaintenance, 3600_000);
-  maintenance.unref();
+  process.on('SIGINT', () => handle('SIGINT'));
+  process.on('SIGTERM', () => handle('SIGTERM'));
+}
 
+async function runSingle(config: Config, log: Log): Promise<void> {
+  const masterKeys = resolveMasterKeys(config, (m) => log.warn(m));
+  const database = await prepareDatabase(config, log);
+  const served = await serveApp(config, database, masterKeys);
   let metrics: MetricsListener | undefined;
-  let closing = false;
-  const close = async (signal: string) => {
-    if (closing) return;
-    closing = true;
-    app.log.info({ signal }, 'shutting down: finishing in-flight requests');
-    clearInterval(maintenance);
-    const force = setTimeout(() => process.exit(1), 10_000);
-    force.unref();
+  onStopSignals(log, 10_000, async () => {
     await metrics?.close();
-    await app.close();
+    await served.close();
     await database.close();
-    process.exit(0);
-  };
-  process.on('SIGINT', () => void close('SIGINT'));
-  process.on('SIGTERM', () => void close('SIGTERM'));
+    return 0;
+  });
+  if (config.metrics.port > 0) metrics = await listenMetrics(metricsOf(served.app.ctx), config.metrics);
+  printBanner(config, served.url, database, metrics, 1);
+}
 
-  await app.listen({ host: config.host, port: config.port });
-  // With several processes (node:cluster) the primary serves the workers' aggregated registries instead
-  // (metrics.service.ts says how); one process serves its own.
-  if (config.metrics.port > 0) metrics = await listenMetrics(metricsOf(app.ctx), config.metrics);
-  const addr = app.server.address();
-  const port = typeof addr === 'object' && addr ? addr.port : config.port;
-  const url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`;
+async function runWorker(config: Config, log: Log): Promise<void> {
+  const masterKeys = resolveMasterKeys(config, (m) => log.warn(m));
+  const database = await openDatabase(config, (m) => log.info(m));
+  const served = await serveApp(config, database, masterKeys);
+  const metrics = metricsOf(served.app.ctx);
+  metrics.collectProcessMetrics();
+  let stopping = false;
+  obeyPrimary({
+    metrics: () => metrics.registry.getMetricsAsJSON(),
+    stop: async () => {
+      if (stopping) return;
+      stopping = true;
+      setTimeout(() => process.exit(1), 12_000).unref();
+      try {
+        await served.close(WORKER_DRAIN_MS);
+        await database.close();
+        process.exit(0);
+      } catch (err) {
+        log.error({ err }, 'shutdown failed');
+        process.exit(1);
+      }
+    },
+  });
+}
+
+async function runPrimary(config: Config, log: Log): Promise<void> {
+  // Before any worker starts: a development master key is generated here once, not by N workers at the same time.
+  resolveMasterKeys(config, (m) => log.warn(m));
+  const database = await prepareDatabase(config, log);
+  const primary = new Primary({
+    workers: config.workers,
+    // Workers use the primary's database (the embedded one's URL too) and audit checkpoint directory, which
+    // development derives from DATABASE_URL being unset.
+    env: {
+      DATABASE_URL: database.url,
+      ...(config.audit.checkpointDir ? { AUDIT_CHECKPOINT_DIR: config.audit.checkpointDir } : {}),
+    },
+    log,
+  });
+  let metrics: MetricsListener | undefined;
+  onStopSignals(log, 30_000, async () => {
+    const clean = await primary.stop();
+    await metrics?.close();
+    await database.close();
+    return clean ? 0 : 1;
+  });
+  process.on('SIGHUP', () => {
+    log.info({ workers: config.workers }, 'SIGHUP: restarting the server processes one at a time');
+    primary.rollingRestart().then(
+      () => log.info({}, 'rolling restart done'),
+      (err: unknown) => log.error({ err }, 'rolling restart failed'),
+    );
+  });
+  try {
+    await primary.start();
+  } catch (err) {
+    log.error({ err }, 'server processes failed to start');
+    await primary.stop();
+    await database.close();
+    process.exit(1);
+  }
+  if (config.metrics.port > 0) metrics = await serveMetrics(() => primary.clusterMetrics(), config.metrics);
+  const host = config.host === '0.0.0.0' ? '127.0.0.1' : config.host;
+  printBanner(config, `http://${host}:${config.port}`, database, metrics, config.workers);
+}
+
+function printBanner(
+  config: Config,
+  url: string,
+  database: OpenDatabase,
+  metrics: MetricsListener | undefined,
+  workers: number,
+): void {
   const lines = [
-    `RideTrace server listening on ${url}`,
+    `RideTrace server listening on ${url}${workers > 1 ? ` (${workers} processes; SIGHUP restarts them one by one)` : ''}`,
     `API docs: ${url}/docs (OpenAPI JSON: ${url}/docs/json)`,
     `mode: ${config.mode}${config.mode === 'development' ? ' (dev mode: dev login "dev:<name>", generated master key; not for production)' : ''}`,
     `database: ${database.embedded ? `embedded Postgres under ${database.embedded.dataDir}` : 'DATABASE_URL'}`,

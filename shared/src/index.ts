@@ -8,6 +8,7 @@ export * from './schemas/carriers.js';
 export * from './schemas/rides.js';
 export * from './schemas/admin.js';
 export * from './schemas/cases.js';
+export * from './schemas/delivery.js';
 export * from './schemas/phone.js';
 export * from './schemas/privacy.js';
 export * from './schemas/officials.js';

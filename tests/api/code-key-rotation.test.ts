@@ -27,7 +27,13 @@ import {
 
 const DAY = 86_400_000;
 // Every scan of the file by one rider registers (no repeat-scan window, no per-passenger limit in the way).
-const ENV = { RIDES_REPEAT_MINUTES: '0', RATE_LIMIT_PER_PASSENGER_PER_MINUTE: '1000' };
+// The servers learn of rotations without notifications (CACHE_EVENTS=off), as a server that missed one does;
+// multi-instance.test.ts shows the notification.
+const ENV = {
+  RIDES_REPEAT_MINUTES: '0',
+  RATE_LIMIT_PER_PASSENGER_PER_MINUTE: '1000',
+  CACHE_EVENTS: 'off',
+};
 
 const shared = useSharedDatabase();
 let a: TestApp;

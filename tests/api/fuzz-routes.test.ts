@@ -29,7 +29,10 @@ const SEED = Number(process.env.FUZZ_SEED ?? 20261122);
 const RUNS = Number(process.env.FUZZ_RUNS ?? 10_000);
 
 const UNLIMITED = '1000000000';
+/** Gateways' delivery receipts: a bearer token that is no JWT (POST /v1/delivery-receipts/{channel}). */
+const RECEIPT_TOKEN = 'fuzz-delivery-receipt-token-0123456789';
 const { t, w } = useWorld({
+  DELIVERY_RECEIPT_TOKEN: RECEIPT_TOKEN,
   RATE_LIMIT_PER_IP_PER_MINUTE: UNLIMITED,
   RATE_LIMIT_PER_PASSENGER_PER_MINUTE: UNLIMITED,
   RATE_LIMIT_LOGIN_PER_MINUTE: UNLIMITED,
@@ -1077,6 +1080,7 @@ beforeAll(async () => {
     consentVersion: t.config.consentVersion,
     validAuth: [
       ...Object.values(w.tokens),
+      `Bearer ${RECEIPT_TOKEN}`,
       await officialPersonAuth(t, w.tokens.admin, ['supervisor', 'auditor', 'admin']),
       readOnlyOfficial,
       p1,

@@ -238,7 +238,7 @@ describe('notify degree 2, NOTIFY_DEGREE2_STATUS default (notice)', () => {
       () => caseNotifications(t, w, s.caseId),
       (v) => v.summary.sent === 3,
     );
-    expect(state.summary).toEqual({ queued: 0, sending: 0, sent: 3, failed: 0 });
+    expect(state.summary).toEqual({ queued: 0, sending: 0, sent: 3, delivered: 0, failed: 0 });
     const byPerson = new Map(state.items.map((i) => [i.personId, i]));
     expect(byPerson.get(s.close1.id)).toMatchObject({ degree: 1, channel: 'app' });
     expect(byPerson.get(s.second.id)).toMatchObject({ degree: 2, channel: 'app' });

@@ -299,7 +299,7 @@ describe('notify with working gateways', () => {
       () => caseNotifications(t, w, s.caseId),
       (v) => v.summary.sent === 2,
     );
-    expect(state.summary).toEqual({ queued: 0, sending: 0, sent: 2, failed: 0 });
+    expect(state.summary).toEqual({ queued: 0, sending: 0, sent: 2, delivered: 0, failed: 0 });
     for (const item of state.items) {
       expect(item).toMatchObject({ caseId: s.caseId, state: 'sent', attempts: 1, lastError: null });
       expect(item.sentAt).not.toBeNull();
@@ -417,7 +417,10 @@ describe('notify with working gateways', () => {
       .get(`/v1/cases/${open.caseId}/notifications`)
       .set('authorization', readerToken);
     expect(view.status).toBe(200);
-    expect(view.body).toEqual({ items: [], summary: { queued: 0, sending: 0, sent: 0, failed: 0 } });
+    expect(view.body).toEqual({
+      items: [],
+      summary: { queued: 0, sending: 0, sent: 0, delivered: 0, failed: 0 },
+    });
     for (const token of [open.apps[0]!.auth!, w.tokens.staff, w.tokens.operator, w.tokens.admin]) {
       expectError(
         await t.http().get(`/v1/cases/${open.caseId}/notifications`).set('authorization', token),
@@ -473,7 +476,7 @@ describe('notify retries', () => {
     });
     expect(failing.items[0]!.attempts).toBeGreaterThanOrEqual(1);
     expect(failing.items[0]!.attempts).toBeLessThanOrEqual(2);
-    expect(failing.summary).toEqual({ queued: 1, sending: 0, sent: 0, failed: 0 });
+    expect(failing.summary).toEqual({ queued: 1, sending: 0, sent: 0, delivered: 0, failed: 0 });
 
     const done = await waitFor(
       () => caseNotifications(t, w, s.caseId),
@@ -487,7 +490,7 @@ describe('notify retries', () => {
       lastError: null,
     });
     expect(done.items[0]!.sentAt).not.toBeNull();
-    expect(done.summary).toEqual({ queued: 0, sending: 0, sent: 1, failed: 0 });
+    expect(done.summary).toEqual({ queued: 0, sending: 0, sent: 1, delivered: 0, failed: 0 });
     expect(msg.calls).toBe(3);
     expect(msg.received).toHaveLength(1);
     expect(msg.received[0]!.body.touser).toBe(`o_${app.user}`);
@@ -521,7 +524,7 @@ describe('notify final failure and fallback (NOTIFY_MAX_ATTEMPTS 2)', () => {
         lastError: 'SMS gateway status 500',
         sentAt: null,
       });
-      expect(v.summary).toEqual({ queued: 0, sending: 0, sent: 0, failed: 1 });
+      expect(v.summary).toEqual({ queued: 0, sending: 0, sent: 0, delivered: 0, failed: 1 });
       expect(sms.calls - callsBefore).toBe(2);
       expect(sms.received.filter((r) => r.body.phone === s.riders[0]!.phone)).toHaveLength(0);
     } finally {
@@ -563,7 +566,7 @@ describe('notify final failure and fallback (NOTIFY_MAX_ATTEMPTS 2)', () => {
         attempts: 1,
         lastError: null,
       });
-      expect(v.summary).toEqual({ queued: 0, sending: 0, sent: 1, failed: 0 });
+      expect(v.summary).toEqual({ queued: 0, sending: 0, sent: 1, delivered: 0, failed: 0 });
       // A refusal is permanent: one message attempt, no retry.
       expect(msg.calls - msgBefore).toBe(1);
       expect(msg.received.filter((r) => r.body.touser === `o_${app.user}`)).toHaveLength(0);
@@ -604,7 +607,7 @@ describe('notify final failure and fallback (NOTIFY_MAX_ATTEMPTS 2)', () => {
         state: 'failed',
         lastError: 'SMS gateway status 400',
       });
-      expect(v.summary).toEqual({ queued: 0, sending: 0, sent: 0, failed: 1 });
+      expect(v.summary).toEqual({ queued: 0, sending: 0, sent: 0, delivered: 0, failed: 1 });
     } finally {
       msg.rejectAll = false;
       sms.rejectAll = false;

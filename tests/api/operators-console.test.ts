@@ -269,6 +269,8 @@ describe('poster PDFs', () => {
     const sheets = await pdf(token, `/v1/carriers/posters.pdf?ids=${made.map((c) => c.id).join(',')}`);
     expect(sheets.status).toBe(200);
     expect(pdfPages(sheets.body as Buffer)).toBe(2);
+    const byPlate = await pdf(token, `/v1/carriers/posters.pdf?plate=${encodeURIComponent('粤p0000')}`);
+    expect(pdfPages(byPlate.body as Buffer)).toBe(2);
   });
 
   it('refuses retired, foreign and unknown carriers, and files too large', async () => {

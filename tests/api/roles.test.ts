@@ -347,6 +347,13 @@ const ROUTES: RouteSpec[] = [
     allow: PERSON,
     url: () => `/v1/reveal-requests/${randomUUID()}/refuse`,
   },
+  // Gateways' receipts: DELIVERY_RECEIPT_TOKEN, not a role's token; unset here, so 404 route_not_found for all.
+  {
+    route: 'POST /v1/delivery-receipts/:channel',
+    allow: PUBLIC,
+    url: () => '/v1/delivery-receipts/sms',
+    body: () => ({ receipts: [{ messageId: 'matrix', status: 'delivered' }] }),
+  },
   { route: 'GET /v1/passengers/me/notifications', allow: PASSENGER },
   { route: 'GET /v1/passengers/me/status', allow: PASSENGER },
   { route: 'POST /v1/passengers/me/status-token', allow: PASSENGER },

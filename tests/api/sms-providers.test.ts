@@ -91,7 +91,7 @@ describe('TencentSmsSender against a fake SendSms that verifies signatures', () 
     return s;
   }
 
-  async function refusal(p: Promise<void>) {
+  async function refusal(p: Promise<unknown>) {
     const f = await deliveryFailure(p);
     errors.push(f.message);
     return f;
@@ -105,15 +105,18 @@ describe('TencentSmsSender against a fake SendSms that verifies signatures', () 
     await fake?.close();
   });
 
-  it('delivers an exposure notice: +86 number, exposure template, time / vehicle / until', async () => {
-    await sender().send(PHONE, MSG);
+  it('delivers an exposure notice: +86 number, exposure template, time / vehicle / until; its SerialNo', async () => {
+    const accepted = await sender().send(PHONE, MSG);
     expect(fake.sent.at(-1)).toEqual({
       phone: '+8613800001234',
       templateId: EXPOSURE_TEMPLATE,
       params: ['2026-11-21 08:30', '粤B12345', '2026-12-05'],
       region: 'ap-guangzhou',
       answered: 'Ok',
+      serialNo: expect.stringMatching(/^2433:\d+$/),
     });
+    // Tencent's status callbacks name the message by this SerialNo (`sid`).
+    expect(accepted).toEqual({ messageId: fake.sent.at(-1)?.serialNo });
   });
 
   it('delivers a one-time code with the code template: code, minutes', async () => {
@@ -429,6 +432,7 @@ describe('createSmsSender and the development log file', () => {
           params: ['660066', '10'],
           region: 'ap-shanghai',
           answered: 'Ok',
+          serialNo: expect.any(String),
         },
       ]);
     } finally {

@@ -274,7 +274,7 @@ describe('subscribe messages (HttpMessageSender on the shared token cache)', () 
   });
 
   /** `p` rejects with DeliveryError; its message, retryable and refused flags. */
-  async function delivery(p: Promise<void>) {
+  async function delivery(p: Promise<unknown>) {
     const err = await rejection(p);
     expect(err).toBeInstanceOf(DeliveryError);
     const e = err as DeliveryError & { refused?: boolean };
@@ -287,8 +287,11 @@ describe('subscribe messages (HttpMessageSender on the shared token cache)', () 
     const tokens = fake.tokenRequests;
     const sent = fake.messages.length;
     await p.phoneNumber('phone:13812345678');
-    await s.send('o_alice', MSG);
+    const accepted = await s.send('o_alice', MSG);
     expect(fake.tokenRequests - tokens).toBe(1);
+    // The 19-digit msgid exactly as the reply wrote it, not rounded to a JavaScript number.
+    expect(accepted).toEqual({ messageId: fake.messages.at(-1)?.msgid });
+    expect(accepted.messageId).toMatch(/^4\d{18}$/);
     expect(fake.messages.slice(sent)).toEqual([
       {
         accessToken: await p.tokens.token(),
@@ -302,6 +305,7 @@ describe('subscribe messages (HttpMessageSender on the shared token cache)', () 
         },
         miniprogram_state: 'trial',
         lang: 'zh_CN',
+        msgid: accepted.messageId,
       },
     ]);
     await s.close();

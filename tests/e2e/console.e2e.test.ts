@@ -2,13 +2,14 @@
 import { createClient, freePort } from '@ridetrace/server';
 import { createHmac, randomUUID } from 'node:crypto';
 import { spawn } from 'node:child_process';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, type TestContext } from 'vitest';
+import { seriousViolations, type AxeViolation } from './support/axe.js';
 import { CHROMIUM } from './support/browser.js';
-import { ARTIFACTS, ROOT } from './support/paths.js';
+import { CONSOLE_ARTIFACTS as ARTIFACTS, ROOT } from './support/paths.js';
 import { clientToken, seedWorld, startStack, type Stack, type World } from './support/stack.js';
 
 /**
@@ -22,12 +23,16 @@ let world: World;
 let browser: Browser;
 let tracerCtx: BrowserContext;
 let supervisorCtx: BrowserContext;
+let fleetCtx: BrowserContext;
 let tracer: Page;
 let supervisor: Page;
-let people: { tracer: Enrolment; supervisor: Enrolment };
+let fleet: Page;
+let people: { tracer: Enrolment; supervisor: Enrolment; fleet: Enrolment };
 let caseId: string;
 /** CSP violations and uncaught errors of either page: the run must end with none. */
 const problems: string[] = [];
+/** axe-core's serious and critical findings per screen: the run must end with none. */
+const inaccessible: Record<string, AxeViolation[]> = {};
 
 interface Enrolment {
   official: { username: string; name: string };
@@ -68,8 +73,10 @@ beforeAll(async () => {
   });
   tracerCtx = await desktopContext('tracer');
   supervisorCtx = await desktopContext('supervisor');
+  fleetCtx = await desktopContext('fleet manager');
   tracer = await tracerCtx.newPage();
   supervisor = await supervisorCtx.newPage();
+  fleet = await fleetCtx.newPage();
 });
 
 afterAll(async () => {
@@ -140,11 +147,14 @@ async function call<T>(method: string, p: string, body?: unknown, auth?: string)
   return JSON.parse(text) as T;
 }
 
-/** Officials created through the admin API as an administrator would: a tracer who may also notify, a supervisor. */
+/**
+ * Console accounts created through the admin API as an administrator would: a tracer who may also notify, a
+ * supervisor who also audits, and the bus operator's fleet manager.
+ */
 async function seedOfficials() {
   const admin = await createClient(stack.db, { name: 'root', role: 'admin' });
   const auth = `Bearer ${await clientToken(stack, admin)}`;
-  const enrol = (name: string, roles: string[]) =>
+  const enrol = (name: string, roles: string[], over: Record<string, unknown> = {}) =>
     call<Enrolment>(
       'POST',
       '/v1/admin/officials',
@@ -154,12 +164,14 @@ async function seedOfficials() {
         agency: '深圳市卫健委',
         jurisdiction: ['深圳'],
         roles,
+        ...over,
       },
       auth,
     );
   return {
     tracer: await enrol('赵流调', ['tracer', 'notifier']),
-    supervisor: await enrol('钱主任', ['supervisor']),
+    supervisor: await enrol('钱主任', ['supervisor', 'auditor']),
+    fleet: await enrol('孙调度', ['operator'], { agency: 'E2E 巴士公司', operatorId: 'e2e-bus' }),
   };
 }
 
@@ -241,13 +253,21 @@ function base32(s: string): Buffer {
 }
 
 const shot = (page: Page, name: string) =>
-  page.screenshot({ path: path.join(ARTIFACTS, `console-${name}.png`), fullPage: true });
+  page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true });
+
+/** A screen of the story: its screenshot, and axe-core's findings on it. */
+async function screen(page: Page, name: string): Promise<void> {
+  await shot(page, name);
+  const found = await seriousViolations(page);
+  if (found.length > 0) inaccessible[name] = found;
+}
 
 /** Screenshots of both pages when the test fails, to see where the story stopped. */
 function shotsOnFailure(ctx: TestContext, name: string) {
   ctx.onTestFailed(async () => {
     await shot(tracer, `${name}-failed-tracer`).catch(() => undefined);
     await shot(supervisor, `${name}-failed-supervisor`).catch(() => undefined);
+    await shot(fleet, `${name}-failed-fleet`).catch(() => undefined);
   });
 }
 
@@ -270,11 +290,14 @@ const exposuresCard = (page: Page) =>
 describe('officials console against the real server', () => {
   it('the tracer signs in with password and TOTP and sees who, which agency, which jurisdiction', async (ctx) => {
     shotsOnFailure(ctx, '01');
+    await tracer.goto(`${stack.api}/console/`);
+    await tracer.getByLabel('动态验证码').waitFor();
+    await screen(tracer, '00-sign-in');
     await signIn(tracer, people.tracer);
     const header = tracer.locator('header, .rt-header').first();
     await header.getByText('深圳市卫健委').waitFor();
     await header.getByText('辖区: 深圳').waitFor();
-    await shot(tracer, '01-signed-in');
+    await screen(tracer, '01-signed-in');
   });
 
   it('opens the case from the list: the timeline draws, the exposures are masked', async (ctx) => {
@@ -296,7 +319,7 @@ describe('officials console against the real server', () => {
     await table.getByText('139****0001').waitFor();
     await table.getByText('已脱敏').waitFor();
     await expect(table.getByText('李雷雷').count()).resolves.toBe(0);
-    await shot(tracer, '02-case-masked');
+    await screen(tracer, '02-case-masked');
   });
 
   it('a reveal needs the supervisor: requested with a reason, approved in the inbox, then unmasked', async (ctx) => {
@@ -311,7 +334,7 @@ describe('officials console against the real server', () => {
     const row = supervisor.getByRole('row').filter({ hasText: CASE_NUMBER });
     await row.getByText('密接人员流调，需要电话联系').waitFor();
     await row.getByText('赵流调').waitFor();
-    await shot(supervisor, '03-approvals-inbox');
+    await screen(supervisor, '03-approvals-inbox');
     await row.getByRole('button', { name: APPROVE }).click();
     await supervisor.getByRole('dialog').getByRole('button', { name: APPROVE }).click();
     await supervisor.getByText('没有待审批的申请', { exact: false }).waitFor();
@@ -322,36 +345,70 @@ describe('officials console against the real server', () => {
     await table.getByText('韩梅梅').waitFor();
     await table.getByText('13900000001').waitFor();
     await table.getByText('已显示身份').waitFor();
-    await shot(tracer, '04-case-revealed');
+    await screen(tracer, '04-case-revealed');
   });
 
-  it('notifies after confirming and watches every delivery reach "sent"', async (ctx) => {
+  it('exports the revealed exposures as CSV: the downloaded file names the contacts', async (ctx) => {
+    shotsOnFailure(ctx, '04b');
+    const [download] = await Promise.all([
+      tracer.waitForEvent('download'),
+      tracer.getByRole('button', { name: '导出 CSV' }).click(),
+    ]);
+    expect(download.suggestedFilename()).toMatch(/\.csv$/);
+    const file = path.join(out, download.suggestedFilename());
+    await download.saveAs(file);
+    const csv = await readFile(file, 'utf8');
+    // A BOM for spreadsheet programs, a header, then one line per contact with the revealed names and phones.
+    expect(csv.charCodeAt(0)).toBe(0xfeff);
+    for (const c of CONTACTS) {
+      expect(csv).toContain(c.name);
+      expect(csv).toContain(c.phone);
+    }
+    expect(csv).not.toContain(SUBJECT.phone);
+  });
+
+  it('notifies after confirming and watches every delivery reach "delivered"', async (ctx) => {
     shotsOnFailure(ctx, '05');
     await tracer.getByRole('button', { name: '通知同乘人员' }).click();
     const confirm = tracer.getByRole('dialog').filter({ hasText: '确认发送通知？' });
     await confirm.getByRole('button', { name: '确认发送' }).click();
 
-    // Each channel in use: all sent, none still queued or being sent, none failed.
+    // Each channel in use: every message delivered (the fakes post receipts), none open, none failed.
     const count = async (id: string) => Number((await tracer.getByTestId(id).textContent()) ?? 'NaN');
-    await tracer.getByTestId('app-sent').waitFor();
+    await tracer.getByTestId('app-delivered').waitFor();
     await expect
       .poll(
         async () => ({
-          sent: await count('app-sent'),
-          open: (await count('app-queued')) + (await count('app-sending')),
+          delivered: await count('app-delivered'),
+          open: (await count('app-queued')) + (await count('app-sending')) + (await count('app-sent')),
         }),
-        {
-          timeout: 20_000,
-        },
+        { timeout: 20_000 },
       )
-      .toEqual({ sent: 2, open: 0 });
+      .toEqual({ delivered: 2, open: 0 });
     expect(await count('app-failed')).toBe(0);
     if ((await tracer.getByTestId('sms-sent').count()) > 0) {
-      await expect.poll(() => count('sms-sent'), { timeout: 20_000 }).toBeGreaterThan(0);
+      await expect.poll(() => count('sms-delivered'), { timeout: 20_000 }).toBeGreaterThan(0);
       expect(await count('sms-failed')).toBe(0);
     }
     await expect.poll(() => stack.superApp.messages.length, { timeout: 5000 }).toBe(2);
-    await shot(tracer, '05-delivered');
+    await screen(tracer, '05-delivered');
+  });
+
+  it('the audit page shows each step under the right person, and the chain verifies', async (ctx) => {
+    shotsOnFailure(ctx, '05b');
+    await supervisor.getByRole('menuitem', { name: /审计/ }).click();
+    await supervisor.waitForURL('**/console/audit');
+    const rows = supervisor.getByRole('row');
+    const step = (who: string, action: string) =>
+      rows
+        .filter({ hasText: who })
+        .filter({ has: supervisor.getByText(action, { exact: true }) })
+        .first();
+    for (const action of ['reveal.request', 'exposures.reveal', 'exposures.export', 'case.notify'])
+      await step('赵流调', action).waitFor();
+    await step('钱主任', 'reveal.approve').waitFor();
+    await supervisor.getByText(/完整：已校验 \d+ 条记录/).waitFor();
+    await screen(supervisor, '05b-audit');
   });
 
   it('degrees 1 + 2: the contact network draws the case, its contacts and theirs', async (ctx) => {
@@ -364,7 +421,7 @@ describe('officials console against the real server', () => {
     await network.getByRole('img', { name: /接触网络图：病例、2 名一级同乘人员、1 名二级接触者/ }).waitFor();
     const box = await network.locator('canvas').first().boundingBox();
     expect(box?.height).toBeGreaterThan(300);
-    await shot(tracer, '06-network');
+    await screen(tracer, '06-network');
   });
 
   it('signs out to the sign-in page; a deep link to the case after it shows sign-in', async (ctx) => {
@@ -378,10 +435,71 @@ describe('officials console against the real server', () => {
     await tracer.getByRole('button', { name: SIGN_IN }).waitFor();
     await expect(tracer.getByTestId('who-am-i').count()).resolves.toBe(0);
     await expect(tracer.getByText(CASE_NUMBER).count()).resolves.toBe(0);
-    await shot(tracer, '07-deep-link-signed-out');
+    await screen(tracer, '07-deep-link-signed-out');
+  });
+
+  it('a fleet manager imports a fleet: a bad line is refused with nothing written, the fixed file imports', async (ctx) => {
+    shotsOnFailure(ctx, '08');
+    await signIn(fleet, people.fleet, '/console/operators');
+    await fleet.getByRole('heading', { name: '车辆管理' }).waitFor();
+    await screen(fleet, '08-carriers');
+
+    const header = 'kind,plate,route,city\n';
+    const good = ['bus,粤E00101,E1,深圳', 'bus,粤E00102,E1,深圳', 'bus,粤E00103,E2,深圳'];
+    const choose = async (name: string, text: string) => {
+      const file = path.join(out, name);
+      await writeFile(file, text);
+      await fleet.locator('.ant-modal input[type=file]').setInputFiles(file);
+      await fleet.getByText(`已选择文件：${name}`).waitFor();
+    };
+    await fleet.getByRole('button', { name: '导入 CSV' }).first().click();
+    await choose('fleet-bad.csv', header + [...good, 'plane,粤E00104,E2,深圳'].join('\n') + '\n');
+    await fleet.getByRole('button', { name: '检查文件' }).click();
+    const problems = fleet
+      .locator('.ant-modal')
+      .getByRole('row')
+      .filter({ hasText: "'plane' is not one of" });
+    await problems.getByRole('cell', { name: '5', exact: true }).waitFor();
+    await fleet.getByText(/共 1 处问题，未导入任何车辆/).waitFor();
+    await screen(fleet, '08-import-refused');
+    const imported = async () =>
+      (await stack.db.selectFrom('carriers').select('plate').where('plate', 'like', '粤E001%').execute())
+        .length;
+    expect(await imported()).toBe(0);
+
+    await choose('fleet.csv', header + good.join('\n') + '\n');
+    await fleet.getByRole('button', { name: '检查文件' }).click();
+    await fleet.getByText('检查通过：共 3 行，没有问题。').waitFor();
+    await fleet.getByRole('button', { name: '导入 3 行' }).click();
+    await fleet.getByText('导入完成：共 3 行').waitFor();
+    await screen(fleet, '08-imported');
+    expect(await imported()).toBe(3);
+  });
+
+  it('the fleet manager prints A4 poster sheets of chosen carriers (a PDF of two posters a page)', async (ctx) => {
+    shotsOnFailure(ctx, '09');
+    await fleet.locator('.ant-modal-close').click();
+    await fleet.locator('.ant-modal').waitFor({ state: 'hidden' });
+    await fleet.getByLabel('车牌').fill('粤E001');
+    await fleet.getByRole('button', { name: '筛选', exact: true }).click();
+    for (const plate of ['粤E00101', '粤E00102', '粤E00103']) await fleet.getByLabel(`选择 ${plate}`).check();
+    const [download] = await Promise.all([
+      fleet.waitForEvent('download'),
+      fleet.getByRole('button', { name: '打印 A4 海报（已选 3 辆）' }).click(),
+    ]);
+    const file = path.join(out, 'sheets.pdf');
+    await download.saveAs(file);
+    const pdf = await readFile(file);
+    expect(pdf.subarray(0, 5).toString('latin1')).toBe('%PDF-');
+    expect(pdf.toString('latin1').match(/\/Type \/Page\b/g)?.length).toBe(2);
+    await screen(fleet, '09-sheets');
   });
 
   it('reported no CSP violation and no uncaught page error', () => {
     expect(problems).toEqual([]);
+  });
+
+  it('has no serious or critical accessibility violation on any screen (axe-core, WCAG 2.1 AA)', () => {
+    expect(inaccessible).toEqual({});
   });
 });

@@ -372,6 +372,11 @@ export const ROUTES: Record<string, RouteClass> = {
   'POST /v1/passengers/me/phone/verify': { exempt: PASSENGER_OWN },
   'POST /v1/passengers/me/subscriptions': { exempt: PASSENGER_OWN },
   'GET /v1/passengers/me/notifications': { exempt: PASSENGER_OWN },
+  'POST /v1/delivery-receipts/{channel}': {
+    exempt:
+      "a gateway's reports on messages it was given: no official acts, nothing about people is returned, and the " +
+      'delivery state it changes is what GET /v1/cases/{id}/notifications (audited) shows',
+  },
   'GET /v1/passengers/me/status': { exempt: PASSENGER_OWN },
   'POST /v1/passengers/me/status-token': { exempt: PASSENGER_OWN },
   'GET /v1/passengers/me/itinerary': { exempt: PASSENGER_OWN },

@@ -11,7 +11,7 @@ export const SAMPLE_EXPOSURE: ExposureMessage = {
 };
 
 /** `p` rejects with a DeliveryError; its message and whether the worker would retry. */
-export async function deliveryFailure(p: Promise<void>): Promise<{ message: string; retryable: boolean }> {
+export async function deliveryFailure(p: Promise<unknown>): Promise<{ message: string; retryable: boolean }> {
   const err = await p.then(
     () => null,
     (e: unknown) => e,

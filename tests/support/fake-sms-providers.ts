@@ -1,6 +1,7 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { fakeReceipts, type FakeReceipts } from './fake-receipts.js';
 
 /** What the fake Tencent account holds; a request signed or addressed otherwise is refused as Tencent would. */
 export interface FakeTencentAccount {
@@ -27,13 +28,17 @@ export interface TencentSms {
   params: string[];
   region: string;
   answered: string;
+  /** The SerialNo its status named it by. */
+  serialNo: string;
 }
 
 /**
  * Fake Tencent Cloud SMS `SendSms` (2021-01-11) on 127.0.0.1 over real HTTP. It checks the TC3-HMAC-SHA256
  * signature with the account's secret (its own implementation of Tencent's documented steps, not the server's),
  * the timestamp, SmsSdkAppId, SignName and TemplateId. `codes` sets the per-number answer by E.164 number
- * (default `Ok`); `nextError` makes the next request fail as a whole with that code.
+ * (default `Ok`); `nextError` makes the next request fail as a whole with that code. Each status names its message
+ * by a `SerialNo`; `receipts` posts the delivery receipt of each `Ok` one back to the server (channel `sms`), as a
+ * bridge in front of Tencent's status callback would, once given a target.
  */
 export interface FakeTencentSms {
   baseUrl: string;
@@ -43,6 +48,7 @@ export interface FakeTencentSms {
   refused: string[];
   codes: Map<string, string>;
   nextError: string | null;
+  receipts: FakeReceipts;
   close(): Promise<void>;
 }
 
@@ -110,6 +116,7 @@ export async function startFakeTencentSms(
     refused: [],
     codes: new Map(),
     nextError: null,
+    receipts: fakeReceipts('sms'),
     close: async () => undefined,
   };
   let requests = 0;
@@ -156,6 +163,7 @@ export async function startFakeTencentSms(
         return refuse('MissingParameter');
       }
       const statuses = body.PhoneNumberSet.map((phone, i) => {
+        const serialNo = `2433:${requests}${String(i).padStart(4, '0')}`;
         const code = /^\+861\d{10}$/.test(phone)
           ? (state.codes.get(phone) ?? 'Ok')
           : 'InvalidParameterValue.IncorrectPhoneNumber';
@@ -165,12 +173,14 @@ export async function startFakeTencentSms(
           params: body.TemplateParamSet ?? [],
           region: String(req.headers['x-tc-region']),
           answered: code,
+          serialNo,
         });
+        if (code === 'Ok') state.receipts.accepted(serialNo, phone);
         return {
           PhoneNumber: phone,
           Code: code,
           Message: code === 'Ok' ? 'send success' : `fake: ${code}`,
-          SerialNo: `fake-serial-${requests}-${i}`,
+          SerialNo: serialNo,
           Fee: code === 'Ok' ? 1 : 0,
           SessionContext: '',
           IsoCode: 'CN',
@@ -183,6 +193,7 @@ export async function startFakeTencentSms(
   state.baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   state.close = () =>
     new Promise((resolve) => {
+      state.receipts.stop();
       server.closeAllConnections();
       server.close(() => resolve());
     });

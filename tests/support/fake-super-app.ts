@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { fakeReceipts, type FakeReceipts } from './fake-receipts.js';
 
 /** How a fake endpoint misbehaves: errcode -1, 45011, HTTP 500, a body that is not JSON, no answer at all. */
 export type FakeFailure = 'busy' | 'limit' | 'down' | 'garbage' | 'hang';
@@ -14,6 +15,8 @@ export interface FakeSubscribeMessage {
   data: unknown;
   miniprogram_state: string;
   lang: unknown;
+  /** The id the reply named it by: 19 digits, as WeChat's, beyond JavaScript's exact integers. */
+  msgid: string;
 }
 
 /**
@@ -26,7 +29,8 @@ export interface FakeSubscribeMessage {
  *   `watermarkAppId ?? appId`); the FakeFailure names misbehave as for login; anything else → 40029.
  * - POST /cgi-bin/message/subscribe/send?access_token: touser must be an `o_…` openid (else 40003), template_id
  *   `templateId` (else 40037), miniprogram_state formal/trial/developer (else 47003); `refusedUsers` → 43101;
- *   `messageFailure` makes it misbehave.
+ *   `messageFailure` makes it misbehave. An accepted message's reply carries its `msgid`; `receipts` posts its
+ *   delivery receipt back to the server (channel `app`) once given a target.
  * A missing token answers 41001, an unknown one 40001, a lapsed one 42001, a killed one expireTokens' errcode.
  */
 export interface FakeSuperApp {
@@ -53,6 +57,7 @@ export interface FakeSuperApp {
   /** Subscribe-message requests received (accepted or not). */
   messageRequests: number;
   messages: FakeSubscribeMessage[];
+  receipts: FakeReceipts;
   /** Tokens issued so far answer `errcode` (40001 revoked, 42001 expired) from now on. */
   expireTokens(errcode?: 40001 | 42001): void;
   close(): Promise<void>;
@@ -64,6 +69,7 @@ export async function startFakeSuperApp(
   /** Live tokens → when they lapse (ms); killed tokens → the errcode they answer. */
   const live = new Map<string, number>();
   const killed = new Map<string, number>();
+  let msgids = 4_000_000_000_000_000_000n;
   const state: FakeSuperApp = {
     baseUrl: '',
     calls: [],
@@ -80,6 +86,7 @@ export async function startFakeSuperApp(
     refusedUsers: new Set(),
     messageRequests: 0,
     messages: [],
+    receipts: fakeReceipts('app'),
     expireTokens: (errcode = 42001) => {
       for (const token of live.keys()) killed.set(token, errcode);
       live.clear();
@@ -199,6 +206,7 @@ export async function startFakeSuperApp(
           return send(200, { errcode: 47003, errmsg: 'argument invalid! miniprogram_state' });
         if (state.refusedUsers.has(touser))
           return send(200, { errcode: 43101, errmsg: 'user refuse to accept the msg' });
+        const msgid = String((msgids += 13n));
         state.messages.push({
           accessToken: token!,
           touser,
@@ -207,8 +215,13 @@ export async function startFakeSuperApp(
           data: body.data,
           miniprogram_state,
           lang: body.lang,
+          msgid,
         });
-        return send(200, { errcode: 0, errmsg: 'ok' });
+        state.receipts.accepted(msgid, touser);
+        // Written by hand: JSON.stringify cannot write a number beyond 2^53 exactly.
+        return res
+          .writeHead(200, { 'content-type': 'application/json' })
+          .end(`{"errcode":0,"errmsg":"ok","msgid":${msgid}}`);
       }
 
       res.writeHead(404).end();
@@ -218,6 +231,7 @@ export async function startFakeSuperApp(
   state.baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   state.close = () =>
     new Promise((resolve) => {
+      state.receipts.stop();
       // Requests left hanging on purpose must not keep the server open.
       server.closeAllConnections();
       server.close(() => resolve());

@@ -21,8 +21,9 @@ export const NAV: readonly NavItem[] = [
   { path: '/cases', label: 'nav.cases', icon: <FileSearchOutlined />, scopes: ['trace:read', 'case:write'] },
   { path: '/approvals', label: 'nav.approvals', icon: <CheckSquareOutlined />, scopes: ['reveal:approve'] },
   { path: '/audit', label: 'nav.audit', icon: <AuditOutlined />, scopes: ['audit:read'] },
-  { path: '/operators', label: 'nav.operators', icon: <CarOutlined />, scopes: ['carriers:write'] },
-  { path: '/admin', label: 'nav.admin', icon: <SettingOutlined />, scopes: ['officials:admin'] },
+  // The carriers of the official's operator (fleet managers), or of every operator (administrators).
+  { path: '/operators', label: 'nav.carriers', icon: <CarOutlined />, scopes: ['carriers:write', 'admin'] },
+  { path: '/admin', label: 'nav.admin', icon: <SettingOutlined />, scopes: ['officials:admin', 'admin'] },
 ];
 
 export const navFor = (official: OfficialAccount): NavItem[] =>

@@ -25,16 +25,30 @@ export class DeliveryError extends Error {
   }
 }
 
+/**
+ * A message the provider accepted, and the id it named it by (when it names one): the provider's delivery receipts
+ * name the message by that id (POST /v1/delivery-receipts).
+ */
+export interface SentMessage {
+  messageId?: string;
+}
+
+/** The provider's message id when it is one a receipt can name (see DeliveryReceiptSchema), else none. */
+export function sentMessage(id: unknown): SentMessage {
+  const s = typeof id === 'number' && Number.isSafeInteger(id) ? String(id) : id;
+  return typeof s === 'string' && /^[\x21-\x7e]{1,128}$/.test(s) ? { messageId: s } : {};
+}
+
 export interface MessageSender {
-  send(openId: string, msg: ExposureMessage): Promise<void>;
+  send(openId: string, msg: ExposureMessage): Promise<SentMessage>;
   /** Closes idle gateway connections (the worker stops); a later send opens new ones. */
   close?(): Promise<void>;
 }
 
 /** SMS to a mainland mobile number; both methods reject with DeliveryError. Providers: ./sms.ts. */
 export interface SmsSender {
-  /** An exposure notice. */
-  send(phone: string, msg: ExposureMessage): Promise<void>;
+  /** An exposure notice; resolves with the provider's message id when it names one. */
+  send(phone: string, msg: ExposureMessage): Promise<SentMessage>;
   /** A one-time code that verifies the phone, valid for `ttlMinutes`. */
   sendCode(phone: string, code: string, ttlMinutes: number): Promise<void>;
   close?(): Promise<void>;
@@ -145,7 +159,18 @@ interface MessageSenderOptions {
 }
 
 /**
- * Super-app subscribe message API (WeChat's): POST {base}/cgi-bin/message/subscribe/send?access_token → { errcode }.
+ * `"msgid": 1234…` of a reply, digits kept as sent: WeChat's ids are 64-bit and lose their last digits as JS numbers.
+ */
+const MSGID = /"msgid"\s*:\s*"?([0-9]{1,40})"?/;
+
+interface MessageReply {
+  errcode?: unknown;
+  msgid?: string;
+}
+
+/**
+ * Super-app subscribe message API (WeChat's): POST {base}/cgi-bin/message/subscribe/send?access_token →
+ * { errcode, msgid }; resolves with the msgid, which WeChat's subscribe_msg_sent_event names.
  * Refused (43101, 40003): MessageRefusedError, not retryable; busy (-1), 5xx, network, token trouble: retryable;
  * a refused token (40001, 42001) is renewed and the message sent once more.
  */
@@ -165,7 +190,7 @@ export class HttpMessageSender implements MessageSender {
       });
   }
 
-  async send(openId: string, msg: ExposureMessage): Promise<void> {
+  async send(openId: string, msg: ExposureMessage): Promise<SentMessage> {
     const { timeZone } = this.opts;
     const body = {
       touser: openId,
@@ -182,7 +207,7 @@ export class HttpMessageSender implements MessageSender {
       miniprogram_state: this.opts.messageState ?? 'formal',
       lang: 'zh_CN',
     };
-    let reply: { errcode?: unknown };
+    let reply: MessageReply;
     try {
       reply = await this.tokens.call((token) => this.post(token, body));
     } catch (err) {
@@ -192,14 +217,14 @@ export class HttpMessageSender implements MessageSender {
     }
     const errcode = reply.errcode;
     // A body that cannot be read or parsed counts as no errcode, as before.
-    if (errcode === 0 || errcode === undefined) return;
+    if (errcode === 0 || errcode === undefined) return sentMessage(reply.msgid);
     if (typeof errcode === 'number' && MESSAGE_REFUSED.has(errcode)) throw new MessageRefusedError(errcode);
     // -1 busy, or a token refused twice: retry later; any other errcode (bad template or data): no point.
     const retryable = errcode === -1 || errcode === 40001 || errcode === 40014 || errcode === 42001;
     throw new DeliveryError(`message API errcode ${String(errcode)}`, retryable);
   }
 
-  private async post(token: string, body: unknown): Promise<{ errcode?: unknown }> {
+  private async post(token: string, body: unknown): Promise<MessageReply> {
     const res = await this.gateway.post(
       `/cgi-bin/message/subscribe/send?access_token=${encodeURIComponent(token)}`,
       body,
@@ -209,8 +234,18 @@ export class HttpMessageSender implements MessageSender {
       await discard(res.body);
       throw new DeliveryError(`message API status ${res.statusCode}`, res.statusCode >= 500);
     }
-    const parsed: unknown = await res.body.json().catch(() => ({}));
-    return typeof parsed === 'object' && parsed !== null ? parsed : {};
+    const text = await res.body.text().catch(() => '');
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      parsed = {};
+    }
+    const reply: MessageReply = typeof parsed === 'object' && parsed !== null ? { ...parsed } : {};
+    const msgid = MSGID.exec(text)?.[1];
+    if (msgid) reply.msgid = msgid;
+    else delete reply.msgid;
+    return reply;
   }
 
   close(): Promise<void> {
@@ -220,8 +255,9 @@ export class HttpMessageSender implements MessageSender {
 
 /**
  * Generic SMS gateway (SMS_PROVIDER=generic): POST {base}/sms/send { phone, template, params } with a bearer API
- * key → 2xx. Templates: `ridetrace_exposure` and (secondary contacts) `ridetrace_secondary_exposure`
- * { time, vehicle, until }, `ridetrace_otp` { code, minutes }.
+ * key → 2xx, its JSON reply's `messageId` (when it has one) naming the message in its delivery receipts.
+ * Templates: `ridetrace_exposure` and (secondary contacts) `ridetrace_secondary_exposure` { time, vehicle, until },
+ * `ridetrace_otp` { code, minutes }.
  */
 export class HttpSmsSender implements SmsSender {
   private readonly gateway: Gateway;
@@ -232,7 +268,7 @@ export class HttpSmsSender implements SmsSender {
     this.gateway = new Gateway(opts.baseUrl, opts.timeoutMs);
   }
 
-  send(phone: string, msg: ExposureMessage): Promise<void> {
+  send(phone: string, msg: ExposureMessage): Promise<SentMessage> {
     return this.post(phone, msg.degree === 2 ? 'ridetrace_secondary_exposure' : 'ridetrace_exposure', {
       time: localTime(msg.boardedAt, this.opts.timeZone).minute,
       vehicle: msg.plate,
@@ -240,18 +276,26 @@ export class HttpSmsSender implements SmsSender {
     });
   }
 
-  sendCode(phone: string, code: string, ttlMinutes: number): Promise<void> {
-    return this.post(phone, 'ridetrace_otp', { code, minutes: String(ttlMinutes) });
+  async sendCode(phone: string, code: string, ttlMinutes: number): Promise<void> {
+    await this.post(phone, 'ridetrace_otp', { code, minutes: String(ttlMinutes) });
   }
 
-  private async post(phone: string, template: string, params: Record<string, string>): Promise<void> {
+  private async post(phone: string, template: string, params: Record<string, string>): Promise<SentMessage> {
     const res = await this.gateway.post(
       '/sms/send',
       { phone, template, params },
       { authorization: `Bearer ${this.opts.apiKey}` },
     );
+    if (res.statusCode >= 200 && res.statusCode < 300) {
+      // A reply without JSON, or without an id, is still a sent message: only receipts need the id.
+      const reply: unknown = await res.body.json().catch(() => null);
+      return sentMessage(
+        typeof reply === 'object' && reply !== null
+          ? (reply as { messageId?: unknown }).messageId
+          : undefined,
+      );
+    }
     await discard(res.body);
-    if (res.statusCode >= 200 && res.statusCode < 300) return;
     throw new DeliveryError(
       `SMS gateway status ${res.statusCode}`,
       res.statusCode >= 500 || res.statusCode === 429,
@@ -266,8 +310,9 @@ export class HttpSmsSender implements SmsSender {
 /** Development without gateways: logs that a message would be sent (no content: it holds PII). */
 export class LogOnlySender implements MessageSender, SmsSender {
   constructor(private readonly log: (msg: string) => void) {}
-  async send(): Promise<void> {
+  async send(): Promise<SentMessage> {
     this.log('notification delivered to the development log sender (no gateway configured)');
+    return {};
   }
   async sendCode(): Promise<void> {
     this.log('one-time code delivered to the development log sender (no SMS provider configured)');

@@ -1,7 +1,13 @@
 import { maskPhone } from '@ridetrace/shared';
 import { appendFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { DeliveryError, localTime, type ExposureMessage, type SmsSender } from './notify.js';
+import {
+  DeliveryError,
+  localTime,
+  type ExposureMessage,
+  type SentMessage,
+  type SmsSender,
+} from './notify.js';
 
 /** One line of the development SMS log. */
 export interface DevSmsLine {
@@ -51,13 +57,14 @@ export class DevLogSmsSender implements SmsSender {
     },
   ) {}
 
-  send(phone: string, msg: ExposureMessage): Promise<void> {
+  async send(phone: string, msg: ExposureMessage): Promise<SentMessage> {
     const { timeZone } = this.opts;
-    return this.append(
+    await this.append(
       msg.degree === 2
         ? { phone, kind: 'secondary_exposure', text: secondaryExposureSmsText(msg, timeZone) }
         : { phone, kind: 'exposure', text: exposureSmsText(msg, timeZone) },
     );
+    return {};
   }
 
   sendCode(phone: string, code: string, ttlMinutes: number): Promise<void> {

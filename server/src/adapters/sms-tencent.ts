@@ -1,7 +1,14 @@
 import { normalizePhone } from '@ridetrace/shared';
 import { createHash, createHmac } from 'node:crypto';
 import { Pool, type Dispatcher } from 'undici';
-import { DeliveryError, localTime, type ExposureMessage, type SmsSender } from './notify.js';
+import {
+  DeliveryError,
+  localTime,
+  sentMessage,
+  type ExposureMessage,
+  type SentMessage,
+  type SmsSender,
+} from './notify.js';
 
 /** The content type we send and sign; the signed value must equal the header byte for byte. */
 const CONTENT_TYPE = 'application/json; charset=utf-8';
@@ -96,14 +103,17 @@ export interface TencentSmsOptions {
   now?: () => Date;
 }
 
-/** Tencent Cloud SMS `SendSms` (API 2021-01-11) over keep-alive connections, one number per request. */
+/**
+ * Tencent Cloud SMS `SendSms` (API 2021-01-11) over keep-alive connections, one number per request; a sent message
+ * is named by its `SerialNo`, as Tencent's status callbacks (`sid`) name it.
+ */
 export class TencentSmsSender implements SmsSender {
   private pool: Pool | null = null;
   private url: URL | null = null;
 
   constructor(private readonly opts: TencentSmsOptions) {}
 
-  send(phone: string, msg: ExposureMessage): Promise<void> {
+  send(phone: string, msg: ExposureMessage): Promise<SentMessage> {
     const { timeZone, secondaryTemplateId } = this.opts;
     let templateId = this.opts.exposureTemplateId;
     if (msg.degree === 2) {
@@ -124,8 +134,8 @@ export class TencentSmsSender implements SmsSender {
     ]);
   }
 
-  sendCode(phone: string, code: string, ttlMinutes: number): Promise<void> {
-    return this.sendSms(phone, this.opts.otpTemplateId, [code, String(ttlMinutes)]);
+  async sendCode(phone: string, code: string, ttlMinutes: number): Promise<void> {
+    await this.sendSms(phone, this.opts.otpTemplateId, [code, String(ttlMinutes)]);
   }
 
   async close(): Promise<void> {
@@ -134,7 +144,7 @@ export class TencentSmsSender implements SmsSender {
     await pool?.close();
   }
 
-  private async sendSms(phone: string, templateId: string, params: string[]): Promise<void> {
+  private async sendSms(phone: string, templateId: string, params: string[]): Promise<SentMessage> {
     const payload = JSON.stringify({
       PhoneNumberSet: [mainlandE164(phone)],
       SmsSdkAppId: this.opts.appId,
@@ -156,6 +166,7 @@ export class TencentSmsSender implements SmsSender {
     const status = r?.SendStatusSet?.[0];
     if (!status) throw new DeliveryError('Tencent SMS reply without a send status', true);
     if (status.Code !== 'Ok') throw this.refused(status.Code, r.RequestId);
+    return sentMessage(status.SerialNo);
   }
 
   private async post(payload: string): Promise<Dispatcher.ResponseData> {

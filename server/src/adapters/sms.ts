@@ -8,6 +8,7 @@ export {
   HttpSmsSender,
   LogOnlySender,
   type ExposureMessage,
+  type SentMessage,
   type SmsSender,
 } from './notify.js';
 export {

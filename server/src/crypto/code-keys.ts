@@ -1,3 +1,4 @@
+import { notifyCacheEvent } from '../cache-events.js';
 import type { Db } from '../db/index.js';
 import { newDataKey } from './aead.js';
 import * as repo from './code-keys.repository.js';
@@ -55,6 +56,8 @@ export async function rotateCodeKey(
     const w = keyring.wrap(newDataKey(), `system_keys/${repo.codeKeyName(next)}`);
     await repo.insertCodeKey(tx, next, w.masterKeyId, w.wrapped);
     await repo.retireCodeKeysExcept(tx, next, retiresAt);
+    // Every server re-reads its code keys when this commits, instead of within CODE_KEYS_MAX_AGE_MS.
+    await notifyCacheEvent(tx, { kind: 'code-keys' });
     return next;
   });
   await keyring.readCodeKeys(db, opts.now);

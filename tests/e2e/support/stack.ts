@@ -63,6 +63,12 @@ export async function startStack(
     const sms = await startFakeGateway('sms');
     const apiPort = port ?? (await freePort());
     const api = `http://127.0.0.1:${apiPort}`;
+    // The fakes report delivery as gateways do: a receipt shortly after each accepted message.
+    const receiptToken = randomBytes(24).toString('base64url');
+    for (const fake of [superApp, sms]) {
+      fake.receipts.target = { baseUrl: api, token: receiptToken };
+      fake.receipts.delayMs = 50;
+    }
     const config = loadConfig({
       NODE_ENV: 'test',
       RIDETRACE_MASTER_KEY: randomBytes(32).toString('base64'),
@@ -80,6 +86,7 @@ export async function startStack(
       // The story rescans the same two vehicles within minutes (offline queue, next launch) and counts rides; repeat
       // scans are covered by tests/api/repeat-scans.test.ts and the pass page's test.
       RIDES_REPEAT_MINUTES: '0',
+      DELIVERY_RECEIPT_TOKEN: receiptToken,
       ...env,
     });
     const app = await buildApp({

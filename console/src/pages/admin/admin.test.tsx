@@ -1,8 +1,15 @@
 import type { OfficialEnrolment } from '@ridetrace/shared';
-import { screen, waitFor, within } from '@testing-library/react';
+import { fireEvent, screen, waitFor, within } from '@testing-library/react';
 import { describe, expect, it } from 'vitest';
 import { apiError, fakeApi, pending } from '../../../test/fake-api.js';
-import { official, session, TRACER } from '../../../test/fixtures.js';
+import {
+  ADMIN as FULL_ADMIN,
+  FLEET_MANAGER,
+  official,
+  operator,
+  session,
+  TRACER,
+} from '../../../test/fixtures.js';
 import { fill, renderConsole } from '../../../test/render.js';
 
 const ADMIN = official({
@@ -141,6 +148,40 @@ describe('admin: official accounts', () => {
     const again = await screen.findByRole('dialog');
     await user.click(within(again).getByRole('button', { name: 'Reset' }));
     await waitFor(() => expect(api.resetOfficial).toHaveBeenCalledWith(TRACER.id));
+    expect(await screen.findByText('Initial password and authenticator')).toBeTruthy();
+  });
+
+  it('creates a fleet manager account for a transport operator', async () => {
+    const api = adminApi();
+    api.refreshOfficialSession.mockResolvedValue(session(FULL_ADMIN));
+    api.listOperators.mockResolvedValue({ items: [operator(), operator('sz-taxi', '深圳出租')] });
+    api.listOfficials.mockResolvedValue({ items: [FLEET_MANAGER] });
+    api.createOfficial.mockResolvedValue(enrolment(FLEET_MANAGER));
+    const { user } = renderConsole(api, { path });
+    const row = (await screen.findByText('zhao.fleet')).closest('tr')!;
+    expect(within(row).getByText('Transport operator')).toBeTruthy();
+    expect(within(row).getByText('metro-bus')).toBeTruthy();
+    await user.click(screen.getByRole('button', { name: /New account/ }));
+    const dialog = await screen.findByRole('dialog');
+    fill(within(dialog).getByLabelText('Username'), 'zhao.fleet');
+    fill(within(dialog).getByLabelText('Name'), '赵车队');
+    fill(within(dialog).getByLabelText('Agency'), '深圳出租');
+    await user.click(within(dialog).getByLabelText('Tracer'));
+    await user.click(within(dialog).getByLabelText('Transport operator'));
+    await user.click(within(dialog).getByRole('button', { name: 'Create' }));
+    expect(await within(dialog).findByText('Choose the operator')).toBeTruthy();
+    fireEvent.mouseDown(within(dialog).getByRole('combobox', { name: 'Operator' }));
+    fireEvent.click(await screen.findByTitle('深圳出租 (sz-taxi)'));
+    await user.click(within(dialog).getByRole('button', { name: 'Create' }));
+    await waitFor(() =>
+      expect(api.createOfficial).toHaveBeenCalledWith({
+        username: 'zhao.fleet',
+        name: '赵车队',
+        agency: '深圳出租',
+        roles: ['operator'],
+        operatorId: 'sz-taxi',
+      }),
+    );
     expect(await screen.findByText('Initial password and authenticator')).toBeTruthy();
   });
 });

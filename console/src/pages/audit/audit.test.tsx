@@ -78,14 +78,16 @@ describe('audit log', () => {
     ).toBe(`/cases/${CASE_ID}`);
     await user.click(screen.getByRole('button', { name: /Next/ }));
     expect(await screen.findByText('case.open')).toBeTruthy();
-    expect(api.audit).toHaveBeenLastCalledWith({ limit: 20, cursor: 'a2' });
+    expect(api.audit).toHaveBeenLastCalledWith({ limit: 20, order: 'desc', cursor: 'a2' });
 
     fill(screen.getByLabelText('Case id'), 'not-a-uuid');
     await user.click(screen.getByRole('button', { name: 'Filter' }));
     expect(await screen.findByText('Enter a whole case id (UUID)')).toBeTruthy();
     fill(screen.getByLabelText('Case id'), CASE_ID);
     await user.click(screen.getByRole('button', { name: 'Filter' }));
-    await waitFor(() => expect(api.audit).toHaveBeenLastCalledWith({ limit: 20, caseId: CASE_ID }));
+    await waitFor(() =>
+      expect(api.audit).toHaveBeenLastCalledWith({ limit: 20, order: 'desc', caseId: CASE_ID }),
+    );
   });
 
   it('filters by actor, action and time on the server', async () => {
@@ -116,6 +118,7 @@ describe('audit log', () => {
     await user.click(screen.getByRole('button', { name: 'Filter' }));
     await waitFor(() =>
       expect(api.audit).toHaveBeenLastCalledWith({
+        order: 'desc',
         limit: 20,
         actor: 'official-1',
         action: 'audit.verify',
@@ -137,10 +140,10 @@ describe('audit log', () => {
     fill(screen.getByLabelText('Actor'), 'nobody');
     await user.click(screen.getByRole('button', { name: 'Filter' }));
     expect(await screen.findByText(/No audit entries match these filters/)).toBeTruthy();
-    expect(api.audit).toHaveBeenLastCalledWith({ limit: 20, actor: 'nobody' });
+    expect(api.audit).toHaveBeenLastCalledWith({ limit: 20, order: 'desc', actor: 'nobody' });
     await user.click(screen.getByRole('button', { name: 'Clear filters' }));
     expect(await screen.findByText('case.open')).toBeTruthy();
-    expect(api.audit).toHaveBeenLastCalledWith({ limit: 20 });
+    expect(api.audit).toHaveBeenLastCalledWith({ limit: 20, order: 'desc' });
     expect((screen.getByLabelText('Actor') as HTMLInputElement).value).toBe('');
   });
 });

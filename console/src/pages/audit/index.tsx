@@ -89,8 +89,10 @@ export function AuditPage() {
   const log = useQuery({
     queryKey: ['audit', filters, paging.cursor],
     queryFn: () =>
+      // Newest first: an auditor looks for what just happened; the cursor pages back in time.
       api.audit({
         limit: PAGE_SIZE,
+        order: 'desc',
         ...filters,
         ...(paging.cursor ? { cursor: paging.cursor } : {}),
       }),

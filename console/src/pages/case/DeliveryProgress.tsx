@@ -5,15 +5,22 @@ import { useApi } from '../../api.js';
 import { errorText } from '../../errors.js';
 import { fmtTime } from '../../format.js';
 import { useT } from '../../i18n/index.js';
-import { DELIVERY_POLL_MS } from '../../settings.js';
+import { DELIVERY_POLL_MS, RECEIPT_WAIT_MS } from '../../settings.js';
 
 const CHANNELS = ['app', 'sms'] as const;
-const STATES = ['queued', 'sending', 'sent', 'failed'] as const;
+const STATES = [
+  'queued',
+  'sending',
+  'sent',
+  'delivered',
+  'failed',
+] as const satisfies readonly Notification['state'][];
 type State = (typeof STATES)[number];
 const STATE_COLOUR: Record<State, string> = {
   queued: 'default',
   sending: 'processing',
-  sent: 'success',
+  sent: 'cyan',
+  delivered: 'success',
   failed: 'error',
 };
 
@@ -26,7 +33,7 @@ interface ChannelRow {
 /** Counts per channel and state. */
 export function byChannel(items: Notification[]): ChannelRow[] {
   return CHANNELS.map((channel) => {
-    const counts: Record<State, number> = { queued: 0, sending: 0, sent: 0, failed: 0 };
+    const counts: Record<State, number> = { queued: 0, sending: 0, sent: 0, delivered: 0, failed: 0 };
     for (const n of items) if (n.channel === channel) counts[n.state] += 1;
     return { channel, counts, total: STATES.reduce((s, k) => s + counts[k], 0) };
   }).filter((r) => r.total > 0);
@@ -35,9 +42,14 @@ export function byChannel(items: Notification[]): ChannelRow[] {
 const inFlight = (d: CaseNotifications | undefined) =>
   !!d && d.items.some((n) => n.state === 'queued' || n.state === 'sending');
 
+/** A message sent lately whose delivery receipt may still come (a gateway without receipts never sends one). */
+const awaitingReceipt = (d: CaseNotifications | undefined, now: number) =>
+  !!d &&
+  d.items.some((n) => n.state === 'sent' && now - Date.parse(n.sentAt ?? n.updatedAt) < RECEIPT_WAIT_MS);
+
 /**
  * Delivery of a case's notifications per channel, read again every DELIVERY_POLL_MS while any is still queued or
- * being sent (each read is audited, so polling stops once everything has settled).
+ * being sent, or waits for its delivery receipt (each read is audited, so polling stops once everything settled).
  */
 export function DeliveryProgress({ caseId, watch }: { caseId: string; watch: number }) {
   const t = useT();
@@ -46,7 +58,8 @@ export function DeliveryProgress({ caseId, watch }: { caseId: string; watch: num
     // `watch` changes after a notify call: the list is read again at once.
     queryKey: ['notifications', caseId, watch],
     queryFn: () => api.caseNotifications(caseId),
-    refetchInterval: (query) => (inFlight(query.state.data) ? DELIVERY_POLL_MS : false),
+    refetchInterval: (query) =>
+      inFlight(query.state.data) || awaitingReceipt(query.state.data, Date.now()) ? DELIVERY_POLL_MS : false,
   });
   if (q.isError)
     return (
@@ -93,9 +106,11 @@ export function DeliveryProgress({ caseId, watch }: { caseId: string; watch: num
             render: (_: unknown, r: ChannelRow) => (
               <Progress
                 aria-label={t('delivery.progressOf', { channel: t(`channel.${r.channel}`) })}
-                percent={Math.round(((r.counts.sent + r.counts.failed) / r.total) * 100)}
-                success={{ percent: Math.round((r.counts.sent / r.total) * 100) }}
-                status={r.counts.failed > 0 ? 'exception' : r.counts.sent === r.total ? 'success' : 'active'}
+                percent={Math.round(((r.counts.sent + r.counts.delivered + r.counts.failed) / r.total) * 100)}
+                success={{ percent: Math.round((r.counts.delivered / r.total) * 100) }}
+                status={
+                  r.counts.failed > 0 ? 'exception' : r.counts.delivered === r.total ? 'success' : 'active'
+                }
                 size="small"
               />
             ),

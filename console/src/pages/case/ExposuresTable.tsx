@@ -150,7 +150,12 @@ export function ExposuresTable({
             />
           ),
         }}
-        locale={{ emptyText: page.isPending ? ' ' : <Empty description={t('exposures.empty')} /> }}
+        locale={{
+          emptyText: page.isPending ? ' ' : <Empty description={t('exposures.empty')} />,
+          // Named here: the row's expand button has no text of its own.
+          expand: t('exposures.expand'),
+          collapse: t('exposures.collapse'),
+        }}
       />
       <Pager
         page={paging.page}

@@ -25,6 +25,7 @@ import * as m0023 from './0023_index_key_rotation.js';
 import * as m0024 from './0024_trace_day_rides_fn.js';
 import * as m0025 from './0025_console_search.js';
 import * as m0026 from './0026_operator_accounts.js';
+import * as m0027 from './0027_delivery_receipts.js';
 
 /** Every migration, in order. Listed statically so bundlers, tsx and vitest all see the same set. */
 export const migrations: Record<string, Migration> = {
@@ -54,4 +55,5 @@ export const migrations: Record<string, Migration> = {
   '0024_trace_day_rides_fn': m0024,
   '0025_console_search': m0025,
   '0026_operator_accounts': m0026,
+  '0027_delivery_receipts': m0027,
 };

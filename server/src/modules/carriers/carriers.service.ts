@@ -444,6 +444,7 @@ export async function posterSheetsPdf(
     kind: q.kind,
     route: q.route,
     city: q.city,
+    plate: q.plate,
     // Ids past the integer column's range name no carrier (and must not reach the query).
     ids: ids?.filter((id) => id <= MAX_CARRIER_ID),
     status: 'active',

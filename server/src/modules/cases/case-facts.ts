@@ -1,8 +1,8 @@
 /**
  * What a trace needs of a case: the passengers it names and its infectious window. Both are fixed when the case is
- * opened (closing changes only the status, and cases are never deleted), so each process keeps the most recently
- * used ones and a trace of a known case starts with its co-passenger query instead of a read of the case. Should
- * cases ever become editable or deletable, this cache must learn of it.
+ * opened (closing changes only the status), so each process keeps the most recently used ones and a trace of a known
+ * case starts with its co-passenger query instead of a read of the case. The purge deletes closed cases at the end of
+ * their retention and tells every process to drop them (cache-events.ts).
  */
 export interface CaseFacts {
   id: string;
@@ -31,6 +31,10 @@ export class CaseFactsCache {
     this.entries.delete(facts.id);
     this.entries.set(facts.id, facts);
     if (this.entries.size > this.max) this.entries.delete(this.entries.keys().next().value!);
+  }
+
+  delete(id: string): void {
+    this.entries.delete(id);
   }
 
   get size(): number {

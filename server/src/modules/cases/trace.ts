@@ -2,6 +2,7 @@ import type { CarrierKind, ExposureLevel, RideFlags } from '@ridetrace/shared';
 import { open } from '../../crypto/aead.js';
 import type { DayKey } from '../../crypto/keyring.js';
 import { perContext, type AppContext } from '../../context.js';
+import type { Db } from '../../db/index.js';
 import { AppError } from '../../errors.js';
 import {
   findRegistrationLinks,
@@ -141,6 +142,7 @@ async function keysOf(
 
 async function contactsOf(
   ctx: AppContext,
+  rides: Db,
   cache: DayKeyCache,
   keyOwners: Map<string, string>,
   from: Date,
@@ -149,7 +151,7 @@ async function contactsOf(
   exclude: ReadonlySet<string>,
   cities: CityFilter,
 ): Promise<{ caseRides: number; byPassenger: Map<string, TracedContact[]> }> {
-  const rows = await findContacts(ctx.db, [...keyOwners.keys()], from, to, ctx.config.trace.windowSeconds, {
+  const rows = await findContacts(rides, [...keyOwners.keys()], from, to, ctx.config.trace.windowSeconds, {
     caseKeys: degree === 2,
   });
   const caseRides = new Set<string>();
@@ -202,6 +204,7 @@ async function contactsOf(
  */
 async function secondContactsOf(
   ctx: AppContext,
+  db: Db,
   cache: DayKeyCache,
   people: readonly string[],
   from: Date,
@@ -219,7 +222,7 @@ async function secondContactsOf(
     for (const link of links) keyOwners.set(rideKey(k, link).toString('hex'), link.passengerId);
     const bounds = ctx.rideDays.bounds(day);
     const rides = await findDayRides(
-      ctx.db,
+      db,
       [...keyOwners.keys()],
       bounds,
       new Date(Math.max(from.getTime(), bounds.from.getTime())),
@@ -382,7 +385,10 @@ export async function traceExposures(
   degree: 1 | 2,
   cities: CityFilter = null,
 ): Promise<TraceResult> {
-  const trace = () => traceWithin(ctx, subjectIds, from, to, degree, cities);
+  // The rides are read where ctx.traces says (a hot standby when fresh enough); keys and registrations on the
+  // primary, so a deleted account is never listed from a standby behind its deletion.
+  const trace = () =>
+    ctx.traces.read((rides) => traceWithin(ctx, rides, subjectIds, from, to, degree, cities));
   return degree === 2 ? degree2Gate(ctx).run(trace) : trace();
 }
 
@@ -391,6 +397,7 @@ const degree2Gate = perContext((ctx) => new Gate(ctx.config.trace.degree2Concurr
 
 async function traceWithin(
   ctx: AppContext,
+  rides: Db,
   subjectIds: readonly string[],
   from: Date,
   to: Date,
@@ -400,7 +407,7 @@ async function traceWithin(
   const cache = new DayKeyCache(ctx);
   const subjects = new Set(subjectIds);
   const keys = await keysOf(ctx, cache, subjectIds, from, to);
-  const d1 = await contactsOf(ctx, cache, keys, from, to, 1, subjects, cities);
+  const d1 = await contactsOf(ctx, rides, cache, keys, from, to, 1, subjects, cities);
   const found = new Map(d1.byPassenger);
 
   if (degree === 2) {
@@ -415,7 +422,7 @@ async function traceWithin(
       );
       const ids = close.map(([pid]) => pid);
       const exclude = new Set([...subjects, ...d1.byPassenger.keys()]);
-      const d2 = await secondContactsOf(ctx, cache, ids, start, end, exclude, cities);
+      const d2 = await secondContactsOf(ctx, rides, cache, ids, start, end, exclude, cities);
       for (const [pid, cs] of d2) found.set(pid, cs);
     }
   }
@@ -451,7 +458,9 @@ export async function traceCaseRides(
   cities: CityFilter,
 ): Promise<TracedRide[]> {
   const keys = await keysOf(ctx, new DayKeyCache(ctx), subjectIds, from, to);
-  const rows = await findContacts(ctx.db, [...keys.keys()], from, to, RIDES_ONLY, { caseKeys: false });
+  const rows = await ctx.traces.read((db) =>
+    findContacts(db, [...keys.keys()], from, to, RIDES_ONLY, { caseKeys: false }),
+  );
   const rides = new Map<string, TracedRide>();
   for (const row of rows) {
     if (rides.has(row.case_ride_id) || !inCities(cities, row.city)) continue;

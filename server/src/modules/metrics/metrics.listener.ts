@@ -29,6 +29,20 @@ export async function listenMetrics(
   opts: MetricsListenerOptions,
 ): Promise<MetricsListener> {
   metrics.collectProcessMetrics();
+  return serveMetrics(
+    async () => ({ contentType: metrics.registry.contentType, text: await metrics.registry.metrics() }),
+    opts,
+  );
+}
+
+/**
+ * The same listener over any source of the text: a cluster's primary serves its workers' registries summed
+ * (cluster.ts) and keeps no app of its own.
+ */
+export async function serveMetrics(
+  read: () => Promise<{ contentType: string; text: string }>,
+  opts: MetricsListenerOptions,
+): Promise<MetricsListener> {
   const expected = opts.token === undefined ? undefined : digest(`Bearer ${opts.token}`);
   const server = http.createServer((req, res) => {
     const path = (req.url ?? '').split('?')[0];
@@ -43,9 +57,9 @@ export async function listenMetrics(
         .end('unauthorized\n');
       return;
     }
-    metrics.registry.metrics().then(
-      (text) => {
-        res.writeHead(200, { 'content-type': metrics.registry.contentType, 'cache-control': 'no-store' });
+    read().then(
+      ({ contentType, text }) => {
+        res.writeHead(200, { 'content-type': contentType, 'cache-control': 'no-store' });
         res.end(req.method === 'HEAD' ? undefined : text);
       },
       () => res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' }).end('metrics failed\n'),

@@ -17,6 +17,12 @@ export interface MetricsSources {
   };
   /** Notifications not delivered yet. */
   notificationBacklog?: () => Promise<Backlog>;
+  /** Where trace reads ran (db/trace-reads.ts's TraceReads). */
+  traceReads?: {
+    readonly hasStandby: boolean;
+    readonly reads: Readonly<Record<'replica' | 'primary', number>>;
+    lagMs(): number | null;
+  };
 }
 
 export interface Backlog {
@@ -27,8 +33,11 @@ export interface Backlog {
 
 export type ScanOutcome = 'created' | 'retried' | 'repeat' | 'confirmation_required';
 export type DeliveryChannel = 'superapp' | 'sms';
-/** `fallback`: a super-app message given up on and moved to SMS. */
-export type DeliveryResult = 'sent' | 'retried' | 'fallback' | 'failed';
+/**
+ * `fallback`: a super-app message given up on and moved to SMS. From delivery receipts: `delivered` (reached the
+ * phone), `undelivered` (the provider gave up on a sent message: a super-app message falls back to SMS).
+ */
+export type DeliveryResult = 'sent' | 'retried' | 'fallback' | 'failed' | 'delivered' | 'undelivered';
 
 /** What a purge run reports (retention.service's PurgeReport has these fields). */
 export interface PurgeFigures<K extends string = string> {
@@ -92,6 +101,12 @@ export class Metrics {
     name: 'ridetrace_notification_deliveries_total',
     help: 'Notification delivery attempts by channel and result',
     labelNames: ['channel', 'result'] as const,
+    registers: [this.registry],
+  });
+  private readonly ignoredReceipts = new Counter({
+    name: 'ridetrace_delivery_receipts_ignored_total',
+    help: 'Delivery receipts that changed nothing: unknown message ids, repeats, notifications already final',
+    labelNames: ['channel'] as const,
     registers: [this.registry],
   });
   private readonly traceDuration = new Histogram({
@@ -186,6 +201,33 @@ export class Metrics {
         if (this.sources.pool) waiting.set(this.sources.pool.waitingCount);
       },
     });
+    const readsSeen = { replica: 0, primary: 0 };
+    const traceReads: Counter<'target'> = new Counter({
+      name: 'ridetrace_trace_reads_total',
+      help: 'Exposure, case-ride and itinerary reads by where they ran (replica: the hot standby, or primary)',
+      labelNames: ['target'] as const,
+      registers,
+      collect: () => {
+        const reads = this.sources.traceReads?.reads;
+        if (!reads) return;
+        for (const target of ['replica', 'primary'] as const) {
+          if (reads[target] > readsSeen[target])
+            traceReads.inc({ target }, reads[target] - readsSeen[target]);
+          readsSeen[target] = Math.max(readsSeen[target], reads[target]);
+        }
+      },
+    });
+    const replicaLag: Gauge = new Gauge({
+      name: 'ridetrace_trace_replica_lag_seconds',
+      help: 'Replay lag of the trace standby (TRACE_DATABASE_URL) in seconds; +Inf while it cannot be used',
+      aggregator: 'max',
+      registers,
+      collect: () => {
+        const reads = this.sources.traceReads;
+        if (!reads?.hasStandby) return;
+        replicaLag.set((reads.lagMs() ?? Infinity) / 1000);
+      },
+    });
     const backlog: Gauge = new Gauge({
       name: 'ridetrace_notifications_backlog',
       help: 'Notifications queued or being sent (not delivered, not failed)',
@@ -246,8 +288,13 @@ export class Metrics {
     this.batchExpired.inc(count);
   }
 
-  delivery(channel: DeliveryChannel, result: DeliveryResult): void {
-    this.deliveries.inc({ channel, result });
+  delivery(channel: DeliveryChannel, result: DeliveryResult, count = 1): void {
+    if (count > 0) this.deliveries.inc({ channel, result }, count);
+  }
+
+  /** Delivery receipts that changed nothing (unknown ids, repeats): many point at a misconfigured bridge. */
+  receiptsIgnored(channel: DeliveryChannel, count: number): void {
+    if (count > 0) this.ignoredReceipts.inc({ channel }, count);
   }
 
   trace(format: 'json' | 'csv', degree: 1 | 2, seconds: number): void {

@@ -2,6 +2,7 @@ import {
   DeliveryError,
   type ExposureMessage,
   type MessageSender,
+  type SentMessage,
   type SmsSender,
 } from '../../adapters/notify.js';
 import type { AppContext } from '../../context.js';
@@ -38,7 +39,8 @@ const markKey = (caseId: string, passengerId: string, degree: number) => `${case
  * Delivers queued notifications from the outbox table. Several processes may run one: rows are claimed with
  * FOR UPDATE SKIP LOCKED under a lease, so a crashed sender's rows are picked up again after the lease.
  * Retries back off exponentially (base × 2^(attempt−1), ± 20 % jitter); after the last attempt a super-app
- * message falls back to SMS, and a failed SMS ends in `failed`.
+ * message falls back to SMS, and a failed SMS ends in `failed`. A sent row keeps the provider's id of its message,
+ * which the provider's delivery receipts name (notifications.service.ts applyDeliveryReceipts).
  */
 export class NotificationWorker {
   private timer: NodeJS.Timeout | null = null;
@@ -136,21 +138,22 @@ export class NotificationWorker {
         // Grants count accepted subscriptions of the exposure template; a secondary-contact notice has its own
         // template, which the super-app checks itself (refused: 43101, then SMS), and must not use them up.
         const grant = n.degree === 1;
+        let sent: SentMessage;
         // No accepted subscription left: the super-app would refuse (43101), so SMS at once.
         if (grant && !(await takeMessageGrant(this.ctx, n.passenger_id)))
           throw new DeliveryError('no subscription grant', false);
         try {
-          await this.senders.app.send(address, msg);
+          sent = await this.senders.app.send(address, msg);
         } catch (err) {
           if (grant && err instanceof DeliveryError && err.retryable)
             await returnMessageGrant(this.ctx, n.passenger_id);
           throw err;
         }
+        await this.markSent(n, sent);
       } else {
         if (!address) throw new DeliveryError('no verified phone number', false);
-        await this.senders.sms.send(address, msg);
+        await this.markSent(n, await this.senders.sms.send(address, msg));
       }
-      await repo.markSent(db, n.id);
       this.metrics.delivery(channel, 'sent');
     } catch (err) {
       const e = err instanceof DeliveryError ? err : new DeliveryError((err as Error).message, true);
@@ -167,5 +170,13 @@ export class NotificationWorker {
         this.metrics.delivery(channel, 'failed');
       }
     }
+  }
+
+  private markSent(n: Claimed, sent: SentMessage): Promise<void> {
+    return repo.markSent(
+      this.ctx.db,
+      n.id,
+      sent.messageId ? repo.providerKey(n.channel, sent.messageId) : null,
+    );
   }
 }

@@ -1,5 +1,6 @@
 import { sql, type Insertable, type Selectable } from 'kysely';
 import type { Db } from '../../db/index.js';
+import { isUniqueViolation } from '../../db/errors.js';
 import type { ExposureMarksTable, NotificationsTable } from '../../db/tables.js';
 
 /** Rows per INSERT: a statement takes at most 65535 parameters, and a degree-2 notify can mark tens of thousands. */
@@ -84,12 +85,34 @@ export async function claimDue(db: Db, limit: number, leaseSeconds: number) {
   return r.rows;
 }
 
-export async function markSent(db: Db, id: string): Promise<void> {
-  await db
-    .updateTable('notifications')
-    .set({ state: 'sent', sent_at: sql`now()`, locked_until: null, last_error: null, updated_at: sql`now()` })
-    .where('id', '=', id)
-    .execute();
+/** `<channel>:<id>`: how a row stores the provider's id of its message, and how a receipt finds it. */
+export const providerKey = (channel: 'app' | 'sms', messageId: string) => `${channel}:${messageId}`;
+
+/**
+ * Marks a notification sent, with the provider's id of the message (`providerKey`) when it named one. An id another
+ * row holds already (a provider that reuses ids) is not stored: the message was sent all the same, and a receipt
+ * naming that id must not change two rows.
+ */
+export async function markSent(db: Db, id: string, providerMessageId: string | null): Promise<void> {
+  const set = (provider_message_id: string | null) =>
+    db
+      .updateTable('notifications')
+      .set({
+        state: 'sent',
+        sent_at: sql`now()`,
+        locked_until: null,
+        last_error: null,
+        provider_message_id,
+        updated_at: sql`now()`,
+      })
+      .where('id', '=', id)
+      .execute();
+  try {
+    await set(providerMessageId);
+  } catch (err) {
+    if (!providerMessageId || !isUniqueViolation(err)) throw err;
+    await set(null);
+  }
 }
 
 export async function markRetry(db: Db, id: string, error: string, delayMs: number): Promise<void> {
@@ -115,6 +138,7 @@ export async function markFallback(db: Db, id: string, channel: 'sms', error: st
       attempts: 0,
       last_error: error,
       locked_until: null,
+      provider_message_id: null,
       next_attempt_at: sql`now()`,
       updated_at: sql`now()`,
     })
@@ -128,6 +152,49 @@ export async function markFailed(db: Db, id: string, error: string): Promise<voi
     .set({ state: 'failed', last_error: error, locked_until: null, updated_at: sql`now()` })
     .where('id', '=', id)
     .execute();
+}
+
+/** One receipt of a batch: the row's `providerKey`, the outcome, and the reason a failed one gives. */
+export interface ReceiptUpdate {
+  key: string;
+  status: 'delivered' | 'failed';
+  error: string;
+}
+
+/**
+ * Applies a batch of receipts of one channel in one statement; returns the outcome of each row it changed. Only a
+ * `sent` row changes (receipts are resent, and may arrive after a fallback or a failure): `delivered` →
+ * `delivered`; `failed` of a super-app message → queued again as an SMS (as markFallback, attempts from 0, the old
+ * id forgotten), of an SMS → `failed`. A key named twice in a batch counts once (its first receipt).
+ */
+export async function applyReceipts(
+  db: Db,
+  channel: 'app' | 'sms',
+  receipts: readonly ReceiptUpdate[],
+): Promise<{ id: string; status: 'delivered' | 'failed' }[]> {
+  if (receipts.length === 0) return [];
+  // `back`: this receipt sends a super-app message again as an SMS.
+  const r = await sql<{ id: string; status: 'delivered' | 'failed' }>`
+    with r as (
+      select distinct on (key) key, status, error, status = 'failed' and ${channel === 'app'}::boolean as back
+      from unnest(${receipts.map((x) => x.key)}::text[], ${receipts.map((x) => x.status)}::text[],
+                  ${receipts.map((x) => x.error)}::text[]) with ordinality as r(key, status, error, ord)
+      order by key, ord
+    )
+    update notifications n set
+      state = case when r.status = 'delivered' then 'delivered' when r.back then 'queued' else 'failed' end,
+      delivered_at = case when r.status = 'delivered' then now() else n.delivered_at end,
+      last_error = case when r.status = 'delivered' then n.last_error else r.error end,
+      channel = case when r.back then 'sms' else n.channel end,
+      attempts = case when r.back then 0 else n.attempts end,
+      provider_message_id = case when r.back then null else n.provider_message_id end,
+      next_attempt_at = case when r.back then now() else n.next_attempt_at end,
+      locked_until = null,
+      updated_at = now()
+    from r
+    where n.provider_message_id = r.key and n.state = 'sent'
+    returning n.id, r.status`.execute(db);
+  return r.rows;
 }
 
 /** An exposure mark's columns with its carrier's, as messages and the passenger's inbox show them. */

@@ -1,10 +1,19 @@
-import type { CaseNotifications, MyNotification, Notification, NotifyResult } from '@ridetrace/shared';
+import {
+  NOTIFICATION_STATES,
+  type CaseNotifications,
+  type DeliveryReceipt,
+  type DeliveryReceiptsResult,
+  type MyNotification,
+  type Notification,
+  type NotifyResult,
+} from '@ridetrace/shared';
 import { createHash, randomUUID } from 'node:crypto';
 import type { Official } from '../../actors.js';
 import { perContext, type AppContext } from '../../context.js';
 import type { NotificationsTable } from '../../db/tables.js';
 import type { Selectable } from 'kysely';
 import { appendAudit, auditBy } from '../audit/audit.service.js';
+import { metricsOf } from '../metrics/metrics.service.js';
 import { deliveringAgency, recordDataAccess } from '../privacy/access-log.service.js';
 import { assertCaseExists, caseExposures, openCaseFacts } from '../cases/cases.service.js';
 import { NotificationWorker, type Senders } from './notification-worker.js';
@@ -70,6 +79,7 @@ function toNotification(row: Selectable<NotificationsTable>): Notification {
     createdAt: row.created_at.toISOString(),
     updatedAt: row.updated_at.toISOString(),
     sentAt: row.sent_at?.toISOString() ?? null,
+    deliveredAt: row.delivered_at?.toISOString() ?? null,
   };
 }
 
@@ -189,7 +199,7 @@ export async function caseNotifications(
 ): Promise<CaseNotifications> {
   await assertCaseExists(ctx, caseId);
   const rows = await repo.listCaseNotifications(ctx.db, caseId);
-  const summary: Record<string, number> = { queued: 0, sending: 0, sent: 0, failed: 0 };
+  const summary: Record<string, number> = Object.fromEntries(NOTIFICATION_STATES.map((s) => [s, 0]));
   for (const r of rows) summary[r.state] = (summary[r.state] ?? 0) + 1;
   await appendAudit(ctx.db, {
     ...auditBy(who),
@@ -199,6 +209,50 @@ export async function caseNotifications(
     facts: { returned: rows.length },
   });
   return { items: rows.map(toNotification), summary };
+}
+
+/**
+ * A provider's reason, as the notification's lastError keeps it: officials read it without a reveal grant, and a
+ * provider may echo the recipient's number, so runs of 7 or more digits (with spaces or dashes) are cut.
+ */
+function providerReason(error: string | undefined): string {
+  if (!error) return '';
+  return `: ${error.replace(/\+?\d(?:[\s-]?\d){6,}/g, '…').trim()}`;
+}
+
+/**
+ * Applies a gateway's delivery receipts for one channel (POST /v1/delivery-receipts/{channel}) in one statement:
+ * a sent message reported `delivered` becomes delivered; one reported `failed` falls back to SMS (a super-app
+ * message) or fails (an SMS). Unknown ids and receipts about notifications no longer `sent` change nothing and are
+ * counted as ignored, so a gateway may resend a batch safely.
+ */
+export async function applyDeliveryReceipts(
+  ctx: AppContext,
+  channel: 'app' | 'sms',
+  receipts: readonly DeliveryReceipt[],
+): Promise<DeliveryReceiptsResult> {
+  const changed = await repo.applyReceipts(
+    ctx.db,
+    channel,
+    receipts.map((r) => ({
+      key: repo.providerKey(channel, r.messageId),
+      status: r.status,
+      error: `${channel === 'app' ? 'app: ' : ''}not delivered${providerReason(r.error)}`,
+    })),
+  );
+  const delivered = changed.filter((c) => c.status === 'delivered').length;
+  const undelivered = changed.length - delivered;
+  const metrics = metricsOf(ctx);
+  const label = channel === 'app' ? 'superapp' : 'sms';
+  metrics.delivery(label, 'delivered', delivered);
+  metrics.delivery(label, 'undelivered', undelivered);
+  if (channel === 'app' && undelivered > 0) {
+    metrics.delivery(label, 'fallback', undelivered);
+    // Their SMS are due now.
+    kickNotifier(ctx);
+  } else if (undelivered > 0) metrics.delivery(label, 'failed', undelivered);
+  metrics.receiptsIgnored(label, receipts.length - changed.length);
+  return { updated: changed.length, ignored: receipts.length - changed.length };
 }
 
 export async function myNotifications(ctx: AppContext, passengerId: string): Promise<MyNotification[]> {

@@ -1,6 +1,8 @@
+import { notifyCacheEvent } from '../../cache-events.js';
 import type { AppContext } from '../../context.js';
 import { AppError } from '../../errors.js';
 import { appendAudit } from '../audit/audit.service.js';
+import { caseFactsOf } from '../cases/cases.service.js';
 import { metricsOf } from '../metrics/metrics.service.js';
 import { rideLinksOf } from '../passengers/passengers.service.js';
 import { deleteAccount } from '../privacy/privacy.service.js';
@@ -196,6 +198,8 @@ async function purgeRideDays({ ctx, before, dryRun, report }: Run): Promise<void
       await ctx.db.transaction().execute(async (tx) => {
         await repo.destroyDayKey(tx, day);
         await repo.dropPartition(tx, day);
+        // The other processes forget the destroyed key when this commits, not at their next hourly maintenance.
+        await notifyCacheEvent(tx, { kind: 'day-destroyed', day });
       });
       ctx.keyring.forgetDayKey(day);
       forgetRideDay(ctx, day);
@@ -251,6 +255,9 @@ async function purgeCases({ ctx, now, dryRun, report }: Run): Promise<void> {
         for (const kind of kinds)
           report.counts[kind] += await drain((n) => repo.deleteCaseRecords(ctx.db, kind, c.id, n), 5000);
         if (!(await repo.deleteCase(ctx.db, c.id))) continue;
+        // Every process drops the case's cached facts (this one at once): a trace of it is now a 404.
+        caseFactsOf(ctx).delete(c.id);
+        await notifyCacheEvent(ctx.db, { kind: 'case-purged', id: c.id });
       }
       report.counts.cases++;
       report.caseIds.push(c.id);

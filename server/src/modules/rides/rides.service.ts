@@ -150,8 +150,16 @@ function accountDeleted(): AppError {
   return new AppError('token_invalid', 'This account was deleted; sign in again to register rides.');
 }
 
-/** The passenger's own rides over the last `days` days, newest first (none once the account is deleted). */
-export async function ridesOfPassenger(ctx: AppContext, passengerId: string, days: number): Promise<Ride[]> {
+/**
+ * The passenger's own rides over the last `days` days, newest first (none once the account is deleted). `on:
+ * 'traces'` reads the rides where ctx.traces says (the itinerary: a hot standby when fresh enough).
+ */
+export async function ridesOfPassenger(
+  ctx: AppContext,
+  passengerId: string,
+  days: number,
+  on: 'primary' | 'traces' = 'primary',
+): Promise<Ride[]> {
   const link = await rideLinkOf(ctx.db, passengerId);
   if (!link) return [];
   const now = ctx.now();
@@ -161,7 +169,10 @@ export async function ridesOfPassenger(ctx: AppContext, passengerId: string, day
     const k = await ctx.keyring.existingDayKey(ctx.db, day);
     if (k) keys.push(rideKey(k, link));
   }
-  const rows = await repo.findRidesByPassengerKeys(ctx.db, keys, since, 1000);
+  const rows =
+    on === 'traces'
+      ? await ctx.traces.read((db) => repo.findRidesByPassengerKeys(db, keys, since, 1000))
+      : await repo.findRidesByPassengerKeys(ctx.db, keys, since, 1000);
   return rows.map(toRide);
 }
 

@@ -125,7 +125,7 @@ export async function clearPerson(
 
 /** The "travel card": own rides of the last days grouped by day (newest first) and city. */
 export async function itinerary(ctx: AppContext, passengerId: string, days: number): Promise<Itinerary> {
-  const rides = await ridesOfPassenger(ctx, passengerId, days);
+  const rides = await ridesOfPassenger(ctx, passengerId, days, 'traces');
   const byDay = new Map<string, Map<string, Itinerary['days'][number]['cities'][number]['rides']>>();
   for (const r of rides) {
     const day = calendarDay(Date.parse(r.boardedAt), ctx.config.timeZone);
