@@ -76,7 +76,7 @@ async function main(): Promise<void> {
     throw new Error('DATABASE_URL needs RIDETRACE_MASTER_KEY (the server keys the rides are for)');
   const bench = await benchContext(url, masterKey, { migrate: true });
   try {
-    const meter = new CpuMeter(() => undefined);
+    const meter = new CpuMeter(() => []);
     const before = meter.snapshot();
     const r = await loadCity(bench.ctx, opts);
     const cpu = CpuMeter.share(before, meter.snapshot());

@@ -8,6 +8,7 @@ import { startFakeSms, type FakeSms } from './lib/fake-sms.js';
 import { describePostgres, startBenchPostgres, type BenchPostgres } from './lib/postgres.js';
 import { fmtMs, Report } from './lib/report.js';
 import { startServer, type ServerChild } from './lib/server.js';
+import { growingCity } from './phases/growth.js';
 import { loadPhase } from './phases/load.js';
 import { notifyPhase } from './phases/notify.js';
 import {
@@ -52,9 +53,14 @@ async function main(): Promise<void> {
   const program = new Command()
     .name('pnpm bench')
     .description('RideTrace benchmark suite (fresh embedded Postgres, server child process, autocannon)')
-    .option('--quick', 'small sizes (CI, ≈ 1–2 minutes)', false)
+    .option('--quick', 'small sizes (CI)', false)
     .option('--only <phases>', `comma-separated subset of ${PHASES.join(',')}`)
     .option('--rides <n>', 'rides to load (default 10M, quick 400k)', (v) => Number(v))
+    .option(
+      '--growth-rides <n>',
+      'with trace: load and trace this many rides first (default 1M, quick 100k; 0: one load)',
+      (v) => Number(v),
+    )
     .option('--scan-rounds <n>', 'interleaved rounds of the scan figures (default 3)', (v) => Number(v))
     .option('--server-env <KEY=VALUE...>', 'extra environment of the server child (e.g. RIDES_BATCH_MAX=500)')
     .option('--server-node-arg <arg...>', 'extra node flags of the server child (e.g. --cpu-prof)')
@@ -65,6 +71,7 @@ async function main(): Promise<void> {
     quick: boolean;
     only?: string;
     rides?: number;
+    growthRides?: number;
     scanRounds?: number;
     serverEnv?: string[];
     serverNodeArg?: string[];
@@ -73,6 +80,7 @@ async function main(): Promise<void> {
   const s: Sizes = {
     ...(a.quick ? QUICK : FULL),
     ...(a.rides ? { rides: a.rides } : {}),
+    ...(a.growthRides !== undefined ? { growthRides: a.growthRides } : {}),
     ...(a.scanRounds ? { scanRounds: a.scanRounds } : {}),
   };
   const only = new Set<Phase>(a.only ? (a.only.split(',') as Phase[]) : PHASES);
@@ -89,8 +97,8 @@ async function main(): Promise<void> {
     `RideTrace benchmark (${a.quick ? 'quick' : 'full'}): ${m.nproc} cores, ${m.memoryGiB} GiB, ${m.cpu}, Node ${m.node}`,
   );
   const report = new Report();
-  let serverPid: number | undefined;
-  const meter = new CpuMeter(() => serverPid);
+  const serverPids = new Set<number>();
+  const meter = new CpuMeter(() => [...serverPids]);
   const cpuLog: Record<string, CpuShare> = {};
   let pg: BenchPostgres | undefined;
   let server: ServerChild | undefined;
@@ -115,6 +123,8 @@ async function main(): Promise<void> {
       RATE_LIMIT_LOGIN_PER_MINUTE: huge,
       LOG_LEVEL: 'warn',
       SHED_MAX_EVENT_LOOP_DELAY_MS: '0',
+      // One process unless --server-env says otherwise; the scan phase starts a WORKERS=2 child beside it.
+      WORKERS: '1',
       SMS_BASE_URL: sms.baseUrl,
       NOTIFY_POLL_MS: '200',
       // The loaded city spans 30 days: no retention purge of it while the benchmark runs (and the identity
@@ -132,15 +142,38 @@ async function main(): Promise<void> {
     }
     // The bench's own context reads the same settings: the consent version it prepares passengers with depends on them.
     bench = await benchContext(pg.url, masterKey, { migrate: true, env: serverEnv });
-    server = await startServer(serverEnv, log, a.serverNodeArg ?? []);
-    serverPid = server.pid;
-    log(`server child pid ${server.pid} on ${server.url}`);
+    const spawnServer = async (env: Record<string, string>): Promise<ServerChild> => {
+      const child = await startServer({ ...serverEnv, ...env }, log, a.serverNodeArg ?? []);
+      serverPids.add(child.pid);
+      return {
+        ...child,
+        stop: async () => {
+          await child.stop();
+          serverPids.delete(child.pid);
+        },
+      };
+    };
+    server = await spawnServer({});
+    log(`server child pid ${server.pid} on ${server.url} (WORKERS=${serverEnv.WORKERS})`);
     const world = await prepareWorld(bench.ctx, server, s);
     log(`prepared ${world.codes.length} carriers, ${world.tokens.length} confirmed passengers with tokens`);
 
-    const p: PhaseContext = { ctx: bench.ctx, server, world, sizes: s, report, meter, cpuLog };
+    const p: PhaseContext = {
+      ctx: bench.ctx,
+      server,
+      startServer: spawnServer,
+      world,
+      sizes: s,
+      report,
+      meter,
+      cpuLog,
+    };
     if (only.has('scan')) await scanPhase(p);
-    const city = only.has('load') ? await loadPhase(p) : undefined;
+    // With traces, the city grows in two loads and the same subjects are traced after each.
+    const growth = only.has('trace') && s.growthRides > 0 && s.growthRides < s.rides;
+    if (only.has('trace') && !growth)
+      log(`note: one load of ${s.rides} rides (--growth-rides ${s.growthRides}): no trace growth figures`);
+    const city = !only.has('load') ? undefined : growth ? await growingCity(p) : await loadPhase(p);
     if (city && only.has('trace')) await tracePhase(p, city);
     if (city && only.has('purge')) await purgePhase(p, city);
     if (city && only.has('notify')) await notifyPhase(p, city, sms);

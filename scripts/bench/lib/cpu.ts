@@ -1,9 +1,10 @@
 import { readdirSync, readFileSync } from 'node:fs';
 
 /**
- * CPU time of the parties of a run, from /proc: the server child, the Postgres cluster (postmaster and its
- * backends), this process (the load generator) and the whole machine, so a figure comes with who used the cores,
- * and with how much of them went to processes outside the benchmark (another job on a shared machine).
+ * CPU time of the parties of a run, from /proc: the server children (with their cluster workers), the Postgres
+ * cluster (postmaster and its backends), this process (the load generator) and the whole machine, so a figure comes
+ * with who used the cores, and with how much of them went to processes outside the benchmark (another job on a
+ * shared machine).
  */
 const TICK = 100; // USER_HZ on Linux
 
@@ -66,7 +67,7 @@ export interface CpuSnapshot {
   postgres: number;
   runner: number;
   machineBusy: number;
-  /** The server's main thread (the event loop): time run and time waited for a core, in ns. */
+  /** The server processes' main threads (event loops), summed: time run and time waited for a core, in ns. */
   serverLoopRunNs: number;
   serverLoopWaitNs: number;
 }
@@ -79,29 +80,46 @@ export interface CpuShare {
   other: number;
   machine: number;
   /**
-   * The server's event-loop thread: the share of the interval it ran, and the share it was ready to run but waited
-   * for a core (taken by Postgres, the load generator or the server's own helper threads). The rest it idled.
+   * The server processes' event-loop threads, summed: the share of the interval they ran, and the share they were
+   * ready to run but waited for a core (taken by Postgres, the load generator or the server's own helper threads).
    */
   serverLoop: { ran: number; waited: number };
 }
 
 export class CpuMeter {
-  constructor(private readonly serverPid: () => number | undefined) {}
+  /** `serverPids`: the server children this process started; their descendants (cluster workers) count too. */
+  constructor(private readonly serverPids: () => readonly number[]) {}
 
   snapshot(): CpuSnapshot {
     const procs = allProcs();
+    const servers = new Set(this.serverPids().filter((pid) => procs.has(pid)));
+    for (let grown = true; grown;) {
+      grown = false;
+      for (const [pid, p] of procs) {
+        if (!servers.has(pid) && servers.has(p.ppid)) {
+          servers.add(pid);
+          grown = true;
+        }
+      }
+    }
     const postmasters = [...procs.entries()]
-      .filter(([pid, p]) => p.ppid === process.pid && pid !== this.serverPid())
+      .filter(([pid, p]) => p.ppid === process.pid && !servers.has(pid))
       .map(([pid]) => pid);
     let postgres = 0;
     for (const [pid, p] of procs) {
       if (postmasters.includes(pid) || postmasters.includes(p.ppid)) postgres += p.ticks;
     }
-    const server = this.serverPid();
-    const loop = server ? schedTimes(server) : { runNs: 0, waitNs: 0 };
+    let server = 0;
+    const loop = { runNs: 0, waitNs: 0 };
+    for (const pid of servers) {
+      server += procs.get(pid)?.ticks ?? 0;
+      const t = schedTimes(pid);
+      loop.runNs += t.runNs;
+      loop.waitNs += t.waitNs;
+    }
     return {
       at: performance.now(),
-      server: server ? (procs.get(server)?.ticks ?? 0) : 0,
+      server,
       postgres,
       runner: procs.get(process.pid)?.ticks ?? 0,
       machineBusy: machineTicks().busy,
@@ -147,7 +165,7 @@ export class CpuMeter {
 
   static describe(c: CpuShare): string {
     return (
-      `cores used: server ${c.server} (event loop ran ${c.serverLoop.ran}, waited for a core ${c.serverLoop.waited}), ` +
+      `cores used: server ${c.server} (event loops ran ${c.serverLoop.ran}, waited for a core ${c.serverLoop.waited}), ` +
       `postgres ${c.postgres}, load generator ${c.runner}` +
       `${c.other >= 0.1 ? `, OTHER PROCESSES ${c.other}` : ''}`
     );

@@ -13,6 +13,8 @@ export interface LoadPlan {
   /** 16 bytes per passenger (uuid), shared by every worker. */
   passengerIds: SharedArrayBuffer;
   passengers: number;
+  /** Number of this load's first passenger among all loaded people (their logins and phone numbers). */
+  firstPerson: number;
   /** Carriers with a few riders per hour, and the crowded set with `crowdedPerHour` riders in every service hour. */
   normalCarriers: number[];
   crowdedCarriers: number[];
@@ -37,14 +39,20 @@ export interface DayJob {
   /** Rides on the normal carriers that day (the crowded set comes on top). */
   normalRides: number;
   /** 'new': create the day's table in the COPY transaction (COPY FREEZE), indexes come later; 'existing': COPY
-   *  into the attached partition with its indexes. */
-  target: 'new' | 'existing';
+   *  into the attached partition with its indexes; 'rebuild': as 'new' into `buildTable`, the rides of the
+   *  attached partition `table` copied in too, and the new table replaces it once indexed. */
+  target: 'new' | 'existing' | 'rebuild';
   table: string;
   from: string;
   to: string;
 }
 
 export type LoadJob = PassengerJob | DayJob;
+
+/** The table a day job COPYs into: the day's partition, or its replacement when rebuilding. */
+export function buildTable(job: DayJob): string {
+  return job.target === 'rebuild' ? `${job.table}_next` : job.table;
+}
 
 export interface RideSample {
   passengerIndex: number;

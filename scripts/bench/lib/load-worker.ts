@@ -8,6 +8,7 @@ import copyStreams from 'pg-copy-streams';
 import { CopyBinaryWriter } from './copy-binary.js';
 import { pick, prng } from '../../src/demo-people.js';
 import {
+  buildTable,
   loadedPerson,
   uuidAt,
   type DayJob,
@@ -133,15 +134,20 @@ async function loadDay(job: DayJob): Promise<Omit<JobDone, 'type' | 'id' | 'ms'>
     w.trailer();
     yield w.take();
   }
-  if (job.target === 'new') {
+  if (job.target === 'new' || job.target === 'rebuild') {
+    const t = buildTable(job);
     await client.query('begin');
     try {
-      // Made in the COPY's transaction for COPY FREEZE; the range check spares ATTACH PARTITION its scan.
+      // Made in the COPY's transaction for COPY FREEZE; the range check spares ATTACH PARTITION its scan. A rebuilt
+      // day copies its partition's shape: `like rides` would hold a lock on rides that the swap must wait for.
+      const like = job.target === 'rebuild' ? job.table : 'rides';
       await client.query(
-        `create table ${job.table} (like rides including defaults including constraints,
-           constraint ${job.table}_range check (boarded_at >= '${job.from}' and boarded_at < '${job.to}'))`,
+        `create table ${t} (like ${like} including defaults including constraints,
+           constraint ${t}_range check (boarded_at >= '${job.from}' and boarded_at < '${job.to}'))`,
       );
-      await copy(`copy ${job.table} (${RIDE_COLUMNS}) from stdin with (format binary, freeze)`, produce);
+      await copy(`copy ${t} (${RIDE_COLUMNS}) from stdin with (format binary, freeze)`, produce);
+      // The day's earlier rides join the new ones: the day table is then built as one load of both would build it.
+      if (job.target === 'rebuild') await client.query(`insert into ${t} select * from ${job.table}`);
       await client.query('commit');
     } catch (err) {
       await client.query('rollback').catch(() => undefined);
@@ -164,7 +170,7 @@ async function loadDay(job: DayJob): Promise<Omit<JobDone, 'type' | 'id' | 'ms'>
 
 const PASSENGER_COLUMNS =
   'id, kind, subject_index, dek_master_key_id, dek_wrapped, name_sealed, phone_sealed, id_number_sealed, ' +
-  'phone_index, id_number_index, consent_version, consented_at, created_at, updated_at';
+  'phone_index, id_number_index, consent_version, consented_at, created_at, updated_at, phone_source';
 
 async function loadPassengers(from: number, to: number): Promise<number> {
   const w = new CopyBinaryWriter(CHUNK_BYTES + 4096);
@@ -173,11 +179,11 @@ async function loadPassengers(from: number, to: number): Promise<number> {
     w.header();
     for (let i = from; i < to; i++) {
       const id = passengerId(i);
-      const who = loadedPerson(i);
+      const who = loadedPerson(plan.firstPerson + i);
       const key = bulk.newPassengerKey(keyring, id);
       const sealed = bulk.sealIdentity(keyring, key.dek, id, { name: who.name, phone: who.phone });
       const openId = `dev-${who.login.slice(4)}`; // what DevSuperAppLogin returns for this login code
-      w.row(14)
+      w.row(15)
         .uuid(id)
         .text('app')
         .bytes(keyring.blindIndex('subject', `dev:${openId}`))
@@ -191,7 +197,9 @@ async function loadPassengers(from: number, to: number): Promise<number> {
         .text(plan.consentVersion)
         .timestamptz(now)
         .timestamptz(now)
-        .timestamptz(now);
+        .timestamptz(now)
+        // The phone the super-app gave: a verified number, which SMS notices go to.
+        .text('superapp');
       if (w.length >= CHUNK_BYTES) yield w.take();
     }
     w.trailer();

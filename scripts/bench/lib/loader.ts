@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { prng } from '../../src/demo-people.js';
 import type { CpuShare } from './cpu.js';
 import {
+  buildTable,
   uuidAt,
   type CarrierKind,
   type DayJob,
@@ -31,6 +32,12 @@ export interface LoadOptions {
    *  partitions made by ensureRidePartition, indexes maintained row by row. */
   indexes: 'after' | 'live';
   seed: number;
+  /** Number of the first passenger among all loaded people: a second load into the same database starts after the
+   *  first one's passengers (logins and phone numbers are unique). */
+  firstPerson?: number;
+  /** Day tables an earlier load made (its `dayTables`): rebuilt with their rides and the new ones, so the day's
+   *  table and indexes come out as one load of both would make them. Other existing partitions get a plain COPY. */
+  rebuild?: readonly string[];
   log?: (m: string) => void;
 }
 
@@ -40,6 +47,8 @@ export interface LoadResult {
   carriers: number;
   crowdedCarriers: number[];
   days: string[];
+  /** The day tables this load made (new or rebuilt): a later load may rebuild them. */
+  dayTables: string[];
   /** Wall-clock phases (ms); they overlap (passengers load while rides load), `totalMs` is what counts. */
   timings: { setupMs: number; copyMs: number; indexMs: number; analyzeMs: number; totalMs: number };
   samples: { normal: RideSample[]; crowded: RideSample[] };
@@ -65,6 +74,11 @@ export function describeLoad(r: { rides: number; passengers: number; carriers: n
   return `${r.rides} rides, ${r.passengers} passengers, ${r.carriers} carriers, ${r.days.length} days`;
 }
 
+/** A ride count as figure names carry it: 400k, 1m, 10m. */
+export function sizeLabel(rides: number): string {
+  return rides >= 1e6 ? `${rides / 1e6}m` : `${rides / 1e3}k`;
+}
+
 /**
  * The figures of a load of `rides` rides, for `pnpm bench` and `pnpm bench:load`: its wall time (with a target for
  * the full 10M) and its core-seconds, which do not depend on what else runs on the machine.
@@ -73,7 +87,7 @@ export function loadFigures(rides: number, r: LoadResult, cpu: CpuShare): { time
   const full = rides === 10_000_000;
   return {
     time: {
-      name: `load.${rides >= 1e6 ? `${rides / 1e6}m` : `${rides / 1e3}k`}_s`,
+      name: `load.${sizeLabel(rides)}_s`,
       value: r.timings.totalMs / 1000,
       unit: 's',
       target: full ? '≤ 180' : undefined,
@@ -194,8 +208,12 @@ export async function loadCity(ctx: AppContext, o: LoadOptions): Promise<LoadRes
   const days = Array.from({ length: o.days }, (_, i) => addDays(today, -(o.days - i)));
   for (const day of days) await ctx.keyring.dayKey(ctx.db, day);
   const existing = new Set(await bulk.listRidePartitions(ctx.db));
-  const target = (day: string) =>
-    o.indexes === 'live' || existing.has(bulk.ridePartitionName(day)) ? 'existing' : 'new';
+  const rebuild = new Set(o.indexes === 'live' ? [] : (o.rebuild ?? []));
+  const target = (day: string) => {
+    const table = bulk.ridePartitionName(day);
+    if (rebuild.has(table) && existing.has(table)) return 'rebuild';
+    return o.indexes === 'live' || existing.has(table) ? 'existing' : 'new';
+  };
   for (const day of days)
     if (target(day) === 'existing') await bulk.ensureRidePartition(ctx.db, day, ctx.rideDays.bounds(day));
 
@@ -213,6 +231,7 @@ export async function loadCity(ctx: AppContext, o: LoadOptions): Promise<LoadRes
     consentVersion: ctx.config.consentVersion,
     passengerIds: idBytes,
     passengers: o.passengers,
+    firstPerson: o.firstPerson ?? 0,
     normalCarriers: carriers.normal,
     crowdedCarriers: carriers.crowded,
     crowdedPerHour: o.crowdedPerHour,
@@ -257,17 +276,33 @@ export async function loadCity(ctx: AppContext, o: LoadOptions): Promise<LoadRes
   let indexChain: Promise<void> = Promise.resolve();
   const indexDay = async (job: DayJob) => {
     const s = performance.now();
-    const t = job.table;
+    const t = buildTable(job);
     await sql
       .raw(`alter table ${t} add constraint ${t}_pkey primary key (carrier_id, boarded_at, id)`)
       .execute(ctx.db);
     await sql
       .raw(`create index ${t}_passenger_key_boarded_at_idx on ${t} (passenger_key, boarded_at)`)
       .execute(ctx.db);
-    await sql
-      .raw(`alter table rides attach partition ${t} for values from ('${job.from}') to ('${job.to}')`)
-      .execute(ctx.db);
-    await sql.raw(`alter table ${t} drop constraint ${t}_range`).execute(ctx.db);
+    const bounds = `for values from ('${job.from}') to ('${job.to}')`;
+    if (job.target === 'rebuild') {
+      // The rebuilt table takes the old one's place and names, as if it had been loaded in one go.
+      const old = job.table;
+      await ctx.db.transaction().execute(async (tx) => {
+        for (const q of [
+          `alter table rides detach partition ${old}`,
+          `drop table ${old}`,
+          `alter table rides attach partition ${t} ${bounds}`,
+          `alter table ${t} drop constraint ${t}_range`,
+          `alter table ${t} rename to ${old}`,
+          `alter table ${old} rename constraint ${t}_pkey to ${old}_pkey`,
+          `alter index ${t}_passenger_key_boarded_at_idx rename to ${old}_passenger_key_boarded_at_idx`,
+        ])
+          await sql.raw(q).execute(tx);
+      });
+    } else {
+      await sql.raw(`alter table rides attach partition ${t} ${bounds}`).execute(ctx.db);
+      await sql.raw(`alter table ${t} drop constraint ${t}_range`).execute(ctx.db);
+    }
     indexMs += performance.now() - s;
   };
 
@@ -289,7 +324,7 @@ export async function loadCity(ctx: AppContext, o: LoadOptions): Promise<LoadRes
       samples.normal.push(...done.normal);
       samples.crowded.push(...done.crowded);
       log(`  day ${job.day}: ${done.rows} rides in ${Math.round(done.ms)} ms`);
-      if (job.target === 'new') {
+      if (job.target !== 'existing') {
         indexChain = indexChain.then(() =>
           indexDay(job).catch((err: unknown) => {
             indexError ??= err;
@@ -318,6 +353,7 @@ export async function loadCity(ctx: AppContext, o: LoadOptions): Promise<LoadRes
     carriers: o.carriers,
     crowdedCarriers: carriers.crowded,
     days,
+    dayTables: dayJobs.filter((j) => j.target !== 'existing').map((j) => j.table),
     timings: { setupMs, copyMs, indexMs, analyzeMs, totalMs: performance.now() - t0 },
     samples,
     passengerId: (i) => uuidAt(ids, i),
@@ -337,4 +373,40 @@ function masterKeyOf(ctx: AppContext): string {
     throw new Error('the loader needs the master keys in the context config');
   const ids = [...masterKeys.keys()].filter((id) => id !== activeMasterKeyId).concat(activeMasterKeyId);
   return ids.map((id) => `${id}:${masterKeys.get(id)!.toString('base64')}`).join(',');
+}
+
+/**
+ * Two loads into one database as one city: `b` loaded after `a` (its passengers numbered after a's, the same days).
+ * Timings add up: the city's load time is both loads'. Each load keeps as many samples per day whatever its size,
+ * so the smaller one's are thinned: a sample is then any ride of the city, as after one load.
+ */
+export function combineLoads(a: LoadResult, b: LoadResult): LoadResult {
+  const shift = (xs: RideSample[]) =>
+    xs.map((x) => ({ ...x, passengerIndex: x.passengerIndex + a.passengers }));
+  const strideA = Math.max(1, Math.round(b.rides / a.rides));
+  const strideB = Math.max(1, Math.round(a.rides / b.rides));
+  const thin = (xs: RideSample[], stride: number) => xs.filter((_, i) => i % stride === 0);
+  const byTime = (x: RideSample, y: RideSample) =>
+    x.boardedAtMs - y.boardedAtMs || x.carrierId - y.carrierId || x.passengerIndex - y.passengerIndex;
+  const sum = (k: keyof LoadResult['timings']) => a.timings[k] + b.timings[k];
+  return {
+    rides: a.rides + b.rides,
+    passengers: a.passengers + b.passengers,
+    carriers: a.carriers + b.carriers,
+    crowdedCarriers: [...a.crowdedCarriers, ...b.crowdedCarriers],
+    days: [...new Set([...a.days, ...b.days])].sort(),
+    dayTables: [...new Set([...a.dayTables, ...b.dayTables])].sort(),
+    timings: {
+      setupMs: sum('setupMs'),
+      copyMs: sum('copyMs'),
+      indexMs: sum('indexMs'),
+      analyzeMs: sum('analyzeMs'),
+      totalMs: sum('totalMs'),
+    },
+    samples: {
+      normal: [...thin(a.samples.normal, strideA), ...thin(shift(b.samples.normal), strideB)].sort(byTime),
+      crowded: [...thin(a.samples.crowded, strideA), ...thin(shift(b.samples.crowded), strideB)].sort(byTime),
+    },
+    passengerId: (i) => (i < a.passengers ? a.passengerId(i) : b.passengerId(i - a.passengers)),
+  };
 }

@@ -52,7 +52,23 @@ export async function startServer(
       reject(new Error(`server exited during start (${code}):\n${tail}`));
     });
   });
-  child.stdout!.resume();
+  // The server logs JSON lines (pino) on stdout: its warnings and errors go to the bench log, the rest is dropped.
+  let partial = '';
+  child.stdout!.on('data', (c: Buffer) => {
+    const lines = (partial + c.toString()).split('\n');
+    partial = lines.pop()!.slice(-4000);
+    for (const line of lines) {
+      if (!/"level":\s*[4-6]\d/.test(line)) continue;
+      let msg = line;
+      try {
+        const j = JSON.parse(line) as { msg?: unknown; err?: { message?: unknown } };
+        msg = `${String(j.msg ?? '')}${j.err?.message ? `: ${String(j.err.message)}` : ''}`;
+      } catch {
+        // not JSON: shown as it is
+      }
+      log(`[server] ${msg.slice(0, 300)}`);
+    }
+  });
   return {
     url: `http://127.0.0.1:${port}`,
     port,

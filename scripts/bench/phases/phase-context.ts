@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import type { BenchContext } from '../lib/context.js';
 import { CpuMeter, type CpuShare } from '../lib/cpu.js';
-import type { Report } from '../lib/report.js';
+import { fmtMs, type Report } from '../lib/report.js';
 import type { ServerChild } from '../lib/server.js';
 import type { World } from './world.js';
 
@@ -14,6 +14,9 @@ export interface Sizes {
   scanPassengers: number;
   scanCarriers: number;
   rides: number;
+  /** With the trace phase, the rides are loaded in two steps: this many first (traced), then up to `rides` (traced
+   *  again): the trace's cost growth. 0, or not below `rides`, loads them in one step. */
+  growthRides: number;
   cases: number;
   /** Rounds over the 40 unmeasured cases before the traces are measured (see tracePhase). */
   traceWarmupRounds: number;
@@ -29,6 +32,7 @@ export const FULL: Sizes = {
   scanPassengers: 1000,
   scanCarriers: 20,
   rides: 10_000_000,
+  growthRides: 1_000_000,
   cases: 200,
   traceWarmupRounds: 50,
   degree2CrowdedCases: 50,
@@ -44,6 +48,7 @@ export const QUICK: Sizes = {
   scanCarriers: 10,
   // 400k rather than 200k: the crowded buses then hold the same share of the rides as in the full city.
   rides: 400_000,
+  growthRides: 100_000,
   cases: 200,
   traceWarmupRounds: 10,
   degree2CrowdedCases: 10,
@@ -58,6 +63,9 @@ export interface PhaseContext {
   /** The server's context on the benchmark database, for work done on it directly. */
   ctx: BenchContext['ctx'];
   server: ServerChild;
+  /** Another server child on the same database, its environment the main one's with `env` on top; its processes
+   *  count as the server's in the CPU shares until it is stopped. */
+  startServer(env: Record<string, string>): Promise<ServerChild>;
   world: World;
   sizes: Sizes;
   report: Report;
@@ -125,4 +133,18 @@ export async function autovacuumIdle(ctx: BenchContext['ctx'], maxMs: number): P
     await sleep(2000);
   }
   return performance.now() - start;
+}
+
+/**
+ * Untimed, before traces are measured: a city's database is not digesting a bulk load when officials trace
+ * (passengers vacuumed, no autovacuum running, a checkpoint taken).
+ */
+export async function settleCity(p: PhaseContext): Promise<void> {
+  const settling = performance.now();
+  await sql`vacuum passengers`.execute(p.ctx.db);
+  const waited = await autovacuumIdle(p.ctx, 120_000);
+  await sql`checkpoint`.execute(p.ctx.db);
+  log(
+    `  settled after the load (vacuum passengers, autovacuum waited ${fmtMs(waited)}, checkpoint): ${fmtMs(performance.now() - settling)}`,
+  );
 }

@@ -45,6 +45,9 @@ interface RouteRun extends Pick<
   LoadRun,
   'ok' | 'latencies' | 'non2xx' | 'errors' | 'timeouts' | 'statusCodes'
 > {
+  /** Key of its CPU shares (cpuLog, --json). */
+  name: string;
+  url: string;
   path: string;
   label: string;
   seconds: number;
@@ -56,19 +59,37 @@ interface RouteRun extends Pick<
 
 /**
  * The scan route against its two baselines at the same load: the route without a database (nodb) and with one
- * INSERT per request (insert1). Figures: scan.*, baseline.*, the ratios and the group-commit batch size.
+ * INSERT per request (insert1); and the scan route on a second server child with WORKERS=2 (two server processes
+ * on one port) against the main one's single process. Figures: scan.*, baseline.*, the ratios, the group-commit
+ * batch size, and scan.workers1_rps, scan.workers2_rps, scan.workers_ratio with where the cores went.
  */
 export async function scanPhase(p: PhaseContext): Promise<void> {
+  const workers1 = p.server.env.WORKERS ?? '1';
+  if (workers1 !== '1')
+    log(`note: the main server runs WORKERS=${workers1}: scan.workers1_rps is not one process`);
+  const cluster = await p.startServer({ WORKERS: '2' });
+  log(`second server child pid ${cluster.pid} on ${cluster.url} (WORKERS=2)`);
+  try {
+    await measureRoutes(p, cluster.url);
+  } finally {
+    await cluster.stop();
+  }
+}
+
+async function measureRoutes(p: PhaseContext, clusterUrl: string): Promise<void> {
   const { ctx, server, world, sizes: s, report, meter, cpuLog } = p;
   let carrier = 0;
   const body = () => ({ code: world.codes[carrier++ % world.codes.length]!, clientRideId: randomUUID() });
-  const load = (path: string, seconds: number) =>
-    postLoad({ url: server.url, path, connections: s.connections, seconds, tokens: world.tokens, body });
+  const load = (url: string, path: string, seconds: number) =>
+    postLoad({ url, path, connections: s.connections, seconds, tokens: world.tokens, body });
   const routes: RouteRun[] = [
-    ['/v1/bench/nodb', 'nodb baseline (JWT, schema, code check, crypto; no database)'],
-    ['/v1/bench/insert1', 'insert1 baseline (full scan, one INSERT per request)'],
-    ['/v1/rides', 'scan (POST /v1/rides, group commit)'],
-  ].map(([path, label]) => ({
+    ['nodb', server.url, '/v1/bench/nodb', 'nodb baseline (JWT, schema, code check, crypto; no database)'],
+    ['insert1', server.url, '/v1/bench/insert1', 'insert1 baseline (full scan, one INSERT per request)'],
+    ['scan', server.url, '/v1/rides', 'scan (POST /v1/rides, group commit)'],
+    ['scan.workers2', clusterUrl, '/v1/rides', 'scan with WORKERS=2 (POST /v1/rides, two server processes)'],
+  ].map(([name, url, path, label]) => ({
+    name: name!,
+    url: url!,
     path: path!,
     label: label!,
     ok: 0,
@@ -86,10 +107,11 @@ export async function scanPhase(p: PhaseContext): Promise<void> {
   // Interleaved rounds in rotating order: a shared machine's speed drifts, and the ratios must compare like moments.
   const roundSeconds = s.scanSeconds / s.scanRounds;
   log(
-    `scan routes: warm-up ${s.warmSeconds} s each, then ${s.scanRounds} interleaved rounds of ${roundSeconds} s ` +
+    `scan routes: warm-up ${s.warmSeconds} s each (${2 * s.warmSeconds} s with WORKERS=2), then ${s.scanRounds} interleaved rounds of ${roundSeconds} s ` +
       `per route (${s.scanSeconds} s each in all) at ${s.connections} connections`,
   );
-  for (const r of routes) await load(r.path, s.warmSeconds);
+  // Each server process warms up as long as the single one: the cluster spreads its warm-up over two.
+  for (const r of routes) await load(r.url, r.path, s.warmSeconds * (r.url === clusterUrl ? 2 : 1));
   for (let round = 0; round < s.scanRounds; round++) {
     for (let k = 0; k < routes.length; k++) {
       const r = routes[(round + k) % routes.length]!;
@@ -97,9 +119,9 @@ export async function scanPhase(p: PhaseContext): Promise<void> {
       const since = new Date();
       const wal0 = await walStats(ctx);
       const cpu0 = meter.snapshot();
-      const run = await load(r.path, roundSeconds);
+      const run = await load(r.url, r.path, roundSeconds);
       r.cpu.push(cpu0, meter.snapshot());
-      log(`  round ${round + 1} ${r.label.split(' ')[0]}: ${Math.round(run.rps)} req/s`);
+      log(`  round ${round + 1} ${r.name}: ${Math.round(run.rps)} req/s`);
       r.wal.push(wal0, await walStats(ctx));
       const b =
         r.path === '/v1/bench/nodb' ? { rides: 0, batches: 0 } : await batchesBetween(ctx, since, new Date());
@@ -115,8 +137,8 @@ export async function scanPhase(p: PhaseContext): Promise<void> {
       r.batches += b.batches;
     }
   }
-  const [nodb, insert1, scan] = routes.map((r) => {
-    const name = r.label.split(' ')[0]!;
+  const [nodb, insert1, scan, scan2] = routes.map((r) => {
+    const name = r.name;
     cpuLog[name] = CpuMeter.shareOfPairs(r.cpu);
     const rps = r.ok / r.seconds;
     const p50 = percentile(r.latencies, 50);
@@ -131,7 +153,7 @@ export async function scanPhase(p: PhaseContext): Promise<void> {
     );
     if (r.rides) log(`  ${describeWal(r.wal, r.rides)}`);
     return { ...r, rps, p50, p99 };
-  }) as [Measured, Measured, Measured];
+  }) as [Measured, Measured, Measured, Measured];
   const errors = (r: Measured) =>
     r.non2xx + r.errors + r.timeouts
       ? `${r.non2xx} non-2xx, ${r.errors} errors, ${r.timeouts} timeouts`
@@ -155,5 +177,34 @@ export async function scanPhase(p: PhaseContext): Promise<void> {
     value: scan.batches ? scan.rides / scan.batches : 0,
     unit: 'rides/commit',
     note: `${scan.rides} rides in ${scan.batches} transactions (distinct xmin)`,
+  });
+  // Where the cores went while each server answered the scans.
+  const cores = (name: string) => {
+    const c = cpuLog[name]!;
+    return (
+      `cores: server ${c.server}, postgres ${c.postgres}, load generator ${c.runner}` +
+      (c.other >= 0.1 ? `, other processes ${c.other}` : '')
+    );
+  };
+  report.add({
+    name: 'scan.workers1_rps',
+    value: Math.round(scan.rps),
+    unit: 'req/s',
+    note: `the scan.rps rounds (WORKERS=${server.env.WORKERS ?? '1'}); ${cores('scan')}`,
+  });
+  report.add({
+    name: 'scan.workers2_rps',
+    value: Math.round(scan2.rps),
+    unit: 'req/s',
+    note: `${errors(scan2) ?? `p99 ${scan2.p99.toFixed(1)} ms`}; ${cores('scan.workers2')}`,
+  });
+  const workersRatio = scan2.rps / scan.rps;
+  report.add({
+    name: 'scan.workers_ratio',
+    value: workersRatio,
+    unit: 'ratio',
+    target: '≥ 1.3',
+    ok: workersRatio >= 1.3,
+    note: `scan.workers2_rps / scan.workers1_rps; batch mean ${scan2.batches ? (scan2.rides / scan2.batches).toFixed(1) : '-'} rides with WORKERS=2`,
   });
 }

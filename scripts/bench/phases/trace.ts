@@ -6,7 +6,7 @@ import type { RideSample } from '../lib/load-plan.js';
 import type { LoadResult } from '../lib/loader.js';
 import { fmtMs, percentile } from '../lib/report.js';
 import { TraceClient } from '../lib/trace-client.js';
-import { autovacuumIdle, log, metered, pool, type PhaseContext } from './phase-context.js';
+import { log, metered, pool, settleCity, type PhaseContext } from './phase-context.js';
 
 /** Cases built for the degree-2 figure at about 1,000 close contacts, each traced this many times. */
 const DEGREE2_1000_CASES = 4;
@@ -19,14 +19,7 @@ const DEGREE2_1000_ROUNDS = 3;
  */
 export async function tracePhase(p: PhaseContext, city: LoadResult): Promise<void> {
   const { server, world, sizes: s, report } = p;
-  // Not timed: a city's database is not digesting a bulk load when officials trace.
-  const settling = performance.now();
-  await sql`vacuum passengers`.execute(p.ctx.db);
-  const waited = await autovacuumIdle(p.ctx, 120_000);
-  await sql`checkpoint`.execute(p.ctx.db);
-  log(
-    `  settled after the load (vacuum passengers, autovacuum waited ${fmtMs(waited)}, checkpoint): ${fmtMs(performance.now() - settling)}`,
-  );
+  await settleCity(p);
 
   const official = new RideTraceClient({ baseUrl: server.url, timeoutMs: 120_000 });
   await official.loginClient(world.official.clientId, world.official.clientSecret);
